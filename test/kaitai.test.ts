@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compileKsy, kaitaiWalk, parseYamlSubset, type KaitaiRecord } from './support/kaitai.js';
+import { compileKsy, kaitaiWalk, kaitaiWalkSync, parseYamlSubset, type KaitaiRecord } from './support/kaitai.js';
 
 // FORMAT.md §11: minimal xl save file (x86 HVM), 247 bytes.
 const WORKED_EXAMPLE_HEX =
@@ -144,6 +144,7 @@ describe('kaitai: FORMAT.md §11 worked example', () => {
       ['libxl', 'END', 0xef, 0],
     ]);
     expect(expectContiguous(items, 0)).toBe(247);
+    expect(kaitaiWalkSync(workedExample())).toEqual(items);
     expect(items.map((i) => i.type)).toEqual([undefined, undefined, 1, undefined, undefined, 0x10, 0x08, 0x09, 0x00, 3, 0]);
 
     const [xl, libxl, , image, domain, , tsc, hvmctx, , emu] = items;

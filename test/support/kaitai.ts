@@ -277,9 +277,11 @@ export interface CompiledKsy {
 }
 
 let compiled: Promise<CompiledKsy> | undefined;
+let compiledReady: CompiledKsy | undefined;
 
+/** Compiles the .ksy once per test process (the compiler API is async). */
 export function compileKsy(): Promise<CompiledKsy> {
-  compiled ??= doCompile();
+  compiled ??= doCompile().then((c) => (compiledReady = c));
   return compiled;
 }
 
@@ -400,8 +402,17 @@ export async function kaitaiParse(input: Uint8Array): Promise<Obj> {
 
 /** Every header and record, in stream order (see KaitaiRecord). */
 export async function kaitaiWalk(input: Uint8Array): Promise<KaitaiRecord[]> {
-  const { root } = await compileKsy();
-  const top = await kaitaiParse(input);
+  return walk(await compileKsy(), input);
+}
+
+/** Synchronous kaitaiWalk; call `await compileKsy()` first (e.g. in beforeAll). */
+export function kaitaiWalkSync(input: Uint8Array): KaitaiRecord[] {
+  if (compiledReady === undefined) throw new Error('kaitaiWalkSync: await compileKsy() first');
+  return walk(compiledReady, input);
+}
+
+function walk({ root, KaitaiStream }: CompiledKsy, input: Uint8Array): KaitaiRecord[] {
+  const top = obj(new root(new KaitaiStream(input)), 'root');
   const stream = obj(top.stream, 'stream');
   const out: KaitaiRecord[] = [];
   const cls = (name: string): KaitaiCtor => (root as unknown as Record<string, KaitaiCtor>)[name];
