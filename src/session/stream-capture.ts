@@ -1,0 +1,88 @@
+import type { CaptureFile } from './capture-file.js';
+import type { InputChannel } from './input-channel.js';
+import { ProtocolError } from './protocol-error.js';
+import { describeStreamFailure, type StreamEnd, type StreamTracker } from './stream-tracker.js';
+
+export interface CaptureRequest {
+  readonly input: InputChannel;
+  readonly tracker: StreamTracker;
+  readonly file: CaptureFile;
+  /** State to blame for failures (RECEIVING for xl, PERFORM3/FINISH3 for v3). */
+  readonly state: string;
+  readonly idleMs: number;
+  /**
+   * `end`: stop right after the stream's final END and leave what follows
+   * (GO) in `input`. `eof`: read until the peer closes (checkpointed streams,
+   * whose end is EOF after a complete checkpoint).
+   */
+  readonly until: 'end' | 'eof';
+}
+
+export interface CaptureResult {
+  readonly bytes: number;
+  readonly end: StreamEnd;
+}
+
+/**
+ * Copy the incoming stream into the capture file while validating it. Only
+ * the stream's own bytes reach the file; bytes past its END are pushed back.
+ */
+export async function captureStream(request: CaptureRequest): Promise<CaptureResult> {
+  const { input, tracker, file, state, idleMs, until } = request;
+  for (;;) {
+    const chunk = await input.readSome({ state, timeoutMs: idleMs, expected: 'migration stream data' });
+    if (chunk === null) return { bytes: file.bytesWritten, end: judgeEnd(tracker, state, until) };
+    pushOrFail(tracker, chunk, state, file.bytesWritten);
+    if (until === 'end' && tracker.done) {
+      const trailing = tracker.trailing();
+      await file.write(chunk.subarray(0, chunk.length - trailing.length));
+      input.unshift(trailing);
+      return { bytes: file.bytesWritten, end: judgeEnd(tracker, state, until) };
+    }
+    await file.write(chunk);
+  }
+}
+
+function pushOrFail(tracker: StreamTracker, chunk: Uint8Array, state: string, streamOffset: number): void {
+  try {
+    tracker.push(chunk);
+  } catch (error) {
+    throw badStream(error, state, streamOffset);
+  }
+}
+
+function judgeEnd(tracker: StreamTracker, state: string, until: 'end' | 'eof'): StreamEnd {
+  let end: StreamEnd;
+  try {
+    end = tracker.end();
+  } catch (error) {
+    const info = describeStreamFailure(error);
+    throw new ProtocolError(`stream ended before a valid end: ${info.message}`, {
+      state,
+      kind: until === 'end' ? 'peer-closed' : 'bad-stream',
+      expected: until === 'end' ? 'the stream to reach its final END' : 'EOF after a complete checkpoint',
+      cause: error,
+    });
+  }
+  const valid = until === 'end' ? end.complete : end.complete || end.failover;
+  if (!valid) {
+    throw new ProtocolError('stream ended before a valid end', {
+      state,
+      kind: 'peer-closed',
+      expected: until === 'end' ? 'the stream to reach its final END' : 'EOF after a complete checkpoint',
+    });
+  }
+  return end;
+}
+
+function badStream(error: unknown, state: string, streamOffset: number): ProtocolError {
+  const info = describeStreamFailure(error);
+  const where = info.offset !== undefined ? ` at stream offset ${info.offset}` : ` in the chunk at offset ${streamOffset}`;
+  return new ProtocolError(`invalid migration stream${where}: ${info.message}`, {
+    state,
+    kind: 'bad-stream',
+    expected: 'a valid migration stream',
+    actual: info.ruleId,
+    cause: error,
+  });
+}

@@ -1,0 +1,325 @@
+import { checkDevicesMigratable, DeviceRefusedError, runDeviceStep, type DeviceHookContext, type DeviceMigrationHook } from './device-hooks.js';
+import { BANNER, GO, PERMISSION, POSTCOPY_SYNC, READY, REPORT, REPORT_STATUS_OK } from './fixed-messages.js';
+import { readFixedMessage, writeFixedMessage } from './fixed-message-io.js';
+import { InputChannel } from './input-channel.js';
+import type { MigrationVariant } from './migration-variant.js';
+import { OutputChannel } from './output-channel.js';
+import { paddedLength, POSTCOPY_COMPLETE_TYPE, POSTCOPY_FAULT_TYPE } from './postcopy-back-channel.js';
+import { asProtocolError, describeBytes, ProtocolError } from './protocol-error.js';
+import { SENDER_STATES, senderDefinition, senderFailureState, type SenderState } from './sender-states.js';
+import { detachedDomain, MIGRATED_AWAY_SUFFIX, POSTCOPY_INCONSISTENT_SUFFIX, type SourceDomain } from './source-domain.js';
+import { StateMachine } from './state-machine.js';
+import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
+import type { Transport } from './transport.js';
+import { XL_FIXED_HEADER_LENGTH, xlHeaderLength } from './xl-header-length.js';
+
+export interface SenderOptions {
+  readonly transport: Transport;
+  /** The bytes to send: an xl save image (xl header + libxl stream), e.g. a file read stream. */
+  readonly stream: AsyncIterable<Uint8Array>;
+  readonly variant?: MigrationVariant;
+  readonly timeouts?: Partial<SessionTimeouts>;
+  readonly domain?: SourceDomain;
+  readonly deviceHooks?: readonly DeviceMigrationHook[];
+  /** Destination as shown to device hooks. */
+  readonly destination?: string;
+  readonly live?: boolean;
+  /**
+   * Remus/COLO carry no acknowledgement: the sender only sees the receiver
+   * close. When something else can tell whether the receiver succeeded (the
+   * exit status of a spawned receiver), pass it here; it is awaited, bounded,
+   * in AWAIT_FAILOVER.
+   */
+  readonly peerVerdict?: () => Promise<boolean>;
+  readonly onStateChange?: (from: SenderState, to: SenderState) => void;
+}
+
+export interface SenderResult {
+  readonly ok: boolean;
+  readonly variant: MigrationVariant;
+  readonly state: SenderState;
+  readonly history: readonly SenderState[];
+  /** State in which the failure was detected (absent on success). */
+  readonly failedIn?: SenderState;
+  readonly error?: ProtocolError;
+  readonly bytesSent: number;
+  /** Status byte of the receiver's report (plain variant). */
+  readonly reportStatus?: number;
+  /** Back-channel records seen (postcopy: POSTCOPY_FAULT count; colo: bytes). */
+  readonly backChannel?: { readonly faults: number; readonly complete: boolean; readonly bytes: number };
+}
+
+/**
+ * The sending side of `xl migrate` (PROTOCOLS.md §1.3), as an explicit state
+ * machine over a pair of byte streams. `run` never throws for protocol
+ * failures: it returns the final state and the error that led there.
+ */
+export class XlMigrationSender {
+  private readonly variant: MigrationVariant;
+  private readonly timeouts: SessionTimeouts;
+  private readonly domain: SourceDomain;
+  private readonly machine: StateMachine<SenderState>;
+  private readonly input: InputChannel;
+  private readonly output: OutputChannel;
+  private bytesSent = 0;
+  private suspended = false;
+  private renamed = false;
+  private reportStatus: number | undefined;
+  private backChannel = { faults: 0, complete: false, bytes: 0 };
+
+  constructor(private readonly options: SenderOptions) {
+    this.variant = options.variant ?? 'plain';
+    this.timeouts = resolveTimeouts(options.timeouts);
+    this.domain = options.domain ?? detachedDomain();
+    this.machine = new StateMachine(senderDefinition(this.variant), options.onStateChange);
+    this.input = new InputChannel(options.transport.input);
+    this.output = new OutputChannel(options.transport.output);
+  }
+
+  get state(): SenderState {
+    return this.machine.state;
+  }
+
+  async run(): Promise<SenderResult> {
+    try {
+      await this.protocol();
+      return this.result();
+    } catch (caught) {
+      const error = asProtocolError(caught, this.machine.state, caught instanceof DeviceRefusedError ? 'refused' : 'io');
+      // The error carries the state it was detected in; the machine may have moved on since.
+      const failedIn = isSenderState(error.state) ? error.state : this.machine.state;
+      await this.fail(failedIn);
+      return this.result(failedIn, error);
+    } finally {
+      this.output.end();
+      await this.output.finish(this.timeouts.writeMs);
+      this.input.detach();
+    }
+  }
+
+  private async protocol(): Promise<void> {
+    const hookContext: DeviceHookContext = {
+      live: this.options.live ?? true,
+      destination: this.options.destination ?? '',
+      domainName: this.domain.name,
+    };
+    const hooks = this.options.deviceHooks ?? [];
+    // Step 0: a device may refuse before anything is read or sent.
+    await checkDevicesMigratable(hooks, hookContext);
+    await readFixedMessage(this.input, BANNER, 'PREAMBLE', this.timeouts.messageMs);
+
+    this.machine.moveTo('STREAMING');
+    await this.sendStream(() => this.action('device hook step 1', () => runDeviceStep(hooks, 1, hookContext)));
+    await this.action('source domain suspend', () => this.domain.suspend?.());
+    this.suspended = true;
+    await this.action('device hook step 2', () => runDeviceStep(hooks, 2, hookContext));
+    await this.action('device hook step 3', () => runDeviceStep(hooks, 3, hookContext));
+
+    if (this.variant === 'plain') await this.plainHandshake();
+    else if (this.variant === 'postcopy') await this.postcopyEnd();
+    else await this.checkpointedEnd();
+  }
+
+  private async plainHandshake(): Promise<void> {
+    this.machine.moveTo('AWAIT_READY');
+    await readFixedMessage(this.input, READY, 'AWAIT_READY', this.timeouts.messageMs);
+
+    this.machine.moveTo('RENAMED');
+    await this.action('source domain rename', () => this.domain.rename?.(`${this.domain.name}${MIGRATED_AWAY_SUFFIX}`));
+    this.renamed = true;
+
+    this.machine.moveTo('GO_SENT');
+    await writeFixedMessage(this.output, GO, 'GO_SENT', this.timeouts.writeMs);
+
+    this.machine.moveTo('AWAIT_REPORT');
+    await readFixedMessage(this.input, REPORT, 'AWAIT_REPORT', this.timeouts.messageMs);
+    const [status] = await this.input.readExact(1, {
+      state: 'AWAIT_REPORT',
+      timeoutMs: this.timeouts.messageMs,
+      expected: 'the report status byte',
+    });
+    this.reportStatus = status;
+    if (status === REPORT_STATUS_OK) {
+      await this.action('source domain destroy', () => this.domain.destroy?.());
+      this.machine.moveTo('DONE_OK');
+      return;
+    }
+
+    this.machine.moveTo('AWAIT_PERMISSION');
+    await readFixedMessage(this.input, PERMISSION, 'AWAIT_PERMISSION', this.timeouts.messageMs);
+    await this.resumeSource();
+    this.machine.moveTo('RESUMED');
+    throw new ProtocolError(`receiver reported failure status ${status}; it destroyed its copy and the source was resumed`, {
+      state: 'AWAIT_REPORT',
+      kind: 'remote-failure',
+      expected: `status ${REPORT_STATUS_OK}`,
+      actual: String(status),
+    });
+  }
+
+  /** [RFC] back channel (POSTCOPY_FAULT*, POSTCOPY_COMPLETE), then the sync message. */
+  private async postcopyEnd(): Promise<void> {
+    this.machine.moveTo('AWAIT_SYNC');
+    const context = { state: 'AWAIT_SYNC', timeoutMs: this.timeouts.messageMs };
+    const syncHead = POSTCOPY_SYNC.bytes.subarray(0, 8);
+    for (;;) {
+      const head = await this.input.readExact(8, { ...context, expected: 'a back-channel record or the postcopy sync message' });
+      if (Buffer.from(head).equals(Buffer.from(syncHead))) {
+        this.input.unshift(head);
+        await readFixedMessage(this.input, POSTCOPY_SYNC, 'AWAIT_SYNC', this.timeouts.messageMs);
+        break;
+      }
+      const view = new DataView(head.buffer, head.byteOffset, 8);
+      const type = view.getUint32(0, true);
+      const bodyLength = view.getUint32(4, true);
+      if (type !== POSTCOPY_FAULT_TYPE && type !== POSTCOPY_COMPLETE_TYPE) {
+        throw new ProtocolError(`back channel contained unexpected data: ${describeBytes(head)}`, {
+          state: 'AWAIT_SYNC',
+          kind: 'unexpected-data',
+          expected: 'POSTCOPY_FAULT (0x15), POSTCOPY_COMPLETE (0x16) or the postcopy sync message',
+          actual: describeBytes(head),
+        });
+      }
+      if (bodyLength > 0) await this.input.readExact(paddedLength(bodyLength), { ...context, expected: 'a back-channel record body' });
+      this.backChannel.bytes += 8 + paddedLength(bodyLength);
+      if (type === POSTCOPY_FAULT_TYPE) this.backChannel.faults += 1;
+      else this.backChannel.complete = true;
+    }
+    await this.action('source domain destroy', () => this.domain.destroy?.());
+    this.machine.moveTo('DONE_OK');
+  }
+
+  /** Remus/COLO: EOF on our side is the primary going away; the receiver fails over and closes. */
+  private async checkpointedEnd(): Promise<void> {
+    this.machine.moveTo('AWAIT_FAILOVER');
+    this.output.end();
+    const back = await this.input.readToEnd({
+      state: 'AWAIT_FAILOVER',
+      timeoutMs: this.timeouts.messageMs,
+      expected: 'the receiver to close after failover',
+    });
+    this.backChannel.bytes = back.length;
+    if (this.variant === 'remus' && back.length > 0) {
+      throw new ProtocolError(`receiver sent unexpected data on a Remus stream: ${describeBytes(back)}`, {
+        state: 'AWAIT_FAILOVER',
+        kind: 'unexpected-data',
+        expected: 'nothing (Remus has no back channel)',
+        actual: describeBytes(back),
+      });
+    }
+    if (this.options.peerVerdict !== undefined) {
+      const verdict = await withTimeout(this.options.peerVerdict(), this.timeouts.messageMs);
+      if (verdict !== true) {
+        throw new ProtocolError(verdict === undefined ? 'no verdict from the receiver in time' : 'receiver reported failure after failover', {
+          state: 'AWAIT_FAILOVER',
+          kind: verdict === undefined ? 'timeout' : 'remote-failure',
+          expected: 'the receiver to accept the stream',
+        });
+      }
+    }
+    this.machine.moveTo('DONE_OK');
+  }
+
+  /** Send the image, running `afterHeader` once the xl header is out (device step 1). */
+  private async sendStream(afterHeader: () => Promise<void>): Promise<void> {
+    const context = { state: 'STREAMING', timeoutMs: this.timeouts.writeMs, what: 'migration stream data' };
+    let pending: Uint8Array[] = [];
+    let pendingLength = 0;
+    let headerDone = false;
+    for await (const raw of this.options.stream) {
+      const chunk = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+      if (headerDone) {
+        await this.send(chunk, context);
+        continue;
+      }
+      pending.push(chunk);
+      pendingLength += chunk.length;
+      if (pendingLength < XL_FIXED_HEADER_LENGTH) continue;
+      const joined = new Uint8Array(Buffer.concat(pending));
+      const headerLength = xlHeaderLength(joined);
+      if (joined.length < headerLength) {
+        pending = [joined];
+        continue;
+      }
+      await this.send(joined.subarray(0, headerLength), context);
+      await afterHeader();
+      headerDone = true;
+      if (joined.length > headerLength) await this.send(joined.subarray(headerLength), context);
+      pending = [];
+    }
+    if (!headerDone) {
+      // Shorter than an xl header: send it anyway, the receiver will judge it.
+      if (pendingLength > 0) await this.send(new Uint8Array(Buffer.concat(pending)), context);
+      await afterHeader();
+    }
+  }
+
+  private async send(bytes: Uint8Array, context: { state: string; timeoutMs: number; what: string }): Promise<void> {
+    await this.output.write(bytes, context);
+    this.bytesSent += bytes.length;
+  }
+
+  private async action(name: string, act: () => void | Promise<void>): Promise<void> {
+    try {
+      await act();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ProtocolError(`${name} failed: ${message}`, { state: this.machine.state, kind: 'hook-failed', cause: error });
+    }
+  }
+
+  private async resumeSource(): Promise<void> {
+    if (this.renamed) await this.domain.rename?.(this.domain.name);
+    this.renamed = false;
+    if (this.suspended) await this.domain.resume?.();
+    this.suspended = false;
+  }
+
+  /** Move to the failure state for `failedIn` and do what it requires to the source. */
+  private async fail(failedIn: SenderState): Promise<void> {
+    if (this.machine.isTerminal) return;
+    const target = senderFailureState(failedIn);
+    this.output.destroy();
+    try {
+      if (target === 'RESUMED') await this.resumeSource();
+      else if (target === 'POSTCOPY_INCONSISTENT') await this.domain.rename?.(`${this.domain.name}${POSTCOPY_INCONSISTENT_SUFFIX}`);
+    } catch {
+      // The failure being reported is the original one; a failing resume cannot make it worse.
+    }
+    this.machine.moveTo(target);
+  }
+
+  private result(failedIn?: SenderState, error?: ProtocolError): SenderResult {
+    return {
+      ok: error === undefined && this.machine.state === 'DONE_OK',
+      variant: this.variant,
+      state: this.machine.state,
+      history: [...this.machine.history],
+      failedIn,
+      error,
+      bytesSent: this.bytesSent,
+      reportStatus: this.reportStatus,
+      backChannel: this.variant === 'plain' ? undefined : { ...this.backChannel },
+    };
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+function isSenderState(state: string): state is SenderState {
+  return (SENDER_STATES as readonly string[]).includes(state);
+}
