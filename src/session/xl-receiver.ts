@@ -130,8 +130,12 @@ export class XlMigrationReceiver {
     }
     if (this.variant === 'postcopy') {
       this.machine.moveTo('SYNC_SENT');
-      await this.output.writeFlushed(encodePostcopyComplete(), { state: 'SYNC_SENT', timeoutMs: this.timeouts.writeMs, what: 'POSTCOPY_COMPLETE record' });
-      await writeFixedMessage(this.output, POSTCOPY_SYNC, 'SYNC_SENT', this.timeouts.writeMs);
+      // No pages are ever missing from a captured stream: COMPLETE at once, then the sync message.
+      await this.output.writeFlushed(new Uint8Array([...encodePostcopyComplete(), ...POSTCOPY_SYNC.bytes]), {
+        state: 'SYNC_SENT',
+        timeoutMs: this.timeouts.writeMs,
+        what: 'POSTCOPY_COMPLETE record and postcopy sync message',
+      });
       await this.commit('SYNC_SENT');
       this.machine.moveTo('DONE');
       return;

@@ -38,13 +38,15 @@ export function createLink(fault?: LinkFault): Link {
   const captured: Record<Direction, Uint8Array[]> = { s2r: [], r2s: [] };
   const all = [senderOut, receiverIn, receiverOut, senderIn];
   let dead = false;
+  // A stalled direction stays silent: not even EOF gets through it.
+  const frozen = new Set<Direction>();
 
   const reset = (): void => {
     if (dead) return;
     dead = true;
     // Readers see EOF (a pipe whose writer died); writers get EPIPE.
-    receiverIn.end();
-    senderIn.end();
+    if (!frozen.has('s2r')) receiverIn.end();
+    if (!frozen.has('r2s')) senderIn.end();
     const epipe = (): Error => Object.assign(new Error('write EPIPE (link reset)'), { code: 'EPIPE' });
     senderOut.destroy(epipe());
     receiverOut.destroy(epipe());
@@ -63,9 +65,10 @@ export function createLink(fault?: LinkFault): Link {
         chunk = chunk.slice();
         chunk[fault.offset - start] ^= 0xff;
       }
-      if (active && fault.kind !== 'corrupt' && start + chunk.length >= fault.offset) {
+      if (active && fault.kind !== 'corrupt' && start + chunk.length > fault.offset) {
         chunk = chunk.subarray(0, fault.offset - start);
         stopped = true;
+        if (fault.kind === 'stall') frozen.add(direction);
       }
       forwarded[direction] += chunk.length;
       captured[direction].push(chunk.slice());
