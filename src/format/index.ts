@@ -1,0 +1,4 @@
+export * from './constants.js';
+export * from './page-types.js';
+export * from './record-types.js';
+export * from './rules.js';
