@@ -1,0 +1,20 @@
+import type { TSchema } from '@sinclair/typebox';
+import type { BodyLayout, RecordTypeInfo } from '../../format/record-types.js';
+import type { DecodeContext } from '../errors.js';
+
+/**
+ * One body layout: bytes <-> value <-> JSON. Decoding returns views into the
+ * input (no copies); encoding returns chunks that may be views of the value's
+ * own buffers, so a writer can hand them to writev untouched.
+ */
+export interface BodyCodec<B, J> {
+  readonly layout: BodyLayout;
+  /** `bytes` is exactly the body (body_length bytes, no padding). `at.offset` is its absolute offset. */
+  decode(bytes: Uint8Array, at: DecodeContext, info: RecordTypeInfo | undefined): B;
+  encodedLength(body: B): number;
+  encode(body: B): Uint8Array[];
+  /** TypeBox schema of the JSON form. */
+  readonly schema: TSchema;
+  toJson(body: B): J;
+  fromJson(json: J): B;
+}

@@ -1,0 +1,242 @@
+/** Bodies of both guest kinds: X86_TSC_INFO, HVM_CONTEXT, HVM_PARAMS, CPUID/MSR policy, dirty pfn list. */
+import { Type, type Static } from '@sinclair/typebox';
+import { dataView, fromBase64, toBase64, u64FromJson, u64ToJson } from '../bytes.js';
+import { formatError } from '../errors.js';
+import type { BodyCodec } from './body-codec.js';
+import { OpaqueJson, type OpaqueBody } from './simple.js';
+
+const U32 = Type.Integer({ minimum: 0, maximum: 0xffffffff });
+const U64 = Type.String({ pattern: '^0x[0-9a-f]+$', description: 'u64, hex' });
+
+// X86_TSC_INFO: u32 mode, u32 khz, u64 nsec, u32 incarnation, u32 reserved.
+export interface TscInfoBody {
+  kind: 'tsc-info';
+  mode: number;
+  khz: number;
+  nsec: bigint;
+  incarnation: number;
+  reserved: number;
+}
+
+export const TscInfoJson = Type.Object(
+  { kind: Type.Literal('tsc-info'), mode: U32, khz: U32, nsec: U64, incarnation: U32, reserved: U32 },
+  { additionalProperties: false },
+);
+
+export const TSC_MODES: Readonly<Record<number, string>> = { 0: 'default', 1: 'always emulate', 2: 'never emulate', 3: 'pvrdtscp' };
+
+export const tscInfoCodec: BodyCodec<TscInfoBody, Static<typeof TscInfoJson>> = {
+  layout: 'tsc-info',
+  decode(bytes, at) {
+    if (bytes.length !== 24) throw formatError('TSC_INFO_LENGTH', at, { expected: 24, actual: bytes.length });
+    const dv = dataView(bytes);
+    return {
+      kind: 'tsc-info',
+      mode: dv.getUint32(0, true),
+      khz: dv.getUint32(4, true),
+      nsec: dv.getBigUint64(8, true),
+      incarnation: dv.getUint32(16, true),
+      reserved: dv.getUint32(20, true),
+    };
+  },
+  encodedLength: () => 24,
+  encode(b) {
+    const out = new Uint8Array(24);
+    const dv = dataView(out);
+    dv.setUint32(0, b.mode, true);
+    dv.setUint32(4, b.khz, true);
+    dv.setBigUint64(8, b.nsec, true);
+    dv.setUint32(16, b.incarnation, true);
+    dv.setUint32(20, b.reserved, true);
+    return [out];
+  },
+  schema: TscInfoJson,
+  toJson: (b) => ({ kind: 'tsc-info', mode: b.mode, khz: b.khz, nsec: u64ToJson(b.nsec), incarnation: b.incarnation, reserved: b.reserved }),
+  fromJson: (j) => ({ kind: 'tsc-info', mode: j.mode, khz: j.khz, nsec: u64FromJson(j.nsec), incarnation: j.incarnation, reserved: j.reserved }),
+};
+
+// HVM_CONTEXT: Xen's save blob, non-empty.
+export const hvmContextCodec: BodyCodec<OpaqueBody, Static<typeof OpaqueJson>> = {
+  layout: 'hvm-context',
+  decode(bytes, at) {
+    if (bytes.length === 0) throw formatError('HVM_CONTEXT_EMPTY', at, { expected: '> 0 bytes', actual: 0 });
+    return { kind: 'opaque', data: bytes };
+  },
+  encodedLength: (b) => b.data.length,
+  encode: (b) => [b.data],
+  schema: OpaqueJson,
+  toJson: (b) => ({ kind: 'opaque', data: toBase64(b.data) }),
+  fromJson: (j) => ({ kind: 'opaque', data: fromBase64(j.data) }),
+};
+
+/** One entry of the HVM save blob: {u16 typecode, u16 instance, u32 length} + data (FORMAT.md §5.10). */
+export interface HvmSaveEntry {
+  typecode: number;
+  instance: number;
+  offset: number;
+  data: Uint8Array;
+}
+
+/**
+ * Walk the entries of an HVM_CONTEXT blob, for the inspector. Stops at the END
+ * entry or where an entry would run past the blob (returned as `truncatedAt`).
+ */
+export function hvmContextEntries(blob: Uint8Array): { entries: HvmSaveEntry[]; truncatedAt?: number } {
+  const dv = dataView(blob);
+  const entries: HvmSaveEntry[] = [];
+  let off = 0;
+  while (off + 8 <= blob.length) {
+    const typecode = dv.getUint16(off, true);
+    const instance = dv.getUint16(off + 2, true);
+    const length = dv.getUint32(off + 4, true);
+    if (off + 8 + length > blob.length) return { entries, truncatedAt: off };
+    entries.push({ typecode, instance, offset: off, data: blob.subarray(off + 8, off + 8 + length) });
+    off += 8 + length;
+    if (typecode === 0) return { entries };
+  }
+  return off === blob.length ? { entries } : { entries, truncatedAt: off };
+}
+
+// HVM_PARAMS: u32 count, u32 reserved, (u64 index, u64 value)[count].
+export interface HvmParamsBody {
+  kind: 'hvm-params';
+  reserved: number;
+  params: Array<{ index: bigint; value: bigint }>;
+}
+
+export const HvmParamsJson = Type.Object(
+  {
+    kind: Type.Literal('hvm-params'),
+    reserved: U32,
+    params: Type.Array(Type.Object({ index: U64, value: U64 }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+export const hvmParamsCodec: BodyCodec<HvmParamsBody, Static<typeof HvmParamsJson>> = {
+  layout: 'hvm-params',
+  decode(bytes, at) {
+    if (bytes.length < 8) throw formatError('HVM_PARAMS_SHORT', at, { expected: '≥ 8 bytes', actual: bytes.length });
+    const dv = dataView(bytes);
+    const count = dv.getUint32(0, true);
+    if (bytes.length !== 8 + 16 * count) throw formatError('HVM_PARAMS_LENGTH', at, { expected: `8 + 16×${count} = ${8 + 16 * count}`, actual: bytes.length });
+    const params: HvmParamsBody['params'] = [];
+    for (let off = 8; off < bytes.length; off += 16) params.push({ index: dv.getBigUint64(off, true), value: dv.getBigUint64(off + 8, true) });
+    return { kind: 'hvm-params', reserved: dv.getUint32(4, true), params };
+  },
+  encodedLength: (b) => 8 + 16 * b.params.length,
+  encode(b) {
+    const out = new Uint8Array(8 + 16 * b.params.length);
+    const dv = dataView(out);
+    dv.setUint32(0, b.params.length, true);
+    dv.setUint32(4, b.reserved, true);
+    b.params.forEach((p, i) => {
+      dv.setBigUint64(8 + 16 * i, p.index, true);
+      dv.setBigUint64(16 + 16 * i, p.value, true);
+    });
+    return [out];
+  },
+  schema: HvmParamsJson,
+  toJson: (b) => ({ kind: 'hvm-params', reserved: b.reserved, params: b.params.map((p) => ({ index: u64ToJson(p.index), value: u64ToJson(p.value) })) }),
+  fromJson: (j) => ({ kind: 'hvm-params', reserved: j.reserved, params: j.params.map((p) => ({ index: u64FromJson(p.index), value: u64FromJson(p.value) })) }),
+};
+
+// X86_CPUID_POLICY: xen_cpuid_leaf_t[] = {u32 leaf, subleaf, a, b, c, d}.
+export interface CpuidLeaf { leaf: number; subleaf: number; a: number; b: number; c: number; d: number }
+export interface CpuidPolicyBody { kind: 'cpuid-policy'; leaves: CpuidLeaf[] }
+
+export const CpuidPolicyJson = Type.Object(
+  {
+    kind: Type.Literal('cpuid-policy'),
+    leaves: Type.Array(Type.Object({ leaf: U32, subleaf: U32, a: U32, b: U32, c: U32, d: U32 }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+const CPUID_FIELDS = ['leaf', 'subleaf', 'a', 'b', 'c', 'd'] as const;
+
+export const cpuidPolicyCodec: BodyCodec<CpuidPolicyBody, Static<typeof CpuidPolicyJson>> = {
+  layout: 'cpuid-policy',
+  decode(bytes, at) {
+    if (bytes.length === 0 || bytes.length % 24 !== 0) throw formatError('CPUID_POLICY_LENGTH', at, { expected: 'a non-zero multiple of 24', actual: bytes.length });
+    const dv = dataView(bytes);
+    const leaves: CpuidLeaf[] = [];
+    for (let off = 0; off < bytes.length; off += 24) {
+      leaves.push({ leaf: dv.getUint32(off, true), subleaf: dv.getUint32(off + 4, true), a: dv.getUint32(off + 8, true), b: dv.getUint32(off + 12, true), c: dv.getUint32(off + 16, true), d: dv.getUint32(off + 20, true) });
+    }
+    return { kind: 'cpuid-policy', leaves };
+  },
+  encodedLength: (b) => 24 * b.leaves.length,
+  encode(b) {
+    const out = new Uint8Array(24 * b.leaves.length);
+    const dv = dataView(out);
+    b.leaves.forEach((l, i) => CPUID_FIELDS.forEach((f, k) => dv.setUint32(24 * i + 4 * k, l[f], true)));
+    return [out];
+  },
+  schema: CpuidPolicyJson,
+  toJson: (b) => ({ kind: 'cpuid-policy', leaves: b.leaves.map((l) => ({ ...l })) }),
+  fromJson: (j) => ({ kind: 'cpuid-policy', leaves: j.leaves.map((l) => ({ ...l })) }),
+};
+
+// X86_MSR_POLICY: xen_msr_entry_t[] = {u32 idx, u32 flags, u64 val}.
+export interface MsrEntry { idx: number; flags: number; val: bigint }
+export interface MsrPolicyBody { kind: 'msr-policy'; entries: MsrEntry[] }
+
+export const MsrPolicyJson = Type.Object(
+  {
+    kind: Type.Literal('msr-policy'),
+    entries: Type.Array(Type.Object({ idx: U32, flags: U32, val: U64 }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+export const msrPolicyCodec: BodyCodec<MsrPolicyBody, Static<typeof MsrPolicyJson>> = {
+  layout: 'msr-policy',
+  decode(bytes, at) {
+    if (bytes.length === 0 || bytes.length % 16 !== 0) throw formatError('MSR_POLICY_LENGTH', at, { expected: 'a non-zero multiple of 16', actual: bytes.length });
+    const dv = dataView(bytes);
+    const entries: MsrEntry[] = [];
+    for (let off = 0; off < bytes.length; off += 16) entries.push({ idx: dv.getUint32(off, true), flags: dv.getUint32(off + 4, true), val: dv.getBigUint64(off + 8, true) });
+    return { kind: 'msr-policy', entries };
+  },
+  encodedLength: (b) => 16 * b.entries.length,
+  encode(b) {
+    const out = new Uint8Array(16 * b.entries.length);
+    const dv = dataView(out);
+    b.entries.forEach((e, i) => {
+      dv.setUint32(16 * i, e.idx, true);
+      dv.setUint32(16 * i + 4, e.flags, true);
+      dv.setBigUint64(16 * i + 8, e.val, true);
+    });
+    return [out];
+  },
+  schema: MsrPolicyJson,
+  toJson: (b) => ({ kind: 'msr-policy', entries: b.entries.map((e) => ({ idx: e.idx, flags: e.flags, val: u64ToJson(e.val) })) }),
+  fromJson: (j) => ({ kind: 'msr-policy', entries: j.entries.map((e) => ({ idx: e.idx, flags: e.flags, val: u64FromJson(e.val) })) }),
+};
+
+// CHECKPOINT_DIRTY_PFN_LIST (COLO back channel): u64 pfn[], may be empty.
+export interface DirtyPfnListBody { kind: 'dirty-pfn-list'; pfns: bigint[] }
+
+export const DirtyPfnListJson = Type.Object({ kind: Type.Literal('dirty-pfn-list'), pfns: Type.Array(U64) }, { additionalProperties: false });
+
+export const dirtyPfnListCodec: BodyCodec<DirtyPfnListBody, Static<typeof DirtyPfnListJson>> = {
+  layout: 'dirty-pfn-list',
+  decode(bytes, at) {
+    if (bytes.length % 8 !== 0) throw formatError('DIRTY_PFN_LIST_LENGTH', at, { expected: 'a multiple of 8', actual: bytes.length });
+    const dv = dataView(bytes);
+    const pfns: bigint[] = [];
+    for (let off = 0; off < bytes.length; off += 8) pfns.push(dv.getBigUint64(off, true));
+    return { kind: 'dirty-pfn-list', pfns };
+  },
+  encodedLength: (b) => 8 * b.pfns.length,
+  encode(b) {
+    const out = new Uint8Array(8 * b.pfns.length);
+    const dv = dataView(out);
+    b.pfns.forEach((p, i) => dv.setBigUint64(8 * i, p, true));
+    return [out];
+  },
+  schema: DirtyPfnListJson,
+  toJson: (b) => ({ kind: 'dirty-pfn-list', pfns: b.pfns.map(u64ToJson) }),
+  fromJson: (j) => ({ kind: 'dirty-pfn-list', pfns: j.pfns.map(u64FromJson) }),
+};

@@ -1,0 +1,10 @@
+export * from './errors.js';
+export * from './bytes.js';
+export * from './headers.js';
+export * from './records.js';
+export type { BodyCodec } from './bodies/body-codec.js';
+export * from './bodies/simple.js';
+export * from './bodies/page-data.js';
+export * from './bodies/x86-pv.js';
+export * from './bodies/x86-common.js';
+export * from './bodies/libxl.js';
