@@ -1,0 +1,267 @@
+/**
+ * Byte sources for the reader. Each keeps a window of contiguous bytes the
+ * decoder can take views of; `ensure(n)` makes at least n bytes contiguous,
+ * allocating a fresh buffer when it must (earlier views stay valid: buffers
+ * are never reused). Memory stays bounded by the largest record plus a chunk.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+export interface ByteWindow {
+  /** Contiguous unread bytes (possibly empty). */
+  current(): Uint8Array;
+  consume(n: number): void;
+  /** Make `current()` hold at least n bytes. Resolves false at EOF (current() then holds the rest). */
+  ensure(n: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Minimum read size, so runs of small records don't cost a syscall each. */
+const MIN_READ = 256 * 1024;
+/** After a big record, read that much plus the next record's header, so equal-sized records line up with reads. */
+const LOOKAHEAD = 8;
+
+/** A seekable or not file descriptor / handle, read into buffers sized to what the decoder needs. */
+export class FileWindow implements ByteWindow {
+  private buf: Uint8Array = new Uint8Array(0);
+  private pos = 0;
+  private end = 0;
+  private eof = false;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly ownsHandle: boolean,
+  ) {}
+
+  current(): Uint8Array {
+    return this.buf.subarray(this.pos, this.end);
+  }
+
+  consume(n: number): void {
+    this.pos += n;
+  }
+
+  async ensure(n: number): Promise<boolean> {
+    const have = this.end - this.pos;
+    if (have >= n) return true;
+    if (this.eof) return false;
+    const size = Math.max(n + LOOKAHEAD, MIN_READ);
+    const next = new Uint8Array(size);
+    if (have > 0) next.set(this.buf.subarray(this.pos, this.end));
+    this.buf = next;
+    this.pos = 0;
+    this.end = have;
+    while (this.end < n) {
+      const { bytesRead } = await this.handle.read(next, this.end, size - this.end, null);
+      if (bytesRead === 0) {
+        this.eof = true;
+        return false;
+      }
+      this.end += bytesRead;
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsHandle) await this.handle.close();
+  }
+}
+
+/** Chunks from an async iterable (Readable, stdin, web stream, gunzip). Views when a record fits in a chunk, one assembled copy when it spans chunks. */
+export class ChunkWindow implements ByteWindow {
+  private buf: Uint8Array = new Uint8Array(0);
+  private pos = 0;
+  /** Chunks received but not yet in buf. */
+  private readonly queue: Uint8Array[] = [];
+  private queued = 0;
+  private eof = false;
+  private readonly iterator: AsyncIterator<Uint8Array>;
+
+  constructor(
+    chunks: AsyncIterable<Uint8Array>,
+    private readonly onClose?: () => void,
+  ) {
+    this.iterator = chunks[Symbol.asyncIterator]();
+  }
+
+  current(): Uint8Array {
+    return this.buf.subarray(this.pos);
+  }
+
+  consume(n: number): void {
+    this.pos += n;
+  }
+
+  async ensure(n: number): Promise<boolean> {
+    let have = this.buf.length - this.pos;
+    if (have >= n) return true;
+    while (have + this.queued < n && !this.eof) {
+      const r = await this.iterator.next();
+      if (r.done) {
+        this.eof = true;
+        break;
+      }
+      const chunk = r.value instanceof Uint8Array ? r.value : new Uint8Array(r.value as ArrayBuffer);
+      if (chunk.length === 0) continue;
+      this.queue.push(chunk);
+      this.queued += chunk.length;
+    }
+    if (have === 0 && this.queue.length > 0 && this.queue[0].length >= Math.min(n, have + this.queued)) {
+      // Zero-copy: the next chunk alone holds what is needed.
+      this.buf = this.queue.shift() as Uint8Array;
+      this.queued -= this.buf.length;
+      this.pos = 0;
+      return this.buf.length >= n;
+    }
+    // Assemble: the unread tail plus whole chunks, up to at least n bytes.
+    const target = Math.min(n, have + this.queued);
+    let size = have;
+    let take = 0;
+    while (size < target) size += this.queue[take++].length;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(this.pos), 0);
+    let at = have;
+    for (let i = 0; i < take; i++) {
+      const c = this.queue.shift() as Uint8Array;
+      next.set(c, at);
+      at += c.length;
+      this.queued -= c.length;
+    }
+    this.buf = next;
+    this.pos = 0;
+    have = size;
+    return have >= n;
+  }
+
+  async close(): Promise<void> {
+    this.onClose?.();
+    await this.iterator.return?.();
+  }
+}
+
+/** An in-memory input: views of it, never copies. */
+export class MemoryWindow implements ByteWindow {
+  private pos = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+  current(): Uint8Array {
+    return this.bytes.subarray(this.pos);
+  }
+  consume(n: number): void {
+    this.pos += n;
+  }
+  ensure(n: number): Promise<boolean> {
+    return Promise.resolve(this.bytes.length - this.pos >= n);
+  }
+  ensureSync(n: number): boolean {
+    return this.bytes.length - this.pos >= n;
+  }
+  async close(): Promise<void> {}
+}
+
+/** What the reader accepts as input. */
+export type StreamSource =
+  | string
+  | number
+  | Uint8Array
+  | FileHandle
+  | NodeJS.ReadableStream
+  | Readable
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array>;
+
+const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+function gunzipChunks(input: AsyncIterable<Uint8Array>): { chunks: AsyncIterable<Uint8Array>; stop: () => void } {
+  const gunzip = createGunzip();
+  const src = Readable.from(input, { objectMode: false });
+  src.on('error', (e) => gunzip.destroy(e));
+  src.pipe(gunzip);
+  return { chunks: gunzip as AsyncIterable<Uint8Array>, stop: () => { src.destroy(); gunzip.destroy(); } };
+}
+
+/** Prepend already-read chunks to an iterator. */
+async function* withHead(head: Uint8Array[], rest: AsyncIterator<Uint8Array>): AsyncIterable<Uint8Array> {
+  for (const h of head) yield h;
+  for (;;) {
+    const r = await rest.next();
+    if (r.done) return;
+    yield r.value instanceof Uint8Array ? r.value : new Uint8Array(r.value as ArrayBuffer);
+  }
+}
+
+/** Wrap chunks, gunzipping them transparently when they start with gzip's magic. */
+async function chunkWindow(chunks: AsyncIterable<Uint8Array>, onClose?: () => void): Promise<ByteWindow> {
+  const it = chunks[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let len = 0;
+  while (len < 2) {
+    const r = await it.next();
+    if (r.done) break;
+    const c = r.value instanceof Uint8Array ? r.value : new Uint8Array(r.value as ArrayBuffer);
+    head.push(c);
+    len += c.length;
+  }
+  const all = withHead(head, it);
+  const first = head.length === 1 ? head[0] : Buffer.concat(head);
+  if (isGzip(first)) {
+    const g = gunzipChunks(all);
+    return new ChunkWindow(g.chunks, () => { g.stop(); onClose?.(); });
+  }
+  return new ChunkWindow(all, onClose);
+}
+
+function isAsyncIterable(x: unknown): x is AsyncIterable<Uint8Array> {
+  return typeof x === 'object' && x !== null && Symbol.asyncIterator in x;
+}
+
+/** Open any supported source as a window. Paths and fds are gunzipped transparently too. */
+export async function openWindow(source: StreamSource): Promise<ByteWindow> {
+  if (source instanceof Uint8Array) {
+    if (isGzip(source)) return chunkWindow(Readable.from([source]));
+    return new MemoryWindow(source);
+  }
+  if (typeof source === 'string' || typeof source === 'number') {
+    const handle = typeof source === 'string' ? await open(source, 'r') : await fdHandle(source);
+    const owns = typeof source === 'string';
+    const magic = new Uint8Array(2);
+    const { bytesRead } = await handle.read(magic, 0, 2, 0).catch(() => ({ bytesRead: -1 }));
+    if (bytesRead === 2 && isGzip(magic)) {
+      if (owns) {
+        await handle.close();
+        const stream = createReadStream(source as string, { highWaterMark: 1 << 20 });
+        return chunkWindow(stream, () => stream.destroy());
+      }
+      const stream = createReadStream('', { fd: handle.fd, start: 0, autoClose: false, highWaterMark: 1 << 20 });
+      return chunkWindow(stream, () => stream.destroy());
+    }
+    if (bytesRead === -1) {
+      // Not seekable (a pipe): read it as chunks.
+      const stream = createReadStream('', { fd: handle.fd, autoClose: false, highWaterMark: 1 << 20 });
+      return chunkWindow(stream, () => stream.destroy());
+    }
+    return new FileWindow(handle, owns);
+  }
+  if (typeof (source as FileHandle).read === 'function' && typeof (source as FileHandle).fd === 'number' && !isAsyncIterable(source)) {
+    return new FileWindow(source as FileHandle, false);
+  }
+  if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function' && !isAsyncIterable(source)) {
+    return chunkWindow(Readable.fromWeb(source as import('node:stream/web').ReadableStream<Uint8Array>));
+  }
+  if (isAsyncIterable(source)) return chunkWindow(source);
+  throw new TypeError('unsupported stream source');
+}
+
+/** A FileHandle-like wrapper for a raw fd (not closed by us). */
+async function fdHandle(fd: number): Promise<FileHandle> {
+  const { read } = await import('node:fs');
+  const handle = {
+    fd,
+    read: (buffer: Uint8Array, offset: number, length: number, position: number | null) =>
+      new Promise<{ bytesRead: number; buffer: Uint8Array }>((resolve, reject) =>
+        read(fd, buffer, offset, length, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead, buffer })))),
+    close: async () => {},
+  };
+  return handle as unknown as FileHandle;
+}

@@ -1,0 +1,126 @@
+/**
+ * The reader's entry points: an async iterator over any source, a synchronous
+ * one over bytes in memory, and a push-fed decoder for protocol sessions.
+ */
+import { gunzipSync } from 'node:zlib';
+import { StreamDecoder, type ReaderOptions } from './decoder.js';
+import type { Problem, StreamEnd, StreamItem } from './items.js';
+import { MemoryWindow, openWindow, type ByteWindow, type StreamSource } from './sources.js';
+import type { StreamSummary } from './summary.js';
+
+/** Shared by the readers: the results of a finished walk. */
+abstract class ReaderBase {
+  protected readonly decoder: StreamDecoder;
+  protected finished?: StreamEnd;
+
+  constructor(options: ReaderOptions) {
+    this.decoder = new StreamDecoder(options);
+  }
+
+  /** Warnings and notes so far (errors are thrown). */
+  get problems(): readonly Problem[] {
+    return this.decoder.problems;
+  }
+
+  /** How the stream ended; undefined until the iteration finished without error. */
+  get end(): StreamEnd | undefined {
+    return this.finished;
+  }
+
+  /** Counts, bytes, passes, pfns so far (complete after the iteration). */
+  summary(): StreamSummary {
+    return this.decoder.summary(this.finished);
+  }
+}
+
+/** Walks a stream from a path, fd, FileHandle, Node Readable / stdin, web ReadableStream, async iterable or bytes. Gzip input is decompressed on the fly. */
+export class StreamReader extends ReaderBase implements AsyncIterable<StreamItem> {
+  private used = false;
+
+  constructor(
+    private readonly source: StreamSource,
+    options: ReaderOptions = {},
+  ) {
+    super(options);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<StreamItem> {
+    if (this.used) throw new Error('a StreamReader can be iterated once');
+    this.used = true;
+    const window: ByteWindow = await openWindow(this.source);
+    const dec = this.decoder;
+    try {
+      for (;;) {
+        const step = dec.next(window.current());
+        if ('item' in step) {
+          window.consume(step.item.length);
+          yield step.item;
+        } else if ('skip' in step) {
+          window.consume(step.skip);
+        } else if ('stop' in step) {
+          break;
+        } else if (!(await window.ensure(step.need))) {
+          if (window.current().length > 0 && dec.done) continue; // trailing bytes shorter than asked
+          break;
+        }
+      }
+      const { end, trailing } = dec.finish(dec.done ? new Uint8Array(0) : window.current());
+      this.finished = end;
+      if (trailing) yield trailing;
+    } finally {
+      await window.close();
+    }
+  }
+
+  /** Walk the whole stream, discarding items; returns how it ended. */
+  async run(onItem?: (item: StreamItem) => void): Promise<StreamEnd> {
+    for await (const item of this) onItem?.(item);
+    return this.finished as StreamEnd;
+  }
+}
+
+/** The same walk over bytes in memory, synchronously. */
+export class SyncStreamReader extends ReaderBase implements Iterable<StreamItem> {
+  private readonly bytes: Uint8Array;
+
+  constructor(bytes: Uint8Array, options: ReaderOptions = {}) {
+    super(options);
+    this.bytes = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? new Uint8Array(gunzipSync(bytes)) : bytes;
+  }
+
+  *[Symbol.iterator](): Iterator<StreamItem> {
+    const window = new MemoryWindow(this.bytes);
+    const dec = this.decoder;
+    for (;;) {
+      const step = dec.next(window.current());
+      if ('item' in step) {
+        window.consume(step.item.length);
+        yield step.item;
+      } else if ('skip' in step) {
+        window.consume(step.skip);
+      } else if ('stop' in step) {
+        break;
+      } else if (!window.ensureSync(step.need)) {
+        if (window.current().length > 0 && dec.done) continue;
+        break;
+      }
+    }
+    const { end, trailing } = dec.finish(dec.done ? new Uint8Array(0) : window.current());
+    this.finished = end;
+    if (trailing) yield trailing;
+  }
+
+  /** Walk everything: the items, how it ended and the summary. */
+  readAll(): { items: StreamItem[]; end: StreamEnd; summary: StreamSummary; problems: readonly Problem[] } {
+    const items = [...this];
+    return { items, end: this.finished as StreamEnd, summary: this.summary(), problems: this.problems };
+  }
+}
+
+export function readStream(source: StreamSource, options: ReaderOptions = {}): StreamReader {
+  return new StreamReader(source, options);
+}
+
+export function readStreamSync(bytes: Uint8Array, options: ReaderOptions = {}): SyncStreamReader {
+  return new SyncStreamReader(bytes, options);
+}

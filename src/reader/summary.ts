@@ -1,0 +1,160 @@
+/** What a walk over a stream learned: counts, bytes, pages per pass, resent pfns. */
+import { DOMAIN_TYPE_NAMES } from '../format/constants.js';
+import { PAGE_TYPES } from '../format/page-types.js';
+import type { PageDataBody } from '../codec/bodies/page-data.js';
+import type { Container, RecordItem, StreamEnd, StreamMode } from './items.js';
+import { PfnSet } from './pfn-set.js';
+
+export interface TypeCount {
+  layer: string;
+  name: string;
+  type: number;
+  records: number;
+  /** Bytes on the wire (header + body + padding). */
+  bytes: number;
+}
+
+export interface PassSummary {
+  /** 1-based. */
+  pass: number;
+  /** Checkpoint the pass belongs to (checkpointed streams). */
+  checkpoint?: number;
+  records: number;
+  /** pfn entries (all types). */
+  pfns: number;
+  /** Entries carrying page data. */
+  pages: number;
+}
+
+export interface StreamSummary {
+  container?: Container;
+  dialect: string;
+  mode?: StreamMode;
+  domainType?: string;
+  imageVersion?: number;
+  xenVersion?: string;
+  guestWidth?: number;
+  records: number;
+  bytes: number;
+  byType: TypeCount[];
+  /** PAGE_DATA passes: a new pass starts when a record's first pfn is not above the previous record's last one, and at each checkpoint. */
+  passes: PassSummary[];
+  pageEntries: number;
+  pagesWithData: number;
+  distinctPfns: number;
+  /** pfns sent more than once. */
+  resentPfns: number;
+  pfnMin?: number;
+  pfnMax?: number;
+  /** pfn entries per page type name. */
+  pageTypes: Record<string, number>;
+  checkpoints: number;
+  postcopyPages?: number;
+  end?: StreamEnd;
+}
+
+export class SummaryBuilder {
+  container?: Container;
+  mode?: StreamMode;
+  domainType?: number;
+  imageVersion?: number;
+  xenVersion?: string;
+  guestWidth?: number;
+  checkpoints = 0;
+  private records = 0;
+  private bytes = 0;
+  private readonly byType = new Map<string, TypeCount>();
+  private readonly passes: PassSummary[] = [];
+  private lastPfn = -1;
+  private passCheckpoint = -1;
+  private pageEntries = 0;
+  private pagesWithData = 0;
+  private readonly seen = new PfnSet();
+  private readonly seenTwice = new PfnSet();
+  private pfnMin = Infinity;
+  private pfnMax = -Infinity;
+  private readonly pageTypeCounts = new Array<number>(16).fill(0);
+  private postcopyPages = 0;
+
+  constructor(private readonly dialect: string) {}
+
+  addBytes(n: number): void {
+    this.bytes += n;
+  }
+
+  onRecord(item: RecordItem): void {
+    this.records++;
+    const key = `${item.layer}:${item.record.name}`;
+    let t = this.byType.get(key);
+    if (!t) {
+      t = { layer: item.layer, name: item.record.name, type: item.record.type, records: 0, bytes: 0 };
+      this.byType.set(key, t);
+    }
+    t.records++;
+    t.bytes += item.length;
+    const body = item.record.body;
+    if (body.kind === 'page-data' && item.layer === 'libxc') {
+      if (item.record.name === 'POSTCOPY_PAGE_DATA') this.postcopyPages += body.pfns.length;
+      this.onPages(body, item.checkpoint);
+    }
+  }
+
+  private onPages(body: PageDataBody, checkpoint: number | undefined): void {
+    const { pfns, types } = body;
+    const cp = checkpoint ?? 0;
+    if (this.passes.length === 0 || pfns[0] <= this.lastPfn || cp !== this.passCheckpoint) {
+      this.passes.push({ pass: this.passes.length + 1, ...(checkpoint ? { checkpoint } : {}), records: 0, pfns: 0, pages: 0 });
+      this.passCheckpoint = cp;
+    }
+    const pass = this.passes[this.passes.length - 1];
+    pass.records++;
+    pass.pfns += pfns.length;
+    let withData = 0;
+    for (let i = 0; i < pfns.length; i++) {
+      const pfn = pfns[i];
+      const t = types[i];
+      this.pageTypeCounts[t]++;
+      if (PAGE_TYPES[t].hasData) withData++;
+      if (!this.seen.add(pfn)) this.seenTwice.add(pfn);
+      if (pfn < this.pfnMin) this.pfnMin = pfn;
+      if (pfn > this.pfnMax) this.pfnMax = pfn;
+    }
+    this.lastPfn = pfns[pfns.length - 1];
+    pass.pages += withData;
+    this.pageEntries += pfns.length;
+    this.pagesWithData += withData;
+  }
+
+  build(end?: StreamEnd): StreamSummary {
+    const pageTypes: Record<string, number> = {};
+    this.pageTypeCounts.forEach((n, t) => {
+      if (n > 0) pageTypes[PAGE_TYPES[t].name] = n;
+    });
+    const s: StreamSummary = {
+      container: this.container,
+      dialect: this.dialect,
+      mode: this.mode,
+      domainType: this.domainType === undefined ? undefined : (DOMAIN_TYPE_NAMES[this.domainType] ?? `0x${this.domainType.toString(16)}`),
+      imageVersion: this.imageVersion,
+      xenVersion: this.xenVersion,
+      guestWidth: this.guestWidth,
+      records: this.records,
+      bytes: this.bytes,
+      byType: [...this.byType.values()],
+      passes: this.passes.map((p) => ({ ...p })),
+      pageEntries: this.pageEntries,
+      pagesWithData: this.pagesWithData,
+      distinctPfns: this.seen.size,
+      resentPfns: this.seenTwice.size,
+      pageTypes,
+      checkpoints: this.checkpoints,
+      end,
+    };
+    if (this.pfnMin !== Infinity) {
+      s.pfnMin = this.pfnMin;
+      s.pfnMax = this.pfnMax;
+    }
+    if (this.postcopyPages) s.postcopyPages = this.postcopyPages;
+    return s;
+  }
+}
