@@ -1,7 +1,8 @@
+import { PushDecoder } from '../reader/push-decoder.js';
 import type { MigrationVariant } from './migration-variant.js';
-import type { StreamEnd, StreamTracker } from './stream-tracker.js';
+import type { StreamEnd, StreamTracker, StreamTrackerFactory } from './stream-tracker.js';
 
-/** The options the project's PushDecoder (src/reader/push-decoder.ts) accepts. */
+/** The options the project's PushDecoder (src/reader/push-decoder.ts) accepts that matter here. */
 export interface PushDecoderOptions {
   dialect?: 'upstream' | 'postcopy-rfc';
   mode?: 'auto' | 'plain' | 'remus' | 'colo';
@@ -17,17 +18,21 @@ export interface PushDecoderLike {
   end(): StreamEnd;
 }
 
-/** Reader options for what travels on an `xl migrate` wire of the given variant. */
-export function readerOptionsFor(variant: MigrationVariant): PushDecoderOptions {
+/**
+ * Reader options for what travels on an `xl migrate` wire of the given
+ * variant. Lenient by default: a stand-in receiver should accept what Xen's
+ * own C reader accepts; `strict` adds the verifier's rules.
+ */
+export function readerOptionsFor(variant: MigrationVariant, strict = false): PushDecoderOptions {
   switch (variant) {
     case 'plain':
-      return { dialect: 'upstream', mode: 'plain', stopAtEnd: true };
+      return { dialect: 'upstream', mode: 'plain', strict, stopAtEnd: true };
     case 'remus':
-      return { dialect: 'upstream', mode: 'remus', stopAtEnd: true };
+      return { dialect: 'upstream', mode: 'remus', strict, stopAtEnd: true };
     case 'colo':
-      return { dialect: 'upstream', mode: 'colo', stopAtEnd: true };
+      return { dialect: 'upstream', mode: 'colo', strict, stopAtEnd: true };
     case 'postcopy':
-      return { dialect: 'postcopy-rfc', mode: 'plain', stopAtEnd: true };
+      return { dialect: 'postcopy-rfc', mode: 'plain', strict, stopAtEnd: true };
   }
 }
 
@@ -43,4 +48,9 @@ export function trackerFromPushDecoder(decoder: PushDecoderLike): StreamTracker 
     trailing: () => decoder.trailing(),
     end: () => decoder.end(),
   };
+}
+
+/** The default validator: the project's streaming reader, configured per variant. */
+export function pushDecoderTrackerFactory(options: { strict?: boolean } = {}): StreamTrackerFactory {
+  return (variant) => trackerFromPushDecoder(new PushDecoder(readerOptionsFor(variant, options.strict ?? false)));
 }

@@ -57,15 +57,18 @@ function pageData(pfn: number, type = 0x01): Buffer {
 /**
  * A Remus stream (FORMAT.md §9.2): headers, STATIC_DATA_END, then
  * `checkpoints` × {PAGE_DATA, TSC, HVM_CONTEXT, libxc CHECKPOINT, libxl
- * EMULATOR_CONTEXT, CHECKPOINT_END}; never an END. Returns the bytes and the
+ * EMULATOR_CONTEXT, CHECKPOINT_END [, CHECKPOINT_STATE(NEW) for COLO]};
+ * never an END. Returns the bytes and the
  * offset right after each complete checkpoint.
  */
-export function remusStream(checkpoints = 2): { bytes: Uint8Array; checkpointEnds: number[] } {
+export function remusStream(checkpoints = 2, colo = false): { bytes: Uint8Array; checkpointEnds: number[] } {
   const parts: Buffer[] = [XL_HEADER, LIBXL_HEADER, record(0x01), LIBXC_IMAGE_HEADER(3), LIBXC_DOMAIN_HEADER, record(0x10)];
   const ends: number[] = [];
   let length = parts.reduce((sum, part) => sum + part.length, 0);
   for (let n = 0; n < checkpoints; n += 1) {
     const checkpoint = [pageData(n + 1), TSC_INFO(), HVM_CONTEXT(), record(0x0e), EMULATOR_CONTEXT(), record(0x04)];
+    // COLO: libxl CHECKPOINT_STATE(control_id 0 = NEW) after every CHECKPOINT_END (FORMAT.md §9.2).
+    if (colo) checkpoint.push(record(0x05, new Uint8Array(4)));
     parts.push(...checkpoint);
     length += checkpoint.reduce((sum, part) => sum + part.length, 0);
     ends.push(length);
