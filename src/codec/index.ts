@@ -8,3 +8,4 @@ export * from './bodies/page-data.js';
 export * from './bodies/x86-pv.js';
 export * from './bodies/x86-common.js';
 export * from './bodies/libxl.js';
+export * from './json.js';
