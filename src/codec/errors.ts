@@ -30,9 +30,9 @@ function describe(p: ProblemDetails): string {
   const what = [p.layer, p.recordName].filter(Boolean).join(' ');
   if (what) where.push(what);
   let msg = `${p.rule.id} at ${where.join(', ')}: ${p.detail ?? p.rule.text}`;
-  if (p.expected !== undefined || p.actual !== undefined) {
-    msg += ` (expected ${p.expected ?? '?'}, got ${p.actual ?? '?'})`;
-  }
+  if (p.expected !== undefined && p.actual !== undefined) msg += ` (expected ${p.expected}, got ${p.actual})`;
+  else if (p.expected !== undefined) msg += ` (expected ${p.expected})`;
+  else if (p.actual !== undefined) msg += ` (got ${p.actual})`;
   return msg;
 }
 
@@ -76,7 +76,7 @@ export class StreamFormatError extends Error {
       recordName: this.recordName ?? loc.recordName,
       expected: this.expected,
       actual: this.actual,
-      detail: this.message.slice(this.message.indexOf(': ') + 2).replace(/ \(expected .*\)$/, ''),
+      detail: this.message.slice(this.message.indexOf(': ') + 2).replace(/ \((expected|got) .*\)$/, ''),
     });
   }
 }
