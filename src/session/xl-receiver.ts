@@ -5,6 +5,7 @@ import { InputChannel } from './input-channel.js';
 import { isCheckpointed, type MigrationVariant } from './migration-variant.js';
 import { OutputChannel } from './output-channel.js';
 import { encodePostcopyComplete } from './postcopy-back-channel.js';
+import { pushDecoderTrackerFactory } from './push-decoder-tracker.js';
 import { asProtocolError, ProtocolError } from './protocol-error.js';
 import { RECEIVER_STATES, receiverDefinition, type ReceiverState } from './receiver-states.js';
 import { StateMachine } from './state-machine.js';
@@ -20,8 +21,8 @@ export interface ReceiverOptions {
   readonly transport: Transport;
   /** Where the received stream ends up; it appears there only after a valid end. */
   readonly outputPath: string;
-  /** Validator for the incoming stream (see `pushDecoderTrackerFactory`). */
-  readonly trackerFactory: StreamTrackerFactory;
+  /** Validator for the incoming stream; default: the project's PushDecoder, lenient like Xen's C reader. */
+  readonly trackerFactory?: StreamTrackerFactory;
   readonly variant?: MigrationVariant;
   readonly timeouts?: Partial<SessionTimeouts>;
   /**
@@ -112,7 +113,7 @@ export class XlMigrationReceiver {
     });
     const capture = await captureStream({
       input: this.input,
-      tracker: this.options.trackerFactory(this.variant),
+      tracker: (this.options.trackerFactory ?? pushDecoderTrackerFactory())(this.variant),
       file: this.file,
       state: 'RECEIVING',
       idleMs: this.timeouts.idleMs,

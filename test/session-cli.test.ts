@@ -1,0 +1,119 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BANNER } from '../src/session/fixed-messages.js';
+import { CLI, ensureBuilt, finished, runCli, spawnCli } from './support/session-cli.js';
+import { EXAMPLE_LIBXL_OFFSET, exampleXlSave, remusStream } from './support/session-streams.js';
+
+/** The built executable, end to end. Loopback only: pipes and 127.0.0.1. */
+let dir = '';
+const quote = (path: string): string => `'${path.replace(/'/g, `'\\''`)}'`;
+const receiveCommand = (out: string, extra = ''): string => `${quote(process.execPath)} ${quote(CLI)} receive -o ${quote(out)} ${extra}`;
+
+beforeAll(() => ensureBuilt(), 120_000);
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'session-cli-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('stream-migrate CLI', () => {
+  it('the built file is an executable script', async () => {
+    expect((await readFile(CLI, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it('send --exec "stream-migrate receive" gives a byte-identical file, both exit 0', async () => {
+    const input = join(dir, 'in.bin');
+    const out = join(dir, 'out.bin');
+    await writeFile(input, exampleXlSave());
+    const run = await runCli(['send', input, '--exec', receiveCommand(out)]);
+    expect(run.stderr).toContain('final state DONE_OK');
+    expect(run.stderr).toContain('final state DONE');
+    expect(run.code).toBe(0);
+    expect(new Uint8Array(await readFile(out))).toEqual(exampleXlSave());
+  });
+
+  it('--listen / --connect over 127.0.0.1 (remus: failover at EOF)', async () => {
+    const input = join(dir, 'in.bin');
+    const out = join(dir, 'out.bin');
+    const { bytes } = remusStream(2);
+    await writeFile(input, bytes);
+    const receiver = spawnCli(['receive', '-o', out, '--listen', '127.0.0.1:0', '--remus', '--timeout', '10']);
+    receiver.stdin.end();
+    const port = await new Promise<string>((resolve) => {
+      let text = '';
+      receiver.stderr.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        const match = /listening on 127\.0\.0\.1:(\d+)/.exec(text);
+        if (match !== null) resolve(match[1]);
+      });
+    });
+    const received = finished(receiver);
+    const sent = await runCli(['send', input, '--connect', `127.0.0.1:${port}`, '--remus']);
+    const receivedRun = await received;
+    expect(sent.code).toBe(0);
+    expect(receivedRun.code).toBe(0);
+    expect(new Uint8Array(await readFile(out))).toEqual(bytes);
+  });
+
+  it('a corrupted stream byte: both exit 1 naming the state, no file under the final name', async () => {
+    const input = join(dir, 'in.bin');
+    const out = join(dir, 'out.bin');
+    const corrupt = exampleXlSave();
+    corrupt[EXAMPLE_LIBXL_OFFSET + 3] ^= 0xff;
+    await writeFile(input, corrupt);
+    const run = await runCli(['send', input, '--exec', receiveCommand(out)]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/receive failed in RECEIVING \(final state DESTROYED\): invalid migration stream/);
+    expect(run.stderr).toMatch(/send failed in \w+ \(final state RESUMED\)/);
+    expect(await readdir(dir)).toEqual(['in.bin']);
+  });
+
+  it('the receiver side closes after the banner: sender exits 1 in a defined state', async () => {
+    const input = join(dir, 'in.bin');
+    await writeFile(input, exampleXlSave());
+    const run = await runCli(['send', input, '--exec', `printf 'xl migration receiver ready, send binary domain data.\\n'`, '--timeout', '5']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/send failed in (STREAMING|AWAIT_READY) \(final state RESUMED\)/);
+  });
+
+  it('the sender is killed mid-stream: receiver exits 1, no file', async () => {
+    const out = join(dir, 'out.bin');
+    const receiver = spawnCli(['receive', '-o', out]);
+    const done = finished(receiver);
+    receiver.stdout.once('data', () => {
+      receiver.stdin.write(exampleXlSave().subarray(0, 100));
+      receiver.stdin.destroy();
+    });
+    const run = await done;
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/receive failed in RECEIVING \(final state DESTROYED\): stream ended before a valid end/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('the sender stalls: the receiver gives up after its idle timeout, exits 1, no file', async () => {
+    const out = join(dir, 'out.bin');
+    const receiver = spawnCli(['receive', '-o', out, '--idle-timeout', '0.3']);
+    const done = finished(receiver);
+    let banner = Buffer.alloc(0);
+    receiver.stdout.on('data', (chunk: Buffer) => {
+      banner = Buffer.concat([banner, chunk]);
+      if (banner.length === BANNER.bytes.length) receiver.stdin.write(exampleXlSave().subarray(0, 100));
+    });
+    const run = await done;
+    receiver.stdin.destroy();
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/receive failed in RECEIVING \(final state DESTROYED\): timed out/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('usage errors exit 2 without a stack trace', async () => {
+    const run = await runCli(['send', 'x.bin', '--exec', 'true', '--connect', '127.0.0.1:1']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect((await runCli(['receive'])).code).toBe(2);
+    expect((await runCli(['bogus'])).code).toBe(2);
+  });
+});
