@@ -51,6 +51,8 @@ export class StreamFormatError extends Error {
   readonly recordName?: string;
   readonly expected?: string;
   readonly actual?: string;
+  /** The explanation given by the thrower (the rule's text when none). */
+  readonly detail: string;
 
   constructor(details: ProblemDetails) {
     super(describe(details));
@@ -63,6 +65,7 @@ export class StreamFormatError extends Error {
     this.recordName = details.recordName;
     this.expected = details.expected;
     this.actual = details.actual;
+    this.detail = details.detail ?? details.rule.text;
   }
 
   /** The same problem seen from further out: fill in location fields the thrower did not know. */
@@ -76,7 +79,7 @@ export class StreamFormatError extends Error {
       recordName: this.recordName ?? loc.recordName,
       expected: this.expected,
       actual: this.actual,
-      detail: this.message.slice(this.message.indexOf(': ') + 2).replace(/ \((expected|got) .*\)$/, ''),
+      detail: this.detail,
     });
   }
 }

@@ -18,7 +18,7 @@ import {
   type LibxlHeader,
   type XlHeader,
 } from './headers.js';
-import { encodeRecordChunks, RecordJson, recordFromJson, recordToJson, type StreamRecord } from './records.js';
+import { bodySchemaForKind, encodeRecordChunks, RecordJson, recordFromJson, recordToJson, type StreamRecord } from './records.js';
 import type { Dialect } from '../format/record-types.js';
 
 const U32 = Type.Integer({ minimum: 0, maximum: 0xffffffff });
@@ -184,6 +184,13 @@ export function parseStreamDocument(value: unknown): StreamDocument {
       : kind === 'trailing' ? TrailingJson
       : undefined;
     if (!schema) throw new JsonFormError(`/items/${i}/kind`, `unknown item kind ${JSON.stringify(kind)}`);
+    if (kind === 'record') {
+      // Check the body against its own kind's schema first: union errors say too little.
+      const body = (item as { body?: { kind?: unknown } }).body;
+      const bodySchema = bodySchemaForKind(body?.kind);
+      if (!bodySchema) throw new JsonFormError(`/items/${i}/body/kind`, `unknown body kind ${JSON.stringify(body?.kind)}`);
+      assertJson(bodySchema, body, `/items/${i}/body`);
+    }
     assertJson(schema, item, `/items/${i}`);
   });
   return doc as StreamDocument;

@@ -225,6 +225,11 @@ const bodySchemas: TSchema[] = [];
 for (const c of Object.values(BODY_CODECS)) if (!bodySchemas.includes(c.schema)) bodySchemas.push(c.schema);
 export const RecordBodyJson = Type.Union(bodySchemas);
 
+/** The JSON schema of one body kind (for precise validation errors). */
+export function bodySchemaForKind(kind: unknown): TSchema | undefined {
+  return bodySchemas.find((s) => (s.properties as Record<string, { const?: unknown }> | undefined)?.kind?.const === kind);
+}
+
 export const RecordJson = Type.Object(
   {
     layer: Type.Union([Type.Literal('libxl'), Type.Literal('libxc')]),
