@@ -6,3 +6,4 @@ export * from './pfn-set.js';
 export * from './sources.js';
 export * from './stream-reader.js';
 export * from './push-decoder.js';
+export * from './back-channel.js';

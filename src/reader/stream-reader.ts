@@ -3,18 +3,28 @@
  * one over bytes in memory, and a push-fed decoder for protocol sessions.
  */
 import { gunzipSync } from 'node:zlib';
-import { StreamDecoder, type ReaderOptions } from './decoder.js';
+import { StreamDecoder, type ReaderOptions, type Step } from './decoder.js';
+import { BackChannelDecoder, type BackChannelOptions } from './back-channel.js';
 import type { Problem, StreamEnd, StreamItem } from './items.js';
 import { MemoryWindow, openWindow, type ByteWindow, type StreamSource } from './sources.js';
 import type { StreamSummary } from './summary.js';
 
+/** What the drivers below need of a decoder: the forward stream's or a back channel's. */
+export interface ItemDecoder {
+  next(view: Uint8Array): Step;
+  finish(rest: Uint8Array): { end: StreamEnd; trailing?: StreamItem };
+  readonly done: boolean;
+  readonly problems: Problem[];
+  summary(end?: StreamEnd): StreamSummary;
+}
+
 /** Shared by the readers: the results of a finished walk. */
 abstract class ReaderBase {
-  protected readonly decoder: StreamDecoder;
+  protected readonly decoder: ItemDecoder;
   protected finished?: StreamEnd;
 
-  constructor(options: ReaderOptions) {
-    this.decoder = new StreamDecoder(options);
+  constructor(options: ReaderOptions | { backChannel: BackChannelOptions }) {
+    this.decoder = 'backChannel' in options ? new BackChannelDecoder(options.backChannel) : new StreamDecoder(options);
   }
 
   /** Warnings and notes so far (errors are thrown). */
@@ -39,7 +49,7 @@ export class StreamReader extends ReaderBase implements AsyncIterable<StreamItem
 
   constructor(
     private readonly source: StreamSource,
-    options: ReaderOptions = {},
+    options: ReaderOptions | { backChannel: BackChannelOptions } = {},
   ) {
     super(options);
   }
@@ -83,7 +93,7 @@ export class StreamReader extends ReaderBase implements AsyncIterable<StreamItem
 export class SyncStreamReader extends ReaderBase implements Iterable<StreamItem> {
   private readonly bytes: Uint8Array;
 
-  constructor(bytes: Uint8Array, options: ReaderOptions = {}) {
+  constructor(bytes: Uint8Array, options: ReaderOptions | { backChannel: BackChannelOptions } = {}) {
     super(options);
     this.bytes = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? new Uint8Array(gunzipSync(bytes)) : bytes;
   }
@@ -123,4 +133,13 @@ export function readStream(source: StreamSource, options: ReaderOptions = {}): S
 
 export function readStreamSync(bytes: Uint8Array, options: ReaderOptions = {}): SyncStreamReader {
   return new SyncStreamReader(bytes, options);
+}
+
+/** Walk a headerless back channel (COLO or postcopy RFC), e.g. xl migrate-receive's stdout. */
+export function readBackChannel(source: StreamSource, options: BackChannelOptions): StreamReader {
+  return new StreamReader(source, { backChannel: options });
+}
+
+export function readBackChannelSync(bytes: Uint8Array, options: BackChannelOptions): SyncStreamReader {
+  return new SyncStreamReader(bytes, { backChannel: options });
 }

@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, openSync, closeSync, writeFileSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PushDecoder, readStream, type StreamItem } from '../src/reader/index.js';
+import { StreamFormatError } from '../src/codec/index.js';
+import * as B from './support/build.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'xms-src-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const bytes = B.plainHvm([[0, 1, 2, 3, 4, 5, 6, 7], [2, 3]]);
+const file = join(dir, 'plain.bin');
+writeFileSync(file, bytes);
+writeFileSync(file + '.gz', gzipSync(bytes));
+
+async function walk(source: Parameters<typeof readStream>[0]) {
+  const reader = readStream(source);
+  const items: StreamItem[] = [];
+  for await (const it of reader) items.push(it);
+  return { items, end: reader.end, summary: reader.summary() };
+}
+
+/** Deterministic odd-sized chunks, so records straddle chunk boundaries. */
+function* chunked(b: Uint8Array, sizes = [1, 7, 8, 13, 4096, 5000, 3]): Generator<Uint8Array> {
+  for (let pos = 0, i = 0; pos < b.length; i++) {
+    const n = sizes[i % sizes.length];
+    yield b.slice(pos, pos + n);
+    pos += n;
+  }
+}
+
+describe('every kind of source gives the same items', async () => {
+  const reference = await walk(bytes);
+  const shape = (items: StreamItem[]) => items.map((i) => [i.kind, i.offset, i.length]);
+
+  const sources: Array<[string, () => Parameters<typeof readStream>[0] | Promise<Parameters<typeof readStream>[0]>]> = [
+    ['a path', () => file],
+    ['a gzip path', () => file + '.gz'],
+    ['an fd', () => openSync(file, 'r')],
+    ['a FileHandle', () => open(file, 'r')],
+    ['a Node Readable in odd chunks', () => Readable.from(chunked(bytes))],
+    ['a gzip Readable', () => Readable.from(chunked(gzipSync(bytes), [100]))],
+    ['a web ReadableStream', () => Readable.toWeb(Readable.from(chunked(bytes))) as ReadableStream<Uint8Array>],
+    ['an async iterable', () => (async function* () { yield* chunked(bytes, [3, 9000]); })()],
+    ['gzip bytes', () => new Uint8Array(gzipSync(bytes))],
+  ];
+  for (const [name, make] of sources) {
+    it(name, async () => {
+      const src = await make();
+      const got = await walk(src);
+      expect(shape(got.items)).toEqual(shape(reference.items));
+      expect(got.end).toEqual(reference.end);
+      expect(got.summary.distinctPfns).toBe(8);
+      if (typeof src === 'number') closeSync(src);
+      else if (src && typeof src === 'object' && 'close' in src && typeof src.close === 'function' && 'fd' in src) await src.close();
+    });
+  }
+
+  it('a pipe from a child process (process.stdin of another program)', async () => {
+    const child = spawn('cat', [file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const got = await walk(child.stdout);
+    expect(shape(got.items)).toEqual(shape(reference.items));
+  });
+
+  it('a truncated stream from a Readable throws STREAM-TRUNCATED with the EOF offset', async () => {
+    await expect(walk(Readable.from(chunked(bytes.subarray(0, 5000))))).rejects.toMatchObject({ ruleId: 'STREAM-TRUNCATED', offset: 5000 });
+  });
+});
+
+describe('PushDecoder (protocol sessions)', () => {
+  it('finds the end of the stream inside a byte flow and keeps what follows', () => {
+    const go = new Uint8Array(Buffer.from('domain is yours, you are cleared to unpause\0'));
+    const flow = B.concat([bytes, go]);
+    const dec = new PushDecoder({ stopAtEnd: true });
+    let n = 0;
+    for (const c of chunked(flow, [777])) n += dec.push(c).length;
+    expect(dec.done).toBe(true);
+    expect(n).toBeGreaterThan(10);
+    expect(Buffer.from(dec.trailing()).toString('latin1')).toBe(Buffer.from(go).toString('latin1'));
+    expect(dec.end()).toMatchObject({ complete: true, status: 'complete' });
+  });
+
+  it('end() on an incomplete stream throws the typed error', () => {
+    const dec = new PushDecoder();
+    dec.push(bytes.subarray(0, 300));
+    expect(dec.done).toBe(false);
+    expect(() => dec.end()).toThrow(StreamFormatError);
+  });
+});
+
+describe('bounded memory', () => {
+  it('reads a 1 GiB stream through a pipe with memory bounded by a few records', async () => {
+    const child = spawn(process.execPath, [join(__dirname, 'support', 'big-stream.mjs'), '1024'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const before = process.memoryUsage();
+    let peakRss = before.rss;
+    let peakArrayBuffers = before.arrayBuffers;
+    const reader = readStream(child.stdout);
+    let records = 0;
+    for await (const item of reader) {
+      if (item.kind !== 'record') continue;
+      records++;
+      const m = process.memoryUsage();
+      peakRss = Math.max(peakRss, m.rss);
+      peakArrayBuffers = Math.max(peakArrayBuffers, m.arrayBuffers);
+    }
+    expect(reader.end?.status).toBe('complete');
+    expect(reader.end?.bytesRead).toBeGreaterThanOrEqual(1 << 30);
+    expect(records).toBe(262);
+    // A PAGE_DATA record is ~4 MiB: allow a few records in flight plus pipe chunks and GC slack,
+    // far below the 1 GiB that went through.
+    expect(peakArrayBuffers - before.arrayBuffers).toBeLessThan(96 * 2 ** 20);
+    expect(peakRss - before.rss).toBeLessThan(256 * 2 ** 20);
+  });
+});
