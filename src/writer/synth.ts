@@ -74,6 +74,11 @@ export function synthMode(options: SynthOptions): WriterMode {
   return checkpoints > 0 ? 'remus' : 'plain';
 }
 
+/** Throws RangeError when the options cannot make a stream (checked before any output is opened). */
+export function checkSynthOptions(options: SynthOptions): void {
+  plan(options);
+}
+
 interface Plan {
   mode: WriterMode;
   passes: number;
@@ -134,7 +139,13 @@ const TSC_KHZ = 2_000_000;
 
 /** Write a whole synthetic stream to `sink`. On any failure the writer (and sink) is aborted. */
 export async function synth(sink: StreamSink, options: SynthOptions): Promise<SynthResult> {
-  const p = plan(options);
+  let p: Plan;
+  try {
+    p = plan(options);
+  } catch (error) {
+    await sink.abort(error instanceof Error ? error : undefined);
+    throw error;
+  }
   const { kind, pages } = options;
   const writer = new StreamWriter(sink, { mode: p.mode, guest: kind });
   const source = new SynthPageSource(p.seed);
@@ -209,7 +220,8 @@ export async function synth(sink: StreamSink, options: SynthOptions): Promise<Sy
           await writer.checkpoint();
           await emulatorRecords();
           await writer.endCheckpoint();
-          if (p.mode === 'colo') await writer.writeCheckpointState(0);
+          // COLO: CHECKPOINT_STATE(NEW) starts the next checkpoint, so the last one is not followed by it.
+          if (p.mode === 'colo' && c < p.checkpoints - 1) await writer.writeCheckpointState(0);
         }
         // Checkpointed streams never END: the primary just stops after a complete checkpoint.
         await writer.close();

@@ -121,7 +121,7 @@ function freshProgress(): Progress {
 export class WriterAutomaton {
   private current: WriterState = 'START';
   private p: Progress = freshProgress();
-  /** Checkpoints completed (remus: CHECKPOINT_END written; colo: CHECKPOINT_STATE written). */
+  /** Checkpoints completed (CHECKPOINT_END written). */
   private completedCheckpoints = 0;
   /** Records written since the last completed checkpoint (a remus/colo stream may only stop at 0). */
   private sinceCheckpoint = 0;
@@ -185,7 +185,7 @@ export class WriterAutomaton {
         const ops: WriterOp[] = ['PAGE_DATA'];
         if (mode === 'plain' && !p.verify) ops.push('VERIFY');
         ops.push(mode === 'postcopy-rfc' ? 'POSTCOPY_BEGIN' : 'X86_TSC_INFO');
-        if (this.checkpointed && this.completedCheckpoints > 0 && this.sinceCheckpoint === 0) ops.push('CLOSE');
+        if (mode === 'remus' && this.completedCheckpoints > 0 && this.sinceCheckpoint === 0) ops.push('CLOSE');
         return ops;
       }
       case 'EOC': {
@@ -208,7 +208,8 @@ export class WriterAutomaton {
       case 'CKPT':
         return this.libxlChain('CHECKPOINT_END');
       case 'CKPT_STATE':
-        return ['CHECKPOINT_STATE'];
+        // A COLO stream may stop here: the checkpoint is complete; NEW would start the next one.
+        return ['CHECKPOINT_STATE', 'CLOSE'];
       case 'PC_CPU':
         if (!p.tsc) return ['X86_TSC_INFO'];
         if (!p.hvmContext) return ['HVM_CONTEXT'];
@@ -254,7 +255,8 @@ export class WriterAutomaton {
     if (op === 'STATIC_DATA_END' && mode === 'postcopy-rfc') return 'postcopy-rfc streams are libxc v2 images: no static data records';
     if (op === 'VERIFY' && mode !== 'plain') return 'VERIFY is only written in plain streams';
     if (op === 'VERIFY' && this.p.verify) return 'VERIFY was already written';
-    if (op === 'CLOSE' && this.current === 'MEMORY' && this.checkpointed) {
+    if (op === 'CLOSE' && this.checkpointed) {
+      if (mode === 'colo') return 'a COLO stream stops right after a CHECKPOINT_END';
       return this.completedCheckpoints === 0 ? 'no checkpoint completed yet' : 'records were written since the last checkpoint';
     }
     if (op === 'LIBXC_END' && this.current === 'PC_PAGES') return `${this.postcopyOutstanding.size} postcopy pages not sent yet`;
@@ -369,14 +371,12 @@ export class WriterAutomaton {
         p.emuContext = true;
         return;
       case 'CHECKPOINT_END':
-        if (mode === 'colo') {
-          this.enter('CKPT_STATE');
-        } else {
-          this.checkpointDone();
-        }
+        this.completedCheckpoints++;
+        this.enter(mode === 'colo' ? 'CKPT_STATE' : 'MEMORY');
+        this.sinceCheckpoint = 0;
         return;
       case 'CHECKPOINT_STATE':
-        this.checkpointDone();
+        this.enter('MEMORY');
         return;
       case 'POSTCOPY_BEGIN':
         this.enter('PC_CPU');
@@ -425,9 +425,4 @@ export class WriterAutomaton {
     this.p = freshProgress();
   }
 
-  private checkpointDone(): void {
-    this.completedCheckpoints++;
-    this.enter('MEMORY');
-    this.sinceCheckpoint = 0;
-  }
 }

@@ -1,0 +1,13 @@
+export * from './writer-errors.js';
+export * from './writer-automaton.js';
+export * from './sink.js';
+export * from './writable-sink.js';
+export * from './file-sink.js';
+export * from './memory-sink.js';
+export * from './stream-writer.js';
+export * from './back-channel-base.js';
+export * from './colo-back-channel-writer.js';
+export * from './postcopy-back-channel-writer.js';
+export * from './synth.js';
+export { synthPageContent, synthPageType, synthSendsPfn, SynthPageSource, SYNTH_STAMP_SIZE } from './synth-pages.js';
+export { parseByteSize } from './size.js';
