@@ -23,16 +23,25 @@ const MIN_READ = 256 * 1024;
 /** After a big record, read that much plus the next record's header, so equal-sized records line up with reads. */
 const LOOKAHEAD = 8;
 
+/** A buffer that is not zero-filled: it is about to be overwritten by a read. */
+function uninitialised(size: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(size);
+  return new Uint8Array(b.buffer, b.byteOffset, size);
+}
+
 /** A seekable or not file descriptor / handle, read into buffers sized to what the decoder needs. */
 export class FileWindow implements ByteWindow {
   private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
   private end = 0;
   private eof = false;
+  /** With recycling: the buffer before `buf`, whose views the consumer has given up. */
+  private spare?: Uint8Array;
 
   constructor(
     private readonly handle: FileHandle,
     private readonly ownsHandle: boolean,
+    private readonly recycle = false,
   ) {}
 
   current(): Uint8Array {
@@ -47,9 +56,16 @@ export class FileWindow implements ByteWindow {
     const have = this.end - this.pos;
     if (have >= n) return true;
     if (this.eof) return false;
-    const size = Math.max(n + LOOKAHEAD, MIN_READ);
-    const next = new Uint8Array(size);
+    let size = Math.max(n + LOOKAHEAD, MIN_READ);
+    let next: Uint8Array;
+    if (this.spare && this.spare.length >= size) {
+      next = this.spare;
+      size = next.length;
+    } else {
+      next = uninitialised(size);
+    }
     if (have > 0) next.set(this.buf.subarray(this.pos, this.end));
+    if (this.recycle) this.spare = this.buf;
     this.buf = next;
     this.pos = 0;
     this.end = have;
@@ -216,8 +232,17 @@ function isAsyncIterable(x: unknown): x is AsyncIterable<Uint8Array> {
   return typeof x === 'object' && x !== null && Symbol.asyncIterator in x;
 }
 
+export interface WindowOptions {
+  /**
+   * Reuse read buffers: an item's views are then valid only until the next
+   * item is requested. For walks that keep nothing (verify, stats); off by default.
+   */
+  recycleBuffers?: boolean;
+}
+
 /** Open any supported source as a window. Paths and fds are gunzipped transparently too. */
-export async function openWindow(source: StreamSource): Promise<ByteWindow> {
+export async function openWindow(source: StreamSource, options: WindowOptions = {}): Promise<ByteWindow> {
+  const recycle = options.recycleBuffers ?? false;
   if (source instanceof Uint8Array) {
     if (isGzip(source)) return chunkWindow(Readable.from([source]));
     return new MemoryWindow(source);
@@ -241,10 +266,10 @@ export async function openWindow(source: StreamSource): Promise<ByteWindow> {
       const stream = createReadStream('', { fd: handle.fd, autoClose: false, highWaterMark: 1 << 20 });
       return chunkWindow(stream, () => stream.destroy());
     }
-    return new FileWindow(handle, owns);
+    return new FileWindow(handle, owns, recycle);
   }
   if (typeof (source as FileHandle).read === 'function' && typeof (source as FileHandle).fd === 'number' && !isAsyncIterable(source)) {
-    return new FileWindow(source as FileHandle, false);
+    return new FileWindow(source as FileHandle, false, recycle);
   }
   if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function' && !isAsyncIterable(source)) {
     return chunkWindow(Readable.fromWeb(source as import('node:stream/web').ReadableStream<Uint8Array>));

@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { StreamDecoder, type ReaderOptions, type Step } from './decoder.js';
 import { BackChannelDecoder, type BackChannelOptions } from './back-channel.js';
 import type { Problem, StreamEnd, StreamItem } from './items.js';
-import { MemoryWindow, openWindow, type ByteWindow, type StreamSource } from './sources.js';
+import { MemoryWindow, openWindow, type ByteWindow, type StreamSource, type WindowOptions } from './sources.js';
 import type { StreamSummary } from './summary.js';
 
 /** What the drivers below need of a decoder: the forward stream's or a back channel's. */
@@ -47,17 +47,20 @@ abstract class ReaderBase {
 export class StreamReader extends ReaderBase implements AsyncIterable<StreamItem> {
   private used = false;
 
+  private readonly windowOptions: WindowOptions;
+
   constructor(
     private readonly source: StreamSource,
-    options: ReaderOptions | { backChannel: BackChannelOptions } = {},
+    options: (ReaderOptions | { backChannel: BackChannelOptions }) & WindowOptions = {},
   ) {
     super(options);
+    this.windowOptions = { recycleBuffers: options.recycleBuffers };
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<StreamItem> {
     if (this.used) throw new Error('a StreamReader can be iterated once');
     this.used = true;
-    const window: ByteWindow = await openWindow(this.source);
+    const window: ByteWindow = await openWindow(this.source, this.windowOptions);
     const dec = this.decoder;
     try {
       for (;;) {
@@ -127,7 +130,7 @@ export class SyncStreamReader extends ReaderBase implements Iterable<StreamItem>
   }
 }
 
-export function readStream(source: StreamSource, options: ReaderOptions = {}): StreamReader {
+export function readStream(source: StreamSource, options: ReaderOptions & WindowOptions = {}): StreamReader {
   return new StreamReader(source, options);
 }
 
