@@ -32,17 +32,29 @@ export class WritableSink implements StreamSink {
     return this.written;
   }
 
+  /**
+   * Resolves once the Writable has passed the record on (its write callback),
+   * so the caller may reuse the buffers, and, if the Writable's buffer went over
+   * its high-water mark, once it has drained.
+   */
   async write(chunks: readonly Uint8Array[]): Promise<void> {
     this.throwIfUnusable();
     const out = this.out;
+    let last = chunks.length - 1;
+    while (last >= 0 && chunks[last].length === 0) last--;
+    if (last < 0) return;
     let ok = true;
+    let flushed!: Promise<void>;
     out.cork();
-    for (let i = 0; i < chunks.length; i++) {
-      if (chunks[i].length > 0) ok = out.write(chunks[i]);
-    }
+    for (let i = 0; i < last; i++) if (chunks[i].length > 0) out.write(chunks[i]);
+    flushed = new Promise<void>((resolve, reject) => {
+      ok = out.write(chunks[last], (error) => (error ? reject(error) : resolve()));
+    });
+    // Listen for 'drain' now: it is emitted right after the write callbacks run.
+    const drained = ok ? undefined : this.waitFor('drain');
     out.uncork();
     this.written += totalLength(chunks);
-    if (!ok) await this.waitFor('drain');
+    await Promise.all([flushed, drained]);
     if (this.failure) throw this.failure;
   }
 
