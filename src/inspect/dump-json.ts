@@ -1,0 +1,91 @@
+/**
+ * The machine-readable dump forms. `json` is one StreamDocumentJson document
+ * (what `encode` reads), written item by item so it never exists as one
+ * string; `ndjson` is one object per line with offsets, for tools and huge
+ * files: page contents left out, pfns only with `pages`.
+ */
+import { toBase64 } from '../codec/bytes.js';
+import { itemToJson, type EncodableItem, type StreamItemJsonForm } from '../codec/json.js';
+import { recordToJson } from '../codec/records.js';
+import type { Dialect } from '../format/record-types.js';
+import type { Problem, StreamEnd, StreamItem } from '../reader/items.js';
+
+/** A reader item as the codec's encodable item. Trailing bytes: only their head is kept by the reader. */
+export function encodableItem(item: StreamItem): EncodableItem {
+  switch (item.kind) {
+    case 'xl-header':
+    case 'libxl-header':
+    case 'libxc-image-header':
+    case 'libxc-domain-header':
+      return { kind: item.kind, header: item.header } as EncodableItem;
+    case 'record':
+      return { kind: 'record', record: item.record };
+    case 'trailing':
+      return { kind: 'trailing', data: item.head.subarray(0, Math.min(item.head.length, item.length)) };
+  }
+}
+
+/** Whether the JSON form of the item holds all its bytes (the reader keeps only 64 bytes of trailing data). */
+export function isCompleteInJson(item: StreamItem): boolean {
+  return item.kind !== 'trailing' || item.head.length >= item.length;
+}
+
+export function jsonDocumentHead(dialect: Dialect): string {
+  return `{"format":"xen-migration-stream/1","dialect":${JSON.stringify(dialect)},"items":[\n`;
+}
+
+export function jsonDocumentItem(item: StreamItem, dialect: Dialect, first: boolean): string {
+  const j: StreamItemJsonForm = itemToJson(encodableItem(item), dialect);
+  return (first ? '' : ',\n') + JSON.stringify(j);
+}
+
+/** Closes the items array; how the stream ended and the problems go in extra keys (encode ignores them). */
+export function jsonDocumentTail(end: StreamEnd, problems: readonly Problem[]): string {
+  return `\n],"end":${JSON.stringify(end)},"problems":${JSON.stringify(problems.map(problemJson))}}\n`;
+}
+
+export function problemJson(p: Problem): { rule: string; severity: string; offset: number; recordIndex?: number; message: string } {
+  return { rule: p.rule.id, severity: p.severity, offset: p.offset, ...(p.recordIndex !== undefined ? { recordIndex: p.recordIndex } : {}), message: p.message };
+}
+
+export function ndjsonItem(item: StreamItem, dialect: Dialect, pages: boolean): string {
+  const where = { offset: item.offset, length: item.length };
+  switch (item.kind) {
+    case 'record': {
+      const j = recordToJson(item.record, dialect);
+      const body = j.body as Record<string, unknown>;
+      if (Array.isArray(body.pages)) {
+        body.dataPages = (body.pages as unknown[]).length;
+        delete body.pages;
+      }
+      if (!pages && Array.isArray(body.pfns) && body.kind !== 'dirty-pfn-list') {
+        delete body.pfns;
+        delete body.types;
+        delete body.pfnReservedBits;
+      }
+      const line = {
+        kind: 'record',
+        ...where,
+        index: item.index,
+        layer: item.layer,
+        type: item.record.type,
+        name: item.record.name,
+        bodyLength: item.bodyLength,
+        ...(item.checkpoint !== undefined ? { checkpoint: item.checkpoint } : {}),
+        body,
+        ...(j.padding ? { padding: j.padding } : {}),
+      };
+      return JSON.stringify(line) + '\n';
+    }
+    case 'trailing':
+      return JSON.stringify({ kind: 'trailing', ...where, isGoMessage: item.isGoMessage, head: toBase64(item.head) }) + '\n';
+    default: {
+      const { kind, ...fields } = itemToJson(encodableItem(item), dialect);
+      return JSON.stringify({ kind, ...where, ...fields }) + '\n';
+    }
+  }
+}
+
+export function ndjsonEnd(end: StreamEnd, problems: readonly Problem[]): string {
+  return JSON.stringify({ kind: 'end', ...end, problems: problems.map(problemJson) }) + '\n';
+}

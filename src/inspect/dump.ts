@@ -1,0 +1,59 @@
+/** `dump`: every header and record in order, as text, one JSON document, or NDJSON. */
+import { readStream } from '../reader/stream-reader.js';
+import type { StreamSource } from '../reader/sources.js';
+import type { Problem, StreamEnd } from '../reader/items.js';
+import { renderEndText, renderItemText, TEXT_COLUMNS } from './dump-text.js';
+import { isCompleteInJson, jsonDocumentHead, jsonDocumentItem, jsonDocumentTail, ndjsonEnd, ndjsonItem } from './dump-json.js';
+import type { RecordFilter } from './record-filter.js';
+import type { TextSink } from './text-sink.js';
+import type { WalkOptions } from './walk-options.js';
+
+export type DumpFormat = 'text' | 'json' | 'ndjson';
+export const DUMP_FORMATS: readonly DumpFormat[] = ['text', 'json', 'ndjson'];
+
+export interface DumpOptions extends WalkOptions {
+  format?: DumpFormat;
+  /** Only these records (headers are left out too when a filter is given). */
+  records?: RecordFilter;
+  /** List pfns of PAGE_DATA-like records (text, ndjson). The JSON document always has everything. */
+  pages?: boolean;
+}
+
+export interface DumpResult {
+  end: StreamEnd;
+  problems: readonly Problem[];
+  /** Items written. */
+  items: number;
+  /** Notes about the output itself (e.g. trailing bytes the JSON could not hold completely). */
+  notes: string[];
+}
+
+export async function dumpStream(source: StreamSource, out: TextSink, options: DumpOptions = {}): Promise<DumpResult> {
+  const format = options.format ?? 'text';
+  const dialect = options.reader?.dialect ?? 'upstream';
+  const reader = readStream(source, options.reader);
+  const notes: string[] = [];
+  let items = 0;
+  if (format === 'json') await out.write(jsonDocumentHead(dialect));
+  if (format === 'text') await out.write(TEXT_COLUMNS);
+  for await (const item of reader) {
+    options.onProgress?.(item.offset + item.length);
+    if (options.records && (item.kind !== 'record' || !options.records.matches(item.layer, item.record.type, item.record.name))) continue;
+    if (format === 'json') {
+      if (!isCompleteInJson(item)) notes.push(`the JSON document holds only the first ${item.kind === 'trailing' ? item.head.length : 0} of the ${item.length} trailing bytes`);
+      await out.write(jsonDocumentItem(item, dialect, items === 0));
+    } else if (format === 'ndjson') {
+      await out.write(ndjsonItem(item, dialect, options.pages ?? false));
+    } else {
+      await out.write(renderItemText(item, { pages: options.pages }));
+    }
+    items++;
+  }
+  const end = reader.end as StreamEnd;
+  const problems = reader.problems;
+  if (format === 'json') await out.write(jsonDocumentTail(end, problems));
+  else if (format === 'ndjson') await out.write(ndjsonEnd(end, problems));
+  else await out.write(renderEndText(end, problems));
+  await out.flush();
+  return { end, problems, items, notes };
+}

@@ -1,0 +1,121 @@
+/**
+ * `extract`: the guest's memory as a raw sparse image, plus the emulator
+ * context blob and the xl config. For a checkpointed stream everything is the
+ * state at the last complete checkpoint (what a failover restores); for the
+ * postcopy RFC the POSTCOPY_PAGE_DATA pages count too. Outputs appear only when
+ * the whole stream was read without error.
+ */
+import { dirname } from 'node:path';
+import { xlConfigText } from '../codec/headers.js';
+import { readStream } from '../reader/stream-reader.js';
+import type { StreamSource } from '../reader/sources.js';
+import type { Problem, StreamEnd } from '../reader/items.js';
+import { InspectArgumentError } from './argument-error.js';
+import { MemoryImage } from './memory-image.js';
+import { AtomicOutputFile } from './output-file.js';
+import type { WalkOptions } from './walk-options.js';
+
+export interface ExtractOptions extends WalkOptions {
+  /** Raw memory image path. */
+  memory?: string;
+  /** Where the last EMULATOR_CONTEXT blob (without its sub-header) goes. */
+  emulatorContext?: string;
+  /** Where the xl config goes (text, without xl's terminating NUL). */
+  config?: string;
+  /** Directory for the checkpoint undo log (default: the memory image's directory). */
+  spillDir?: string;
+}
+
+export interface ExtractResult {
+  end: StreamEnd;
+  problems: readonly Problem[];
+  /** Pages holding data in the image. */
+  pages: number;
+  imageBytes: number;
+  /** Checkpointed streams: the checkpoint whose state was extracted. */
+  checkpoint?: number;
+  /** pfns an incomplete checkpoint had touched, rolled back. */
+  rolledBackPfns: number;
+  emulatorContextBytes?: number;
+  configBytes?: number;
+}
+
+export async function extractStream(source: StreamSource, options: ExtractOptions): Promise<ExtractResult> {
+  if (!options.memory && !options.emulatorContext && !options.config) {
+    throw new InspectArgumentError('nothing to extract: give a memory image path (-o), --emulator-context or --config');
+  }
+  const outputs: AtomicOutputFile[] = [];
+  let image: MemoryImage | undefined;
+  try {
+    if (options.memory) {
+      const file = await AtomicOutputFile.create(options.memory);
+      outputs.push(file);
+      image = new MemoryImage(file, options.spillDir ?? dirname(options.memory));
+    }
+    const reader = readStream(source, options.reader);
+    let openCheckpoint = 1;
+    let pendingEmulator: Uint8Array | undefined;
+    let committedEmulator: Uint8Array | undefined;
+    let config: Uint8Array | undefined;
+    const commit = async () => {
+      if (pendingEmulator) committedEmulator = pendingEmulator;
+      pendingEmulator = undefined;
+      await image?.commit();
+    };
+
+    for await (const item of reader) {
+      options.onProgress?.(item.offset + item.length);
+      if (item.kind === 'xl-header') {
+        const text = xlConfigText(item.header);
+        if (text !== undefined) config = Buffer.from(text, 'utf8');
+        continue;
+      }
+      if (item.kind !== 'record') continue;
+      // A record of a later checkpoint means the previous one completed (CHECKPOINT_END was read).
+      if (item.checkpoint !== undefined && item.checkpoint > openCheckpoint) {
+        await commit();
+        openCheckpoint = item.checkpoint;
+      }
+      const body = item.record.body;
+      if (body.kind === 'page-data') await image?.apply(body, body.pageData);
+      else if (body.kind === 'p2m-frames') await image?.announceMaxPfn(body.endPfn);
+      else if (body.kind === 'emulator-context') pendingEmulator = Uint8Array.from(body.blob);
+    }
+
+    const end = reader.end as StreamEnd;
+    let rolledBackPfns = 0;
+    const checkpointed = end.completeCheckpoints !== undefined;
+    if (end.status === 'complete' || openCheckpoint <= (end.completeCheckpoints ?? 0)) await commit();
+    else if (image) rolledBackPfns = await image.rollback();
+    await image?.finish();
+
+    const result: ExtractResult = {
+      end,
+      problems: reader.problems,
+      pages: image?.pages ?? 0,
+      imageBytes: image?.sizeBytes ?? 0,
+      rolledBackPfns,
+      ...(checkpointed ? { checkpoint: end.completeCheckpoints } : {}),
+    };
+    if (options.emulatorContext) {
+      if (!committedEmulator) throw new InspectArgumentError('--emulator-context: the stream has no EMULATOR_CONTEXT record (only HVM guests with a device model have one)');
+      const file = await AtomicOutputFile.create(options.emulatorContext);
+      outputs.push(file);
+      await file.writeAt(committedEmulator, 0);
+      result.emulatorContextBytes = committedEmulator.length;
+    }
+    if (options.config) {
+      if (!config) throw new InspectArgumentError('--config: the stream has no xl header with a config (not an xl save file)');
+      const file = await AtomicOutputFile.create(options.config);
+      outputs.push(file);
+      await file.writeAt(config, 0);
+      result.configBytes = config.length;
+    }
+    for (const f of outputs) await f.commit();
+    return result;
+  } catch (e) {
+    await image?.abort();
+    for (const f of outputs) await f.discard();
+    throw e;
+  }
+}

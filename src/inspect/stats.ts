@@ -1,0 +1,61 @@
+/** `stats`: the reader's summary of a whole walk, as text or JSON. */
+import { readStream } from '../reader/stream-reader.js';
+import type { StreamSource } from '../reader/sources.js';
+import type { Problem } from '../reader/items.js';
+import type { StreamSummary } from '../reader/summary.js';
+import { PAGE_SIZE } from '../format/constants.js';
+import { grouped, hex, offsetHex, sizeText } from './text-format.js';
+import type { WalkOptions } from './walk-options.js';
+
+export interface StatsResult {
+  summary: StreamSummary;
+  problems: readonly Problem[];
+}
+
+export async function streamStats(source: StreamSource, options: WalkOptions = {}): Promise<StatsResult> {
+  const reader = readStream(source, options.reader);
+  for await (const item of reader) options.onProgress?.(item.offset + item.length);
+  return { summary: reader.summary(), problems: reader.problems };
+}
+
+export function renderStatsText(s: StreamSummary): string {
+  const out: string[] = [];
+  const kv = (k: string, v: string | number | undefined) => {
+    if (v !== undefined && v !== '') out.push(`${(k + ':').padEnd(20)}${v}`);
+  };
+  kv('container', s.container);
+  kv('dialect', s.dialect);
+  kv('mode', s.mode);
+  kv('domain type', s.domainType);
+  kv('libxc version', s.imageVersion);
+  kv('saved by', s.xenVersion ? (s.xenVersion.startsWith('legacy') ? s.xenVersion : `Xen ${s.xenVersion}`) : undefined);
+  kv('guest width', s.guestWidth ? `${s.guestWidth * 8}-bit` : undefined);
+  kv('bytes', sizeText(s.bytes));
+  kv('records', grouped(s.records));
+  if (s.end) {
+    kv('end', s.end.status === 'complete'
+      ? `complete at offset ${offsetHex(s.end.streamEnd)}${s.end.trailingBytes ? `, ${grouped(s.end.trailingBytes)} trailing bytes` : ''}`
+      : `failover after checkpoint ${s.end.completeCheckpoints} (${s.end.discardedRecords ?? 0} records discarded)`);
+  }
+  if (s.mode === 'remus' || s.mode === 'colo') kv('checkpoints', s.checkpoints);
+
+  out.push('', 'records by type:');
+  out.push(`  ${'LAYER'.padEnd(7)}${'TYPE'.padEnd(28)}${'RECORDS'.padStart(9)}${'BYTES'.padStart(16)}`);
+  for (const t of s.byType) out.push(`  ${t.layer.padEnd(7)}${`${t.name} (${hex(t.type)})`.padEnd(28)}${grouped(t.records).padStart(9)}${grouped(t.bytes).padStart(16)}`);
+
+  if (s.pageEntries > 0) {
+    out.push('', 'memory:');
+    kv('  pfn entries', grouped(s.pageEntries));
+    kv('  pages with data', `${grouped(s.pagesWithData)} (${sizeText(s.pagesWithData * PAGE_SIZE)})`);
+    kv('  distinct pfns', grouped(s.distinctPfns));
+    kv('  resent pfns', grouped(s.resentPfns));
+    if (s.pfnMin !== undefined) kv('  pfn range', `${hex(s.pfnMin)}–${hex(s.pfnMax ?? s.pfnMin)}`);
+    if (s.postcopyPages) kv('  postcopy pages', grouped(s.postcopyPages));
+    out.push('', 'page types:');
+    for (const [name, n] of Object.entries(s.pageTypes)) out.push(`  ${name.padEnd(16)}${grouped(n).padStart(10)}`);
+    out.push('', 'passes:');
+    out.push(`  ${'PASS'.padEnd(6)}${'CHECKPOINT'.padEnd(12)}${'RECORDS'.padStart(9)}${'PFNS'.padStart(10)}${'PAGES'.padStart(10)}`);
+    for (const p of s.passes) out.push(`  ${String(p.pass).padEnd(6)}${(p.checkpoint ? String(p.checkpoint) : '-').padEnd(12)}${grouped(p.records).padStart(9)}${grouped(p.pfns).padStart(10)}${grouped(p.pages).padStart(10)}`);
+  }
+  return out.join('\n') + '\n';
+}

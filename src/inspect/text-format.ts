@@ -1,0 +1,50 @@
+/** Small formatting helpers shared by the text renderers (offsets, sizes, elided lists). */
+
+/** 0x-prefixed hex, at least `width` digits. */
+export function hex(n: number | bigint, width = 0): string {
+  return '0x' + n.toString(16).padStart(width, '0');
+}
+
+/** Absolute offsets: 8 hex digits (more when the input is bigger than 4 GiB). */
+export function offsetHex(n: number): string {
+  return hex(n, 8);
+}
+
+/** 1234567 → "1,234,567". */
+export function grouped(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** Human size: "134,492,618 bytes (128.3 MiB)". */
+export function sizeText(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${grouped(n)} bytes (${v.toFixed(1)} ${units[u]})`;
+}
+
+/** The first `keep` items, then "… (+N more)": long arrays stay readable. */
+export function elided<T>(items: readonly T[], keep: number, show: (item: T) => string = String, separator = ' '): string {
+  if (items.length <= keep) return items.map(show).join(separator);
+  return items.slice(0, keep).map(show).join(separator) + `${separator}… (+${items.length - keep} more)`;
+}
+
+/** Bytes as printable ASCII, other bytes as '.'. */
+export function asciiPreview(bytes: Uint8Array, max = 16): string {
+  let s = '';
+  for (let i = 0; i < Math.min(bytes.length, max); i++) s += bytes[i] >= 0x20 && bytes[i] < 0x7f ? String.fromCharCode(bytes[i]) : '.';
+  return s;
+}
+
+/** Parse "4096", "0x1000": non-negative safe integers only; undefined if not a number. */
+export function parseNonNegativeInteger(text: string): number | undefined {
+  const t = text.trim();
+  if (!/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(t)) return undefined;
+  const n = Number(t);
+  return Number.isSafeInteger(n) ? n : undefined;
+}

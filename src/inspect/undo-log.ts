@@ -1,0 +1,79 @@
+/**
+ * The pages a checkpoint overwrote, saved so they can be put back if the
+ * checkpoint never completes. Entries ([u64 pfn][4096-byte page]) are buffered
+ * up to 4 MiB and then spilled to a temporary file, so memory stays bounded
+ * however many pages a checkpoint dirties.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PAGE_SIZE } from '../format/constants.js';
+
+const ENTRY = 8 + PAGE_SIZE;
+const BUFFER_ENTRIES = 1024;
+
+export class UndoLog {
+  private file?: FileHandle;
+  private filePath?: string;
+  private fileEntries = 0;
+  private readonly buffer = Buffer.alloc(BUFFER_ENTRIES * ENTRY);
+  private buffered = 0;
+
+  constructor(private readonly dir: string) {}
+
+  get size(): number {
+    return this.fileEntries + this.buffered;
+  }
+
+  async save(pfn: number, page: Uint8Array): Promise<void> {
+    if (this.buffered === BUFFER_ENTRIES) await this.spill();
+    const at = this.buffered * ENTRY;
+    this.buffer.writeBigUInt64LE(BigInt(pfn), at);
+    this.buffer.set(page, at + 8);
+    this.buffered++;
+  }
+
+  /** Every saved (pfn, page), oldest first. */
+  async forEach(visit: (pfn: number, page: Uint8Array) => Promise<void>): Promise<void> {
+    if (this.file) {
+      const chunk = Buffer.alloc(BUFFER_ENTRIES * ENTRY);
+      for (let done = 0; done < this.fileEntries; ) {
+        const n = Math.min(BUFFER_ENTRIES, this.fileEntries - done);
+        const { bytesRead } = await this.file.read(chunk, 0, n * ENTRY, done * ENTRY);
+        if (bytesRead !== n * ENTRY) throw new Error(`undo log ${this.filePath}: short read`);
+        for (let i = 0; i < n; i++) await visit(Number(chunk.readBigUInt64LE(i * ENTRY)), chunk.subarray(i * ENTRY + 8, (i + 1) * ENTRY));
+        done += n;
+      }
+    }
+    for (let i = 0; i < this.buffered; i++) await visit(Number(this.buffer.readBigUInt64LE(i * ENTRY)), this.buffer.subarray(i * ENTRY + 8, (i + 1) * ENTRY));
+  }
+
+  /** Forget everything (the checkpoint completed). */
+  async clear(): Promise<void> {
+    this.buffered = 0;
+    if (this.file && this.fileEntries > 0) await this.file.truncate(0);
+    this.fileEntries = 0;
+  }
+
+  async close(): Promise<void> {
+    if (!this.file) return;
+    await this.file.close().catch(() => undefined);
+    await unlink(this.filePath as string).catch(() => undefined);
+    this.file = undefined;
+  }
+
+  private async spill(): Promise<void> {
+    if (!this.file) {
+      this.filePath = join(this.dir, `.stream-inspect-undo.${process.pid}-${randomBytes(4).toString('hex')}.partial`);
+      this.file = await open(this.filePath, 'wx+', 0o600);
+    }
+    const bytes = this.buffered * ENTRY;
+    let done = 0;
+    while (done < bytes) {
+      const { bytesWritten } = await this.file.write(this.buffer, done, bytes - done, this.fileEntries * ENTRY + done);
+      done += bytesWritten;
+    }
+    this.fileEntries += this.buffered;
+    this.buffered = 0;
+  }
+}
