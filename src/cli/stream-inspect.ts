@@ -8,9 +8,25 @@ import { fileURLToPath } from 'node:url';
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { synthCommand } from './commands/synth.js';
+import { dumpCommand } from './commands/dump.js';
+import { verifyCommand } from './commands/verify.js';
+import { statsCommand } from './commands/stats.js';
+import { hexdumpCommand } from './commands/hexdump.js';
+import { extractCommand } from './commands/extract.js';
+import { encodeCommand } from './commands/encode.js';
+import { diffCommand } from './commands/diff.js';
 
 // Commands differ in their argument types; the list only needs them as modules.
-const COMMANDS: ReadonlyArray<CommandModule<object, never>> = [synthCommand as unknown as CommandModule<object, never>];
+const COMMANDS: ReadonlyArray<CommandModule<object, never>> = [
+  synthCommand,
+  dumpCommand,
+  verifyCommand,
+  statsCommand,
+  hexdumpCommand,
+  extractCommand,
+  encodeCommand,
+  diffCommand,
+] as unknown as ReadonlyArray<CommandModule<object, never>>;
 
 /** A command line that does not make sense (exit status 2, no stack trace). */
 class UsageError extends Error {
@@ -33,7 +49,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   for (const command of COMMANDS) cli = cli.command(command);
   try {
     await cli.parseAsync();
-    return 0;
+    // Commands that report through their exit status (verify, diff, …) set process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     const err = error instanceof Error ? error : new Error(String(error));
     if (debug) process.stderr.write(`${err.stack ?? err.message}\n`);

@@ -1,0 +1,49 @@
+/** `stream-inspect dump FILE`: every header and record, as text, JSON or NDJSON. */
+import type { Argv, CommandModule } from 'yargs';
+import { dumpStream, DUMP_FORMATS, type DumpFormat, type DumpResult } from '../../inspect/dump.js';
+import { parseRecordFilter } from '../../inspect/record-filter.js';
+import { FileTextSink, withOutputFile } from '../../inspect/output-file.js';
+import { WritableTextSink } from '../../inspect/text-sink.js';
+import { runCommand, EXIT_OK } from '../errors.js';
+import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
+import { progressFor } from '../progress.js';
+
+interface DumpArgs extends CommonArgs {
+  file: string;
+  format: DumpFormat;
+  records?: string;
+  pages: boolean;
+  output?: string;
+}
+
+export const dumpCommand: CommandModule<object, DumpArgs> = {
+  command: 'dump <file>',
+  describe: 'print every header and record with its offset, layer, type, length and decoded fields',
+  builder: (y: Argv) =>
+    withCommonOptions(y)
+      .positional('file', { type: 'string', demandOption: true, describe: "stream (xl save file, libxl or libxc stream; gzip ok), or '-' for stdin" })
+      .option('format', { alias: 'f', choices: DUMP_FORMATS, default: 'text' as DumpFormat, describe: 'text (readable), json (one document, input of encode) or ndjson (one object per line)' })
+      .option('records', { alias: 'r', type: 'string', describe: 'only these record types: names or numbers, optionally layer-prefixed (PAGE_DATA,libxl:0x3)' })
+      .option('pages', { type: 'boolean', default: false, describe: 'list the pfns of PAGE_DATA records (text, ndjson)' })
+      .option('output', { alias: 'o', type: 'string', describe: 'write to this file (complete or not at all) instead of stdout' })
+      .example('$0 dump save.bin.gz', 'readable dump')
+      .example('$0 dump save.bin --format json -o save.json', 'JSON document for encode') as unknown as Argv<DumpArgs>,
+  handler: (args) =>
+    runCommand(args, async () => {
+      const reader = readerOptionsFrom(args);
+      const records = args.records !== undefined ? parseRecordFilter(args.records, args.dialect) : undefined;
+      const source = inputSource(args.file);
+      const progress = await progressFor('dump', args.file);
+      const options = { format: args.format, records, pages: args.pages, reader, onProgress: (n: number) => progress.update(n) };
+      let result: DumpResult;
+      try {
+        result = args.output
+          ? await withOutputFile(args.output, (file) => dumpStream(source, new FileTextSink(file), options))
+          : await dumpStream(source, new WritableTextSink(process.stdout), options);
+      } finally {
+        progress.done();
+      }
+      for (const note of result.notes) process.stderr.write(`stream-inspect: note: ${note}\n`);
+      return EXIT_OK;
+    }),
+};

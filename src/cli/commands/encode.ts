@@ -1,0 +1,35 @@
+/** `stream-inspect encode FILE.json -o out.bin`: the JSON form (from dump --format json) back to bytes. */
+import type { Argv, CommandModule } from 'yargs';
+import { FileByteSink, WritableByteSink } from '../../inspect/byte-sink.js';
+import { encodeJsonDocument, parseJsonText, readJsonText } from '../../inspect/encode.js';
+import { withOutputFile } from '../../inspect/output-file.js';
+import { EXIT_OK, runCommand, UsageError } from '../errors.js';
+import { withCommonOptions, type CommonArgs } from '../options.js';
+
+interface EncodeArgs extends CommonArgs {
+  file: string;
+  output: string;
+}
+
+export const encodeCommand: CommandModule<object, EncodeArgs> = {
+  command: 'encode <file>',
+  describe: 'turn a JSON document (dump --format json) back into the binary stream, byte for byte',
+  builder: (y: Argv) =>
+    withCommonOptions(y)
+      .positional('file', { type: 'string', demandOption: true, describe: "JSON document (gzip ok), or '-' for stdin" })
+      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: "binary stream to write ('-': stdout)" })
+      .example('$0 dump save.bin -f json | $0 encode - -o copy.bin', 'round trip') as unknown as Argv<EncodeArgs>,
+  handler: (args) =>
+    runCommand(args, async () => {
+      if (args.file === '-' && process.stdin.isTTY) throw new UsageError("'-' reads the JSON from standard input, which is a terminal");
+      const text = await readJsonText(args.file === '-' ? process.stdin : args.file);
+      const value = parseJsonText(text);
+      if (args.output === '-') {
+        if (process.stdout.isTTY) throw new UsageError('encode: refusing to write a binary stream to a terminal (use -o FILE)');
+        await encodeJsonDocument(value, new WritableByteSink(process.stdout));
+      } else {
+        await withOutputFile(args.output, (file) => encodeJsonDocument(value, new FileByteSink(file)));
+      }
+      return EXIT_OK;
+    }),
+};

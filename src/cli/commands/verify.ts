@@ -1,0 +1,35 @@
+/** `stream-inspect verify FILE`: exit 0 valid, 1 invalid stream, 2 usage or I/O error. */
+import type { Argv, CommandModule } from 'yargs';
+import { renderVerifyText, verifyJson, verifyStream } from '../../inspect/verify.js';
+import { EXIT_INVALID, EXIT_OK, runCommand } from '../errors.js';
+import { inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
+import { progressFor } from '../progress.js';
+
+interface VerifyArgs extends CommonArgs {
+  file: string;
+  json: boolean;
+}
+
+export const verifyCommand: CommandModule<object, VerifyArgs> = {
+  command: 'verify <file>',
+  describe: 'check the whole stream; one line per problem; exit 0 valid, 1 invalid, 2 usage/I/O error',
+  builder: (y: Argv) =>
+    withCommonOptions(y)
+      .positional('file', { type: 'string', demandOption: true, describe: "stream, or '-' for stdin" })
+      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+      .example('$0 verify save.bin.gz', 'strict check (like Xen\'s verify-stream-v2)')
+      .example('$0 verify --lenient capture.bin', 'what Xen\'s C reader accepts') as unknown as Argv<VerifyArgs>,
+  handler: (args) =>
+    runCommand(args, async () => {
+      const source = inputSource(args.file);
+      const progress = await progressFor('verify', args.file);
+      let result;
+      try {
+        result = await verifyStream(source, { reader: readerOptionsFrom(args), onProgress: (n) => progress.update(n) });
+      } finally {
+        progress.done();
+      }
+      process.stdout.write(args.json ? JSON.stringify(verifyJson(inputName(args.file), result), null, 2) + '\n' : renderVerifyText(inputName(args.file), result));
+      return result.status === 'valid' ? EXIT_OK : EXIT_INVALID;
+    }),
+};

@@ -1,0 +1,56 @@
+/** Options every stream-inspect command shares, and turning them into reader options and inputs. */
+import type { Argv } from 'yargs';
+import type { Dialect } from '../format/record-types.js';
+import type { ReaderOptions } from '../reader/decoder.js';
+import type { StreamSource } from '../reader/sources.js';
+import { UsageError } from './errors.js';
+
+export type ModeOption = 'auto' | 'plain' | 'remus' | 'colo';
+
+export interface CommonArgs {
+  dialect: Dialect;
+  mode: ModeOption;
+  lenient: boolean;
+  debug: boolean;
+}
+
+export const DIALECTS: readonly Dialect[] = ['upstream', 'postcopy-rfc'];
+export const MODES: readonly ModeOption[] = ['auto', 'plain', 'remus', 'colo'];
+
+export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
+  return y
+    .option('dialect', {
+      choices: DIALECTS,
+      default: 'upstream' as Dialect,
+      describe: 'record numbering of the libxc layer (postcopy-rfc: Joshua Otto\'s unmerged postcopy series)',
+    })
+    .option('mode', {
+      choices: MODES,
+      default: 'auto' as ModeOption,
+      describe: 'stream mode; auto detects Remus/COLO checkpoints',
+    })
+    .option('lenient', {
+      type: 'boolean',
+      default: false,
+      describe: 'accept what Xen\'s C reader accepts (verifier-only rules become warnings)',
+    })
+    .option('debug', { type: 'boolean', default: false, describe: 'show the stack trace of errors' }) as unknown as Argv<T & CommonArgs>;
+}
+
+export function readerOptionsFrom(args: CommonArgs): ReaderOptions {
+  return { dialect: args.dialect, mode: args.mode, strict: !args.lenient };
+}
+
+/** A path, or '-' for standard input. */
+export function inputSource(path: string): StreamSource {
+  if (path === '-') {
+    if (process.stdin.isTTY) throw new UsageError("'-' reads the stream from standard input, which is a terminal: pipe a stream in or give a file");
+    return process.stdin;
+  }
+  return path;
+}
+
+/** Display name of an input. */
+export function inputName(path: string): string {
+  return path === '-' ? '(stdin)' : path;
+}

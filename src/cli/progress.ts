@@ -1,0 +1,92 @@
+/**
+ * Progress on stderr for long runs: bytes done, MB/s and, when the input's
+ * size is known, percentage and ETA. Only when stderr is a terminal, so pipes
+ * and logs never see it.
+ */
+import { open, stat } from 'node:fs/promises';
+
+export interface Progress {
+  update(bytesDone: number): void;
+  /** Clear the progress line. */
+  done(): void;
+}
+
+const NO_PROGRESS: Progress = { update: () => undefined, done: () => undefined };
+const INTERVAL_MS = 250;
+
+function mib(n: number): string {
+  return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+function clock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const m = Math.floor(s / 60);
+  return `${m}:${String(s % 60).padStart(2, '0')}`;
+}
+
+export class TtyProgress implements Progress {
+  private readonly started = Date.now();
+  private lastDraw = 0;
+  private drawn = false;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly label: string,
+    private readonly totalBytes?: number,
+  ) {}
+
+  update(bytesDone: number): void {
+    const now = Date.now();
+    if (now - this.lastDraw < INTERVAL_MS) return;
+    this.lastDraw = now;
+    const seconds = (now - this.started) / 1000;
+    const rate = seconds > 0 ? bytesDone / seconds : 0;
+    let line = `${this.label}: ${mib(bytesDone)}`;
+    if (this.totalBytes) {
+      const pct = Math.min(100, (100 * bytesDone) / this.totalBytes);
+      line += ` / ${mib(this.totalBytes)} (${pct.toFixed(0)}%)`;
+    }
+    line += `, ${(rate / 1e6).toFixed(1)} MB/s`;
+    if (this.totalBytes && rate > 0 && bytesDone < this.totalBytes) line += `, ETA ${clock((this.totalBytes - bytesDone) / rate)}`;
+    this.out.write(`\r${line}\x1b[K`);
+    this.drawn = true;
+  }
+
+  done(): void {
+    if (this.drawn) this.out.write('\r\x1b[K');
+    this.drawn = false;
+  }
+}
+
+/**
+ * The decompressed size of an input when it can be known cheaply: a plain
+ * file's size, or a gzip file's ISIZE trailer (size mod 2^32, so only trusted
+ * when it is at least the compressed size).
+ */
+export async function knownInputSize(path: string): Promise<number | undefined> {
+  if (path === '-') return undefined;
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) return undefined;
+    const fh = await open(path, 'r');
+    try {
+      const head = new Uint8Array(2);
+      await fh.read(head, 0, 2, 0);
+      if (head[0] !== 0x1f || head[1] !== 0x8b) return st.size;
+      if (st.size < 18) return undefined;
+      const tail = Buffer.alloc(4);
+      await fh.read(tail, 0, 4, st.size - 4);
+      const isize = tail.readUInt32LE(0);
+      return isize >= st.size ? isize : undefined;
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+export async function progressFor(label: string, path: string): Promise<Progress> {
+  if (!process.stderr.isTTY) return NO_PROGRESS;
+  return new TtyProgress(process.stderr, label, await knownInputSize(path));
+}
