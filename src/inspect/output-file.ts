@@ -19,7 +19,7 @@ export class AtomicOutputFile {
 
   static async create(path: string): Promise<AtomicOutputFile> {
     const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.partial`);
-    const handle = await open(tempPath, 'wx', 0o666);
+    const handle = await open(tempPath, 'wx+', 0o666);
     return new AtomicOutputFile(path, tempPath, handle);
   }
 
