@@ -22,7 +22,7 @@ import {
 import { PAGE_TYPE_HAS_DATA, PAGE_TYPE_VALID, pageTypeName } from '../format/page-types.js';
 import { recordTypeTable, type Dialect, type Layer } from '../format/record-types.js';
 import { EncodeError } from '../codec/errors.js';
-import { encodeLibxcDomainHeader, encodeLibxcImageHeader, encodeLibxlHeader, encodeXlHeader } from '../codec/headers.js';
+import { encodeLibxcDomainHeader, encodeLibxcImageHeader, encodeLibxlHeader, encodeXlHeader, type XlHeader } from '../codec/headers.js';
 import { encodeRecordChunks, encodeRecordHeader, makeRecord, type RecordBody } from '../codec/records.js';
 import { countDataPages, pfnListCodec } from '../codec/bodies/page-data.js';
 import { p2mFrameCount, VCPU_BASIC_SIZE } from '../codec/bodies/x86-pv.js';
@@ -37,6 +37,12 @@ export type PageChunks = Uint8Array | readonly Uint8Array[];
 export interface XlHeaderOptions {
   /** The domain config, as JSON text or an object (written like xl: 4-space JSON + NUL). */
   config?: string | object;
+  /**
+   * A decoded xl header (codec/headers.ts) to write exactly as it was read: flags,
+   * config bytes and optional tail unchanged (e.g. rewrite keeps the input's bytes).
+   * Excludes `config`; must carry the STREAMv2 flag.
+   */
+  header?: XlHeader;
 }
 
 export interface LibxcHeaderOptions {
@@ -130,6 +136,11 @@ export class StreamWriter {
   /** S0: the xl save-file header (xl save / xl migrate streams only). */
   writeXlHeader(options: XlHeaderOptions = {}): Promise<void> {
     return this.emit('XL_HEADER', () => {
+      if (options.header) {
+        if (options.config !== undefined) this.guard('XL_HEADER', 'give either config or header, not both');
+        if ((options.header.mandatoryFlags & XL_MANDATORY_FLAG_STREAMV2) === 0) this.guard('XL_HEADER', 'the header lacks the STREAMv2 flag (legacy streams are not written)');
+        return [encodeXlHeader(options.header)];
+      }
       const config = xlConfigBytes(options.config);
       const flags = XL_MANDATORY_FLAG_STREAMV2 | (config.length > 0 ? XL_MANDATORY_FLAG_JSON : 0);
       return [encodeXlHeader({ byteOrder: 'little', mandatoryFlags: flags, optionalFlags: 0, config, optionalTail: new Uint8Array(0) })];
