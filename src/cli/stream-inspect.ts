@@ -15,6 +15,7 @@ import { hexdumpCommand } from './commands/hexdump.js';
 import { extractCommand } from './commands/extract.js';
 import { encodeCommand } from './commands/encode.js';
 import { diffCommand } from './commands/diff.js';
+import { rewriteCommand } from './commands/rewrite.js';
 
 // Commands differ in their argument types; the list only needs them as modules.
 const COMMANDS: ReadonlyArray<CommandModule<object, never>> = [
@@ -26,6 +27,7 @@ const COMMANDS: ReadonlyArray<CommandModule<object, never>> = [
   extractCommand,
   encodeCommand,
   diffCommand,
+  rewriteCommand,
 ] as unknown as ReadonlyArray<CommandModule<object, never>>;
 
 /** A command line that does not make sense (exit status 2, no stack trace). */

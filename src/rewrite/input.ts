@@ -1,0 +1,189 @@
+/**
+ * The input of a rewrite, made ready for the passes it needs. A regular file
+ * can be read twice and, uncompressed, read at any offset; bytes in memory
+ * too. A gzip file can be read twice (decompressed each time), but pages can
+ * only be fetched by offset from a decompressed copy: `--flatten` spools it to
+ * a temporary file first. A pipe can be read once: with a temporary file
+ * (`temp`) it is spooled there; without one, only a single-pass rewrite works.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { openWindow, type StreamSource } from '../reader/sources.js';
+import { InspectArgumentError } from '../inspect/argument-error.js';
+
+const SPOOL_CHUNK = 1 << 20;
+
+/** Positional reads of the (decompressed) input, for fetching pages by offset. */
+export interface PageReader {
+  /** Fill `target` with the bytes at `offset`; throws if the input is shorter. */
+  read(target: Uint8Array, offset: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface PreparedInput {
+  /** The input can be walked more than once (source() gives a fresh source each time). */
+  readonly rereadable: boolean;
+  /** Pages can be read by offset (openPages). */
+  readonly positional: boolean;
+  /** A source for one walk. */
+  source(): StreamSource;
+  openPages(): Promise<PageReader>;
+  /** Where a pipe or gzip input was decompressed to, if it was. */
+  readonly spooledTo?: string;
+  readonly spooledBytes?: number;
+  /** Remove the spool file, if any. */
+  cleanup(): Promise<void>;
+}
+
+export interface PrepareOptions {
+  /** Pages will be fetched by offset (--flatten). */
+  positional: boolean;
+  /** Spool file for inputs that cannot be read twice or by offset (must not exist). */
+  temp?: string;
+  onProgress?: (bytesDone: number) => void;
+}
+
+const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+class MemoryPages implements PageReader {
+  constructor(private readonly bytes: Uint8Array) {}
+  async read(target: Uint8Array, offset: number): Promise<void> {
+    if (offset + target.length > this.bytes.length) throw new Error(`input shorter than expected: no ${target.length} bytes at offset ${offset}`);
+    target.set(this.bytes.subarray(offset, offset + target.length));
+  }
+  async close(): Promise<void> {}
+}
+
+class FilePages implements PageReader {
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly path: string,
+  ) {}
+  async read(target: Uint8Array, offset: number): Promise<void> {
+    let done = 0;
+    while (done < target.length) {
+      const { bytesRead } = await this.handle.read(target, done, target.length - done, offset + done);
+      if (bytesRead === 0) throw new Error(`${this.path} changed while being rewritten: no ${target.length} bytes at offset ${offset}`);
+      done += bytesRead;
+    }
+  }
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+function memoryInput(bytes: Uint8Array): PreparedInput {
+  return {
+    rereadable: true,
+    positional: true,
+    source: () => bytes,
+    openPages: async () => new MemoryPages(bytes),
+    cleanup: async () => undefined,
+  };
+}
+
+function fileInput(path: string, gzip: boolean, spool?: { bytes: number }): PreparedInput {
+  return {
+    rereadable: true,
+    positional: !gzip,
+    source: () => path,
+    openPages: async () => {
+      if (gzip) throw new Error('internal: positional reads of a gzip file');
+      return new FilePages(await open(path, 'r'), path);
+    },
+    ...(spool ? { spooledTo: path, spooledBytes: spool.bytes } : {}),
+    cleanup: async () => {
+      if (spool) await unlink(path).catch(() => undefined);
+    },
+  };
+}
+
+/** A pipe without a spool file: one walk only. */
+function onceInput(source: StreamSource): PreparedInput {
+  let used = false;
+  return {
+    rereadable: false,
+    positional: false,
+    source: () => {
+      if (used) throw new Error('internal: a pipe input walked twice');
+      used = true;
+      return source;
+    },
+    openPages: () => Promise.reject(new Error('internal: positional reads of a pipe')),
+    cleanup: async () => undefined,
+  };
+}
+
+/** Copy `source`, decompressed (the reader's own source handling detects gzip), to a new file at `path`. */
+async function spool(source: StreamSource, path: string, onProgress?: (n: number) => void): Promise<number> {
+  const out = await open(path, 'wx', 0o600);
+  let total = 0;
+  try {
+    const window = await openWindow(source);
+    try {
+      for (;;) {
+        const more = await window.ensure(SPOOL_CHUNK);
+        const bytes = window.current();
+        for (let done = 0; done < bytes.length; ) {
+          const { bytesWritten } = await out.write(bytes, done, bytes.length - done);
+          done += bytesWritten;
+        }
+        window.consume(bytes.length);
+        total += bytes.length;
+        onProgress?.(total);
+        if (!more) break;
+      }
+    } finally {
+      await window.close();
+    }
+    await out.close();
+  } catch (e) {
+    await out.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw e;
+  }
+  return total;
+}
+
+function defaultTemp(): string {
+  return join(tmpdir(), `xen-rewrite-${process.pid}-${randomBytes(4).toString('hex')}.bin`);
+}
+
+async function spooled(source: StreamSource, options: PrepareOptions): Promise<PreparedInput> {
+  const path = options.temp ?? defaultTemp();
+  const bytes = await spool(source, path, options.onProgress);
+  return fileInput(path, false, { bytes });
+}
+
+/** Make `input` ready for the passes a rewrite needs (see the file comment). */
+export async function prepareInput(input: StreamSource, options: PrepareOptions): Promise<PreparedInput> {
+  if (input instanceof Uint8Array) return memoryInput(isGzip(input) ? new Uint8Array(gunzipSync(input)) : input);
+  if (typeof input === 'string') {
+    const st = await stat(input);
+    if (st.isFile()) {
+      const fh = await open(input, 'r');
+      const magic = new Uint8Array(2);
+      try {
+        await fh.read(magic, 0, 2, 0);
+      } finally {
+        await fh.close();
+      }
+      const gzip = isGzip(magic);
+      // gzip + flatten: pages are fetched by offset in the decompressed stream, so decompress it once to a file.
+      if (gzip && options.positional) return spooled(input, options);
+      return fileInput(input, gzip);
+    }
+  }
+  // A pipe, a FIFO, a character device, a stream: readable once.
+  if (options.temp !== undefined) return spooled(input, options);
+  if (options.positional) {
+    throw new InspectArgumentError(
+      '--flatten reads its input twice (an index pass, then the pages in pfn order by offset), and a pipe can be read only once: ' +
+        'give a seekable file, or --temp FILE to copy the input there first',
+    );
+  }
+  return onceInput(input);
+}
