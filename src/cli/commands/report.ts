@@ -1,0 +1,54 @@
+/**
+ * `stream-inspect report FILE -o report.html`: one self-contained HTML report
+ * (src/report). Exit 0 when the report was written — also for an invalid
+ * stream, whose report shows the error with its offset and rule id (use
+ * `verify` for a pass/fail status); 1 for a corrupt gzip input; 2 for usage
+ * and I/O errors (then no output file is left behind).
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { buildReport } from '../../report/write.js';
+import { withOutputFile } from '../../inspect/output-file.js';
+import { EXIT_OK, runCommand } from '../errors.js';
+import { dashArgument, inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
+import { progressFor } from '../progress.js';
+
+interface ReportArgs extends CommonArgs {
+  file: string;
+  output: string;
+  quiet: boolean;
+}
+
+export const reportCommand: CommandModule<object, ReportArgs> = {
+  command: 'report <file>',
+  describe: 'write a self-contained HTML report (charts, timeline, verdict, records); exit 0 when written, even for an invalid stream',
+  builder: (y: Argv) =>
+    withCommonOptions(y)
+      .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream (xl save file, libxl or libxc stream; gzip ok), or '-' for stdin" })
+      .option('output', { alias: 'o', type: 'string', demandOption: true, coerce: dashArgument, describe: "HTML file to write (complete or not at all), or '-' for stdout" })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary line on stderr' })
+      .example('$0 report save.bin.gz -o save.html', 'report of a save file')
+      .example('$0 report - -o - < save.bin > save.html', 'stdin to stdout') as unknown as Argv<ReportArgs>,
+  handler: (args) =>
+    runCommand(args, async () => {
+      const source = inputSource(args.file);
+      const progress = await progressFor('report', args.file);
+      let built;
+      try {
+        built = await buildReport(source, { reader: readerOptionsFrom(args), inputName: inputName(args.file), onProgress: (n) => progress.update(n) });
+      } finally {
+        progress.done();
+      }
+      const bytes = Buffer.from(built.html, 'utf8');
+      if (args.output === '-') {
+        await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (e) => (e ? reject(e) : resolve())));
+      } else {
+        await withOutputFile(args.output, (file) => file.writeAt(bytes, 0));
+      }
+      if (!args.quiet) {
+        const v = built.data.verdict;
+        const what = v.error ? `INVALID stream (${v.error.ruleId} at offset ${v.error.offset}), shown in the report` : 'valid stream';
+        process.stderr.write(`stream-inspect: report of ${inputName(args.file)} written to ${args.output === '-' ? 'stdout' : args.output} (${bytes.length.toLocaleString('en-US')} bytes): ${what}\n`);
+      }
+      return EXIT_OK;
+    }),
+};
