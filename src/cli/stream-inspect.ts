@@ -16,6 +16,7 @@ import { extractCommand } from './commands/extract.js';
 import { encodeCommand } from './commands/encode.js';
 import { diffCommand } from './commands/diff.js';
 import { rewriteCommand } from './commands/rewrite.js';
+import { reportCommand } from './commands/report.js';
 
 // Commands differ in their argument types; the list only needs them as modules.
 const COMMANDS: ReadonlyArray<CommandModule<object, never>> = [
@@ -28,6 +29,7 @@ const COMMANDS: ReadonlyArray<CommandModule<object, never>> = [
   encodeCommand,
   diffCommand,
   rewriteCommand,
+  reportCommand,
 ] as unknown as ReadonlyArray<CommandModule<object, never>>;
 
 /** A command line that does not make sense (exit status 2, no stack trace). */
