@@ -54,3 +54,11 @@ export function inputSource(path: string): StreamSource {
 export function inputName(path: string): string {
   return path === '-' ? '(stdin)' : path;
 }
+
+/**
+ * yargs parses a lone '-' as an unnamed flag and hands the positional '' (or
+ * true): give it back as '-', the usual name for standard input/output.
+ */
+export function dashArgument(value: unknown): string {
+  return value === '' || value === true ? '-' : String(value);
+}

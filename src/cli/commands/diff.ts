@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { diffJson, diffStreams, renderDiffText } from '../../inspect/diff.js';
 import { parseNonNegativeInteger } from '../../inspect/text-format.js';
 import { EXIT_INVALID, EXIT_OK, runCommand, UsageError } from '../errors.js';
-import { inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
+import { inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
 import { progressFor } from '../progress.js';
 
 interface DiffArgs extends CommonArgs {
@@ -18,8 +18,8 @@ export const diffCommand: CommandModule<object, DiffArgs> = {
   describe: 'compare two streams: first differing offset, records added/removed, pages that differ by pfn',
   builder: (y: Argv) =>
     withCommonOptions(y)
-      .positional('a', { type: 'string', demandOption: true, describe: "first stream ('-': stdin)" })
-      .positional('b', { type: 'string', demandOption: true, describe: 'second stream' })
+      .positional('a', { type: 'string', demandOption: true, coerce: dashArgument, describe: "first stream ('-': stdin)" })
+      .positional('b', { type: 'string', demandOption: true, coerce: dashArgument, describe: 'second stream' })
       .option('json', { type: 'boolean', default: false, describe: 'print the differences as JSON' })
       .option('max-listed', { type: 'string', default: '20', describe: 'differences listed at most, per kind' })
       .example('$0 diff save.bin copy.bin', 'exit 0 when they are the same') as unknown as Argv<DiffArgs>,

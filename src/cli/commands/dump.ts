@@ -5,7 +5,7 @@ import { parseRecordFilter } from '../../inspect/record-filter.js';
 import { FileTextSink, withOutputFile } from '../../inspect/output-file.js';
 import { WritableTextSink } from '../../inspect/text-sink.js';
 import { runCommand, EXIT_OK } from '../errors.js';
-import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
+import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
 import { progressFor } from '../progress.js';
 
 interface DumpArgs extends CommonArgs {
@@ -21,7 +21,7 @@ export const dumpCommand: CommandModule<object, DumpArgs> = {
   describe: 'print every header and record with its offset, layer, type, length and decoded fields',
   builder: (y: Argv) =>
     withCommonOptions(y)
-      .positional('file', { type: 'string', demandOption: true, describe: "stream (xl save file, libxl or libxc stream; gzip ok), or '-' for stdin" })
+      .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream (xl save file, libxl or libxc stream; gzip ok), or '-' for stdin" })
       .option('format', { alias: 'f', choices: DUMP_FORMATS, default: 'text' as DumpFormat, describe: 'text (readable), json (one document, input of encode) or ndjson (one object per line)' })
       .option('records', { alias: 'r', type: 'string', describe: 'only these record types: names or numbers, optionally layer-prefixed (PAGE_DATA,libxl:0x3)' })
       .option('pages', { type: 'boolean', default: false, describe: 'list the pfns of PAGE_DATA records (text, ndjson)' })

@@ -4,7 +4,7 @@ import { FileByteSink, WritableByteSink } from '../../inspect/byte-sink.js';
 import { encodeJsonDocument, parseJsonText, readJsonText } from '../../inspect/encode.js';
 import { withOutputFile } from '../../inspect/output-file.js';
 import { EXIT_OK, runCommand, UsageError } from '../errors.js';
-import { withCommonOptions, type CommonArgs } from '../options.js';
+import { withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
 
 interface EncodeArgs extends CommonArgs {
   file: string;
@@ -16,8 +16,8 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
   describe: 'turn a JSON document (dump --format json) back into the binary stream, byte for byte',
   builder: (y: Argv) =>
     withCommonOptions(y)
-      .positional('file', { type: 'string', demandOption: true, describe: "JSON document (gzip ok), or '-' for stdin" })
-      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: "binary stream to write ('-': stdout)" })
+      .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "JSON document (gzip ok), or '-' for stdin" })
+      .option('output', { alias: 'o', type: 'string', demandOption: true, coerce: dashArgument, describe: "binary stream to write ('-': stdout)" })
       .example('$0 dump save.bin -f json | $0 encode - -o copy.bin', 'round trip') as unknown as Argv<EncodeArgs>,
   handler: (args) =>
     runCommand(args, async () => {

@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { extractStream } from '../../inspect/extract.js';
 import { grouped, sizeText } from '../../inspect/text-format.js';
 import { EXIT_OK, runCommand } from '../errors.js';
-import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
+import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
 import { progressFor } from '../progress.js';
 
 interface ExtractArgs extends CommonArgs {
@@ -19,7 +19,7 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
   describe: 'write the guest memory (page of pfn p at byte p×4096; last copy wins; sparse) and/or the emulator context and xl config',
   builder: (y: Argv) =>
     withCommonOptions(y)
-      .positional('file', { type: 'string', demandOption: true, describe: "stream, or '-' for stdin" })
+      .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream, or '-' for stdin" })
       .option('output', { alias: 'o', type: 'string', describe: 'raw memory image to write' })
       .option('emulator-context', { type: 'string', describe: 'write the EMULATOR_CONTEXT blob (e.g. QEMU\'s device state) here' })
       .option('config', { type: 'string', describe: 'write the xl config (JSON) here' })

@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { hexdumpItem, type HexdumpTarget } from '../../inspect/hexdump.js';
 import { parseNonNegativeInteger } from '../../inspect/text-format.js';
 import { EXIT_OK, runCommand, UsageError } from '../errors.js';
-import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
+import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
 
 interface HexdumpArgs extends CommonArgs {
   file: string;
@@ -23,7 +23,7 @@ export const hexdumpCommand: CommandModule<object, HexdumpArgs> = {
   describe: 'hex dump of record N (or of the header/record holding an offset) with absolute offsets',
   builder: (y: Argv) =>
     withCommonOptions(y)
-      .positional('file', { type: 'string', demandOption: true, describe: "stream, or '-' for stdin" })
+      .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream, or '-' for stdin" })
       .option('record', { alias: 'n', type: 'string', describe: 'record index (as dump shows it: #N)' })
       .option('offset', { type: 'string', describe: 'byte offset in the (decompressed) stream, decimal or 0x hex' })
       .option('max-bytes', { type: 'string', default: '4096', describe: 'body bytes shown at most (0: all)' })

@@ -2,7 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { renderVerifyText, verifyJson, verifyStream } from '../../inspect/verify.js';
 import { EXIT_INVALID, EXIT_OK, runCommand } from '../errors.js';
-import { inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
+import { inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
 import { progressFor } from '../progress.js';
 
 interface VerifyArgs extends CommonArgs {
@@ -15,7 +15,7 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
   describe: 'check the whole stream; one line per problem; exit 0 valid, 1 invalid, 2 usage/I/O error',
   builder: (y: Argv) =>
     withCommonOptions(y)
-      .positional('file', { type: 'string', demandOption: true, describe: "stream, or '-' for stdin" })
+      .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream, or '-' for stdin" })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
       .example('$0 verify save.bin.gz', 'strict check (like Xen\'s verify-stream-v2)')
       .example('$0 verify --lenient capture.bin', 'what Xen\'s C reader accepts') as unknown as Argv<VerifyArgs>,
