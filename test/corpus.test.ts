@@ -227,7 +227,7 @@ describe('bad-input corpus from the valid fixtures', () => {
         if (base.entry.dialect === 'postcopy-rfc') {
           const begin = recs.find((r) => r.record.name === 'POSTCOPY_BEGIN') as RecordItem;
           f.push(check(base, 'postcopy stream read as upstream', base.bytes, { rule: 'STREAM-DIALECT', offset: begin.offset + 8 }, { ...base.opts, dialect: 'upstream' }));
-        } else if (recs.some((r) => r.layer === 'libxc' && r.type >= 0x10 && r.type <= 0x12)) {
+        } else if (recs.some((r) => r.layer === 'libxc' && r.record.type >= 0x10 && r.record.type <= 0x12)) {
           f.push(check(base, 'upstream v3 stream read as postcopy-rfc', base.bytes, { oneOf: ['RFC-POSTCOPY-ORDER'] }, { ...base.opts, dialect: 'postcopy-rfc', mode: undefined }));
         }
         expectNone(f);
