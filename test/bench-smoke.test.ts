@@ -1,0 +1,103 @@
+/**
+ * The benchmark harness runs end to end in smoke mode (16 MiB stream, one run,
+ * 10 ms per micro case) and writes well-formed results. Nothing here looks at
+ * how fast anything is: CI machines are noisy and the numbers are for
+ * BENCHMARKS.md, not for a test.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureCliBuilt, ROOT } from './support/cli-run.js';
+import type { FilesResult } from '../bench/files.js';
+import type { MicroResult } from '../bench/micro.js';
+
+const work = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+const resultsDir = join(work, 'results');
+const dataDir = join(work, 'data');
+let run: { code: number | null; stdout: string; stderr: string };
+
+beforeAll(async () => {
+  await ensureCliBuilt();
+  run = await new Promise((done, fail) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', resolve(ROOT, 'bench/run.ts'), '--smoke', '--micro-time', '0.01', '--results-dir', resultsDir, '--dir', dataDir, '--label', 'smoke'],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}, 300_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function readResult<T>(kind: string): T {
+  return JSON.parse(readFileSync(join(resultsDir, `${kind}-smoke.json`), 'utf8')) as T;
+}
+
+describe('bench harness, smoke mode', () => {
+  it('exits 0, prints both tables and writes one JSON file per part', () => {
+    expect(run.stderr).not.toMatch(/Error/);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('PAGE_DATA decode (1024 pages)');
+    expect(run.stdout).toContain('whole-file benchmarks: 16M PV stream');
+    expect(readdirSync(resultsDir).sort()).toEqual(['files-smoke.json', 'micro-smoke.json']);
+  });
+
+  it('micro result: every case has finite ops/s and bytes/s', () => {
+    const m = readResult<MicroResult>('micro');
+    expect(m.kind).toBe('micro');
+    expect(m.rows.length).toBeGreaterThanOrEqual(19);
+    for (const r of m.rows) {
+      expect(r.name).toEqual(expect.any(String));
+      expect(Number.isFinite(r.hz) && r.hz > 0).toBe(true);
+      expect(r.bytesPerSecond).toBeCloseTo(r.hz * r.bytes, 0);
+    }
+    expect(m.targets.map((t) => t.name)).toEqual(['PAGE_DATA decode in memory']);
+    expect(typeof m.targets[0].met).toBe('boolean');
+  });
+
+  it('files result: every row measured once or skipped with a visible reason; floors always measured', () => {
+    const f = readResult<FilesResult>('files');
+    expect(f.kind).toBe('files');
+    expect(f.size).toBe('16M');
+    expect(f.runs).toBe(1);
+    expect(f.bytes).toBeGreaterThan(15 * 2 ** 20); // about the guest size (holes carry no page)
+    const ids = f.rows.map((r) => r.id);
+    for (const id of ['read-floor', 'node-startup', 'startup', 'verify', 'stats', 'dump-ndjson', 'xen-verify', 'cp', 'extract', 'pipe-floor', 'pipe-read-floor', 'pipe-verify', 'write-floor', 'synth']) {
+      expect(ids).toContain(id);
+    }
+    for (const r of f.rows) {
+      if (r.skipped !== undefined) {
+        expect(r.skipped).toMatch(/^skipped: ./);
+        expect(r.summary).toBeUndefined();
+        continue;
+      }
+      if (r.failed !== undefined) {
+        expect(r.failed).toMatch(/^failed: ./); // shown in the table, never hidden
+        continue;
+      }
+      expect(r.summary?.runs).toBe(1);
+      expect(r.summary?.medianMs).toBeGreaterThan(0);
+      expect(r.samplesMs).toHaveLength(1);
+      if (r.floor) expect(Number.isFinite(r.ratio)).toBe(true);
+    }
+    for (const id of ['read-floor', 'cp', 'pipe-floor', 'write-floor']) {
+      const r = f.rows.find((x) => x.id === id);
+      expect(r?.failed).toBeUndefined();
+      expect(r?.summary?.runs).toBe(1);
+    }
+    expect(f.targets.length).toBe(5);
+    for (const t of f.targets) expect([true, false, null]).toContain(t.met);
+  });
+
+  it('leaves no stream behind', () => {
+    expect(readdirSync(dataDir).filter((n) => n.endsWith('.bin') || n.endsWith('.out') || n.endsWith('.raw'))).toEqual([]);
+  });
+});
