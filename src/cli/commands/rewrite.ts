@@ -5,7 +5,7 @@ import { grouped, sizeText } from '../../inspect/text-format.js';
 import { rewriteStream } from '../../rewrite/rewrite.js';
 import type { RewritePhase } from '../../rewrite/rewrite-options.js';
 import { EXIT_OK, UsageError, runCommand } from '../errors.js';
-import { inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
+import { dashArgument, inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
 import { progressFor, type Progress } from '../progress.js';
 
 interface RewriteArgs extends CommonArgs {
@@ -24,7 +24,7 @@ export const rewriteCommand: CommandModule<object, RewriteArgs> = {
   describe: 'write the stream again through the writer: re-batch PAGE_DATA, or flatten a migration/checkpointed stream into a plain save',
   builder: (y: Argv) =>
     withCommonOptions(y)
-      .positional('file', { type: 'string', demandOption: true, describe: "stream (gzip is fine), or '-' for stdin" })
+      .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream (gzip is fine), or '-' for stdin" })
       .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'new stream (written under a temporary name, renamed when complete)' })
       .option('batch', { type: 'number', describe: `pfns per PAGE_DATA record, 1-${MAX_BATCH_SIZE} (default: keep the input's records; ${MAX_BATCH_SIZE} with --flatten)` })
       .option('flatten', { type: 'boolean', default: false, describe: 'plain single-pass save: every pfn once with its last contents; state of the last complete checkpoint' })
