@@ -26,7 +26,8 @@ function clock(seconds: number): string {
 
 export class TtyProgress implements Progress {
   private readonly started = Date.now();
-  private lastDraw = 0;
+  // The first draw waits one interval: a rate measured over a few milliseconds is noise.
+  private lastDraw = Date.now();
   private drawn = false;
 
   constructor(
