@@ -17,6 +17,7 @@ import { rewriteStream } from '../src/rewrite/rewrite.js';
 import { PfnLastCopyIndex } from '../src/rewrite/pfn-last-copy.js';
 import { MemorySink } from '../src/writer/memory-sink.js';
 import { synth, type SynthOptions } from '../src/writer/synth.js';
+import { postcopy } from './support/build.js';
 
 async function synthBytes(options: SynthOptions): Promise<Uint8Array> {
   const sink = new MemorySink({ copy: true });
@@ -138,6 +139,12 @@ describe('rewrite --batch', () => {
     for (const batch of [0, 1025, 2.5]) {
       await expect(rewriteStream(join(dir, 'does-not-exist'), join(dir, 'x.bin'), { batch })).rejects.toBeInstanceOf(InspectArgumentError);
     }
+  });
+
+  it('refuses postcopy (RFC) streams clearly instead of writing something else', async () => {
+    const sink = new MemorySink();
+    await expect(rewriteStream(postcopy(), sink, { reader: { dialect: 'postcopy-rfc' } })).rejects.toThrow(/does not handle postcopy/);
+    expect(sink.bytesWritten).toBe(0);
   });
 });
 

@@ -50,6 +50,9 @@ export interface RewriteResult {
 }
 
 export function checkRewriteOptions(options: RewriteOptions): void {
+  if (options.reader?.dialect === 'postcopy-rfc') {
+    throw new InspectArgumentError('rewrite does not handle postcopy (RFC) streams: only plain, Remus and COLO streams of the upstream format');
+  }
   const b = options.batch;
   if (b !== undefined && (!Number.isInteger(b) || b < 1 || b > MAX_BATCH_SIZE)) {
     throw new InspectArgumentError(`--batch must be an integer from 1 to ${MAX_BATCH_SIZE} (Xen's MAX_BATCH_SIZE), got ${b}`);
