@@ -19,7 +19,7 @@ const MIN_CELL = 1.5;
 function segTitle(s: TimelineSegment): string {
   const what = s.layer === 'header' || s.layer === 'trailing' ? s.name : `${s.layer} ${s.name}${s.mixed ? ' and others (merged)' : ''}`;
   const recs = s.records > 1 ? `, ${num(s.records)} records from #${s.firstIndex}` : s.firstIndex !== undefined ? `, record #${s.firstIndex}` : '';
-  return `${what}: offset ${num(s.offset)}, ${num(s.length)} bytes${recs}`;
+  return `${what}${s.pass !== undefined ? ` (pass ${s.pass})` : ''}: offset ${num(s.offset)}, ${num(s.length)} bytes${recs}`;
 }
 
 export function timelineSvg(t: Timeline): string {
@@ -43,7 +43,11 @@ export function timelineSvg(t: Timeline): string {
     const fill = typeColor(s.layer, s.name);
     parts.push(`<g class="seg" data-layer="${esc(s.layer)}" data-name="${esc(s.name)}"><title>${esc(segTitle(s))}</title>` +
       `<rect class="layer-band" x="${px(x0)}" y="${scaleY}" width="${px(w)}" height="5" fill="${LAYER_COLORS[s.layer]}"/>` +
-      `<rect x="${px(x0)}" y="${scaleY + 6}" width="${px(w)}" height="${scaleH - 6}" fill="${fill}"${s.mixed ? ' fill-opacity="0.75"' : ''}/></g>`);
+      `<rect x="${px(x0)}" y="${scaleY + 6}" width="${px(w)}" height="${scaleH - 6}" fill="${fill}"${s.mixed ? ' fill-opacity="0.75"' : ''}/>` +
+      // Pass boundaries inside PAGE_DATA: a white edge, and the pass number when there is room.
+      (s.pass !== undefined && s.pass > 1 ? `<rect class="pass-edge" x="${px(x0)}" y="${scaleY + 6}" width="1" height="${scaleH - 6}" fill="#fff"/>` : '') +
+      (s.pass !== undefined && w >= 34 ? `<text class="seg-label" x="${px(x0 + w / 2)}" y="${scaleY + 6 + (scaleH - 6) / 2 + 4}" text-anchor="middle">pass ${s.pass}</text>` : '') +
+      '</g>');
   }
   // Byte axis under the to-scale strip.
   const axisY = scaleY + scaleH;

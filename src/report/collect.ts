@@ -103,7 +103,6 @@ export async function collectReport(source: StreamSource, options: ReportOptions
   try {
     for await (const item of reader) {
       options.onProgress?.(item.offset + item.length);
-      timeline.onItem(item);
       if (item.kind === 'record') {
         const body = item.record.body;
         let pass: number | undefined;
@@ -111,11 +110,14 @@ export async function collectReport(source: StreamSource, options: ReportOptions
           pass = passes.onPages(body, item.checkpoint, item.record.name === 'POSTCOPY_PAGE_DATA');
           heat.add(body.pfns, body.types);
         }
+        timeline.onItem(item, pass);
         table.onItem(item, pass);
       } else if (item.kind === 'trailing') {
+        timeline.onItem(item);
         table.onItem(item);
         goMessage = item.isGoMessage;
       } else {
+        timeline.onItem(item);
         table.onItem(item);
         headers.push({ kind: item.kind, offset: item.offset, length: item.length, fields: headerFields(item) });
         if (item.kind === 'xl-header') {

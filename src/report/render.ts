@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { PAGE_SIZE } from '../format/constants.js';
 import { LAYER_COLORS, HEAT_COLORS, PASS_COLORS, typeColor } from './colors.js';
 import { bytesByTypeSvg, passesSvg } from './chart-bars.js';
-import { pfnMapSvg } from './chart-pfn.js';
+import { maxSendsPerPfn, pfnMapSvg, rampColor } from './chart-pfn.js';
 import { timelineSvg } from './chart-timeline.js';
 import type { HeaderInfo, ReportData } from './collect.js';
 import { bytesShort, esc, hx, num } from './html.js';
@@ -124,10 +124,11 @@ function chartsSection(d: ReportData): string {
 function pfnSection(d: ReportData): string {
   const m = d.pfnMap;
   if (m.buckets.length === 0) return '<section id="pfn-map"><h2>pfn map</h2><p class="note">No pfns were sent.</p></section>';
+  const max = maxSendsPerPfn(m);
+  const steps = max > 1 ? [0, 0.25, 0.5, 0.75, 1] : [0];
   const legend = [
-    `<li>${swatch(HEAT_COLORS.once)}sent once</li>`,
-    `<li>${swatch(HEAT_COLORS.twice)}resent (≤ 2× on average)</li>`,
-    `<li>${swatch(HEAT_COLORS.more)}resent more</li>`,
+    `<li>sent per pfn (cell average):</li>`,
+    ...steps.map((t) => `<li>${swatch(rampColor(t))}${t === 0 ? '1' : (1 + t * (max - 1)).toFixed(1)}×</li>`),
     `<li>${swatch(HEAT_COLORS.noData)}sent without data (XTAB, BROKEN…)</li>`,
     `<li>${swatch(HEAT_COLORS.none)}not sent</li>`,
   ].join('');

@@ -36,6 +36,7 @@ svg .axis-label{fill:var(--muted);font-size:11.5px}
 svg .note{fill:var(--muted);font-size:10.5px}
 svg .axis,svg .tick{stroke:#9aa5b1;stroke-width:1}
 svg .grid{stroke:#e4e7eb;stroke-width:1}
+svg .seg-label{fill:#fff;font-size:10.5px;font-weight:600}
 svg .bar-value{font-size:10.5px;fill:#3e4c59}
 svg .bar-name{font-size:11.5px}svg .layer-tag{fill:var(--muted);font-size:10px}
 svg .marker line{stroke-width:1.5;stroke-dasharray:4 2}

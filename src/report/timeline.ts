@@ -20,6 +20,8 @@ export interface TimelineSegment {
   firstIndex?: number;
   /** Made of several types after merging (drawn in the colour of the biggest). */
   mixed?: boolean;
+  /** Precopy pass of a PAGE_DATA segment (a segment never spans two passes, unless merged). */
+  pass?: number;
   /** Bytes of the type the segment is drawn as (for merging). */
   mainBytes: number;
 }
@@ -63,7 +65,8 @@ export class TimelineBuilder {
     private readonly maxMarkers: number,
   ) {}
 
-  onItem(item: StreamItem): void {
+  /** `pass`: the pass a libxc PAGE_DATA record belongs to. */
+  onItem(item: StreamItem, pass?: number): void {
     this.end = Math.max(this.end, item.offset + item.length);
     let layer: SegmentLayer;
     let name: string;
@@ -81,7 +84,7 @@ export class TimelineBuilder {
       name = HEADER_NAMES[item.kind];
     }
     const last = this.segments[this.segments.length - 1];
-    if (last && !last.mixed && last.layer === layer && last.name === name && layer !== 'header' && last.offset + last.length === item.offset) {
+    if (last && !last.mixed && last.layer === layer && last.name === name && last.pass === pass && layer !== 'header' && last.offset + last.length === item.offset) {
       last.length += item.length;
       last.mainBytes += item.length;
       last.records++;
@@ -94,6 +97,7 @@ export class TimelineBuilder {
       name,
       records: item.kind === 'record' ? 1 : 0,
       ...(item.kind === 'record' ? { firstIndex: item.index } : {}),
+      ...(pass !== undefined ? { pass } : {}),
       mainBytes: item.length,
     });
     if (this.segments.length > this.maxSegments) this.compact();
@@ -127,7 +131,8 @@ export class TimelineBuilder {
         name: main.name,
         records: a.records + b.records,
         ...(a.firstIndex !== undefined || b.firstIndex !== undefined ? { firstIndex: a.firstIndex ?? b.firstIndex } : {}),
-        mixed: a.mixed || b.mixed || a.name !== b.name || a.layer !== b.layer || undefined,
+        mixed: a.mixed || b.mixed || a.name !== b.name || a.layer !== b.layer || a.pass !== b.pass || undefined,
+        ...(main.pass !== undefined && a.pass === b.pass ? { pass: main.pass } : {}),
         mainBytes: main.mainBytes,
       });
     }

@@ -38,8 +38,8 @@ export interface PageEvent {
 export interface LoadedPage {
   /** Evaluate an expression in the page; returns its value (JSON-able). */
   evaluate<T>(expression: string): Promise<T>;
-  /** PNG of the whole page at `width` CSS pixels. */
-  screenshot(): Promise<Buffer>;
+  /** PNG of the page at `width` CSS pixels: all of it, or its top `maxHeight` pixels. */
+  screenshot(maxHeight?: number): Promise<Buffer>;
   /** URLs of every request the page made, the document itself included. */
   readonly requests: string[];
   /** Requests that failed or were blocked (blockedReason 'csp' for the page's Content-Security-Policy). */
@@ -166,8 +166,8 @@ export class Browser {
       if (r.exceptionDetails) throw new Error(`evaluate(${expression.slice(0, 80)}): ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
       return r.result.value;
     };
-    const screenshot = async (): Promise<Buffer> => {
-      const full = await evaluate<number>('Math.ceil(document.documentElement.scrollHeight)');
+    const screenshot = async (maxHeight?: number): Promise<Buffer> => {
+      const full = Math.min(maxHeight ?? Infinity, await evaluate<number>('Math.ceil(document.documentElement.scrollHeight)'));
       const r = (await this.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true, clip: { x: 0, y: 0, width, height: full, scale: 1 } }, sessionId)) as { data: string };
       return Buffer.from(r.data, 'base64');
     };
