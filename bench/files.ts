@@ -7,7 +7,8 @@
  *
  *   read floor   node bench/floors/read-floor.mjs FILE (1 MiB buffer, reused, touching nothing)
  *   pipe floor   cat FILE > /dev/null
- *   copy floor   cp FILE OUT
+ *   copy floor   cp FILE OUT (in-kernel copy_file_range on Linux)
+ *   user copy    node bench/floors/copy-floor.mjs FILE OUT (read + write through a 1 MiB buffer; reference for extract)
  *   write floor  node bench/floors/write-floor.mjs OUT BYTES
  *
  * --sizes 256M,1G,4G adds the memory-vs-size sweep: read floor and verify at
@@ -32,6 +33,7 @@ const ROOT = resolve(HERE, '..');
 const CLI = join(ROOT, 'dist', 'cli', 'stream-inspect.js');
 const READ_FLOOR = join(HERE, 'floors', 'read-floor.mjs');
 const WRITE_FLOOR = join(HERE, 'floors', 'write-floor.mjs');
+const COPY_FLOOR = join(HERE, 'floors', 'copy-floor.mjs');
 const MiB = 2 ** 20;
 
 /** One benchmarked command (a row of the table). */
@@ -124,6 +126,8 @@ export interface FilesResult {
   rows: RowResult[];
   sweep: SweepRow[];
   targets: Target[];
+  /** Other comparisons worth reading next to the targets (not targets themselves). */
+  references: Array<{ name: string; value: string }>;
   notes: string[];
 }
 
@@ -323,6 +327,17 @@ function buildRows(file: string, bytes: number, sizeText: string, dir: string, t
     after: () => rm(out('cp.out')),
   });
   add({
+    id: 'user-copy',
+    label: 'user-space copy: node read+write 1 MiB',
+    command: 'node bench/floors/copy-floor.mjs FILE OUT',
+    floor: 'cp',
+    ratioKind: 'time',
+    bytes,
+    launch: { argv: [process.execPath, COPY_FLOOR, file, out('user-copy.out')], env },
+    check: expectOut(new RegExp(`^${bytes}\\n`)),
+    after: () => rm(out('user-copy.out')),
+  });
+  add({
     id: 'extract',
     label: 'extract -o mem.raw',
     command: 'stream-inspect extract FILE -o OUT',
@@ -444,7 +459,8 @@ function rowResult(row: Row, rows: readonly Row[]): RowResult {
     }
     const cliStart = summarize(byId('startup')?.samples ?? [])?.medianMs;
     const nodeStart = summarize(byId('node-startup')?.samples ?? [])?.medianMs;
-    if (row.launch && 'argv' in row.launch && row.launch.argv[1] === CLI && row.id !== 'startup' && floorSummary && cliStart !== undefined && nodeStart !== undefined) {
+    const nodeFloor = row.floor === 'read-floor' || row.floor === 'write-floor';
+    if (row.launch && 'argv' in row.launch && row.launch.argv[1] === CLI && nodeFloor && floorSummary && cliStart !== undefined && nodeStart !== undefined) {
       const den = row.ratioKind === 'time' ? floorSummary.medianMs - nodeStart : summary.medianMs - cliStart;
       const num = row.ratioKind === 'time' ? summary.medianMs - cliStart : floorSummary.medianMs - nodeStart;
       if (den > 0) r.ratioNetOfStartup = num / den;
@@ -529,6 +545,21 @@ function targets(rows: readonly RowResult[], sweep: readonly SweepRow[], bytes: 
   } else {
     out.push({ name: 'verify peak RSS vs read floor process', target: '≤ +16 MiB', value: 'not measured', met: null });
   }
+  return out;
+}
+
+function references(rows: readonly RowResult[]): FilesResult['references'] {
+  const get = (id: string) => rows.find((r) => r.id === id)?.summary;
+  const out: FilesResult['references'] = [];
+  const ratio = (name: string, a: string, b: string) => {
+    const x = get(a);
+    const y = get(b);
+    if (x && y) out.push({ name, value: `${(x.medianMs / y.medianMs).toFixed(2)}×` });
+  };
+  ratio('extract time vs user-space copy (node read + write, 1 MiB)', 'extract', 'user-copy');
+  ratio('cat | verify - time vs cat | node read floor', 'pipe-verify', 'pipe-read-floor');
+  ratio('CLI start-up (verify of a 16-page stream) vs node -e 0', 'startup', 'node-startup');
+  for (const r of rows) if (r.ratioNetOfStartup !== undefined) out.push({ name: `${r.id} vs its floor, net of start-up`, value: `${r.ratioNetOfStartup.toFixed(2)}×` });
   return out;
 }
 
@@ -653,6 +684,7 @@ export async function runFiles(opts: FilesOptions): Promise<FilesResult> {
     rows: results,
     sweep,
     targets: targets(results, sweep, gen.bytes, opts.size),
+    references: references(results),
     notes,
   };
   return result;
@@ -665,6 +697,8 @@ export function renderFiles(r: FilesResult, markdown = false): string {
   if (r.sweep.length) s += `\npeak memory vs stream size (verify against the read floor, same run):\n\n` + t(sweepTable(r.sweep));
   s += '\ntargets:\n';
   for (const x of r.targets) s += `  ${x.met === null ? 'n/a   ' : x.met ? 'met   ' : 'MISSED'} ${x.name} ${x.target}: ${x.value}${x.note ? ` (${x.note})` : ''}\n`;
+  if (r.references.length) s += 'for reference:\n';
+  for (const x of r.references) s += `  ${x.name}: ${x.value}\n`;
   for (const n of r.notes) s += `note: ${n}\n`;
   return s;
 }
