@@ -569,7 +569,19 @@ export class StreamDecoder {
     if (this.checkpointed && this.completeCheckpoints === 0) {
       throw formatError('CHECKPOINT_INCOMPLETE', { offset: eof }, { detail: 'the stream ended inside its first checkpoint: nothing to fail over to' });
     }
-    throw formatError('TRUNCATED', { offset: eof, recordIndex: this.isRecordState() ? this.recordIndex : undefined }, { detail: this.truncationDetail(rest), expected: this.expectation() });
+    throw formatError('TRUNCATED', this.truncationLocation(rest, eof), { detail: this.truncationDetail(rest), expected: this.expectation() });
+  }
+
+  /** Where a truncation happened: the EOF offset, and the record it cut when its header was read. */
+  private truncationLocation(rest: Uint8Array, eof: number): ErrorLocation {
+    if (!this.isRecordState()) return { offset: eof };
+    const loc: ErrorLocation = { offset: eof, recordIndex: this.recordIndex };
+    if (rest.length >= RECORD_HEADER_SIZE) {
+      const layer: Layer = this.state === 'LIBXC_REC' || this.state === 'LIBXC_PC' ? 'libxc' : 'libxl';
+      const type = dataView(rest).getUint32(0, true);
+      Object.assign(loc, { layer, recordType: type, recordName: recordTypeName(layer, type, this.dialect) });
+    }
+    return loc;
   }
 
   private isRecordState(): boolean {

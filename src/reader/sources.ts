@@ -8,6 +8,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { formatError } from '../codec/errors.js';
 
 export interface ByteWindow {
   /** Contiguous unread bytes (possibly empty). */
@@ -189,12 +190,33 @@ export type StreamSource =
 
 const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
+/** zlib's complaint as the reader's typed error: the decompressed stream ends where gzip broke. */
+export function gzipError(e: unknown, decompressed: number): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('Z_')) return e;
+  const why = code === 'Z_BUF_ERROR' ? 'the gzip-compressed input ends early' : `the gzip-compressed input is corrupt (zlib: ${(e as Error).message})`;
+  return formatError('TRUNCATED', { offset: decompressed }, { detail: `${why}, after ${decompressed} decompressed bytes` });
+}
+
+/** Decompressed chunks; zlib errors come out as StreamFormatError. */
+async function* typedGunzip(gunzip: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  let n = 0;
+  try {
+    for await (const c of gunzip) {
+      n += c.length;
+      yield c;
+    }
+  } catch (e) {
+    throw gzipError(e, n);
+  }
+}
+
 function gunzipChunks(input: AsyncIterable<Uint8Array>): { chunks: AsyncIterable<Uint8Array>; stop: () => void } {
   const gunzip = createGunzip();
   const src = Readable.from(input, { objectMode: false });
   src.on('error', (e) => gunzip.destroy(e));
   src.pipe(gunzip);
-  return { chunks: gunzip as AsyncIterable<Uint8Array>, stop: () => { src.destroy(); gunzip.destroy(); } };
+  return { chunks: typedGunzip(gunzip), stop: () => { src.destroy(); gunzip.destroy(); } };
 }
 
 /** Prepend already-read chunks to an iterator. */

@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { StreamDecoder, type ReaderOptions, type Step } from './decoder.js';
 import { BackChannelDecoder, type BackChannelOptions } from './back-channel.js';
 import type { Problem, StreamEnd, StreamItem } from './items.js';
-import { MemoryWindow, openWindow, type ByteWindow, type StreamSource, type WindowOptions } from './sources.js';
+import { gzipError, MemoryWindow, openWindow, type ByteWindow, type StreamSource, type WindowOptions } from './sources.js';
 import type { StreamSummary } from './summary.js';
 
 /** What the drivers below need of a decoder: the forward stream's or a back channel's. */
@@ -92,13 +92,21 @@ export class StreamReader extends ReaderBase implements AsyncIterable<StreamItem
   }
 }
 
+function gunzipTyped(bytes: Uint8Array): Uint8Array {
+  try {
+    return new Uint8Array(gunzipSync(bytes));
+  } catch (e) {
+    throw gzipError(e, 0);
+  }
+}
+
 /** The same walk over bytes in memory, synchronously. */
 export class SyncStreamReader extends ReaderBase implements Iterable<StreamItem> {
   private readonly bytes: Uint8Array;
 
   constructor(bytes: Uint8Array, options: ReaderOptions | { backChannel: BackChannelOptions } = {}) {
     super(options);
-    this.bytes = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? new Uint8Array(gunzipSync(bytes)) : bytes;
+    this.bytes = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipTyped(bytes) : bytes;
   }
 
   *[Symbol.iterator](): Iterator<StreamItem> {
