@@ -18,6 +18,9 @@ import { PfnLastCopyIndex } from '../src/rewrite/pfn-last-copy.js';
 import { MemorySink } from '../src/writer/memory-sink.js';
 import { synth, type SynthOptions } from '../src/writer/synth.js';
 import { postcopy } from './support/build.js';
+import { decodeXlHeader, encodeXlHeader } from '../src/codec/headers.js';
+import { StreamWriter } from '../src/writer/stream-writer.js';
+import { WriterGuardError } from '../src/writer/writer-errors.js';
 
 async function synthBytes(options: SynthOptions): Promise<Uint8Array> {
   const sink = new MemorySink({ copy: true });
@@ -288,5 +291,34 @@ describe('PfnLastCopyIndex', () => {
     expect(ix.get(3)).toEqual({ type: 2, offset: 300 });
     expect(ix.get(7)).toBeUndefined();
     expect(ix.bytesHeld).toBe(2 * 4096 * 9); // two chunks of 4096 pfns, 9 bytes each
+  });
+});
+
+describe('StreamWriter.writeXlHeader({ header }) (the option rewrite added to the writer)', () => {
+  const decoded = (h: Parameters<typeof encodeXlHeader>[0]) => decodeXlHeader(encodeXlHeader(h)).header;
+
+  it('writes a decoded header exactly: config without a NUL, invalid UTF-8, an optional tail, other flags', async () => {
+    const header = decoded({
+      byteOrder: 'little',
+      mandatoryFlags: 0x3,
+      optionalFlags: 0x5,
+      config: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]),
+      optionalTail: new Uint8Array([1, 2, 3]),
+    });
+    const sink = new MemorySink({ copy: true });
+    const w = new StreamWriter(sink, { mode: 'plain', guest: 'pv' });
+    await w.writeXlHeader({ header });
+    expect(Buffer.from(sink.bytes())).toEqual(Buffer.from(encodeXlHeader(header)));
+    expect(w.state).toBe('LIBXL_HDR');
+  });
+
+  it('refuses a header without STREAMv2, and header together with config (nothing written)', async () => {
+    const sink = new MemorySink();
+    const w = new StreamWriter(sink, { mode: 'plain', guest: 'pv' });
+    const legacy = { byteOrder: 'little' as const, mandatoryFlags: 0x1, optionalFlags: 0, config: new Uint8Array([0x7b, 0x7d, 0]), optionalTail: new Uint8Array(0) };
+    await expect(w.writeXlHeader({ header: legacy })).rejects.toBeInstanceOf(WriterGuardError);
+    await expect(w.writeXlHeader({ header: { ...legacy, mandatoryFlags: 3 }, config: '{}' })).rejects.toBeInstanceOf(WriterGuardError);
+    expect(sink.bytesWritten).toBe(0);
+    expect(w.state).toBe('START');
   });
 });
