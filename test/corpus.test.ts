@@ -206,11 +206,11 @@ describe('bad-input corpus from the valid fixtures', () => {
         const insert = (at: number, part: Uint8Array) => new Uint8Array(Buffer.concat([base.bytes.subarray(0, at), part, base.bytes.subarray(at)]));
         if (sde && base.entry.dialect === 'upstream') {
           const at = sde.offset + sde.length;
-          f.push(check(base, 'duplicate STATIC_DATA_END', insert(at, sdeBytes), { rule: 'LIBXC-STATIC-DATA-END-DUPLICATE', offset: at + 8 }));
+          f.push(check(base, 'duplicate STATIC_DATA_END', insert(at, sdeBytes), { rule: 'LIBXC-STATIC-DATA-END-DUPLICATE', offset: at }));
           // Wrong order: STATIC_DATA_END moved after the first PAGE_DATA (what now sits where it was is refused).
           if (firstPages) {
             const moved = new Uint8Array(Buffer.concat([base.bytes.subarray(0, sde.offset), base.bytes.subarray(at, firstPages.offset + firstPages.length), sdeBytes, base.bytes.subarray(firstPages.offset + firstPages.length)]));
-            f.push(check(base, 'PAGE_DATA before STATIC_DATA_END', moved, { rule: 'LIBXC-STATIC-DATA-END-MISSING', offset: sde.offset + 8 }));
+            f.push(check(base, 'PAGE_DATA before STATIC_DATA_END', moved, { rule: 'LIBXC-STATIC-DATA-END-MISSING', offset: sde.offset }));
           }
         }
         if (firstPages) {
@@ -220,13 +220,13 @@ describe('bad-input corpus from the valid fixtures', () => {
           const pv = base.entry.guest === 'pv' && !base.entry.options.mode;
           f.push(check(base, 'libxc END in the middle', m,
             base.entry.container === 'libxc' ? { rule: 'STREAM-TRAILING-BYTES', offset: at + 8 }
-            : pv ? { rule: 'LIBXC-VCPU0-MISSING', offset: at + 8 }
+            : pv ? { rule: 'LIBXC-VCPU0-MISSING', offset: at }
             : { oneOf: ['LIBXL-EMPTY-BODY', 'LIBXL-UNEXPECTED-RECORD'], offset: at + 16 }));
         }
         // Wrong dialect.
         if (base.entry.dialect === 'postcopy-rfc') {
           const begin = recs.find((r) => r.record.name === 'POSTCOPY_BEGIN') as RecordItem;
-          f.push(check(base, 'postcopy stream read as upstream', base.bytes, { rule: 'STREAM-DIALECT', offset: begin.offset + 8 }, { ...base.opts, dialect: 'upstream' }));
+          f.push(check(base, 'postcopy stream read as upstream', base.bytes, { rule: 'STREAM-DIALECT', offset: begin.offset }, { ...base.opts, dialect: 'upstream' }));
         } else if (recs.some((r) => r.layer === 'libxc' && r.record.type >= 0x10 && r.record.type <= 0x12)) {
           f.push(check(base, 'upstream v3 stream read as postcopy-rfc', base.bytes, // 0x10–0x12 become POSTCOPY_BEGIN / PFNS_BEGIN / PFNS: the first misfit is refused (no dialect hint for a v3 image yet).
             { oneOf: ['RFC-POSTCOPY-ORDER', 'LIBXC-EMPTY-BODY', 'LIBXL-UNEXPECTED-RECORD', 'STREAM-DIALECT'] }, { ...base.opts, dialect: 'postcopy-rfc', mode: undefined }));

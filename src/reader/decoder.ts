@@ -17,7 +17,7 @@ import { decodeLibxcDomainHeader, decodeLibxcImageHeader, decodeLibxlHeader, dec
 import { decodeRecordBody, type StreamRecord } from '../codec/records.js';
 import { p2mFrameCount, VCPU_BASIC_SIZE } from '../codec/bodies/x86-pv.js';
 import type { Container, Problem, RecordItem, StreamEnd, StreamItem, StreamMode } from './items.js';
-import { detectContainer, DETECT_BYTES } from './detect.js';
+import { detectContainer, detectOrNeed, DETECT_BYTES } from './detect.js';
 import { PfnSet } from './pfn-set.js';
 import { SummaryBuilder, type StreamSummary } from './summary.js';
 
@@ -149,8 +149,8 @@ export class StreamDecoder {
   private step(view: Uint8Array): Step {
     switch (this.state) {
       case 'DETECT': {
-        if (view.length < DETECT_BYTES) return { need: DETECT_BYTES };
-        const d = detectContainer(view);
+        const d = detectOrNeed(view.subarray(0, DETECT_BYTES));
+        if ('need' in d) return d;
         if (!d.container) throw this.notV2(d.looksLike);
         this.setContainer(d.container);
         return this.step(view);
@@ -304,32 +304,32 @@ export class StreamDecoder {
     if (!info) return 'LIBXC_REC'; // unknown optional: skipped
     if (body.kind === 'empty' && body.extra) this.problem('LIBXC_EMPTY_BODY', at, { actual: `${body.extra.length} bytes` });
     if (info.unhandled || info.direction === 'back') {
-      throw formatError('LIBXC_UNHANDLED', at, { detail: `${name} is not handled in a forward stream` });
+      throw formatError('LIBXC_UNHANDLED', this.wholeRecord(at), { detail: `${name} is not handled in a forward stream` });
     }
     if (info.guest) {
       const isPv = this.domainType === DOMAIN_TYPE_X86_PV;
       if ((info.guest === 'pv') !== isPv) {
-        throw formatError('LIBXC_UNHANDLED', at, { detail: `${name} is not handled in an ${isPv ? 'x86 PV' : 'x86 HVM'} stream` });
+        throw formatError('LIBXC_UNHANDLED', this.wholeRecord(at), { detail: `${name} is not handled in an ${isPv ? 'x86 PV' : 'x86 HVM'} stream` });
       }
     }
     if (this.state === 'LIBXC_PC') return this.onPostcopyPagePhase(rec, at);
     if (this.dialect === 'upstream') {
       if (info.v3Only && this.imageVersion === 2) {
         if (name === 'STATIC_DATA_END' && this.seenPageData) {
-          throw formatError('DIALECT_HINT', at, { detail: 'a 0x10 record after PAGE_DATA in a v2 image looks like the postcopy RFC dialect (POSTCOPY_BEGIN): try --dialect postcopy-rfc' });
+          throw formatError('DIALECT_HINT', this.wholeRecord(at), { detail: 'a 0x10 record after PAGE_DATA in a v2 image looks like the postcopy RFC dialect (POSTCOPY_BEGIN): try --dialect postcopy-rfc' });
         }
-        this.problem('V3_RECORD_IN_V2', at, { detail: `${name} in a v2 image` });
+        this.problem('V3_RECORD_IN_V2', this.wholeRecord(at), { detail: `${name} in a v2 image` });
       }
     }
     switch (name) {
       case 'END':
         if (this.container === 'libxc') return 'DONE';
         if (this.domainType === DOMAIN_TYPE_X86_PV && !this.vcpu0Basic && !this.checkpointed) {
-          throw formatError('VCPU0_MISSING', at);
+          throw formatError('VCPU0_MISSING', this.wholeRecord(at));
         }
         return this.dialect === 'postcopy-rfc' && this.pcBegun ? 'LIBXL_POSTPC' : 'LIBXL_TAIL';
       case 'CHECKPOINT':
-        if (this.requestedMode === 'plain' || this.dialect === 'postcopy-rfc') throw formatError('CHECKPOINT_IN_PLAIN', at);
+        if (this.requestedMode === 'plain' || this.dialect === 'postcopy-rfc') throw formatError('CHECKPOINT_IN_PLAIN', this.wholeRecord(at));
         if (!this.checkpointed) {
           this.checkpointed = true;
           if (this.mode === 'plain') this.mode = 'remus';
@@ -340,12 +340,12 @@ export class StreamDecoder {
         }
         return 'LIBXL_CKPT';
       case 'STATIC_DATA_END':
-        if (this.staticDataEnd) throw formatError('STATIC_DATA_END_DUPLICATE', at);
+        if (this.staticDataEnd) throw formatError('STATIC_DATA_END_DUPLICATE', this.wholeRecord(at));
         this.staticDataEnd = true;
         return 'LIBXC_REC';
       case 'X86_PV_INFO': {
         if (body.kind !== 'pv-info') break;
-        if (this.guestWidth !== undefined) throw formatError('PV_INFO_DUPLICATE', at);
+        if (this.guestWidth !== undefined) throw formatError('PV_INFO_DUPLICATE', this.wholeRecord(at));
         if (body.extra) this.problem('PV_INFO_EXTRA', at, { expected: 8, actual: 8 + body.extra.length });
         const ok = (body.guestWidth === 4 && body.ptLevels === 3) || (body.guestWidth === 8 && body.ptLevels === 4);
         if (!ok) throw formatError('PV_INFO_WIDTH', at, { expected: '(4,3) or (8,4)', actual: `(${body.guestWidth},${body.ptLevels})` });
@@ -356,7 +356,7 @@ export class StreamDecoder {
       }
       case 'X86_PV_P2M_FRAMES': {
         if (body.kind !== 'p2m-frames') break;
-        if (this.guestWidth === undefined) throw formatError('PV_INFO_MISSING', at);
+        if (this.guestWidth === undefined) throw formatError('PV_INFO_MISSING', this.wholeRecord(at));
         this.inferStaticDataEnd(at);
         const k = p2mFrameCount(body.startPfn, body.endPfn, this.guestWidth);
         if (body.frames.length !== k) {
@@ -369,7 +369,7 @@ export class StreamDecoder {
         if (body.kind !== 'page-data') break;
         this.inferStaticDataEnd(at);
         this.seenPageData = true;
-        if (this.pcBegun) throw formatError('PC_ORDER', at, { detail: 'PAGE_DATA after POSTCOPY_BEGIN' });
+        if (this.pcBegun) throw formatError('PC_ORDER', this.wholeRecord(at), { detail: 'PAGE_DATA after POSTCOPY_BEGIN' });
         if (body.reserved) this.problem('PAGE_DATA_RESERVED', { ...at, offset: at.offset + 4 }, { actual: body.reserved });
         if (body.pfnReservedBits) {
           const i = body.pfnReservedBits.findIndex((b) => b !== 0);
@@ -383,7 +383,7 @@ export class StreamDecoder {
         return 'LIBXC_REC';
       }
       case 'SHARED_INFO':
-        if (this.guestWidth === undefined) throw formatError('PV_INFO_MISSING', at);
+        if (this.guestWidth === undefined) throw formatError('PV_INFO_MISSING', this.wholeRecord(at));
         return 'LIBXC_REC';
       case 'X86_TSC_INFO':
         if (body.kind === 'tsc-info' && body.reserved) this.problem('TSC_INFO_RESERVED', { ...at, offset: at.offset + 20 }, { actual: body.reserved });
@@ -393,15 +393,15 @@ export class StreamDecoder {
         return 'LIBXC_REC';
       // Postcopy RFC (the dialect's table is the only one with these names).
       case 'POSTCOPY_BEGIN':
-        if (this.pcBegun) throw formatError('PC_BEGIN_DUPLICATE', at);
+        if (this.pcBegun) throw formatError('PC_BEGIN_DUPLICATE', this.wholeRecord(at));
         this.pcBegun = true;
         return 'LIBXC_REC';
       case 'POSTCOPY_PFNS_BEGIN':
-        if (!this.pcBegun) throw formatError('PC_ORDER', at, { detail: 'Received POSTCOPY_PFNS_BEGIN before POSTCOPY_BEGIN' });
+        if (!this.pcBegun) throw formatError('PC_ORDER', this.wholeRecord(at), { detail: 'Received POSTCOPY_PFNS_BEGIN before POSTCOPY_BEGIN' });
         this.pcPfnsBegun = true;
         return 'LIBXC_REC';
       case 'POSTCOPY_PFNS':
-        if (!this.pcPfnsBegun) throw formatError('PC_ORDER', at, { detail: 'Received POSTCOPY_PFNS record before POSTCOPY_PFNS_BEGIN' });
+        if (!this.pcPfnsBegun) throw formatError('PC_ORDER', this.wholeRecord(at), { detail: 'Received POSTCOPY_PFNS record before POSTCOPY_PFNS_BEGIN' });
         if (body.kind === 'pfn-list') {
           body.pfns.forEach((pfn, i) => {
             if (!this.pcSet.add(pfn)) throw formatError('PC_PFNS_DUPLICATE', { ...at, offset: at.offset + 8 + 8 * i }, { actual: `pfn 0x${pfn.toString(16)}` });
@@ -409,10 +409,10 @@ export class StreamDecoder {
         }
         return 'LIBXC_REC';
       case 'POSTCOPY_TRANSITION':
-        if (!this.pcPfnsBegun) throw formatError('PC_ORDER', at, { detail: 'Received POSTCOPY_TRANSITION record before POSTCOPY_PFNS_BEGIN' });
+        if (!this.pcPfnsBegun) throw formatError('PC_ORDER', this.wholeRecord(at), { detail: 'Received POSTCOPY_TRANSITION record before POSTCOPY_PFNS_BEGIN' });
         return 'LIBXL_PCT';
       case 'POSTCOPY_PAGE_DATA':
-        throw formatError('PC_ORDER', at, { detail: 'POSTCOPY_PAGE_DATA before POSTCOPY_TRANSITION' });
+        throw formatError('PC_ORDER', this.wholeRecord(at), { detail: 'POSTCOPY_PAGE_DATA before POSTCOPY_TRANSITION' });
       default:
         if (VCPU_RECORDS[name] && body.kind === 'vcpu') {
           this.checkVcpu(name, body.vcpuId, body.reserved, body.context.length, at);
@@ -423,7 +423,7 @@ export class StreamDecoder {
   }
 
   private checkVcpu(name: string, vcpuId: number, reserved: number, n: number, at: ErrorLocation): void {
-    if (this.guestWidth === undefined) throw formatError('PV_INFO_MISSING', at);
+    if (this.guestWidth === undefined) throw formatError('PV_INFO_MISSING', this.wholeRecord(at));
     if (reserved) this.problem('VCPU_RESERVED', { ...at, offset: at.offset + 4 }, { actual: reserved });
     if (n === 0) return; // tolerated (Xen 4.6–4.8 senders)
     const width = this.guestWidth as 4 | 8;
@@ -439,14 +439,14 @@ export class StreamDecoder {
   /** v3: PAGE_DATA / P2M need STATIC_DATA_END first; v2: it is inferred at the first one. */
   private inferStaticDataEnd(at: ErrorLocation): void {
     if (this.staticDataEnd) return;
-    if (this.imageVersion >= 3 && this.dialect === 'upstream') throw formatError('STATIC_DATA_END_MISSING', at);
+    if (this.imageVersion >= 3 && this.dialect === 'upstream') throw formatError('STATIC_DATA_END_MISSING', this.wholeRecord(at));
     this.staticDataEnd = true;
   }
 
   private onPostcopyPagePhase(rec: StreamRecord, at: ErrorLocation): State {
     if (rec.name === 'END') return 'LIBXL_POSTPC';
     if (rec.name !== 'POSTCOPY_PAGE_DATA' || rec.body.kind !== 'page-data') {
-      throw formatError('PC_ORDER', at, { detail: `Expected end of stream, received ${rec.name}` });
+      throw formatError('PC_ORDER', this.wholeRecord(at), { detail: `Expected end of stream, received ${rec.name}` });
     }
     const { pfns, types } = rec.body;
     for (let i = 0; i < pfns.length; i++) {
@@ -464,16 +464,16 @@ export class StreamDecoder {
     const name = rec.name;
     const body = rec.body;
     if (body.kind === 'empty' && body.extra) this.problem('LIBXL_EMPTY_BODY', at, { actual: `${body.extra.length} bytes` });
-    const unexpected = (why: string) => formatError('LIBXL_UNEXPECTED_RECORD', at, { detail: `${name} ${why}` });
+    const unexpected = (why: string) => formatError('LIBXL_UNEXPECTED_RECORD', this.wholeRecord(at), { detail: `${name} ${why}` });
 
     if (state === 'LIBXL_FIRST') {
       if (name === 'LIBXC_CONTEXT') return 'LIBXC_IHDR';
-      this.problem('LIBXL_FIRST_RECORD', at, { expected: 'LIBXC_CONTEXT', actual: name });
+      this.problem('LIBXL_FIRST_RECORD', this.wholeRecord(at), { expected: 'LIBXC_CONTEXT', actual: name });
       this.state = 'LIBXL_TAIL';
       return this.onLibxlRecord(rec, info, at);
     }
     if (body.kind === 'emulator-xenstore' || body.kind === 'emulator-context') {
-      if (this.domainType === DOMAIN_TYPE_X86_PV) throw formatError('EMULATOR_NOT_HVM', at, { detail: `${name} in an x86 PV stream` });
+      if (this.domainType === DOMAIN_TYPE_X86_PV) throw formatError('EMULATOR_NOT_HVM', this.wholeRecord(at), { detail: `${name} in an x86 PV stream` });
       if (body.emulatorId > 2) this.problem('EMULATOR_ID', { ...at }, { expected: '0, 1 or 2', actual: body.emulatorId });
       if (state === 'LIBXL_TAIL' || state === 'LIBXL_CKPT' || state === 'LIBXL_PCT') {
         return state;
@@ -508,6 +508,11 @@ export class StreamDecoder {
       default:
         throw unexpected('here');
     }
+  }
+
+  /** Errors about a record as a whole (its type, its place) point at its header, not its body. */
+  private wholeRecord(at: ErrorLocation): ErrorLocation {
+    return { ...at, offset: this.offset };
   }
 
   private checkpointDone(): void {

@@ -1,5 +1,6 @@
 /** Container detection from the first bytes of the input. */
 import { hasLibxcMarker, hasLibxlIdent, hasXlMagic } from '../codec/headers.js';
+import { LIBXL_IDENT_BYTES, XL_MAGIC } from '../format/constants.js';
 import type { Container } from './items.js';
 
 /** Bytes detection wants to see (fewer is fine at EOF). */
@@ -12,6 +13,24 @@ export function detectContainer(head: Uint8Array): Detection {
   if (hasLibxlIdent(head)) return { container: 'libxl' };
   if (hasLibxcMarker(head)) return { container: 'libxc' };
   return { container: undefined, looksLike: describeForeign(head) };
+}
+
+const LIBXC_SIGNATURE = Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x58, 0x45, 0x4e, 0x46]);
+const SIGNATURES: readonly Uint8Array[] = [XL_MAGIC, LIBXL_IDENT_BYTES, LIBXC_SIGNATURE];
+
+const isPrefixOf = (head: Uint8Array, sig: Uint8Array) => head.length < sig.length && head.every((b, i) => b === sig[i]);
+
+/**
+ * Detect as soon as the bytes allow: a bare libxl stream after 8 bytes, a libxc
+ * one after 12, an xl file after 32. Asks for more only while the bytes are
+ * still a prefix of some container's signature.
+ */
+export function detectOrNeed(head: Uint8Array): Detection | { need: number } {
+  const d = detectContainer(head);
+  if (d.container) return d;
+  const candidates = SIGNATURES.filter((sig) => isPrefixOf(head, sig));
+  if (candidates.length > 0) return { need: Math.min(...candidates.map((s) => s.length)) };
+  return d;
 }
 
 const ascii = (u8: Uint8Array, n: number) => Buffer.from(u8.buffer, u8.byteOffset, Math.min(n, u8.length)).toString('latin1');
