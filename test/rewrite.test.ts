@@ -15,6 +15,7 @@ import { InspectArgumentError } from '../src/inspect/argument-error.js';
 import { readStreamSync, type RecordItem, type StreamItem } from '../src/reader/index.js';
 import { rewriteStream } from '../src/rewrite/rewrite.js';
 import { PfnLastCopyIndex } from '../src/rewrite/pfn-last-copy.js';
+import { scanStream } from '../src/rewrite/scan.js';
 import { MemorySink } from '../src/writer/memory-sink.js';
 import { synth, type SynthOptions } from '../src/writer/synth.js';
 import { postcopy } from './support/build.js';
@@ -269,6 +270,18 @@ describe('rewrite never corrupts silently', () => {
       rmSync(path);
       expect(readdirSync(dir)).toEqual([]);
     }
+  });
+});
+
+describe('rewrite --flatten memory', () => {
+  it('the index holds 9 bytes per pfn of the guest (in 4096-pfn chunks), however many times pages were resent', async () => {
+    const pages = 20_000;
+    const input = await synthBytes({ kind: 'pv', pages, passes: 6, xl: true });
+    const scan = await scanStream(input, { flatten: true });
+    expect(scan.summary.pageEntries).toBeGreaterThan(pages);
+    expect(scan.index?.size).toBe(pages);
+    expect(scan.index?.bytesHeld).toBe(Math.ceil(pages / 4096) * 4096 * 9);
+    expect(scan.index?.pendingUpdates).toBe(0); // a plain stream logs nothing for rollback
   });
 });
 
