@@ -16,11 +16,13 @@
  *
  *   npx tsx bench/files.ts [--size 256M] [--runs 5] [--sizes 256M,1G,4G] [--only verify,stats] [--dir /var/tmp/xms-bench]
  *
- * The CLI is run from dist/ (npm run build first). Big files live in --dir
+ * The CLI is run from a snapshot of dist/ taken at the start (in .bench-out/,
+ * gitignored), so a rebuild by someone else mid-run cannot mix two builds in
+ * one table (npm run build first). Big files live in --dir
  * and are deleted at the end unless --keep.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, parseSize } from './lib/args.js';
@@ -30,7 +32,9 @@ import { markdownTable, mib, rate, table, writeResult } from './lib/report.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
-const CLI = join(ROOT, 'dist', 'cli', 'stream-inspect.js');
+const DIST_CLI = join(ROOT, 'dist', 'cli', 'stream-inspect.js');
+/** The CLI the rows run: DIST_CLI, or its snapshot once runFiles took one. */
+let CLI = DIST_CLI;
 const READ_FLOOR = join(HERE, 'floors', 'read-floor.mjs');
 const WRITE_FLOOR = join(HERE, 'floors', 'write-floor.mjs');
 const COPY_FLOOR = join(HERE, 'floors', 'copy-floor.mjs');
@@ -115,7 +119,7 @@ export interface FilesResult {
   loadBefore: number[];
   loadAfter: number[];
   git?: { head: string; dirtySrcFiles: number };
-  cli: { path: string; builtAt?: string; staleWarning?: string };
+  cli: { path: string; builtAt?: string; staleWarning?: string; snapshot?: string };
   rssMethod: string;
   pageCache: string;
   order: string;
@@ -206,6 +210,16 @@ async function synthFile(path: string, size: string): Promise<{ bytes: number; m
   const s = await runTimed({ argv: cli('synth', '--kind', 'pv', '--size', size, '-o', path, '-q'), env: nodeEnv() }, undefined);
   if (s.exitCode !== 0) throw new Error(`synth --size ${size} failed (exit ${s.exitCode}): ${s.stderrTail}`);
   return { bytes: statSync(path).size, ms: s.ms };
+}
+
+/**
+ * Flush dirty pages (`sync`, outside any timing): the generated stream and the
+ * outputs of earlier runs would otherwise be written back while later
+ * commands are being timed, and Linux throttles writers (balance_dirty_pages)
+ * when much is dirty, which made write timings swing 5× before this.
+ */
+export function settle(): void {
+  spawnSync('sync', [], { stdio: 'ignore' });
 }
 
 /** Read the file once so every command reads it from the page cache. */
@@ -418,7 +432,10 @@ async function runRounds(rows: Row[], runs: number, rssFile: string | undefined,
     for (const row of rotated) {
       const s = await runTimed(row.launch as Launch, rssFile);
       const err = row.check?.(s);
-      row.after?.();
+      if (row.after) {
+        row.after();
+        settle();
+      }
       if (err) {
         row.failed = `failed: ${err}`;
         log(` ${row.id}=FAILED`);
@@ -526,7 +543,7 @@ function targets(rows: readonly RowResult[], sweep: readonly SweepRow[], bytes: 
     }
     out.push({ name, target: `${kind === 'max' ? '≤' : '≥'} ${limit}×`, value: `${r.ratio.toFixed(2)}×`, met: kind === 'max' ? r.ratio <= limit : r.ratio >= limit, ...(note ? { note } : {}) });
   };
-  ratioTarget('verify', 'verify time vs raw read floor (page cache)', 1.15, 'max', bytes < 2 ** 30 ? 'the target is stated for ≥ 1 GiB; this run is smaller, so start-up weighs more' : undefined);
+  ratioTarget('verify', 'verify time vs raw read floor (page cache)', 1.15, 'max', parseSize(size) < 2 ** 30 ? 'the target is stated for ≥ 1 GiB; this run is smaller, so start-up weighs more' : undefined);
   ratioTarget('stats', 'stats time vs raw read floor', 1.3, 'max');
   ratioTarget('extract', 'extract time vs cp', 1.5, 'max');
   ratioTarget('synth', 'synth throughput vs raw write floor', 0.8, 'min');
@@ -573,7 +590,8 @@ async function sweepOne(size: string, opts: FilesOptions, rssFile: string | unde
     opts.log(`sweep ${size}: synth … `);
     const g = await synthFile(path, size);
     bytes = g.bytes;
-    opts.log(`${bytes} bytes in ${(g.ms / 1000).toFixed(1)} s; warming the page cache\n`);
+    opts.log(`${bytes} bytes in ${(g.ms / 1000).toFixed(1)} s; sync; warming the page cache\n`);
+    settle();
     warm(path);
   }
   const env = nodeEnv();
@@ -609,9 +627,18 @@ export async function runFiles(opts: FilesOptions): Promise<FilesResult> {
     : 'not measured: /usr/bin/time (GNU time) is missing — apt-get install -y time';
   if (!haveTime) notes.push(rssMethod);
 
-  const cliInfo: FilesResult['cli'] = { path: CLI };
-  if (existsSync(CLI)) {
-    const built = statSync(CLI).mtimeMs;
+  const cliInfo: FilesResult['cli'] = { path: DIST_CLI };
+  let snapshot: string | undefined;
+  if (existsSync(DIST_CLI)) {
+    const built = statSync(DIST_CLI).mtimeMs;
+    snapshot = join(ROOT, '.bench-out', `dist-${process.pid}`);
+    rmSync(snapshot, { recursive: true, force: true });
+    mkdirSync(dirname(snapshot), { recursive: true });
+    cpSync(join(ROOT, 'dist'), snapshot, { recursive: true });
+    CLI = join(snapshot, 'cli', 'stream-inspect.js');
+    const snap = snapshot;
+    process.once('exit', () => rmSync(snap, { recursive: true, force: true })); // also when a run throws
+    cliInfo.snapshot = `dist/ as built at ${new Date(built).toISOString()}, copied to ${snapshot} for the run`;
     cliInfo.builtAt = new Date(built).toISOString();
     const newest = newestMtime(join(ROOT, 'src'));
     if (newest > built) cliInfo.staleWarning = `src/ has files newer than dist/ (by ${((newest - built) / 1000).toFixed(0)} s): run npm run build for current numbers`;
@@ -636,9 +663,10 @@ export async function runFiles(opts: FilesOptions): Promise<FilesResult> {
   log(`synth --kind pv --size ${opts.size} -o ${file} … `);
   const gen = await synthFile(file, opts.size);
   log(`${gen.bytes} bytes in ${(gen.ms / 1000).toFixed(1)} s\n`);
+  settle();
   const tinyGen = await runTimed({ argv: cli('synth', '--kind', 'pv', '--pages', '16', '-o', tiny, '-q'), env: nodeEnv() }, undefined);
   if (tinyGen.exitCode !== 0) throw new Error(`synth of the tiny stream failed: ${tinyGen.stderrTail}`);
-  const pageCache = `the stream was read once before timing (node read floor), so every command reads it from the page cache (${machine.memAvailableMiB} MiB available)`;
+  const pageCache = `the stream was synced to disk and then read once before timing (node read floor), so every command reads it from the page cache (${machine.memAvailableMiB} MiB available); outputs are deleted and \`sync\` is run after every run that writes, outside the timing`;
   log(`warming the page cache: reading ${file} once\n`);
   warm(file);
 
@@ -665,6 +693,8 @@ export async function runFiles(opts: FilesOptions): Promise<FilesResult> {
     rm(tiny);
   }
   if (rssFile) rm(rssFile);
+  if (snapshot) rmSync(snapshot, { recursive: true, force: true });
+  CLI = DIST_CLI;
   const result: FilesResult = {
     kind: 'files',
     startedAt,

@@ -14,8 +14,9 @@ export function table(rows: readonly (readonly string[])[]): string {
 
 /** The same rows as a Markdown table (first column left-aligned, the rest right-aligned). */
 export function markdownTable(rows: readonly (readonly string[])[]): string {
-  const out = [`| ${rows[0].join(' | ')} |`, `|${rows[0].map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
-  for (const r of rows.slice(1)) out.push(`| ${r.join(' | ')} |`);
+  const cell = (c: string) => c.replace(/\|/g, '\\|');
+  const out = [`| ${rows[0].map(cell).join(' | ')} |`, `|${rows[0].map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const r of rows.slice(1)) out.push(`| ${r.map(cell).join(' | ')} |`);
   return out.join('\n') + '\n';
 }
 
