@@ -7,30 +7,30 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { synthCommand } from './commands/synth.js';
-import { dumpCommand } from './commands/dump.js';
-import { verifyCommand } from './commands/verify.js';
-import { statsCommand } from './commands/stats.js';
-import { hexdumpCommand } from './commands/hexdump.js';
-import { extractCommand } from './commands/extract.js';
-import { encodeCommand } from './commands/encode.js';
-import { diffCommand } from './commands/diff.js';
-import { rewriteCommand } from './commands/rewrite.js';
-import { reportCommand } from './commands/report.js';
+/**
+ * The commands, loaded lazily: a run imports only the command it runs, so a
+ * `verify` of a big file does not pay for loading the report, rewrite or
+ * writer code (start-up time and memory are part of what it costs).
+ */
+type AnyCommand = CommandModule<object, never>;
+const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<AnyCommand> }> = [
+  { name: 'synth', load: async () => (await import('./commands/synth.js')).synthCommand as unknown as AnyCommand },
+  { name: 'dump', load: async () => (await import('./commands/dump.js')).dumpCommand as unknown as AnyCommand },
+  { name: 'verify', load: async () => (await import('./commands/verify.js')).verifyCommand as unknown as AnyCommand },
+  { name: 'stats', load: async () => (await import('./commands/stats.js')).statsCommand as unknown as AnyCommand },
+  { name: 'hexdump', load: async () => (await import('./commands/hexdump.js')).hexdumpCommand as unknown as AnyCommand },
+  { name: 'extract', load: async () => (await import('./commands/extract.js')).extractCommand as unknown as AnyCommand },
+  { name: 'encode', load: async () => (await import('./commands/encode.js')).encodeCommand as unknown as AnyCommand },
+  { name: 'diff', load: async () => (await import('./commands/diff.js')).diffCommand as unknown as AnyCommand },
+  { name: 'rewrite', load: async () => (await import('./commands/rewrite.js')).rewriteCommand as unknown as AnyCommand },
+  { name: 'report', load: async () => (await import('./commands/report.js')).reportCommand as unknown as AnyCommand },
+];
 
-// Commands differ in their argument types; the list only needs them as modules.
-const COMMANDS: ReadonlyArray<CommandModule<object, never>> = [
-  synthCommand,
-  dumpCommand,
-  verifyCommand,
-  statsCommand,
-  hexdumpCommand,
-  extractCommand,
-  encodeCommand,
-  diffCommand,
-  rewriteCommand,
-  reportCommand,
-] as unknown as ReadonlyArray<CommandModule<object, never>>;
+/** The command modules this command line needs: the one it names, or all of them (for help and errors). */
+async function commandsFor(argv: readonly string[]): Promise<AnyCommand[]> {
+  const named = COMMANDS.find((c) => c.name === argv.find((a) => !a.startsWith('-')));
+  return Promise.all((named ? [named] : COMMANDS).map((c) => c.load()));
+}
 
 /** A command line that does not make sense (exit status 2, no stack trace). */
 class UsageError extends Error {
@@ -50,7 +50,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .fail((message: string | undefined, error: Error | undefined) => {
       throw error ?? new UsageError(message ?? 'bad command line');
     });
-  for (const command of COMMANDS) cli = cli.command(command);
+  for (const command of await commandsFor(argv)) cli = cli.command(command);
   try {
     await cli.parseAsync();
     // Commands that report through their exit status (verify, diff, …) set process.exitCode.

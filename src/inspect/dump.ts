@@ -31,7 +31,8 @@ export interface DumpResult {
 export async function dumpStream(source: StreamSource, out: TextSink, options: DumpOptions = {}): Promise<DumpResult> {
   const format = options.format ?? 'text';
   const dialect = options.reader?.dialect ?? 'upstream';
-  const reader = readStream(source, options.reader);
+  // Nothing here keeps an item's views past the next item: let the reader reuse its buffers.
+  const reader = readStream(source, { ...options.reader, recycleBuffers: true });
   const notes: string[] = [];
   let items = 0;
   if (format === 'json') await out.write(jsonDocumentHead(dialect));

@@ -13,7 +13,8 @@ export interface StatsResult {
 }
 
 export async function streamStats(source: StreamSource, options: WalkOptions = {}): Promise<StatsResult> {
-  const reader = readStream(source, options.reader);
+  // Nothing here keeps an item's views past the next item: let the reader reuse its buffers.
+  const reader = readStream(source, { ...options.reader, recycleBuffers: true });
   for await (const item of reader) options.onProgress?.(item.offset + item.length);
   return { summary: reader.summary(), problems: reader.problems };
 }
