@@ -9,3 +9,5 @@ export * from './bodies/x86-pv.js';
 export * from './bodies/x86-common.js';
 export * from './bodies/libxl.js';
 export * from './json.js';
+export * from './json-schemas.js';
+export * from './json-validate.js';

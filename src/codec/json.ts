@@ -2,10 +2,9 @@
  * JSON form of a whole stream: its headers and records in order, as
  * `stream-inspect dump --format json` prints and `encode` reads. u64 values are
  * hex strings, blobs base64 (JSON has neither 64-bit integers nor bytes).
- * Validators are compiled once; errors name the JSON path.
+ * Validation against the schemas is in json-validate.ts.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { Static } from '@sinclair/typebox';
 import { fromBase64, toBase64 } from './bytes.js';
 import { JsonFormError } from './errors.js';
 import {
@@ -18,48 +17,11 @@ import {
   type LibxlHeader,
   type XlHeader,
 } from './headers.js';
-import { bodySchemaForKind, encodeRecordChunks, RecordJson, recordFromJson, recordToJson, type StreamRecord } from './records.js';
+import { encodeRecordChunks, recordFromJson, recordToJson, type StreamRecord } from './records.js';
+import type { StreamDocumentJson, StreamItemJson, XlHeaderJson } from './json-schemas.js';
 import type { Dialect } from '../format/record-types.js';
 
-const U32 = Type.Integer({ minimum: 0, maximum: 0xffffffff });
-const U16 = Type.Integer({ minimum: 0, maximum: 0xffff });
-
-export const XlHeaderJson = Type.Object(
-  {
-    kind: Type.Literal('xl-header'),
-    byteOrder: Type.Union([Type.Literal('little'), Type.Literal('big')]),
-    mandatoryFlags: U32,
-    optionalFlags: U32,
-    /** The config text (including xl's terminating NUL) when it is UTF-8; else configBase64. */
-    config: Type.Optional(Type.String()),
-    configBase64: Type.Optional(Type.String()),
-    optionalTail: Type.Optional(Type.String({ description: 'ignored optional data after the config, base64' })),
-  },
-  { additionalProperties: false },
-);
-export const LibxlHeaderJson = Type.Object({ kind: Type.Literal('libxl-header'), version: U32, options: U32 }, { additionalProperties: false });
-export const LibxcImageHeaderJson = Type.Object(
-  { kind: Type.Literal('libxc-image-header'), version: U32, options: U16, reserved16: U16, reserved32: U32 },
-  { additionalProperties: false },
-);
-export const LibxcDomainHeaderJson = Type.Object(
-  { kind: Type.Literal('libxc-domain-header'), domainType: U32, pageShift: U16, reserved: U16, xenMajor: U32, xenMinor: U32 },
-  { additionalProperties: false },
-);
-export const RecordItemJson = Type.Object({ kind: Type.Literal('record'), ...RecordJson.properties }, { additionalProperties: false });
-export const TrailingJson = Type.Object({ kind: Type.Literal('trailing'), data: Type.String({ description: 'bytes after the final END, base64' }) }, { additionalProperties: false });
-
-export const StreamItemJson = Type.Union([XlHeaderJson, LibxlHeaderJson, LibxcImageHeaderJson, LibxcDomainHeaderJson, RecordItemJson, TrailingJson]);
 export type StreamItemJsonForm = Static<typeof StreamItemJson>;
-
-export const StreamDocumentJson = Type.Object(
-  {
-    format: Type.Literal('xen-migration-stream/1'),
-    dialect: Type.Union([Type.Literal('upstream'), Type.Literal('postcopy-rfc')]),
-    items: Type.Array(StreamItemJson),
-  },
-  { additionalProperties: true, description: 'A whole stream: headers and records in wire order. Other top-level keys (e.g. a summary) are ignored by encode.' },
-);
 export type StreamDocument = Static<typeof StreamDocumentJson>;
 
 /** A stream item as a value (what the reader yields, without offsets). */
@@ -142,58 +104,6 @@ export function encodeItemChunks(item: EncodableItem, dialect: Dialect = 'upstre
     case 'trailing':
       return [item.data];
   }
-}
-
-const checks = new Map<TSchema, TypeCheck<TSchema>>();
-function compiled<T extends TSchema>(schema: T): TypeCheck<T> {
-  let c = checks.get(schema);
-  if (!c) {
-    c = TypeCompiler.Compile(schema);
-    checks.set(schema, c);
-  }
-  return c as TypeCheck<T>;
-}
-
-/** Check a value against a schema; throws JsonFormError naming the first bad path. */
-export function assertJson<T extends TSchema>(schema: T, value: unknown, basePath = ''): asserts value is Static<T> {
-  const check = compiled(schema);
-  if (check.Check(value)) return;
-  // Union errors are vague: report the deepest path among the errors found.
-  let best: { path: string; message: string } | undefined;
-  for (const e of check.Errors(value)) {
-    if (!best || e.path.length > best.path.length) best = { path: e.path, message: e.message };
-  }
-  throw new JsonFormError(basePath + (best?.path ?? ''), best?.message ?? 'does not match the schema');
-}
-
-/** Validate a parsed JSON document (item by item, so errors point at the item). */
-export function parseStreamDocument(value: unknown): StreamDocument {
-  if (typeof value !== 'object' || value === null) throw new JsonFormError('', 'expected an object');
-  const doc = value as Record<string, unknown>;
-  if (doc.format !== 'xen-migration-stream/1') throw new JsonFormError('/format', 'expected "xen-migration-stream/1"');
-  if (doc.dialect !== 'upstream' && doc.dialect !== 'postcopy-rfc') throw new JsonFormError('/dialect', 'expected "upstream" or "postcopy-rfc"');
-  if (!Array.isArray(doc.items)) throw new JsonFormError('/items', 'expected an array');
-  doc.items.forEach((item: unknown, i: number) => {
-    const kind = (item as { kind?: unknown } | null)?.kind;
-    const schema =
-      kind === 'xl-header' ? XlHeaderJson
-      : kind === 'libxl-header' ? LibxlHeaderJson
-      : kind === 'libxc-image-header' ? LibxcImageHeaderJson
-      : kind === 'libxc-domain-header' ? LibxcDomainHeaderJson
-      : kind === 'record' ? RecordItemJson
-      : kind === 'trailing' ? TrailingJson
-      : undefined;
-    if (!schema) throw new JsonFormError(`/items/${i}/kind`, `unknown item kind ${JSON.stringify(kind)}`);
-    if (kind === 'record') {
-      // Check the body against its own kind's schema first: union errors say too little.
-      const body = (item as { body?: { kind?: unknown } }).body;
-      const bodySchema = bodySchemaForKind(body?.kind);
-      if (!bodySchema) throw new JsonFormError(`/items/${i}/body/kind`, `unknown body kind ${JSON.stringify(body?.kind)}`);
-      assertJson(bodySchema, body, `/items/${i}/body`);
-    }
-    assertJson(schema, item, `/items/${i}`);
-  });
-  return doc as StreamDocument;
 }
 
 /** JSON document → the stream's bytes, as chunks. */

@@ -2,7 +2,8 @@
  * Records: framing (u32 type, u32 body_length, body, zero padding to 8) and the
  * registry that maps each record type's body layout to its codec.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { RecordJson } from './json-schemas.js';
 import { RECORD_HEADER_SIZE, roundUp8 } from '../format/constants.js';
 import { recordTypeName, recordTypeTable, type BodyLayout, type Dialect, type Layer, type RecordTypeInfo } from '../format/record-types.js';
 import { dataView, fromHex, isAllZero, toHex, ZERO_PAD } from './bytes.js';
@@ -220,26 +221,6 @@ export function makeRecord<B extends RecordBody>(layer: Layer, name: string, bod
 
 // ------------------------------------------------------------------ JSON form
 
-/** Schema of every body's JSON form (a union discriminated by `kind`). */
-const bodySchemas: TSchema[] = [];
-for (const c of Object.values(BODY_CODECS)) if (!bodySchemas.includes(c.schema)) bodySchemas.push(c.schema);
-export const RecordBodyJson = Type.Union(bodySchemas);
-
-/** The JSON schema of one body kind (for precise validation errors). */
-export function bodySchemaForKind(kind: unknown): TSchema | undefined {
-  return bodySchemas.find((s) => (s.properties as Record<string, { const?: unknown }> | undefined)?.kind?.const === kind);
-}
-
-export const RecordJson = Type.Object(
-  {
-    layer: Type.Union([Type.Literal('libxl'), Type.Literal('libxc')]),
-    type: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
-    name: Type.String(),
-    body: RecordBodyJson,
-    padding: Type.Optional(Type.String({ pattern: '^([0-9a-f]{2}){1,7}$', description: 'non-zero padding, hex' })),
-  },
-  { additionalProperties: false },
-);
 export type RecordJsonForm = Static<typeof RecordJson>;
 
 export function recordToJson(rec: StreamRecord, dialect: Dialect = 'upstream'): RecordJsonForm {

@@ -7,7 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { JsonFormError } from '../codec/errors.js';
-import { encodeItemChunks, itemFromJson, parseStreamDocument, type StreamItemJsonForm } from '../codec/json.js';
+import { encodeItemChunks, itemFromJson, type StreamItemJsonForm } from '../codec/json.js';
+import { parseStreamDocument } from '../codec/json-validate.js';
 import type { ByteSink } from './byte-sink.js';
 
 export interface EncodeResult {

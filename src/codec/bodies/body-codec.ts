@@ -1,11 +1,12 @@
-import type { TSchema } from '@sinclair/typebox';
 import type { BodyLayout, RecordTypeInfo } from '../../format/record-types.js';
 import type { DecodeContext } from '../errors.js';
 
 /**
  * One body layout: bytes <-> value <-> JSON. Decoding returns views into the
  * input (no copies); encoding returns chunks that may be views of the value's
- * own buffers, so a writer can hand them to writev untouched.
+ * own buffers, so a writer can hand them to writev untouched. The JSON form's
+ * schema is in ../json-schemas.ts, keyed by the same layout (TypeBox is only
+ * loaded by code that validates JSON).
  */
 export interface BodyCodec<B, J> {
   readonly layout: BodyLayout;
@@ -13,8 +14,6 @@ export interface BodyCodec<B, J> {
   decode(bytes: Uint8Array, at: DecodeContext, info: RecordTypeInfo | undefined): B;
   encodedLength(body: B): number;
   encode(body: B): Uint8Array[];
-  /** TypeBox schema of the JSON form. */
-  readonly schema: TSchema;
   toJson(body: B): J;
   fromJson(json: J): B;
 }

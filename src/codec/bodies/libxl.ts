@@ -1,10 +1,10 @@
 /** libxl bodies: EMULATOR_XENSTORE_DATA, EMULATOR_CONTEXT, CHECKPOINT_STATE. */
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { EmulatorXenstoreJson, EmulatorContextJson, CheckpointStateJson } from '../json-schemas.js';
 import { dataView, fromBase64, toBase64 } from '../bytes.js';
 import { formatError } from '../errors.js';
 import type { BodyCodec } from './body-codec.js';
 
-const U32 = Type.Integer({ minimum: 0, maximum: 0xffffffff });
 
 function emulatorHeader(emulatorId: number, index: number): Uint8Array {
   const out = new Uint8Array(8);
@@ -22,16 +22,6 @@ export interface EmulatorXenstoreBody {
   /** [key, value] pairs; strings hold bytes 1:1 (latin1), so any byte survives a round trip. */
   pairs: Array<[string, string]>;
 }
-
-export const EmulatorXenstoreJson = Type.Object(
-  {
-    kind: Type.Literal('emulator-xenstore'),
-    emulatorId: U32,
-    index: U32,
-    pairs: Type.Array(Type.Tuple([Type.String(), Type.String()])),
-  },
-  { additionalProperties: false },
-);
 
 export const emulatorXenstoreCodec: BodyCodec<EmulatorXenstoreBody, Static<typeof EmulatorXenstoreJson>> = {
   layout: 'emulator-xenstore',
@@ -59,7 +49,6 @@ export const emulatorXenstoreCodec: BodyCodec<EmulatorXenstoreBody, Static<typeo
     const data = Buffer.from(b.pairs.map(([k, v]) => `${k}\0${v}\0`).join(''), 'latin1');
     return [emulatorHeader(b.emulatorId, b.index), new Uint8Array(data.buffer, data.byteOffset, data.byteLength)];
   },
-  schema: EmulatorXenstoreJson,
   toJson: (b) => ({ kind: 'emulator-xenstore', emulatorId: b.emulatorId, index: b.index, pairs: b.pairs.map(([k, v]) => [k, v]) }),
   fromJson: (j) => ({ kind: 'emulator-xenstore', emulatorId: j.emulatorId, index: j.index, pairs: j.pairs.map(([k, v]) => [k, v]) }),
 };
@@ -72,11 +61,6 @@ export interface EmulatorContextBody {
   blob: Uint8Array;
 }
 
-export const EmulatorContextJson = Type.Object(
-  { kind: Type.Literal('emulator-context'), emulatorId: U32, index: U32, blob: Type.String({ description: 'base64' }) },
-  { additionalProperties: false },
-);
-
 export const emulatorContextCodec: BodyCodec<EmulatorContextBody, Static<typeof EmulatorContextJson>> = {
   layout: 'emulator-context',
   decode(bytes, at) {
@@ -86,7 +70,6 @@ export const emulatorContextCodec: BodyCodec<EmulatorContextBody, Static<typeof 
   },
   encodedLength: (b) => 8 + b.blob.length,
   encode: (b) => [emulatorHeader(b.emulatorId, b.index), b.blob],
-  schema: EmulatorContextJson,
   toJson: (b) => ({ kind: 'emulator-context', emulatorId: b.emulatorId, index: b.index, blob: toBase64(b.blob) }),
   fromJson: (j) => ({ kind: 'emulator-context', emulatorId: j.emulatorId, index: j.index, blob: fromBase64(j.blob) }),
 };
@@ -98,11 +81,6 @@ export interface CheckpointStateBody {
   /** Bytes beyond the u32 (only a lenient reader lets them through). */
   extra?: Uint8Array;
 }
-
-export const CheckpointStateJson = Type.Object(
-  { kind: Type.Literal('checkpoint-state'), controlId: U32, extra: Type.Optional(Type.String({ description: 'base64' })) },
-  { additionalProperties: false },
-);
 
 export const checkpointStateCodec: BodyCodec<CheckpointStateBody, Static<typeof CheckpointStateJson>> = {
   layout: 'checkpoint-state',
@@ -118,7 +96,6 @@ export const checkpointStateCodec: BodyCodec<CheckpointStateBody, Static<typeof 
     dataView(out).setUint32(0, b.controlId, true);
     return b.extra ? [out, b.extra] : [out];
   },
-  schema: CheckpointStateJson,
   toJson: (b) => ({ kind: 'checkpoint-state', controlId: b.controlId, ...(b.extra ? { extra: toBase64(b.extra) } : {}) }),
   fromJson: (j) => ({ kind: 'checkpoint-state', controlId: j.controlId, ...(j.extra !== undefined ? { extra: fromBase64(j.extra) } : {}) }),
 };

@@ -4,7 +4,8 @@
  * data-bearing entry, in pfn-array order. Also the page-less pfn lists of the
  * RFC (POSTCOPY_PFNS, POSTCOPY_FAULT), which share the header and pfn array.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { PageDataJson, PfnListJson } from '../json-schemas.js';
 import { PAGE_SIZE } from '../../format/constants.js';
 import { PAGE_TYPE_HAS_DATA, PAGE_TYPE_VALID } from '../../format/page-types.js';
 import { dataView, fromBase64, toBase64 } from '../bytes.js';
@@ -122,20 +123,6 @@ function encodeEntries(e: PfnEntries, kind: string): Uint8Array {
   return out;
 }
 
-const EntriesJson = {
-  count: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
-  reserved: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
-  pfns: Type.Array(Type.Integer({ minimum: 0, maximum: 2 ** 52 - 1 })),
-  types: Type.Array(Type.Integer({ minimum: 0, maximum: 15 })),
-  pfnReservedBits: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 255 }))),
-};
-
-export const PageDataJson = Type.Object(
-  { kind: Type.Literal('page-data'), ...EntriesJson, pages: Type.Array(Type.String({ description: 'one 4096-byte page, base64' })) },
-  { additionalProperties: false },
-);
-export const PfnListJson = Type.Object({ kind: Type.Literal('pfn-list'), ...EntriesJson }, { additionalProperties: false });
-
 function entriesJson(e: PfnEntries) {
   const j: { count: number; reserved: number; pfns: number[]; types: number[]; pfnReservedBits?: number[] } = {
     count: e.count,
@@ -173,7 +160,6 @@ export const pageDataCodec: BodyCodec<PageDataBody, Static<typeof PageDataJson>>
     if (b.pageData.length !== want) throw new EncodeError(`PAGE_DATA: ${b.pageData.length} bytes of pages for ${want / PAGE_SIZE} data-bearing entries`);
     return [encodeEntries(b, 'PAGE_DATA'), b.pageData];
   },
-  schema: PageDataJson,
   toJson(b) {
     const pages: string[] = [];
     for (let off = 0; off < b.pageData.length; off += PAGE_SIZE) pages.push(toBase64(b.pageData.subarray(off, off + PAGE_SIZE)));
@@ -203,7 +189,6 @@ export const pfnListCodec: BodyCodec<PfnListBody, Static<typeof PfnListJson>> = 
   },
   encodedLength: (b) => 8 + 8 * b.pfns.length,
   encode: (b) => [encodeEntries(b, 'pfn list')],
-  schema: PfnListJson,
   toJson: (b) => ({ kind: 'pfn-list', ...entriesJson(b) }),
   fromJson: (j) => ({ kind: 'pfn-list', ...entriesFromJson(j) }),
 };

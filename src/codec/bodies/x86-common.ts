@@ -1,12 +1,11 @@
 /** Bodies of both guest kinds: X86_TSC_INFO, HVM_CONTEXT, HVM_PARAMS, CPUID/MSR policy, dirty pfn list. */
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { TscInfoJson, HvmParamsJson, CpuidPolicyJson, MsrPolicyJson, DirtyPfnListJson, OpaqueJson } from '../json-schemas.js';
 import { dataView, fromBase64, toBase64, u64FromJson, u64ToJson } from '../bytes.js';
 import { formatError } from '../errors.js';
 import type { BodyCodec } from './body-codec.js';
-import { OpaqueJson, type OpaqueBody } from './simple.js';
+import type { OpaqueBody } from './simple.js';
 
-const U32 = Type.Integer({ minimum: 0, maximum: 0xffffffff });
-const U64 = Type.String({ pattern: '^0x[0-9a-f]+$', description: 'u64, hex' });
 
 // X86_TSC_INFO: u32 mode, u32 khz, u64 nsec, u32 incarnation, u32 reserved.
 export interface TscInfoBody {
@@ -17,11 +16,6 @@ export interface TscInfoBody {
   incarnation: number;
   reserved: number;
 }
-
-export const TscInfoJson = Type.Object(
-  { kind: Type.Literal('tsc-info'), mode: U32, khz: U32, nsec: U64, incarnation: U32, reserved: U32 },
-  { additionalProperties: false },
-);
 
 export const TSC_MODES: Readonly<Record<number, string>> = { 0: 'default', 1: 'always emulate', 2: 'never emulate', 3: 'pvrdtscp' };
 
@@ -50,7 +44,6 @@ export const tscInfoCodec: BodyCodec<TscInfoBody, Static<typeof TscInfoJson>> = 
     dv.setUint32(20, b.reserved, true);
     return [out];
   },
-  schema: TscInfoJson,
   toJson: (b) => ({ kind: 'tsc-info', mode: b.mode, khz: b.khz, nsec: u64ToJson(b.nsec), incarnation: b.incarnation, reserved: b.reserved }),
   fromJson: (j) => ({ kind: 'tsc-info', mode: j.mode, khz: j.khz, nsec: u64FromJson(j.nsec), incarnation: j.incarnation, reserved: j.reserved }),
 };
@@ -64,7 +57,6 @@ export const hvmContextCodec: BodyCodec<OpaqueBody, Static<typeof OpaqueJson>> =
   },
   encodedLength: (b) => b.data.length,
   encode: (b) => [b.data],
-  schema: OpaqueJson,
   toJson: (b) => ({ kind: 'opaque', data: toBase64(b.data) }),
   fromJson: (j) => ({ kind: 'opaque', data: fromBase64(j.data) }),
 };
@@ -104,15 +96,6 @@ export interface HvmParamsBody {
   params: Array<{ index: bigint; value: bigint }>;
 }
 
-export const HvmParamsJson = Type.Object(
-  {
-    kind: Type.Literal('hvm-params'),
-    reserved: U32,
-    params: Type.Array(Type.Object({ index: U64, value: U64 }, { additionalProperties: false })),
-  },
-  { additionalProperties: false },
-);
-
 export const hvmParamsCodec: BodyCodec<HvmParamsBody, Static<typeof HvmParamsJson>> = {
   layout: 'hvm-params',
   decode(bytes, at) {
@@ -136,7 +119,6 @@ export const hvmParamsCodec: BodyCodec<HvmParamsBody, Static<typeof HvmParamsJso
     });
     return [out];
   },
-  schema: HvmParamsJson,
   toJson: (b) => ({ kind: 'hvm-params', reserved: b.reserved, params: b.params.map((p) => ({ index: u64ToJson(p.index), value: u64ToJson(p.value) })) }),
   fromJson: (j) => ({ kind: 'hvm-params', reserved: j.reserved, params: j.params.map((p) => ({ index: u64FromJson(p.index), value: u64FromJson(p.value) })) }),
 };
@@ -144,14 +126,6 @@ export const hvmParamsCodec: BodyCodec<HvmParamsBody, Static<typeof HvmParamsJso
 // X86_CPUID_POLICY: xen_cpuid_leaf_t[] = {u32 leaf, subleaf, a, b, c, d}.
 export interface CpuidLeaf { leaf: number; subleaf: number; a: number; b: number; c: number; d: number }
 export interface CpuidPolicyBody { kind: 'cpuid-policy'; leaves: CpuidLeaf[] }
-
-export const CpuidPolicyJson = Type.Object(
-  {
-    kind: Type.Literal('cpuid-policy'),
-    leaves: Type.Array(Type.Object({ leaf: U32, subleaf: U32, a: U32, b: U32, c: U32, d: U32 }, { additionalProperties: false })),
-  },
-  { additionalProperties: false },
-);
 
 const CPUID_FIELDS = ['leaf', 'subleaf', 'a', 'b', 'c', 'd'] as const;
 
@@ -173,7 +147,6 @@ export const cpuidPolicyCodec: BodyCodec<CpuidPolicyBody, Static<typeof CpuidPol
     b.leaves.forEach((l, i) => CPUID_FIELDS.forEach((f, k) => dv.setUint32(24 * i + 4 * k, l[f], true)));
     return [out];
   },
-  schema: CpuidPolicyJson,
   toJson: (b) => ({ kind: 'cpuid-policy', leaves: b.leaves.map((l) => ({ ...l })) }),
   fromJson: (j) => ({ kind: 'cpuid-policy', leaves: j.leaves.map((l) => ({ ...l })) }),
 };
@@ -181,14 +154,6 @@ export const cpuidPolicyCodec: BodyCodec<CpuidPolicyBody, Static<typeof CpuidPol
 // X86_MSR_POLICY: xen_msr_entry_t[] = {u32 idx, u32 flags, u64 val}.
 export interface MsrEntry { idx: number; flags: number; val: bigint }
 export interface MsrPolicyBody { kind: 'msr-policy'; entries: MsrEntry[] }
-
-export const MsrPolicyJson = Type.Object(
-  {
-    kind: Type.Literal('msr-policy'),
-    entries: Type.Array(Type.Object({ idx: U32, flags: U32, val: U64 }, { additionalProperties: false })),
-  },
-  { additionalProperties: false },
-);
 
 export const msrPolicyCodec: BodyCodec<MsrPolicyBody, Static<typeof MsrPolicyJson>> = {
   layout: 'msr-policy',
@@ -210,15 +175,12 @@ export const msrPolicyCodec: BodyCodec<MsrPolicyBody, Static<typeof MsrPolicyJso
     });
     return [out];
   },
-  schema: MsrPolicyJson,
   toJson: (b) => ({ kind: 'msr-policy', entries: b.entries.map((e) => ({ idx: e.idx, flags: e.flags, val: u64ToJson(e.val) })) }),
   fromJson: (j) => ({ kind: 'msr-policy', entries: j.entries.map((e) => ({ idx: e.idx, flags: e.flags, val: u64FromJson(e.val) })) }),
 };
 
 // CHECKPOINT_DIRTY_PFN_LIST (COLO back channel): u64 pfn[], may be empty.
 export interface DirtyPfnListBody { kind: 'dirty-pfn-list'; pfns: bigint[] }
-
-export const DirtyPfnListJson = Type.Object({ kind: Type.Literal('dirty-pfn-list'), pfns: Type.Array(U64) }, { additionalProperties: false });
 
 export const dirtyPfnListCodec: BodyCodec<DirtyPfnListBody, Static<typeof DirtyPfnListJson>> = {
   layout: 'dirty-pfn-list',
@@ -236,7 +198,6 @@ export const dirtyPfnListCodec: BodyCodec<DirtyPfnListBody, Static<typeof DirtyP
     b.pfns.forEach((p, i) => dv.setBigUint64(8 * i, p, true));
     return [out];
   },
-  schema: DirtyPfnListJson,
   toJson: (b) => ({ kind: 'dirty-pfn-list', pfns: b.pfns.map(u64ToJson) }),
   fromJson: (j) => ({ kind: 'dirty-pfn-list', pfns: j.pfns.map(u64FromJson) }),
 };

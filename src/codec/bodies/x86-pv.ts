@@ -1,11 +1,11 @@
 /** x86 PV bodies: X86_PV_INFO, X86_PV_P2M_FRAMES, X86_PV_VCPU_*, SHARED_INFO. */
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { PvInfoJson, P2mFramesJson, VcpuJson, OpaqueJson } from '../json-schemas.js';
 import { PAGE_SIZE } from '../../format/constants.js';
 import { dataView, fromBase64, fromHex, toBase64, toHex, u64FromJson, u64ToJson } from '../bytes.js';
 import { EncodeError, formatError } from '../errors.js';
 import type { BodyCodec } from './body-codec.js';
 import type { OpaqueBody } from './simple.js';
-import { OpaqueJson } from './simple.js';
 
 // X86_PV_INFO: u8 guest_width, u8 pt_levels, 6 reserved bytes.
 export interface PvInfoBody {
@@ -17,17 +17,6 @@ export interface PvInfoBody {
   /** Bytes beyond the 8-byte body (only a lenient reader lets them through). */
   extra?: Uint8Array;
 }
-
-export const PvInfoJson = Type.Object(
-  {
-    kind: Type.Literal('pv-info'),
-    guestWidth: Type.Integer({ minimum: 0, maximum: 255 }),
-    ptLevels: Type.Integer({ minimum: 0, maximum: 255 }),
-    reserved: Type.String({ description: '6 bytes, hex', pattern: '^[0-9a-f]{12}$' }),
-    extra: Type.Optional(Type.String({ description: 'base64' })),
-  },
-  { additionalProperties: false },
-);
 
 export const pvInfoCodec: BodyCodec<PvInfoBody, Static<typeof PvInfoJson>> = {
   layout: 'pv-info',
@@ -46,7 +35,6 @@ export const pvInfoCodec: BodyCodec<PvInfoBody, Static<typeof PvInfoJson>> = {
     out.set(b.reserved, 2);
     return b.extra ? [out, b.extra] : [out];
   },
-  schema: PvInfoJson,
   toJson: (b) => ({ kind: 'pv-info', guestWidth: b.guestWidth, ptLevels: b.ptLevels, reserved: toHex(b.reserved), ...(b.extra ? { extra: toBase64(b.extra) } : {}) }),
   fromJson: (j) => ({ kind: 'pv-info', guestWidth: j.guestWidth, ptLevels: j.ptLevels, reserved: fromHex(j.reserved), ...(j.extra !== undefined ? { extra: fromBase64(j.extra) } : {}) }),
 };
@@ -58,16 +46,6 @@ export interface P2mFramesBody {
   endPfn: number;
   frames: bigint[];
 }
-
-export const P2mFramesJson = Type.Object(
-  {
-    kind: Type.Literal('p2m-frames'),
-    startPfn: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
-    endPfn: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
-    frames: Type.Array(Type.String({ pattern: '^0x[0-9a-f]+$', description: 'u64, hex' })),
-  },
-  { additionalProperties: false },
-);
 
 /** Frames a P2M of pfns start..end needs for a guest of the given width (FORMAT.md §5.7). */
 export function p2mFrameCount(startPfn: number, endPfn: number, guestWidth: number): number {
@@ -98,7 +76,6 @@ export const p2mFramesCodec: BodyCodec<P2mFramesBody, Static<typeof P2mFramesJso
     b.frames.forEach((f, i) => dv.setBigUint64(8 + 8 * i, f, true));
     return [out];
   },
-  schema: P2mFramesJson,
   toJson: (b) => ({ kind: 'p2m-frames', startPfn: b.startPfn, endPfn: b.endPfn, frames: b.frames.map(u64ToJson) }),
   fromJson: (j) => ({ kind: 'p2m-frames', startPfn: j.startPfn, endPfn: j.endPfn, frames: j.frames.map(u64FromJson) }),
 };
@@ -110,16 +87,6 @@ export interface VcpuBody {
   reserved: number;
   context: Uint8Array;
 }
-
-export const VcpuJson = Type.Object(
-  {
-    kind: Type.Literal('vcpu'),
-    vcpuId: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
-    reserved: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
-    context: Type.String({ description: 'context blob, base64' }),
-  },
-  { additionalProperties: false },
-);
 
 /** sizeof(vcpu_guest_context_x86_64 / _x86_32): the only legal BASIC blob sizes. */
 export const VCPU_BASIC_SIZE = { 8: 0x1430, 4: 0xaf0 } as const;
@@ -139,7 +106,6 @@ export const vcpuCodec: BodyCodec<VcpuBody, Static<typeof VcpuJson>> = {
     dv.setUint32(4, b.reserved, true);
     return [head, b.context];
   },
-  schema: VcpuJson,
   toJson: (b) => ({ kind: 'vcpu', vcpuId: b.vcpuId, reserved: b.reserved, context: toBase64(b.context) }),
   fromJson: (j) => ({ kind: 'vcpu', vcpuId: j.vcpuId, reserved: j.reserved, context: fromBase64(j.context) }),
 };
@@ -153,7 +119,6 @@ export const sharedInfoCodec: BodyCodec<OpaqueBody, Static<typeof OpaqueJson>> =
   },
   encodedLength: (b) => b.data.length,
   encode: (b) => [b.data],
-  schema: OpaqueJson,
   toJson: (b) => ({ kind: 'opaque', data: toBase64(b.data) }),
   fromJson: (j) => ({ kind: 'opaque', data: fromBase64(j.data) }),
 };

@@ -1,0 +1,214 @@
+/**
+ * TypeBox schemas of every JSON form: one per body layout (the same keys as
+ * the body codecs in ./bodies), records, headers and whole-stream documents.
+ * Kept apart from the codecs so that reading a stream never loads TypeBox;
+ * only code that validates JSON does.
+ */
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { BodyLayout } from '../format/record-types.js';
+
+const U32 = Type.Integer({ minimum: 0, maximum: 0xffffffff });
+const U16 = Type.Integer({ minimum: 0, maximum: 0xffff });
+const U64 = Type.String({ pattern: '^0x[0-9a-f]+$', description: 'u64, hex' });
+
+const EntriesJson = {
+  count: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
+  reserved: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
+  pfns: Type.Array(Type.Integer({ minimum: 0, maximum: 2 ** 52 - 1 })),
+  types: Type.Array(Type.Integer({ minimum: 0, maximum: 15 })),
+  pfnReservedBits: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 255 }))),
+};
+
+// simple.ts
+export const EmptyJson = Type.Object(
+  { kind: Type.Literal('empty'), extra: Type.Optional(Type.String({ description: 'unexpected body bytes, base64' })) },
+  { additionalProperties: false },
+);
+
+// simple.ts
+export const OpaqueJson = Type.Object(
+  { kind: Type.Literal('opaque'), data: Type.String({ description: 'body bytes, base64' }) },
+  { additionalProperties: false },
+);
+
+// page-data.ts
+export const PageDataJson = Type.Object(
+  { kind: Type.Literal('page-data'), ...EntriesJson, pages: Type.Array(Type.String({ description: 'one 4096-byte page, base64' })) },
+  { additionalProperties: false },
+);
+
+// page-data.ts
+export const PfnListJson = Type.Object({ kind: Type.Literal('pfn-list'), ...EntriesJson }, { additionalProperties: false });
+
+// x86-pv.ts
+export const PvInfoJson = Type.Object(
+  {
+    kind: Type.Literal('pv-info'),
+    guestWidth: Type.Integer({ minimum: 0, maximum: 255 }),
+    ptLevels: Type.Integer({ minimum: 0, maximum: 255 }),
+    reserved: Type.String({ description: '6 bytes, hex', pattern: '^[0-9a-f]{12}$' }),
+    extra: Type.Optional(Type.String({ description: 'base64' })),
+  },
+  { additionalProperties: false },
+);
+
+// x86-pv.ts
+export const P2mFramesJson = Type.Object(
+  {
+    kind: Type.Literal('p2m-frames'),
+    startPfn: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
+    endPfn: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
+    frames: Type.Array(Type.String({ pattern: '^0x[0-9a-f]+$', description: 'u64, hex' })),
+  },
+  { additionalProperties: false },
+);
+
+// x86-pv.ts
+export const VcpuJson = Type.Object(
+  {
+    kind: Type.Literal('vcpu'),
+    vcpuId: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
+    reserved: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
+    context: Type.String({ description: 'context blob, base64' }),
+  },
+  { additionalProperties: false },
+);
+
+// x86-common.ts
+export const TscInfoJson = Type.Object(
+  { kind: Type.Literal('tsc-info'), mode: U32, khz: U32, nsec: U64, incarnation: U32, reserved: U32 },
+  { additionalProperties: false },
+);
+
+// x86-common.ts
+export const HvmParamsJson = Type.Object(
+  {
+    kind: Type.Literal('hvm-params'),
+    reserved: U32,
+    params: Type.Array(Type.Object({ index: U64, value: U64 }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+// x86-common.ts
+export const CpuidPolicyJson = Type.Object(
+  {
+    kind: Type.Literal('cpuid-policy'),
+    leaves: Type.Array(Type.Object({ leaf: U32, subleaf: U32, a: U32, b: U32, c: U32, d: U32 }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+// x86-common.ts
+export const MsrPolicyJson = Type.Object(
+  {
+    kind: Type.Literal('msr-policy'),
+    entries: Type.Array(Type.Object({ idx: U32, flags: U32, val: U64 }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+// x86-common.ts
+export const DirtyPfnListJson = Type.Object({ kind: Type.Literal('dirty-pfn-list'), pfns: Type.Array(U64) }, { additionalProperties: false });
+
+// libxl.ts
+export const EmulatorXenstoreJson = Type.Object(
+  {
+    kind: Type.Literal('emulator-xenstore'),
+    emulatorId: U32,
+    index: U32,
+    pairs: Type.Array(Type.Tuple([Type.String(), Type.String()])),
+  },
+  { additionalProperties: false },
+);
+
+// libxl.ts
+export const EmulatorContextJson = Type.Object(
+  { kind: Type.Literal('emulator-context'), emulatorId: U32, index: U32, blob: Type.String({ description: 'base64' }) },
+  { additionalProperties: false },
+);
+
+// libxl.ts
+export const CheckpointStateJson = Type.Object(
+  { kind: Type.Literal('checkpoint-state'), controlId: U32, extra: Type.Optional(Type.String({ description: 'base64' })) },
+  { additionalProperties: false },
+);
+
+/** Body schemas by layout: the same keys as the codec registry (records.ts BODY_CODECS). */
+export const BODY_SCHEMAS: Readonly<Record<BodyLayout, TSchema>> = {
+  empty: EmptyJson,
+  opaque: OpaqueJson,
+  'page-data': PageDataJson,
+  'pfn-list': PfnListJson,
+  'pv-info': PvInfoJson,
+  'p2m-frames': P2mFramesJson,
+  vcpu: VcpuJson,
+  'shared-info': OpaqueJson,
+  'tsc-info': TscInfoJson,
+  'hvm-context': OpaqueJson,
+  'hvm-params': HvmParamsJson,
+  'cpuid-policy': CpuidPolicyJson,
+  'msr-policy': MsrPolicyJson,
+  'dirty-pfn-list': DirtyPfnListJson,
+  'emulator-xenstore': EmulatorXenstoreJson,
+  'emulator-context': EmulatorContextJson,
+  'checkpoint-state': CheckpointStateJson,
+};
+
+/** Schema of every body's JSON form (a union discriminated by `kind`). */
+const bodySchemas: TSchema[] = [...new Set(Object.values(BODY_SCHEMAS))];
+export const RecordBodyJson = Type.Union(bodySchemas);
+
+/** The JSON schema of one body kind (for precise validation errors). */
+export function bodySchemaForKind(kind: unknown): TSchema | undefined {
+  return bodySchemas.find((s) => (s.properties as Record<string, { const?: unknown }> | undefined)?.kind?.const === kind);
+}
+
+export const RecordJson = Type.Object(
+  {
+    layer: Type.Union([Type.Literal('libxl'), Type.Literal('libxc')]),
+    type: U32,
+    name: Type.String(),
+    body: RecordBodyJson,
+    padding: Type.Optional(Type.String({ pattern: '^([0-9a-f]{2}){1,7}$', description: 'non-zero padding, hex' })),
+  },
+  { additionalProperties: false },
+);
+
+
+export const XlHeaderJson = Type.Object(
+  {
+    kind: Type.Literal('xl-header'),
+    byteOrder: Type.Union([Type.Literal('little'), Type.Literal('big')]),
+    mandatoryFlags: U32,
+    optionalFlags: U32,
+    /** The config text (including xl's terminating NUL) when it is UTF-8; else configBase64. */
+    config: Type.Optional(Type.String()),
+    configBase64: Type.Optional(Type.String()),
+    optionalTail: Type.Optional(Type.String({ description: 'ignored optional data after the config, base64' })),
+  },
+  { additionalProperties: false },
+);
+export const LibxlHeaderJson = Type.Object({ kind: Type.Literal('libxl-header'), version: U32, options: U32 }, { additionalProperties: false });
+export const LibxcImageHeaderJson = Type.Object(
+  { kind: Type.Literal('libxc-image-header'), version: U32, options: U16, reserved16: U16, reserved32: U32 },
+  { additionalProperties: false },
+);
+export const LibxcDomainHeaderJson = Type.Object(
+  { kind: Type.Literal('libxc-domain-header'), domainType: U32, pageShift: U16, reserved: U16, xenMajor: U32, xenMinor: U32 },
+  { additionalProperties: false },
+);
+export const RecordItemJson = Type.Object({ kind: Type.Literal('record'), ...RecordJson.properties }, { additionalProperties: false });
+export const TrailingJson = Type.Object({ kind: Type.Literal('trailing'), data: Type.String({ description: 'bytes after the final END, base64' }) }, { additionalProperties: false });
+
+export const StreamItemJson = Type.Union([XlHeaderJson, LibxlHeaderJson, LibxcImageHeaderJson, LibxcDomainHeaderJson, RecordItemJson, TrailingJson]);
+
+export const StreamDocumentJson = Type.Object(
+  {
+    format: Type.Literal('xen-migration-stream/1'),
+    dialect: Type.Union([Type.Literal('upstream'), Type.Literal('postcopy-rfc')]),
+    items: Type.Array(StreamItemJson),
+  },
+  { additionalProperties: true, description: 'A whole stream: headers and records in wire order. Other top-level keys (e.g. a summary) are ignored by encode.' },
+);
+
