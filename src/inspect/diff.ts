@@ -159,8 +159,9 @@ export async function diffStreams(a: StreamSource, b: StreamSource, options: Dif
 
   const pageDifferences: PageDifference[] = [];
   let pagesOnlyInA = 0, pagesOnlyInB = 0, pagesDiffering = 0;
-  const top = Math.max(A.pages.maxPfn, B.pages.maxPfn);
-  for (let pfn = 0; pfn <= top; pfn++) {
+  // Visit only the blocks either stream used, in pfn order.
+  const keys = [...new Set([...A.pages.blockKeys(), ...B.pages.blockKeys()])].sort((a, b) => a - b);
+  for (const pfn of pfnsOfBlocks(keys)) {
     const ta = A.pages.typeOf(pfn);
     const tb = B.pages.typeOf(pfn);
     if (ta === undefined && tb === undefined) continue;
@@ -190,6 +191,10 @@ export async function diffStreams(a: StreamSource, b: StreamSource, options: Dif
     ...(A.error ? { errorA: A.error } : {}),
     ...(B.error ? { errorB: B.error } : {}),
   };
+}
+
+function* pfnsOfBlocks(keys: readonly number[]): Generator<number> {
+  for (const k of keys) for (let i = 0; i < PageMap.BLOCK; i++) yield k * PageMap.BLOCK + i;
 }
 
 function refText(r: ItemRef | undefined, at: number | undefined): string {
