@@ -17,3 +17,20 @@ describe('README examples', () => {
     expect(out).toContain('08000000180000000000000080841e00');
   });
 });
+
+describe('README writer example', () => {
+  it('examples/write-stream.ts writes a stream the reader accepts', async () => {
+    const { mkdtempSync, rmSync, existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'xms-example-'));
+    try {
+      const out = tsx('examples/write-stream.ts', join(dir, 'demo.save'));
+      expect(out.trim().split('\n').at(-1)).toBe('complete');
+      expect(out).toContain('libxl EMULATOR_CONTEXT');
+      expect(existsSync(join(dir, 'demo.save'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
