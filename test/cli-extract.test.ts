@@ -91,7 +91,7 @@ describe('extract', () => {
     const r = await runCli(['extract', cut, '-o', join(dir, 'cut.raw'), '--config', join(dir, 'cut.json')]);
     expect(r.code).toBe(1);
     // The reader's truncation error carries the record index; its text names the record.
-    expect(r.stderr).toMatch(/^stream-inspect: STREAM-TRUNCATED at offset \d+ \(0x[0-9a-f]+\), record #6: the stream ends inside libxc record #6 \(PAGE_DATA\)/);
+    expect(r.stderr).toMatch(/^stream-inspect: STREAM-TRUNCATED at offset \d+ \(0x[0-9a-f]+\), record #6 libxc PAGE_DATA: the stream ends inside libxc record #6 \(PAGE_DATA\), which starts at offset \d+/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(readdirSync(dir).length).toBe(before);
   });

@@ -574,7 +574,8 @@ export class StreamDecoder {
     if (this.checkpointed && this.completeCheckpoints === 0) {
       throw formatError('CHECKPOINT_INCOMPLETE', { offset: eof }, { detail: 'the stream ended inside its first checkpoint: nothing to fail over to' });
     }
-    throw formatError('TRUNCATED', this.truncationLocation(rest, eof), { detail: this.truncationDetail(rest), expected: this.expectation() });
+    const insideRecord = rest.length >= RECORD_HEADER_SIZE && this.isRecordState();
+    throw formatError('TRUNCATED', this.truncationLocation(rest, eof), { detail: this.truncationDetail(rest), expected: insideRecord ? undefined : this.expectation() });
   }
 
   /** Where a truncation happened: the EOF offset, and the record it cut when its header was read. */
@@ -599,11 +600,9 @@ export class StreamDecoder {
       if (!d.container) return `input ends after ${rest.length} bytes: not a v2 migration stream (looks like ${d.looksLike})`;
     }
     if (rest.length >= RECORD_HEADER_SIZE && this.isRecordState()) {
-      const dv = dataView(rest);
-      const type = dv.getUint32(0, true);
-      const len = dv.getUint32(4, true);
-      const layer: Layer = this.state === 'LIBXC_REC' || this.state === 'LIBXC_PC' ? 'libxc' : 'libxl';
-      return `the stream ends inside ${layer} record #${this.recordIndex} (${recordTypeName(layer, type, this.dialect)}) that starts at offset ${this.offset}: it needs ${RECORD_HEADER_SIZE + roundUp8(len)} bytes, ${rest.length} are there`;
+      const { layer, recordName } = this.truncationLocation(rest, 0);
+      const len = dataView(rest).getUint32(4, true);
+      return `the stream ends inside ${layer} record #${this.recordIndex} (${recordName}), which starts at offset ${this.offset}: it needs ${RECORD_HEADER_SIZE + roundUp8(len)} bytes, ${rest.length} are there`;
     }
     if (rest.length > 0) return `the stream ends inside ${this.expectation()} at offset ${this.offset} (${rest.length} bytes of it present)`;
     return `the stream ends at offset ${this.offset}, before ${this.expectation()}`;
