@@ -22,7 +22,7 @@
  * and are deleted at the end unless --keep.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, parseSize } from './lib/args.js';
@@ -234,6 +234,8 @@ export interface FilesOptions {
   sizes: string[];
   only?: string[];
   dir: string;
+  /** Where outputs of the write rows go ('auto': /dev/shm when it is tmpfs with room, else dir). */
+  outDir: string;
   resultsDir: string;
   label?: string;
   write: boolean;
@@ -241,9 +243,9 @@ export interface FilesOptions {
   log: (s: string) => void;
 }
 
-function buildRows(file: string, bytes: number, sizeText: string, dir: string, tiny: string, avail: Map<string, string | undefined>, xen: { verifier?: XenVerifierInfo; reason?: string }): Row[] {
+function buildRows(file: string, bytes: number, sizeText: string, outDir: string, tiny: string, avail: Map<string, string | undefined>, xen: { verifier?: XenVerifierInfo; reason?: string }): Row[] {
   const env = nodeEnv();
-  const out = (name: string) => join(dir, name);
+  const out = (name: string) => join(outDir, name);
   const rows: Row[] = [];
   const add = (r: Omit<Row, 'samples'>) => rows.push({ ...r, samples: [] });
   const q = shellQuote;
@@ -419,6 +421,28 @@ function buildRows(file: string, bytes: number, sizeText: string, dir: string, t
     skipped: avail.get('synth'),
   });
   return rows;
+}
+
+/**
+ * Outputs go to tmpfs by default: on this project's VM the disk is ext4
+ * mounted with `discard`, so deleting a 1 GiB output slowed the next writes
+ * by up to 5× and write timings measured the disk's mood, not the tools.
+ * In memory, every writer is compared on the same, stable ground.
+ */
+function chooseOutDir(requested: string, dir: string, bytes: number): { path: string; why: string } {
+  if (requested !== 'auto') return { path: resolve(requested), why: '--out-dir' };
+  try {
+    const shm = '/dev/shm';
+    const fsType = readFileSync('/proc/mounts', 'utf8').split('\n').find((l) => l.split(' ')[1] === shm)?.split(' ')[2];
+    const st = statfsSync(shm);
+    const free = st.bavail * st.bsize;
+    if (fsType === 'tmpfs' && free > 2 * bytes + 256 * MiB) {
+      return { path: join(shm, `xms-bench-${process.pid}`), why: 'tmpfs: writes measured without the disk (use --out-dir DIR to write to a disk)' };
+    }
+    return { path: dir, why: `/dev/shm is not tmpfs or has under 2× the stream free (${Math.round(free / MiB)} MiB): writing to --dir` };
+  } catch (e) {
+    return { path: dir, why: `no /dev/shm (${(e as Error).message}): writing to --dir` };
+  }
 }
 
 /** Interleave: round r runs every row once, starting at a different row each round. */
@@ -670,7 +694,11 @@ export async function runFiles(opts: FilesOptions): Promise<FilesResult> {
   log(`warming the page cache: reading ${file} once\n`);
   warm(file);
 
-  let rows = buildRows(file, gen.bytes, opts.size, opts.dir, tiny, avail, xen);
+  const outDir = chooseOutDir(opts.outDir, opts.dir, gen.bytes);
+  log(`outputs of the write rows go to ${outDir.path} (${outDir.why})\n`);
+  notes.push(`outputs (cp, extract, synth, write floors) written to ${outDir.path}: ${outDir.why}`);
+  mkdirSync(outDir.path, { recursive: true });
+  let rows = buildRows(file, gen.bytes, opts.size, outDir.path, tiny, avail, xen);
   if (opts.only) {
     const keep = new Set([...opts.only, 'node-startup', 'startup']);
     // Keep the floors the selected rows are compared with.
@@ -694,6 +722,7 @@ export async function runFiles(opts: FilesOptions): Promise<FilesResult> {
   }
   if (rssFile) rm(rssFile);
   if (snapshot) rmSync(snapshot, { recursive: true, force: true });
+  if (outDir.path !== opts.dir && outDir.why.startsWith('tmpfs')) rmSync(outDir.path, { recursive: true, force: true });
   CLI = DIST_CLI;
   const result: FilesResult = {
     kind: 'files',
@@ -738,7 +767,8 @@ export const FILES_OPTIONS = {
   runs: { type: 'string', default: '5', describe: 'interleaved rounds (every command once per round)' },
   sizes: { type: 'string', default: '', describe: 'memory-vs-size sweep, e.g. 256M,1G,4G (verify and the read floor at each)' },
   only: { type: 'string', describe: 'only these rows (ids, comma-separated; their floors come along), e.g. verify,stats' },
-  dir: { type: 'string', default: '/var/tmp/xms-bench', describe: 'where the big files go (never the repo)' },
+  dir: { type: 'string', default: '/var/tmp/xms-bench', describe: 'where the big input streams go (never the repo)' },
+  'out-dir': { type: 'string', default: 'auto', describe: 'where the write rows write (auto: /dev/shm when tmpfs with room, else --dir)' },
   'results-dir': { type: 'string', default: join(HERE, 'results'), describe: 'where the JSON result goes' },
   label: { type: 'string', describe: 'result file name suffix (default: a timestamp)' },
   write: { type: 'boolean', default: true, describe: 'write the JSON result (--no-write to skip)' },
@@ -761,6 +791,7 @@ export function filesOptionsFrom(args: Record<string, string | boolean | undefin
     sizes,
     only: typeof args.only === 'string' ? args.only.split(',').map((x) => x.trim()) : undefined,
     dir,
+    outDir: String(args['out-dir']),
     resultsDir: resolve(String(args['results-dir'])),
     label: typeof args.label === 'string' ? args.label : undefined,
     write: args.write !== false,
