@@ -17,7 +17,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { MigrationVariant } from '../session/migration-variant.js';
 import { pushDecoderTrackerFactory } from '../session/push-decoder-tracker.js';
-import { resolveTimeouts, type SessionTimeouts } from '../session/timeouts.js';
+import { resolveTimeouts, withTimeout, type SessionTimeouts } from '../session/timeouts.js';
 import { childTransport, socketTransport, stdioTransport } from '../session/transport.js';
 import { XlMigrationReceiver, type ReceiverResult } from '../session/xl-receiver.js';
 import { XlMigrationSender, type SenderResult } from '../session/xl-sender.js';
@@ -67,19 +67,10 @@ function reportFailure(side: 'send' | 'receive', result: SenderResult | Receiver
   if (debug && result.error?.stack !== undefined) process.stderr.write(`${result.error.stack}\n`);
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms ${what}`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
+/** Bound a wait; on timeout, fail naming what was awaited. */
+function timeoutAfter<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return withTimeout(promise, ms, () => {
+    throw new Error(`timed out after ${ms} ms ${what}`);
   });
 }
 
@@ -93,7 +84,7 @@ async function acceptOne(host: string, port: number, timeoutMs: number): Promise
   const shown = typeof address === 'object' && address !== null ? `${address.address}:${address.port}` : `${host}:${port}`;
   log(`listening on ${shown}`);
   try {
-    return await withTimeout(
+    return await timeoutAfter(
       new Promise<Socket>((resolve) => server.once('connection', resolve)),
       timeoutMs,
       'waiting for a connection',
@@ -106,7 +97,7 @@ async function acceptOne(host: string, port: number, timeoutMs: number): Promise
 async function connectTo(host: string, port: number, timeoutMs: number): Promise<Socket> {
   const socket = connect({ host, port });
   try {
-    await withTimeout(
+    await timeoutAfter(
       new Promise<void>((resolve, reject) => {
         socket.once('connect', resolve);
         socket.once('error', reject);
@@ -194,7 +185,7 @@ async function send(args: CommonArgs & { file: string; exec?: string; connect?: 
   }).run();
   let code: number | null;
   try {
-    code = await withTimeout(exited, timeouts.messageMs, 'waiting for the receiver command to exit');
+    code = await timeoutAfter(exited, timeouts.messageMs, 'waiting for the receiver command to exit');
   } catch {
     child.kill('SIGKILL');
     code = null;

@@ -6,7 +6,7 @@ import type { Static } from '@sinclair/typebox';
 import type { RecordJson } from './json-schemas.js';
 import { RECORD_HEADER_SIZE, roundUp8 } from '../format/constants.js';
 import { recordTypeName, recordTypeTable, type BodyLayout, type Dialect, type Layer, type RecordTypeInfo } from '../format/record-types.js';
-import { dataView, fromHex, isAllZero, toHex, ZERO_PAD } from './bytes.js';
+import { concatBytes, dataView, fromHex, isAllZero, toHex, ZERO_PAD } from './bytes.js';
 import { EncodeError, formatError, type DecodeContext } from './errors.js';
 import type { BodyCodec } from './bodies/body-codec.js';
 import { emptyCodec, opaqueCodec, type EmptyBody, type OpaqueBody } from './bodies/simple.js';
@@ -200,16 +200,7 @@ export function encodeRecordChunks(rec: StreamRecord, dialect: Dialect = 'upstre
 
 /** Encode a record into one new buffer (a copy: use encodeRecordChunks on hot paths). */
 export function encodeRecord(rec: StreamRecord, dialect: Dialect = 'upstream'): Uint8Array {
-  const chunks = encodeRecordChunks(rec, dialect);
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let pos = 0;
-  for (const c of chunks) {
-    out.set(c, pos);
-    pos += c.length;
-  }
-  return out;
+  return concatBytes(encodeRecordChunks(rec, dialect));
 }
 
 /** Build a record value from a type name and body (the name is looked up in the table). */

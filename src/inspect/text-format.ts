@@ -16,8 +16,8 @@ export function grouped(n: number): string {
 }
 
 /** Human size: "134,492,618 bytes (128.3 MiB)". */
-export function sizeText(n: number): string {
-  if (n < 1024) return `${n} bytes`;
+/** n bytes (n ≥ 1024) in the largest binary unit that keeps the value ≥ 1: [value, unit]. */
+export function binaryUnits(n: number): [number, string] {
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n / 1024;
   let u = 0;
@@ -25,7 +25,13 @@ export function sizeText(n: number): string {
     v /= 1024;
     u++;
   }
-  return `${grouped(n)} bytes (${v.toFixed(1)} ${units[u]})`;
+  return [v, units[u]];
+}
+
+export function sizeText(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  const [v, unit] = binaryUnits(n);
+  return `${grouped(n)} bytes (${v.toFixed(1)} ${unit})`;
 }
 
 /** The first `keep` items, then "… (+N more)": long arrays stay readable. */

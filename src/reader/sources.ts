@@ -86,21 +86,27 @@ export class FileWindow implements ByteWindow {
   }
 }
 
-/** Chunks from an async iterable (Readable, stdin, web stream, gunzip). Views when a record fits in a chunk, one assembled copy when it spans chunks. */
-export class ChunkWindow implements ByteWindow {
+/**
+ * Chunks as they arrive, with a contiguous window over them: a record that fits
+ * in one chunk is a view of it; one that spans chunks is assembled once into a
+ * buffer of its own. Shared by the async chunk source and the push decoder.
+ */
+export class ChunkQueue {
   private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
   /** Chunks received but not yet in buf. */
   private readonly queue: Uint8Array[] = [];
   private queued = 0;
-  private eof = false;
-  private readonly iterator: AsyncIterator<Uint8Array>;
 
-  constructor(
-    chunks: AsyncIterable<Uint8Array>,
-    private readonly onClose?: () => void,
-  ) {
-    this.iterator = chunks[Symbol.asyncIterator]();
+  /** Bytes available (contiguous or not). */
+  get available(): number {
+    return this.buf.length - this.pos + this.queued;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.queue.push(chunk);
+    this.queued += chunk.length;
   }
 
   current(): Uint8Array {
@@ -111,28 +117,21 @@ export class ChunkWindow implements ByteWindow {
     this.pos += n;
   }
 
-  async ensure(n: number): Promise<boolean> {
-    let have = this.buf.length - this.pos;
+  /**
+   * Make at least n bytes contiguous in current(), or as many as there are.
+   * Returns whether n bytes are there.
+   */
+  assemble(n: number): boolean {
+    const have = this.buf.length - this.pos;
     if (have >= n) return true;
-    while (have + this.queued < n && !this.eof) {
-      const r = await this.iterator.next();
-      if (r.done) {
-        this.eof = true;
-        break;
-      }
-      const chunk = r.value instanceof Uint8Array ? r.value : new Uint8Array(r.value as ArrayBuffer);
-      if (chunk.length === 0) continue;
-      this.queue.push(chunk);
-      this.queued += chunk.length;
-    }
-    if (have === 0 && this.queue.length > 0 && this.queue[0].length >= Math.min(n, have + this.queued)) {
-      // Zero-copy: the next chunk alone holds what is needed.
+    if (this.queue.length === 0) return false;
+    if (have === 0 && this.queue[0].length >= Math.min(n, this.queued)) {
+      // Zero-copy: the next chunk alone holds what is needed (or all there is).
       this.buf = this.queue.shift() as Uint8Array;
       this.queued -= this.buf.length;
       this.pos = 0;
       return this.buf.length >= n;
     }
-    // Assemble: the unread tail plus whole chunks, up to at least n bytes.
     const target = Math.min(n, have + this.queued);
     let size = have;
     let take = 0;
@@ -148,8 +147,43 @@ export class ChunkWindow implements ByteWindow {
     }
     this.buf = next;
     this.pos = 0;
-    have = size;
-    return have >= n;
+    return size >= n;
+  }
+
+  /** Everything not consumed, as one buffer (a copy). */
+  rest(): Uint8Array {
+    return Buffer.concat([this.buf.subarray(this.pos), ...this.queue]);
+  }
+}
+
+/** Chunks from an async iterable (Readable, stdin, web stream, gunzip). */
+export class ChunkWindow implements ByteWindow {
+  private readonly chunks = new ChunkQueue();
+  private eof = false;
+  private readonly iterator: AsyncIterator<Uint8Array>;
+
+  constructor(
+    source: AsyncIterable<Uint8Array>,
+    private readonly onClose?: () => void,
+  ) {
+    this.iterator = source[Symbol.asyncIterator]();
+  }
+
+  current(): Uint8Array {
+    return this.chunks.current();
+  }
+
+  consume(n: number): void {
+    this.chunks.consume(n);
+  }
+
+  async ensure(n: number): Promise<boolean> {
+    while (this.chunks.available < n && !this.eof) {
+      const r = await this.iterator.next();
+      if (r.done) this.eof = true;
+      else this.chunks.push(r.value instanceof Uint8Array ? r.value : new Uint8Array(r.value as ArrayBuffer));
+    }
+    return this.chunks.assemble(n);
   }
 
   async close(): Promise<void> {

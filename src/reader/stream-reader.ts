@@ -18,6 +18,31 @@ export interface ItemDecoder {
   summary(end?: StreamEnd): StreamSummary;
 }
 
+/**
+ * One walk, shared by the async and sync readers: yields the items, and a
+ * number when it needs that many contiguous bytes (the caller answers with
+ * whether they came: `ensure`, awaited or not); returns how the stream ended.
+ */
+function* walkItems(dec: ItemDecoder, window: ByteWindow): Generator<StreamItem | number, StreamEnd, boolean | undefined> {
+  for (;;) {
+    const step = dec.next(window.current());
+    if ('item' in step) {
+      window.consume(step.item.length);
+      yield step.item;
+    } else if ('skip' in step) {
+      window.consume(step.skip);
+    } else if ('stop' in step) {
+      break;
+    } else if (!(yield step.need)) {
+      if (window.current().length > 0 && dec.done) continue; // trailing bytes shorter than asked
+      break;
+    }
+  }
+  const { end, trailing } = dec.finish(dec.done ? new Uint8Array(0) : window.current());
+  if (trailing) yield trailing;
+  return end;
+}
+
 /** Shared by the readers: the results of a finished walk. */
 abstract class ReaderBase {
   protected readonly decoder: ItemDecoder;
@@ -61,25 +86,20 @@ export class StreamReader extends ReaderBase implements AsyncIterable<StreamItem
     if (this.used) throw new Error('a StreamReader can be iterated once');
     this.used = true;
     const window: ByteWindow = await openWindow(this.source, this.windowOptions);
-    const dec = this.decoder;
     try {
-      for (;;) {
-        const step = dec.next(window.current());
-        if ('item' in step) {
-          window.consume(step.item.length);
-          yield step.item;
-        } else if ('skip' in step) {
-          window.consume(step.skip);
-        } else if ('stop' in step) {
-          break;
-        } else if (!(await window.ensure(step.need))) {
-          if (window.current().length > 0 && dec.done) continue; // trailing bytes shorter than asked
-          break;
+      const walk = walkItems(this.decoder, window);
+      for (let step = walk.next(); ; ) {
+        if (step.done) {
+          this.finished = step.value;
+          return;
+        }
+        if (typeof step.value === 'number') {
+          step = walk.next(await window.ensure(step.value));
+        } else {
+          yield step.value;
+          step = walk.next();
         }
       }
-      const { end, trailing } = dec.finish(dec.done ? new Uint8Array(0) : window.current());
-      this.finished = end;
-      if (trailing) yield trailing;
     } finally {
       await window.close();
     }
@@ -111,24 +131,19 @@ export class SyncStreamReader extends ReaderBase implements Iterable<StreamItem>
 
   *[Symbol.iterator](): Iterator<StreamItem> {
     const window = new MemoryWindow(this.bytes);
-    const dec = this.decoder;
-    for (;;) {
-      const step = dec.next(window.current());
-      if ('item' in step) {
-        window.consume(step.item.length);
-        yield step.item;
-      } else if ('skip' in step) {
-        window.consume(step.skip);
-      } else if ('stop' in step) {
-        break;
-      } else if (!window.ensureSync(step.need)) {
-        if (window.current().length > 0 && dec.done) continue;
-        break;
+    const walk = walkItems(this.decoder, window);
+    for (let step = walk.next(); ; ) {
+      if (step.done) {
+        this.finished = step.value;
+        return;
+      }
+      if (typeof step.value === 'number') {
+        step = walk.next(window.ensureSync(step.value));
+      } else {
+        yield step.value;
+        step = walk.next();
       }
     }
-    const { end, trailing } = dec.finish(dec.done ? new Uint8Array(0) : window.current());
-    this.finished = end;
-    if (trailing) yield trailing;
   }
 
   /** Walk everything: the items, how it ended and the summary. */

@@ -1,4 +1,5 @@
 /** Escaping and number formatting for the report's HTML and SVG. */
+import { binaryUnits } from '../inspect/text-format.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -20,14 +21,8 @@ export function hx(n: number, width = 0): string {
 /** Short size: "136.1 MiB", "812 B". */
 export function bytesShort(n: number): string {
   if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[u]}`;
+  const [v, unit] = binaryUnits(n);
+  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${unit}`;
 }
 
 /** Short count: 1044480 → "1.04M". */

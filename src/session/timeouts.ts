@@ -25,3 +25,29 @@ export function resolveTimeouts(overrides: Partial<SessionTimeouts> = {}): Sessi
   }
   return merged;
 }
+
+/**
+ * Settle with `promise`, or with `onTimeout()` after `ms` (which may return a
+ * fallback value or throw). Rejections become Errors.
+ */
+export function withTimeout<T, F = never>(promise: Promise<T>, ms: number, onTimeout: () => F): Promise<T | F> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      try {
+        resolve(onTimeout());
+      } catch (e) {
+        reject(e);
+      }
+    }, ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

@@ -9,7 +9,7 @@ import { asProtocolError, describeBytes, ProtocolError } from './protocol-error.
 import { SENDER_STATES, senderDefinition, senderFailureState, type SenderState } from './sender-states.js';
 import { detachedDomain, MIGRATED_AWAY_SUFFIX, POSTCOPY_INCONSISTENT_SUFFIX, type SourceDomain } from './source-domain.js';
 import { StateMachine } from './state-machine.js';
-import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
+import { resolveTimeouts, withTimeout, type SessionTimeouts } from './timeouts.js';
 import type { Transport } from './transport.js';
 import { XL_FIXED_HEADER_LENGTH, xlHeaderLength } from './xl-header-length.js';
 
@@ -208,7 +208,7 @@ export class XlMigrationSender {
       });
     }
     if (this.options.peerVerdict !== undefined) {
-      const verdict = await withTimeout(this.options.peerVerdict(), this.timeouts.messageMs);
+      const verdict = await withTimeout(this.options.peerVerdict(), this.timeouts.messageMs, () => undefined);
       if (verdict !== true) {
         throw new ProtocolError(verdict === undefined ? 'no verdict from the receiver in time' : 'receiver reported failure after failover', {
           state: 'AWAIT_FAILOVER',
@@ -302,22 +302,6 @@ export class XlMigrationSender {
       backChannel: this.variant === 'plain' ? undefined : { ...this.backChannel },
     };
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
 
 function isSenderState(state: string): state is SenderState {
