@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, writeFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,8 +18,8 @@ const file = join(dir, 'plain.bin');
 writeFileSync(file, bytes);
 writeFileSync(file + '.gz', gzipSync(bytes));
 
-async function walk(source: Parameters<typeof readStream>[0]) {
-  const reader = readStream(source);
+async function walk(source: Parameters<typeof readStream>[0], options: Parameters<typeof readStream>[1] = {}) {
+  const reader = readStream(source, options);
   const items: StreamItem[] = [];
   for await (const it of reader) items.push(it);
   return { items, end: reader.end, summary: reader.summary() };
@@ -64,6 +64,22 @@ describe('every kind of source gives the same items', async () => {
   it('a pipe from a child process (process.stdin of another program)', async () => {
     const child = spawn('cat', [file], { stdio: ['ignore', 'pipe', 'inherit'] });
     const got = await walk(child.stdout);
+    expect(shape(got.items)).toEqual(shape(reference.items));
+  });
+
+  for (const [name, src] of [['a FIFO (non-seekable path)', file], ['a gzip FIFO', file + '.gz']] as const) {
+    it(name, async () => {
+      const fifo = join(dir, `fifo-${name.length}`);
+      execFileSync('mkfifo', [fifo]);
+      const writer = spawn('sh', ['-c', `cat '${src}' > '${fifo}'`], { stdio: 'ignore' });
+      const got = await walk(fifo);
+      expect(shape(got.items)).toEqual(shape(reference.items));
+      await new Promise((r) => writer.on('close', r));
+    });
+  }
+
+  it('recycled buffers give the same walk', async () => {
+    const got = await walk(file, { recycleBuffers: true });
     expect(shape(got.items)).toEqual(shape(reference.items));
   });
 

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import type { Dialect } from '../format/record-types.js';
 import type { ReaderOptions } from '../reader/decoder.js';
 import type { StreamSource } from '../reader/sources.js';
+import { isatty } from 'node:tty';
 import { UsageError } from './errors.js';
 
 export type ModeOption = 'auto' | 'plain' | 'remus' | 'colo';
@@ -44,8 +45,10 @@ export function readerOptionsFrom(args: CommonArgs): ReaderOptions {
 /** A path, or '-' for standard input. */
 export function inputSource(path: string): StreamSource {
   if (path === '-') {
-    if (process.stdin.isTTY) throw new UsageError("'-' reads the stream from standard input, which is a terminal: pipe a stream in or give a file");
-    return process.stdin;
+    // fd 0 itself, not process.stdin: the reader then reads the pipe straight into
+    // record-sized buffers (touching process.stdin would also make the pipe non-blocking).
+    if (isatty(0)) throw new UsageError("'-' reads the stream from standard input, which is a terminal: pipe a stream in or give a file");
+    return 0;
   }
   return path;
 }

@@ -128,7 +128,8 @@ export function decodeRecordBody(
 ): StreamRecord {
   const info = recordTypeTable(layer, dialect).lookup(type);
   const name = info ? info.name : recordTypeName(layer, type, dialect);
-  const loc: DecodeContext = { ...at, layer, recordType: type, recordName: name };
+  // A fixed-shape literal, not a spread: this runs once per record.
+  const loc: DecodeContext = { offset: at.offset, recordIndex: at.recordIndex, layer, recordType: type, recordName: name };
   const decoded = bodyCodecFor(info).decode(body, loc, info);
   const rec: StreamRecord = { layer, type, name, body: decoded };
   if (padding.length > 0 && !isAllZero(padding)) rec.padding = padding;

@@ -7,6 +7,8 @@
 import { toBase64 } from '../codec/bytes.js';
 import { itemToJson, type EncodableItem, type StreamItemJsonForm } from '../codec/json.js';
 import { recordToJson } from '../codec/records.js';
+import type { PageDataBody } from '../codec/bodies/page-data.js';
+import { PAGE_SIZE } from '../format/constants.js';
 import type { Dialect } from '../format/record-types.js';
 import type { Problem, StreamEnd, StreamItem } from '../reader/items.js';
 
@@ -52,12 +54,11 @@ export function ndjsonItem(item: StreamItem, dialect: Dialect, pages: boolean): 
   const where = { offset: item.offset, length: item.length };
   switch (item.kind) {
     case 'record': {
-      const j = recordToJson(item.record, dialect);
+      const rec = item.record;
+      // Page contents never go into ndjson: build PAGE_DATA's fields directly
+      // rather than base64-encoding 4 MiB of pages only to drop them.
+      const j = rec.body.kind === 'page-data' ? { body: pageDataFields(rec.body), padding: undefined } : recordToJson(rec, dialect);
       const body = j.body as Record<string, unknown>;
-      if (Array.isArray(body.pages)) {
-        body.dataPages = (body.pages as unknown[]).length;
-        delete body.pages;
-      }
       if (!pages && Array.isArray(body.pfns) && body.kind !== 'dirty-pfn-list') {
         delete body.pfns;
         delete body.types;
@@ -84,6 +85,13 @@ export function ndjsonItem(item: StreamItem, dialect: Dialect, pages: boolean): 
       return JSON.stringify({ kind, ...where, ...fields }) + '\n';
     }
   }
+}
+
+function pageDataFields(b: PageDataBody): Record<string, unknown> {
+  const fields: Record<string, unknown> = { kind: 'page-data', count: b.count, reserved: b.reserved, pfns: b.pfns, types: b.types };
+  if (b.pfnReservedBits) fields.pfnReservedBits = b.pfnReservedBits;
+  fields.dataPages = b.pageData.length / PAGE_SIZE;
+  return fields;
 }
 
 export function ndjsonEnd(end: StreamEnd, problems: readonly Problem[]): string {

@@ -36,8 +36,6 @@ export class FileWindow implements ByteWindow {
   private pos = 0;
   private end = 0;
   private eof = false;
-  /** With recycling: the buffer before `buf`, whose views the consumer has given up. */
-  private spare?: Uint8Array;
 
   constructor(
     private readonly handle: FileHandle,
@@ -59,14 +57,15 @@ export class FileWindow implements ByteWindow {
     if (this.eof) return false;
     let size = Math.max(n + LOOKAHEAD, MIN_READ);
     let next: Uint8Array;
-    if (this.spare && this.spare.length >= size) {
-      next = this.spare;
+    if (this.recycle && this.buf.length >= size) {
+      // The consumer has asked for the next item: only the unread tail is alive. Move it to the front.
+      next = this.buf;
       size = next.length;
+      next.copyWithin(0, this.pos, this.end);
     } else {
       next = uninitialised(size);
+      if (have > 0) next.set(this.buf.subarray(this.pos, this.end));
     }
-    if (have > 0) next.set(this.buf.subarray(this.pos, this.end));
-    if (this.recycle) this.spare = this.buf;
     this.buf = next;
     this.pos = 0;
     this.end = have;
@@ -318,9 +317,13 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
       return chunkWindow(stream, () => stream.destroy());
     }
     if (bytesRead === -1) {
-      // Not seekable (a pipe): read it as chunks.
-      const stream = createReadStream('', { fd: handle.fd, autoClose: false, highWaterMark: 1 << 20 });
-      return chunkWindow(stream, () => stream.destroy());
+      // Not seekable (a pipe): read it sequentially, straight into record-sized buffers.
+      const window = new FileWindow(handle, owns, recycle);
+      await window.ensure(2);
+      if (!isGzip(window.current())) return window;
+      return chunkWindow(fdChunks(handle, window.current().slice()), () => {
+        if (owns) void handle.close();
+      });
     }
     return new FileWindow(handle, owns, recycle);
   }
@@ -332,6 +335,17 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
   }
   if (isAsyncIterable(source)) return chunkWindow(source);
   throw new TypeError('unsupported stream source');
+}
+
+/** `head`, then the rest of a file handle read sequentially, as chunks. */
+async function* fdChunks(handle: FileHandle, head: Uint8Array): AsyncIterable<Uint8Array> {
+  yield head;
+  for (;;) {
+    const buf = uninitialised(1 << 20);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) return;
+    yield buf.subarray(0, bytesRead);
+  }
 }
 
 /** A FileHandle-like wrapper for a raw fd (not closed by us). */
