@@ -72,9 +72,10 @@ describe('every kind of source gives the same items', async () => {
       const fifo = join(dir, `fifo-${name.length}`);
       execFileSync('mkfifo', [fifo]);
       const writer = spawn('sh', ['-c', `cat '${src}' > '${fifo}'`], { stdio: 'ignore' });
+      const closed = new Promise((r) => writer.on('close', r));
       const got = await walk(fifo);
       expect(shape(got.items)).toEqual(shape(reference.items));
-      await new Promise((r) => writer.on('close', r));
+      await closed;
     });
   }
 
