@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Opt-in real-Xen check of the session layer (issue 9): real `xl migrate` in the xenlab drives
+# `stream-migrate receive` as its remote command; the captured stream is then restored with real
+# `xl restore` in the same dom0 and must keep running. Root, Debian, apt; ~2 min per run.
+#   npm run build && bash scripts/test-xen-migrate.sh [OUTDIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LAB=${XENLAB_DIR:-../shared/xenlab}
+OUT=${1:-${XENLAB_WORK:-/var/tmp/xenlab}/test-xen-migrate/$(date +%Y%m%d-%H%M%S)}
+[ "$(id -u)" = 0 ] || { echo "test-xen-migrate: needs root (the lab runs QEMU and debootstrap)" >&2; exit 2; }
+[ -f dist/cli/stream-migrate.js ] || { echo "test-xen-migrate: build first (npm run build)" >&2; exit 2; }
+bash "$LAB/build.sh" > /dev/null
+
+# The bundle dom0 runs: this machine's node binary (dom0 is Debian 12 too), dist/ and the
+# production dependencies only.
+STAGE=$(mktemp -d)
+trap 'rm -rf "$STAGE"' EXIT
+cp package.json package-lock.json "$STAGE/"
+cp -r dist "$STAGE/dist"
+(cd "$STAGE" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund > /dev/null 2>&1)
+cp "$(readlink -f "$(command -v node)")" "$STAGE/node"
+tar -C "$STAGE" -czf "$STAGE/bundle.tar.gz" node dist node_modules package.json
+
+mkdir -p "$OUT"
+start=$(date +%s)
+bash "$LAB/run.sh" scripts/xenlab-jobs/migrate-to-stream-migrate.sh "$OUT" "$STAGE/bundle.tar.gz" > "$OUT/run.log" 2>&1 || true
+cat "$OUT/result.txt" 2>/dev/null || { echo "test-xen-migrate: the lab produced no result (see $OUT/run.log)"; exit 2; }
+echo "test-xen-migrate: wall $(( $(date +%s) - start ))s; logs in $OUT"
+grep -q '^MIGRATE+RESTORE OK$' "$OUT/result.txt"
