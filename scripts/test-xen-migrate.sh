@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Opt-in real-Xen check of the session layer (issue 9): real `xl migrate` in the xenlab drives
 # `stream-migrate receive` as its remote command; the captured stream is then restored with real
-# `xl restore` in the same dom0 and must keep running. Root, Debian, apt; ~2 min per run.
+# `xl restore` in the same dom0 and must keep running; then `stream-migrate send` replays it to real
+# `xl migrate-receive`, which must bring the guest up. Root, Debian, apt; ~2-3 min per run.
 #   npm run build && bash scripts/test-xen-migrate.sh [OUTDIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,4 +27,4 @@ start=$(date +%s)
 bash "$LAB/run.sh" scripts/xenlab-jobs/migrate-to-stream-migrate.sh "$OUT" "$STAGE/bundle.tar.gz" > "$OUT/run.log" 2>&1 || true
 cat "$OUT/result.txt" 2>/dev/null || { echo "test-xen-migrate: the lab produced no result (see $OUT/run.log)"; exit 2; }
 echo "test-xen-migrate: wall $(( $(date +%s) - start ))s; logs in $OUT"
-grep -q '^MIGRATE+RESTORE OK$' "$OUT/result.txt"
+grep -q '^MIGRATE+RESTORE OK$' "$OUT/result.txt" && grep -q '^SEND OK$' "$OUT/result.txt"

@@ -6,7 +6,8 @@
 # stream-migrate speaks the receiver side of xl's protocol on stdin/stdout (banner, ready, report),
 # validates the stream as it arrives and keeps it as a file; then the same job restores that file with
 # real `xl restore` and checks the guest's heartbeat keeps ticking. So real xl is the judge of both the
-# protocol and the captured bytes.
+# protocol and the captured bytes. Then the other direction: `stream-migrate send` replays the capture
+# to real `xl migrate-receive`, which must bring the guest up.
 #
 # Input files: bundle.tar.gz (node binary + dist/ + production node_modules, made by
 # scripts/test-xen-migrate.sh). Writes to $OUT: result.txt (one line per check), migrate.log,
@@ -44,3 +45,16 @@ a=$(ticks); sleep 8; b=$(ticks)
 st=$(xl list pv128 2>/dev/null | awk 'NR==2{print $5}')
 say "after restore: state '${st:-gone}', heartbeat ticks $a -> $b in 8s"
 if [ $rc = 0 ] && [ $rrc = 0 ] && [ "$b" -gt "$a" ]; then say "MIGRATE+RESTORE OK"; else say "MIGRATE+RESTORE FAILED"; fi
+
+# The other direction: our sender replays the capture to real `xl migrate-receive`, which builds the
+# domain from it, answers ready, takes go, unpauses it and reports.
+xl destroy pv128 > /dev/null 2>&1
+T=$(now)
+timeout 300 /tmp/xms/node /tmp/xms/dist/cli/stream-migrate.js send "$OUT/capture.bin" --exec "xl migrate-receive" --timeout 120 \
+  > "$OUT/send.log" 2>&1
+src=$?
+say "stream-migrate send to xl migrate-receive: exit status $src after $(awk "BEGIN{printf \"%.1f\", $(now) - $T}")s: $(tr '\n' ' ' < "$OUT/send.log")"
+a=$(ticks); sleep 8; b=$(ticks)
+st=$(xl list pv128 2>/dev/null | awk 'NR==2{print $5}')
+say "after send: domain pv128 state '${st:-gone}', heartbeat ticks $a -> $b in 8s"
+if [ $src = 0 ] && [ "$b" -gt "$a" ]; then say "SEND OK"; else say "SEND FAILED"; fi
