@@ -46,6 +46,7 @@ export async function extractStream(source: StreamSource, options: ExtractOption
   }
   const outputs: AtomicOutputFile[] = [];
   let image: MemoryImage | undefined;
+  let settleWrites = async (): Promise<void> => {};
   try {
     if (options.memory) {
       const file = await AtomicOutputFile.create(options.memory);
@@ -57,7 +58,16 @@ export async function extractStream(source: StreamSource, options: ExtractOption
     let pendingEmulator: Uint8Array | undefined;
     let committedEmulator: Uint8Array | undefined;
     let config: Uint8Array | undefined;
+    // One record's page writes stay in flight while the next record is read
+    // (extract does not recycle the reader's buffers, so the views stay valid).
+    let inflight: Promise<void> | undefined;
+    settleWrites = async () => {
+      const p = inflight;
+      inflight = undefined;
+      await p;
+    };
     const commit = async () => {
+      await settleWrites();
       if (pendingEmulator) committedEmulator = pendingEmulator;
       pendingEmulator = undefined;
       await image?.commit();
@@ -77,11 +87,18 @@ export async function extractStream(source: StreamSource, options: ExtractOption
         openCheckpoint = item.checkpoint;
       }
       const body = item.record.body;
-      if (body.kind === 'page-data') await image?.apply(body, body.pageData);
-      else if (body.kind === 'p2m-frames') await image?.announceMaxPfn(body.endPfn);
+      if (body.kind === 'page-data' && image) {
+        await settleWrites();
+        inflight = image.apply(body, body.pageData);
+        inflight.catch(() => {}); // surfaced by the next settleWrites()
+      } else if (body.kind === 'p2m-frames' && image) {
+        await settleWrites();
+        await image.announceMaxPfn(body.endPfn);
+      }
       else if (body.kind === 'emulator-context') pendingEmulator = Uint8Array.from(body.blob);
     }
 
+    await settleWrites();
     const end = reader.end as StreamEnd;
     let rolledBackPfns = 0;
     const checkpointed = end.completeCheckpoints !== undefined;
@@ -114,6 +131,7 @@ export async function extractStream(source: StreamSource, options: ExtractOption
     for (const f of outputs) await f.commit();
     return result;
   } catch (e) {
+    await settleWrites().catch(() => {});
     await image?.abort();
     for (const f of outputs) await f.discard();
     throw e;
