@@ -2,19 +2,9 @@
  * Byte streams for the session tests, built from FORMAT.md: the 247-byte
  * worked example (§11) and hand-assembled Remus and RFC-postcopy streams.
  */
-export const EXAMPLE_XL_SAVE_HEX =
-  '58656e20736176656420646f6d61696e2c20786c20666f726d61740a2000200d' +
-  '04030201030000000000000007000000030000007b7d004c6962786c466d7400' +
-  '000002000000000100000000000000ffffffffffffffff58454e460000000300' +
-  '00000000000000020000000c0000000400000013000000100000000000000008' +
-  '000000180000000000000080841e000000000000000000000000000000000009' +
-  '0000002800000001000000180000008612385401000000000000000000000000' +
-  '00000080841e0000000000000000000000000000000000030000000c00000002' +
-  '000000000000005145564d000000000000000000000000';
-
-export function exampleXlSave(): Uint8Array {
-  return new Uint8Array(Buffer.from(EXAMPLE_XL_SAVE_HEX, 'hex'));
-}
+import { minimalXl } from './build.js';
+/** The 247-byte worked example of FORMAT.md §11 (one copy of its bytes: test/support/build.ts). */
+export const exampleXlSave = minimalXl;
 
 /** Offset where the libxl stream starts inside the example (after the 55-byte xl header). */
 export const EXAMPLE_LIBXL_OFFSET = 0x37;
