@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, parseSize } from './lib/args.js';
 import { loadavg, machineInfo, type MachineInfo } from './lib/machine.js';
 import { gnuTimeAvailable, runTimed, shellQuote, summarize, type Launch, type Sample, type Summary } from './lib/measure.js';
-import { markdownTable, mib, rate, table, writeResult } from './lib/report.js';
+import { markdownTable, mib, table, writeResult } from './lib/report.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -556,7 +556,7 @@ export function sweepTable(rows: readonly SweepRow[]): string[][] {
   return out;
 }
 
-function targets(rows: readonly RowResult[], sweep: readonly SweepRow[], bytes: number, size: string): Target[] {
+function targets(rows: readonly RowResult[], sweep: readonly SweepRow[], size: string): Target[] {
   const get = (id: string) => rows.find((r) => r.id === id);
   const out: Target[] = [];
   const ratioTarget = (id: string, name: string, limit: number, kind: 'max' | 'min', note?: string) => {
@@ -742,7 +742,7 @@ export async function runFiles(opts: FilesOptions): Promise<FilesResult> {
     file,
     rows: results,
     sweep,
-    targets: targets(results, sweep, gen.bytes, opts.size),
+    targets: targets(results, sweep, opts.size),
     references: references(results),
     notes,
   };

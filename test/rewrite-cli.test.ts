@@ -83,7 +83,7 @@ describe('stream-inspect rewrite', () => {
     expect(pageRecords(b.items).every((i) => i.record.body.kind === 'page-data' && i.record.body.pfns.length === 64)).toBe(true);
     const pages = (items: typeof a.items) => {
       const m: Buffer[] = [];
-      for (const i of pageRecords(items)) if (i.record.body.kind === 'page-data') forEachPage(i.record.body, (pfn, t, p) => m.push(Buffer.concat([Buffer.from([t]), Buffer.from(p ?? [])])));
+      for (const i of pageRecords(items)) if (i.record.body.kind === 'page-data') forEachPage(i.record.body, (_pfn, t, p) => m.push(Buffer.concat([Buffer.from([t]), Buffer.from(p ?? [])])));
       return m;
     };
     const pa = pages(a.items);

@@ -67,21 +67,6 @@ export class StreamFormatError extends Error {
     this.actual = details.actual;
     this.detail = details.detail ?? details.rule.text;
   }
-
-  /** The same problem seen from further out: fill in location fields the thrower did not know. */
-  withLocation(loc: Partial<ErrorLocation>): StreamFormatError {
-    return new StreamFormatError({
-      rule: this.rule,
-      offset: this.offset,
-      recordIndex: this.recordIndex ?? loc.recordIndex,
-      layer: this.layer ?? loc.layer,
-      recordType: this.recordType ?? loc.recordType,
-      recordName: this.recordName ?? loc.recordName,
-      expected: this.expected,
-      actual: this.actual,
-      detail: this.detail,
-    });
-  }
 }
 
 /** Context a body or header decoder is given, for its error messages. */

@@ -23,16 +23,20 @@ export interface TrailingBytes {
   isGoMessage: boolean;
 }
 
-export interface ScanResult {
-  xlHeader?: XlHeader;
-  domainHeader: LibxcDomainHeader;
-  imageVersion: number;
+/** What a full walk of the input learned about it: both rewrite passes report this. */
+export interface InputOutcome {
   guest: GuestKind;
   mode: StreamMode;
   end: StreamEnd;
   summary: StreamSummary;
   problems: readonly Problem[];
   trailing?: TrailingBytes;
+}
+
+export interface ScanResult extends InputOutcome {
+  xlHeader?: XlHeader;
+  domainHeader: LibxcDomainHeader;
+  imageVersion: number;
   /** flatten: static data records, in order (copies). */
   staticRecords: StreamRecord[];
   /** flatten: the state records of the last complete checkpoint (the only one of a plain stream), in order (copies). */

@@ -11,24 +11,17 @@ import { xlConfigText, type XlHeader } from '../codec/headers.js';
 import { readStream } from '../reader/stream-reader.js';
 import type { ReaderOptions } from '../reader/decoder.js';
 import type { StreamSource } from '../reader/sources.js';
-import type { Problem, StreamEnd, StreamMode } from '../reader/items.js';
-import type { StreamSummary } from '../reader/summary.js';
+import type { StreamEnd } from '../reader/items.js';
 import { StreamWriter } from '../writer/stream-writer.js';
 import type { StreamSink } from '../writer/sink.js';
 import type { GuestKind, WriterMode } from '../writer/writer-automaton.js';
 import { InspectArgumentError } from '../inspect/argument-error.js';
 import { PageBatcher } from './page-batcher.js';
 import { writeRecord } from './record-writer.js';
-import type { ScanResult, TrailingBytes } from './scan.js';
+import type { InputOutcome, ScanResult, TrailingBytes } from './scan.js';
 
-export interface WriteThroughResult {
+export interface WriteThroughResult extends InputOutcome {
   writer: StreamWriter;
-  guest: GuestKind;
-  mode: StreamMode;
-  end: StreamEnd;
-  summary: StreamSummary;
-  problems: readonly Problem[];
-  trailing?: TrailingBytes;
   pageEntriesOut: number;
   /** Records of an incomplete last checkpoint left out. */
   skippedRecords: number;
