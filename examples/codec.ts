@@ -2,7 +2,7 @@
 // Run: npx tsx examples/codec.ts
 import { decodeRecord, encodeRecord, makeRecord, recordToJson } from '../src/index.js';
 
-// CHECKPOINT_STATE(SVM_READY), the example bytes of FORMAT.md §11.
+// CHECKPOINT_STATE(SVM_READY), the example bytes of spec/FORMAT.md §11.
 const bytes = Uint8Array.from([0x05, 0, 0, 0, 0x04, 0, 0, 0, 0x02, 0, 0, 0, 0, 0, 0, 0]);
 const { record, length } = decodeRecord('libxl', bytes, 0, { offset: 0 });
 console.log(length, JSON.stringify(recordToJson(record)));

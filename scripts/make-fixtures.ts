@@ -131,7 +131,7 @@ function pvB(): Builder {
 }
 
 const HAND_MADE: Spec[] = [
-  { name: 'minimal-xl-247.bin', description: 'The 247-byte minimal xl save file of FORMAT.md §11 (no memory, placeholder emulator blob).', container: 'xl', guest: 'hvm', mode: 'plain',
+  { name: 'minimal-xl-247.bin', description: 'The 247-byte minimal xl save file of spec/FORMAT.md §11 (no memory, placeholder emulator blob).', container: 'xl', guest: 'hvm', mode: 'plain',
     build: () => ({ bytes: minimalXl(), counts: { 'libxc:END': 1, 'libxc:HVM_CONTEXT': 1, 'libxc:STATIC_DATA_END': 1, 'libxc:X86_TSC_INFO': 1, 'libxl:EMULATOR_CONTEXT': 1, 'libxl:END': 1, 'libxl:LIBXC_CONTEXT': 1 } }) },
   { name: 'hvm-xl-two-passes.bin', description: 'Plain HVM xl save file, two PAGE_DATA passes (pfns 1 and 3 re-sent), xenstore data and emulator context.', container: 'xl', guest: 'hvm', mode: 'plain',
     build: () => { const b = plainHvmB(() => {}, (b) => b.add('libxl:EMULATOR_XENSTORE_DATA', xenstoreData()).add('libxl:EMULATOR_CONTEXT', emulatorContext())); return { bytes: b.bytes(), counts: b.counts, memory: b.memory() }; } },

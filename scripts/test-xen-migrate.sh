@@ -6,7 +6,7 @@
 #   npm run build && bash scripts/test-xen-migrate.sh [OUTDIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-LAB=${XENLAB_DIR:-../shared/xenlab}
+LAB=${XENLAB_DIR:-scripts/xenlab}
 OUT=${1:-${XENLAB_WORK:-/var/tmp/xenlab}/test-xen-migrate/$(date +%Y%m%d-%H%M%S)}
 [ "$(id -u)" = 0 ] || { echo "test-xen-migrate: needs root (the lab runs QEMU and debootstrap)" >&2; exit 2; }
 [ -f dist/cli/stream-migrate.js ] || { echo "test-xen-migrate: build first (npm run build)" >&2; exit 2; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test-xen.sh — issue 12, "real Xen as the judge" (opt-in; meant for `npm run test:xen`).
 #
-# Builds the Xen 4.17-in-QEMU lab once (../shared/xenlab/build.sh, cached in $XENLAB_WORK), then for each
+# Builds the Xen 4.17-in-QEMU lab once (scripts/xenlab/build.sh, cached in $XENLAB_WORK), then for each
 # case produces a stream with our CLI (`stream-inspect rewrite`) and hands it to the lab's
 # restore-check.sh, which runs real `xl restore` and checks that the domain runs on (for the PV/PVH
 # heartbeat guests: that its console keeps ticking). Prints a table case / expected / result / wall time
@@ -39,8 +39,8 @@
 #   XEN_TEST_OUT          where per-case logs and streams go (default $XENLAB_WORK/test-xen/<timestamp>)
 #   XEN_TEST_STRUCTURE=0  skip the structural checks (Xen's verdict only)
 #   XEN_TEST_KEEP_STREAMS=1  keep the rewritten streams (default: deleted after their case)
-#   XEN_FIXTURES          real Xen fixtures dir (default: fixtures/xen-4.17, else ../shared/fixtures/xen-4.17)
-#   XENLAB_DIR            the lab (default: ../shared/xenlab relative to the repo)
+#   XEN_FIXTURES          real Xen fixtures dir (default: fixtures/xen-4.17)
+#   XENLAB_DIR            the lab (default: scripts/xenlab)
 #   XENLAB_WORK           lab work/cache dir (default /var/tmp/xenlab)
 #   XEN_CAPTURE           use this migration capture (.bin or .bin.gz) instead of looking for/making one
 #   XEN_CAPTURE_DIR       where a capture made here is stored (default $XENLAB_WORK/captures); a capture is
@@ -57,16 +57,12 @@ if [ -r /etc/os-release ]; then . /etc/os-release; fi
 [ "${ID:-}" = debian ] || die "needs Debian (12, bookworm): the lab debootstraps a Debian dom0 with Debian's Xen 4.17 (this is ${PRETTY_NAME:-unknown})"
 [ "${VERSION_ID:-}" = 12 ] || echo "test-xen: warning: lab is made for Debian 12, this is ${PRETTY_NAME:-?}" >&2
 
-XENLAB_DIR=${XENLAB_DIR:-$ROOT/../shared/xenlab}
+XENLAB_DIR=${XENLAB_DIR:-$ROOT/scripts/xenlab}
 [ -x "$XENLAB_DIR/restore-check.sh" ] || die "xenlab not found at $XENLAB_DIR (set XENLAB_DIR)"
 XENLAB_DIR=$(cd "$XENLAB_DIR" && pwd)
 export XENLAB_WORK=${XENLAB_WORK:-/var/tmp/xenlab}
-if [ -z "${XEN_FIXTURES:-}" ]; then
-  for d in "$ROOT/fixtures/xen-4.17" "$ROOT/../shared/fixtures/xen-4.17"; do
-    [ -f "$d/pv128-save.bin.gz" ] && { XEN_FIXTURES=$d; break; }
-  done
-fi
-[ -n "${XEN_FIXTURES:-}" ] && [ -f "$XEN_FIXTURES/pv128-save.bin.gz" ] || die "real Xen fixtures not found (set XEN_FIXTURES)"
+XEN_FIXTURES=${XEN_FIXTURES:-$ROOT/fixtures/xen-4.17}
+[ -f "$XEN_FIXTURES/pv128-save.bin.gz" ] || die "real Xen fixtures not found (set XEN_FIXTURES)"
 XEN_FIXTURES=$(cd "$XEN_FIXTURES" && pwd)
 
 if [ -z "${XEN_TEST_REWRITE_CMD:-}" ]; then

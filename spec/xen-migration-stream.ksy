@@ -1,5 +1,5 @@
 # Kaitai Struct description of Xen's domain save / live-migration stream.
-# Byte layouts: /work/shared/spec/FORMAT.md (sections 1-5, 7, 9.1, 11).
+# Byte layouts: spec/FORMAT.md (sections 1-5, 7, 9.1, 11).
 # How to open and compile it: spec/KAITAI.md.
 #
 # Written in a plain YAML subset (block mappings and sequences, quoted or plain

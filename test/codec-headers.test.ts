@@ -37,7 +37,7 @@ const mutate = (bytes: Uint8Array, at: number, values: number[]) => {
   return out;
 };
 
-describe('the 247-byte worked example of FORMAT.md §11', () => {
+describe('the 247-byte worked example of spec/FORMAT.md §11', () => {
   const file = minimalXl();
 
   it('is the documented file', () => {

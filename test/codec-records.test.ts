@@ -42,7 +42,7 @@ function expectError(fn: () => unknown, ruleId: string, offset: number): StreamF
 
 const BASE = 1000; // records are decoded as if they sat at this absolute offset
 
-// Byte strings from FORMAT.md (§4.7, §5.5–§5.12, §6.2, §11) and records built from its layouts.
+// Byte strings from spec/FORMAT.md (§4.7, §5.5–§5.12, §6.2, §11) and records built from its layouts.
 const VALID: Array<{ layer: Layer; name: string; hex: string; dialect?: Dialect }> = [
   { layer: 'libxl', name: 'END', hex: '00000000 00000000' },
   { layer: 'libxl', name: 'LIBXC_CONTEXT', hex: '01000000 00000000' },
@@ -88,7 +88,7 @@ const PAGE_DATA_EXAMPLE = (() => {
   return out;
 })();
 
-describe('every record type decodes from FORMAT.md bytes and re-encodes byte-exactly (binary and JSON)', () => {
+describe('every record type decodes from spec/FORMAT.md bytes and re-encodes byte-exactly (binary and JSON)', () => {
   for (const v of VALID) {
     it(`${v.layer} ${v.name}${v.dialect ? ` (${v.dialect})` : ''}`, () => {
       const rec = roundTrip(v.layer, hex(v.hex), v.dialect, BASE);

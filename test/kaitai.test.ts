@@ -1,7 +1,7 @@
 /**
  * The Kaitai Struct description (spec/xen-migration-stream.ksy) as a second,
  * independent implementation: compiled at test time and checked against the
- * worked example of FORMAT.md §11 and the real Xen 4.17 streams.
+ * worked example of spec/FORMAT.md §11 and the real Xen 4.17 streams.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { MINIMAL_XL_HEX } from './support/build.js';
 import { compileKsy, kaitaiWalk, kaitaiWalkSync, parseYamlSubset, type KaitaiRecord } from './support/kaitai.js';
 
-// FORMAT.md §11: minimal xl save file (x86 HVM), 247 bytes.
+// spec/FORMAT.md §11: minimal xl save file (x86 HVM), 247 bytes.
 const WORKED_EXAMPLE_HEX = MINIMAL_XL_HEX;
 const WORKED_EXAMPLE_SHA256 = '5d5ab05ba33ade4baee3ebe609d3d7f789a3776e5841351d99a2845dbc52be8b';
 
@@ -33,7 +33,7 @@ function u32le(v: number): Uint8Array {
   return new Uint8Array(b);
 }
 
-/** Record header + body + zero padding to 8 (FORMAT.md §4.2). */
+/** Record header + body + zero padding to 8 (spec/FORMAT.md §4.2). */
 function record(type: number, body: Uint8Array): Uint8Array {
   const pad = (8 - (body.length % 8)) % 8;
   return concat(u32le(type), u32le(body.length), body, new Uint8Array(pad));
@@ -113,7 +113,7 @@ describe('kaitai: the .ksy file', () => {
   });
 });
 
-describe('kaitai: FORMAT.md §11 worked example', () => {
+describe('kaitai: spec/FORMAT.md §11 worked example', () => {
   it('is the documented 247 bytes', () => {
     const b = workedExample();
     expect(b.length).toBe(247);
@@ -198,7 +198,7 @@ describe('kaitai: FORMAT.md §11 worked example', () => {
 });
 
 describe('kaitai: record bodies', () => {
-  // FORMAT.md §5.5 example: pfn 0x100 NOTAB, 0x101 XTAB, 0x102 L1TAB|LPINTAB; C = 3, N = 2.
+  // spec/FORMAT.md §5.5 example: pfn 0x100 NOTAB, 0x101 XTAB, 0x102 L1TAB|LPINTAB; C = 3, N = 2.
   const pfnArray = hex('03000000 00000000 0001000000000000 01010000000000f0 0201000000000090');
 
   it('PAGE_DATA: page count from the type nibbles, pages skipped by size', async () => {
@@ -244,7 +244,7 @@ describe('kaitai: record bodies', () => {
 
   it('libxl EMULATOR_XENSTORE_DATA, CHECKPOINT_STATE and unknown records', async () => {
     const xs = concat(hex('02000000 00000000'), new Uint8Array(Buffer.from('physmap/f0000000/start_addr\0f0000000\0', 'latin1')));
-    expect(xs.length).toBe(0x2d); // FORMAT.md §11 snippet
+    expect(xs.length).toBe(0x2d); // spec/FORMAT.md §11 snippet
     const stream = concat(
       hex('4c6962786c466d74 00000002 00000000'),
       record(2, xs),
@@ -301,7 +301,7 @@ describe('kaitai: record bodies', () => {
 // Real Xen 4.17 streams
 // ---------------------------------------------------------------------------
 
-const FIXTURE_DIRS = [new URL('../fixtures/xen-4.17/', import.meta.url), new URL('../../shared/fixtures/xen-4.17/', import.meta.url)];
+const FIXTURE_DIRS = [new URL('../fixtures/xen-4.17/', import.meta.url)];
 
 function fixturePath(name: string): string {
   for (const dir of FIXTURE_DIRS) {

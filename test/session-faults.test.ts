@@ -12,7 +12,7 @@ import { runPair, type PairOptions, type PairRun } from './support/session-harne
 import { exampleXlSave, postcopyStream, remusStream } from './support/session-streams.js';
 
 /**
- * Fault injection at every protocol step (PROTOCOLS.md §1.3–1.5). Each case
+ * Fault injection at every protocol step (spec/PROTOCOLS.md §1.3–1.5). Each case
  * says where the fault is and in which defined state both sides must end.
  * Offsets: receiver→sender = banner [0,54), ready [54,88), report [88,127) +
  * status [127], permission [128,172); sender→receiver = xl header [0,55),

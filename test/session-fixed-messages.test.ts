@@ -5,7 +5,7 @@ import { readFixedMessage } from '../src/session/fixed-message-io.js';
 import { InputChannel } from '../src/session/input-channel.js';
 import { ProtocolError } from '../src/session/protocol-error.js';
 
-describe('fixed messages (PROTOCOLS.md §1.2)', () => {
+describe('fixed messages (spec/PROTOCOLS.md §1.2)', () => {
   it('have the exact wire lengths', () => {
     expect(BANNER.bytes.length).toBe(54);
     expect(READY.bytes.length).toBe(34);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InstanceMigrationTable, type InstanceMigrationState } from '../src/session/instance-migration-state.js';
 
-/** PROTOCOLS.md §5, one test per table row. */
+/** spec/PROTOCOLS.md §5, one test per table row. */
 const request = { source: 'node-a', destination: 'node-b' };
 
 async function sourceIn(state: InstanceMigrationState): Promise<InstanceMigrationTable> {

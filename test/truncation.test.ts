@@ -38,7 +38,7 @@ const CASES: Case[] = (
     ['Remus, 2 checkpoints, mode given', checkpointed(2), { mode: 'remus' }],
     ['COLO, 2 checkpoints', checkpointed(2, true), { mode: 'colo' }],
     ['postcopy RFC', postcopy(), { dialect: 'postcopy-rfc' }],
-    ['FORMAT.md §11 247-byte example', minimalXl(), {}],
+    ['spec/FORMAT.md §11 247-byte example', minimalXl(), {}],
   ] as Array<[string, Uint8Array, ReaderOptions]>
 ).map(([name, bytes, opts]) => ({ name, bytes, opts, checkpointEnds: checkpointEnds(bytes, opts) }));
 

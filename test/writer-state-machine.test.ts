@@ -2,7 +2,7 @@
  * The writer's automaton: every legal path (mode × guest) gives a stream the
  * reader accepts with the same records; every op that is illegal in a state is
  * refused there with WriterStateError and writes nothing; the guards of
- * STATE-MACHINES.md §6 refuse bad content with WriterGuardError.
+ * spec/STATE-MACHINES.md §6 refuse bad content with WriterGuardError.
  */
 import { describe, expect, it } from 'vitest';
 import { readStreamSync } from '../src/reader/index.js';
@@ -164,7 +164,7 @@ async function expectRefused(w: StreamWriter, sink: MemorySink, call: () => Prom
   expect(w.state).toBe(state);
 }
 
-describe('writer guards (STATE-MACHINES.md §6)', () => {
+describe('writer guards (spec/STATE-MACHINES.md §6)', () => {
   it('PAGE_DATA: count ≥ 1, batch ≤ 1024, valid types, pages sized from the types', async () => {
     const { w, sink } = await writerAt('MEMORY', 'plain', 'pv');
     await expectRefused(w, sink, () => w.writePages([], [], new Uint8Array(0)), WriterGuardError, /count must be ≥ 1/);

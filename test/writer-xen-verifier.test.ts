@@ -3,7 +3,7 @@
  * container and bare libxl. Skipped, with the reason in the test name, when
  * the verifier is not on this machine (scripts/get-xen-verifier.sh fetches it).
  * Only PV/PVH and HVM without EMULATOR_XENSTORE_DATA: the verifier is broken
- * under Python 3 for that record (FORMAT.md §10.3).
+ * under Python 3 for that record (spec/FORMAT.md §10.3).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-# xenlab dom0 job (run by /bin/sh inside the lab's dom0, through ../shared/xenlab/run.sh):
+# xenlab dom0 job (run by /bin/sh inside the lab's dom0, through scripts/xenlab/run.sh):
 # boots the PV heartbeat guest pv128, lets it run, then live-migrates it to localhost while capturing
 # the sender -> receiver wire with tee:
 #
@@ -12,7 +12,7 @@
 #
 # Writes to $OUT: wire.bin, migrate.log (xl -v migrate stdout+stderr), migrate-rc.txt (its exit status),
 # capture-info.txt (sizes, sha256, timings, guest state and heartbeat before/after), console logs.
-# Usage (host): xenlab/run.sh scripts/xenlab-jobs/capture-pv-migration.sh OUTDIR
+# Usage (host): scripts/xenlab/run.sh scripts/xenlab-jobs/capture-pv-migration.sh OUTDIR
 # Env (set inside this file by a caller that prepends lines): CAPTURE_WARMUP (seconds the guest runs
 # before the migration, default 8).
 set -u

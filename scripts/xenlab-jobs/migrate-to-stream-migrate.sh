@@ -1,4 +1,4 @@
-# xenlab dom0 job (run by /bin/sh inside the lab's dom0, through ../shared/xenlab/run.sh):
+# xenlab dom0 job (run by /bin/sh inside the lab's dom0, through scripts/xenlab/run.sh):
 # real `xl migrate` of the PV heartbeat guest, with OUR receiver standing in for `xl migrate-receive`:
 #
 #     xl -v migrate -s '' pv128 "node stream-migrate.js receive -o $OUT/capture.bin"

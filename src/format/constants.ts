@@ -1,6 +1,6 @@
 /**
  * Fixed numbers of the Xen save / migration stream formats.
- * Source: ../shared/spec/FORMAT.md §3–§7 (upstream Xen docs/specs and tools).
+ * Source: spec/FORMAT.md §3–§7 (upstream Xen docs/specs and tools).
  */
 
 /** The 32-byte xl save-file magic: "Xen saved domain, xl format\n \0 \r" (no trailing NUL). */
@@ -64,7 +64,7 @@ export const CHECKPOINT_CONTROL_IDS: Readonly<Record<number, string>> = {
   3: 'CHECKPOINT_SVM_RESUMED',
 };
 
-/** The message xl's migrate sender writes right after the stream (PROTOCOLS.md §1.2). */
+/** The message xl's migrate sender writes right after the stream (spec/PROTOCOLS.md §1.2). */
 export const XL_MIGRATE_GO_MESSAGE = 'domain is yours, you are cleared to unpause\0';
 
 /** Round a body length up to the 8-byte record alignment. */

@@ -1,6 +1,6 @@
 /**
  * PAGE_DATA pfn-entry type nibbles (bits 63–60): XEN_DOMCTL_PFINFO_* >> 28.
- * Source: FORMAT.md §5.5.
+ * Source: spec/FORMAT.md §5.5.
  */
 export interface PageTypeInfo {
   readonly nibble: number;

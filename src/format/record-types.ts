@@ -1,7 +1,7 @@
 /**
  * Record types of every layer and dialect, as data. Decoding, encoding, names,
  * JSON schemas and docs all read these tables; nothing else lists record types.
- * Source: FORMAT.md §4.3 (libxl), §5.4 (libxc upstream), §6 (postcopy RFC).
+ * Source: spec/FORMAT.md §4.3 (libxl), §5.4 (libxc upstream), §6 (postcopy RFC).
  */
 
 export type Layer = 'libxl' | 'libxc';

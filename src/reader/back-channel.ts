@@ -1,5 +1,5 @@
 /**
- * The headerless back channels (FORMAT.md §9.3, §6.4): bare records travelling
+ * The headerless back channels (spec/FORMAT.md §9.3, §6.4): bare records travelling
  * destination → source.
  *  - COLO: (libxl CHECKPOINT_STATE 2 SVM_READY, 3 SVM_RESUMED, 1 SVM_SUSPENDED,
  *    libxc CHECKPOINT_DIRTY_PFN_LIST)*, until the link closes;

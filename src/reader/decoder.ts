@@ -1,6 +1,6 @@
 /**
  * The reader's core: a synchronous, pull-driven decoder implementing the layer
- * automaton of FORMAT.md §9.5 (plain, Remus, COLO, postcopy RFC) and the
+ * automaton of spec/FORMAT.md §9.5 (plain, Remus, COLO, postcopy RFC) and the
  * validation rules of §10. It never touches I/O: a driver hands it the
  * contiguous bytes it has (`next(view)`) and it either returns an item (views
  * into `view`), asks for more bytes (`need`), or at EOF decides how the stream

@@ -2,7 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 
 /**
- * Cookies of the v3 flow (PROTOCOLS.md §2.3): small typed JSON documents that
+ * Cookies of the v3 flow (spec/PROTOCOLS.md §2.3): small typed JSON documents that
  * each step hands to the next. Validators are compiled once, here.
  */
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });

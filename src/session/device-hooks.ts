@@ -1,6 +1,6 @@
 /**
  * Device migration hooks after xend's external-device migration (seed 002,
- * PROTOCOLS.md §4). Step 0 asks every device whether it can be migrated at
+ * spec/PROTOCOLS.md §4). Step 0 asks every device whether it can be migrated at
  * all, before anything is sent; steps 1–3 run around suspend and transfer.
  */
 export type DeviceHookStep = 0 | 1 | 2 | 3;

@@ -1,6 +1,6 @@
 /**
  * The fixed control messages of `xl migrate` ⇄ `xl migrate-receive`
- * (PROTOCOLS.md §1.2). They are compared byte-for-byte on the wire, so they
+ * (spec/PROTOCOLS.md §1.2). They are compared byte-for-byte on the wire, so they
  * are kept here as exact byte arrays, not as strings to be re-encoded later.
  */
 

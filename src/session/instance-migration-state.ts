@@ -1,6 +1,6 @@
 /**
  * Per-instance migration state with prepare / commit / rollback, after the
- * Eucalyptus node controller (seed 000, PROTOCOLS.md §5).
+ * Eucalyptus node controller (seed 000, spec/PROTOCOLS.md §5).
  */
 export const INSTANCE_MIGRATION_STATES = ['NOT_MIGRATING', 'PREPARING', 'READY', 'IN_PROGRESS', 'CLEANING'] as const;
 export type InstanceMigrationState = (typeof INSTANCE_MIGRATION_STATES)[number];

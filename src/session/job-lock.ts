@@ -29,7 +29,7 @@ export class JobPhaseError extends Error {
 }
 
 /**
- * One migration job per domain (PROTOCOLS.md §3), with its phase persisted as
+ * One migration job per domain (spec/PROTOCOLS.md §3), with its phase persisted as
  * a small JSON file `<stateDir>/<domain>.job.json`. Acquiring is a hard link
  * of a fully written temporary file, which fails atomically if the file
  * exists; phase changes are temp + rename. A crash therefore leaves a complete,

@@ -1,5 +1,5 @@
 /**
- * Migration job phases after libvirt's QEMU driver (PROTOCOLS.md §3). The
+ * Migration job phases after libvirt's QEMU driver (spec/PROTOCOLS.md §3). The
  * array order is the enum's numeric value (`qemuMigrationJobPhase`).
  */
 export const MIGRATION_JOB_PHASES = [

@@ -22,7 +22,7 @@ import { listenOnce, connectUri, type OneShotListener } from './tcp-endpoint.js'
 import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
 
 /**
- * The five-step migration flow after libvirt's protocol v3 (PROTOCOLS.md
+ * The five-step migration flow after libvirt's protocol v3 (spec/PROTOCOLS.md
  * §2.3): Begin (src) → Prepare (dst) → Perform (src) → Finish (dst) →
  * Confirm (src). Perform leaves the source paused; Finish keeps or discards
  * what arrived; Confirm kills the source on success and resumes it

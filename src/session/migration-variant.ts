@@ -1,5 +1,5 @@
 /**
- * Which flavour of `xl migrate` runs over the wire (PROTOCOLS.md §1.3–1.5).
+ * Which flavour of `xl migrate` runs over the wire (spec/PROTOCOLS.md §1.3–1.5).
  * - plain: banner, stream, ready, go, report [, permission]
  * - remus / colo: banner, a checkpointed stream that ends at EOF (= failover); no ready/go/report
  * - postcopy: [RFC] banner, stream, back channel + postcopy sync message; no ready/go/report

@@ -1,5 +1,5 @@
 /**
- * [RFC postcopy] back channel, receiver → sender (FORMAT.md §6.2, §9.3): bare
+ * [RFC postcopy] back channel, receiver → sender (spec/FORMAT.md §6.2, §9.3): bare
  * libxc records with no headers, POSTCOPY_FAULT* then POSTCOPY_COMPLETE,
  * followed on xl's wire by the 42-byte postcopy sync message.
  */

@@ -1,7 +1,7 @@
 /**
  * The one error type of the session layer: every failure names the protocol
  * state it happened in, so a run can always be reported as
- * "failed in STATE: reason" (PROTOCOLS.md §1.3 failure handling).
+ * "failed in STATE: reason" (spec/PROTOCOLS.md §1.3 failure handling).
  */
 
 /** What went wrong, independent of the state it went wrong in. */

@@ -3,7 +3,7 @@ import type { ReceiverState } from './receiver-states.js';
 import type { SenderState } from './sender-states.js';
 
 /**
- * The protocol steps of PROTOCOLS.md §1.3–1.5 as data, with the state each
+ * The protocol steps of spec/PROTOCOLS.md §1.3–1.5 as data, with the state each
  * side is in while the step runs. Tests enumerate these so a new step cannot
  * be added without a fault-injection case for it.
  */

@@ -2,7 +2,7 @@ import type { MigrationVariant } from './migration-variant.js';
 import type { StateMachineDefinition } from './state-machine.js';
 
 /**
- * Receiver (`xl migrate-receive`) states, PROTOCOLS.md §1.3. A state is
+ * Receiver (`xl migrate-receive`) states, spec/PROTOCOLS.md §1.3. A state is
  * entered when its step begins:
  *
  * - BANNER_SENT: writing the banner

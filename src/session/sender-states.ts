@@ -2,7 +2,7 @@ import type { MigrationVariant } from './migration-variant.js';
 import type { StateMachineDefinition } from './state-machine.js';
 
 /**
- * Sender (`xl migrate`) states, PROTOCOLS.md §1.3. A state is entered when
+ * Sender (`xl migrate`) states, spec/PROTOCOLS.md §1.3. A state is entered when
  * its step begins, so a failure is attributed to the step that was running:
  *
  * - PREAMBLE: waiting for the receiver's banner
@@ -82,7 +82,7 @@ export function senderDefinition(variant: MigrationVariant): StateMachineDefinit
   return { initial: 'PREAMBLE', transitions, terminal: TERMINAL };
 }
 
-/** The failure state a sender falls into from `state` (PROTOCOLS.md §1.3 "failure handling"). */
+/** The failure state a sender falls into from `state` (spec/PROTOCOLS.md §1.3 "failure handling"). */
 export function senderFailureState(state: SenderState): SenderState {
   switch (state) {
     case 'GO_SENT':

@@ -1,5 +1,5 @@
 /**
- * What the sender does to the source domain at each protocol step (PROTOCOLS.md
+ * What the sender does to the source domain at each protocol step (spec/PROTOCOLS.md
  * §1.3). Replaying a saved stream has no live domain, so every action is
  * optional; a toolstack integration supplies real ones.
  */

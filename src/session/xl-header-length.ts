@@ -1,5 +1,5 @@
 /**
- * Where the xl save-file header ends (FORMAT.md §3): 48 bytes plus
+ * Where the xl save-file header ends (spec/FORMAT.md §3): 48 bytes plus
  * `optional_data_len`, a u32 in the saving host's order, which the
  * `byteorder` field (0x01020304) reveals. The sender needs only this
  * boundary, to run the step-1 device hooks right after the header, as xend

@@ -48,7 +48,7 @@ export interface ReceiverResult {
 }
 
 /**
- * The receiving side of `xl migrate` (`xl migrate-receive`, PROTOCOLS.md
+ * The receiving side of `xl migrate` (`xl migrate-receive`, spec/PROTOCOLS.md
  * §1.3–1.5) writing the stream to a file: it is validated as it arrives,
  * kept in a temporary file, and renamed to `outputPath` only when the
  * protocol reaches the point where xl would start the domain. Every failure

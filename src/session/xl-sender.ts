@@ -50,7 +50,7 @@ export interface SenderResult {
 }
 
 /**
- * The sending side of `xl migrate` (PROTOCOLS.md §1.3), as an explicit state
+ * The sending side of `xl migrate` (spec/PROTOCOLS.md §1.3), as an explicit state
  * machine over a pair of byte streams. `run` never throws for protocol
  * failures: it returns the final state and the error that led there.
  */

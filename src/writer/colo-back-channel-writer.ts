@@ -1,5 +1,5 @@
 /**
- * COLO back channel (Secondary → Primary, FORMAT.md §9.3): no headers, bare
+ * COLO back channel (Secondary → Primary, spec/FORMAT.md §9.3): no headers, bare
  * records in a fixed cycle per checkpoint:
  *   CHECKPOINT_STATE(2 SVM_READY), CHECKPOINT_STATE(3 SVM_RESUMED),
  *   CHECKPOINT_STATE(1 SVM_SUSPENDED), libxc CHECKPOINT_DIRTY_PFN_LIST.

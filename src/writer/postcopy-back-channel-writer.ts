@@ -1,5 +1,5 @@
 /**
- * [RFC] Postcopy back channel (destination → source, FORMAT.md §6.2): no
+ * [RFC] Postcopy back channel (destination → source, spec/FORMAT.md §6.2): no
  * headers, POSTCOPY_FAULT* then one POSTCOPY_COMPLETE.
  */
 import { MAX_BATCH_SIZE } from '../format/constants.js';

@@ -1,6 +1,6 @@
 /**
  * StreamWriter: writes a Xen migration stream one header or record at a time,
- * refusing anything the stream's automaton (STATE-MACHINES.md §6) or the
+ * refusing anything the stream's automaton (spec/STATE-MACHINES.md §6) or the
  * format's guards do not allow. A refused write throws before anything reaches
  * the sink, and leaves the writer in the state it was in.
  *

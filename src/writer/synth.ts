@@ -1,6 +1,6 @@
 /**
  * synth: write a realistic migration stream of any size with StreamWriter,
- * shaped like upstream libxc/libxl output (FORMAT.md §5.13, STATE-MACHINES.md
+ * shaped like upstream libxc/libxl output (spec/FORMAT.md §5.13, spec/STATE-MACHINES.md
  * §5): static data, precopy passes that resend a shrinking subset, the
  * end-of-checkpoint records, libxl's emulator records for HVM, and the
  * Remus / COLO / postcopy-RFC variants.

@@ -1,5 +1,5 @@
 /**
- * The streaming writer's automaton (STATE-MACHINES.md §6), as plain synchronous
+ * The streaming writer's automaton (spec/STATE-MACHINES.md §6), as plain synchronous
  * data and logic with no I/O: which write is legal in which state, and where
  * each one leads. StreamWriter consults it before every write; tests enumerate
  * WRITER_STATES × WRITER_OPS against it.
@@ -132,7 +132,7 @@ export class WriterAutomaton {
 
   constructor(readonly config: WriterConfig) {
     if (config.mode === 'postcopy-rfc' && config.guest === 'pv') {
-      // FORMAT.md §6.4: only HVM is specified (paging needs HVM_PARAM_PAGING_RING_PFN).
+      // spec/FORMAT.md §6.4: only HVM is specified (paging needs HVM_PARAM_PAGING_RING_PFN).
       throw new RangeError('postcopy-rfc streams are HVM-only (hvm or pvh guests): the RFC does not specify PV postcopy');
     }
   }

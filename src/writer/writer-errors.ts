@@ -9,7 +9,7 @@ export class WriterError extends Error {
 }
 
 /**
- * The write is not legal in the writer's current state (STATE-MACHINES.md §6):
+ * The write is not legal in the writer's current state (spec/STATE-MACHINES.md §6):
  * wrong order, a record the mode or guest kind never has, or a second write
  * while one is still in flight.
  */
@@ -32,7 +32,7 @@ export class WriterStateError extends WriterError {
 
 /**
  * The write is legal here but its content breaks a rule of the format (a guard
- * of STATE-MACHINES.md §6 or a body-size rule of FORMAT.md §5), e.g. a PAGE_DATA
+ * of spec/STATE-MACHINES.md §6 or a body-size rule of spec/FORMAT.md §5), e.g. a PAGE_DATA
  * with no pfns or an EMULATOR_CONTEXT with emulator id 0.
  */
 export class WriterGuardError extends WriterError {

@@ -64,7 +64,7 @@ export function pageData(pfns: number[], version = 0, types?: number[], name = '
 
 export const tscInfo = (): Part => rec('libxc', 'X86_TSC_INFO', { kind: 'tsc-info', mode: 0, khz: 2_000_000, nsec: 0n, incarnation: 0, reserved: 0 });
 
-/** A 40-byte HVM save blob: HEADER entry + END entry (FORMAT.md §11). */
+/** A 40-byte HVM save blob: HEADER entry + END entry (spec/FORMAT.md §11). */
 export function hvmContextBlob(): Uint8Array {
   return new Uint8Array(Buffer.from('0100000018000000861238540100000000000000000000000000000080841e000000000000000000', 'hex'));
 }
@@ -122,7 +122,7 @@ export function postcopy(): Uint8Array {
   ]);
 }
 
-/** The 247-byte worked example of FORMAT.md §11. */
+/** The 247-byte worked example of spec/FORMAT.md §11. */
 export const MINIMAL_XL_HEX =
   '58656e20736176656420646f6d61696e2c20786c20666f726d61740a2000200d' +
   '04030201030000000000000007000000030000007b7d004c6962786c466d7400' +

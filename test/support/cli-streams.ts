@@ -126,7 +126,7 @@ export function simplePv(pages = 8, version = 1): BuiltStream {
   return b.rec('libxc', 'END').rec('libxl', 'END').build();
 }
 
-/** The 40-byte HVM context of FORMAT.md §11 (HEADER + END). */
+/** The 40-byte HVM context of spec/FORMAT.md §11 (HEADER + END). */
 const HVM_CONTEXT = Buffer.from('0100000018000000861238540100000000000000000000000000000080841e000000000000000000', 'hex');
 export const EMULATOR_BLOB = new Uint8Array(Buffer.from('QEVM\0\0\0\x03emulator state!', 'latin1')); // 23 bytes: body 31, 1 byte of padding
 

@@ -1,9 +1,9 @@
 /**
- * Byte streams for the session tests, built from FORMAT.md: the 247-byte
+ * Byte streams for the session tests, built from spec/FORMAT.md: the 247-byte
  * worked example (§11) and hand-assembled Remus and RFC-postcopy streams.
  */
 import { minimalXl } from './build.js';
-/** The 247-byte worked example of FORMAT.md §11 (one copy of its bytes: test/support/build.ts). */
+/** The 247-byte worked example of spec/FORMAT.md §11 (one copy of its bytes: test/support/build.ts). */
 export const exampleXlSave = minimalXl;
 
 /** Offset where the libxl stream starts inside the example (after the 55-byte xl header). */
@@ -45,7 +45,7 @@ function pageData(pfn: number, type = 0x01): Buffer {
 }
 
 /**
- * A Remus stream (FORMAT.md §9.2): headers, STATIC_DATA_END, then
+ * A Remus stream (spec/FORMAT.md §9.2): headers, STATIC_DATA_END, then
  * `checkpoints` × {PAGE_DATA, TSC, HVM_CONTEXT, libxc CHECKPOINT, libxl
  * EMULATOR_CONTEXT, CHECKPOINT_END [, CHECKPOINT_STATE(NEW) for COLO]};
  * never an END. Returns the bytes and the
@@ -57,7 +57,7 @@ export function remusStream(checkpoints = 2, colo = false): { bytes: Uint8Array;
   let length = parts.reduce((sum, part) => sum + part.length, 0);
   for (let n = 0; n < checkpoints; n += 1) {
     const checkpoint = [pageData(n + 1), TSC_INFO(), HVM_CONTEXT(), record(0x0e), EMULATOR_CONTEXT(), record(0x04)];
-    // COLO: libxl CHECKPOINT_STATE(control_id 0 = NEW) after every CHECKPOINT_END (FORMAT.md §9.2).
+    // COLO: libxl CHECKPOINT_STATE(control_id 0 = NEW) after every CHECKPOINT_END (spec/FORMAT.md §9.2).
     if (colo) checkpoint.push(record(0x05, new Uint8Array(4)));
     parts.push(...checkpoint);
     length += checkpoint.reduce((sum, part) => sum + part.length, 0);
@@ -67,7 +67,7 @@ export function remusStream(checkpoints = 2, colo = false): { bytes: Uint8Array;
 }
 
 /**
- * An RFC postcopy stream (FORMAT.md §6.4): libxc v2 image, PAGE_DATA,
+ * An RFC postcopy stream (spec/FORMAT.md §6.4): libxc v2 image, PAGE_DATA,
  * POSTCOPY_BEGIN, TSC, HVM_CONTEXT, POSTCOPY_PFNS_BEGIN, POSTCOPY_PFNS,
  * POSTCOPY_TRANSITION, ⟨libxl EMULATOR_CONTEXT, POSTCOPY_TRANSITION_END⟩,
  * POSTCOPY_PAGE_DATA, libxc END, libxl END.

@@ -1,6 +1,6 @@
 /**
  * A small, independent walk over a written stream using only the codec's
- * header and record decoders (FORMAT.md §9.5 nesting), so writer tests do not
+ * header and record decoders (spec/FORMAT.md §9.5 nesting), so writer tests do not
  * depend on the streaming reader being finished. Checks strict things the
  * writer promises: zero padding, every record decodes, records nest correctly.
  */

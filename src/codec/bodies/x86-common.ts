@@ -61,7 +61,7 @@ export const hvmContextCodec: BodyCodec<OpaqueBody, Static<typeof OpaqueJson>> =
   fromJson: (j) => ({ kind: 'opaque', data: fromBase64(j.data) }),
 };
 
-/** One entry of the HVM save blob: {u16 typecode, u16 instance, u32 length} + data (FORMAT.md §5.10). */
+/** One entry of the HVM save blob: {u16 typecode, u16 instance, u32 length} + data (spec/FORMAT.md §5.10). */
 export interface HvmSaveEntry {
   typecode: number;
   instance: number;

@@ -47,7 +47,7 @@ export interface P2mFramesBody {
   frames: bigint[];
 }
 
-/** Frames a P2M of pfns start..end needs for a guest of the given width (FORMAT.md §5.7). */
+/** Frames a P2M of pfns start..end needs for a guest of the given width (spec/FORMAT.md §5.7). */
 export function p2mFrameCount(startPfn: number, endPfn: number, guestWidth: number): number {
   const fpp = PAGE_SIZE / guestWidth;
   return Math.floor(endPfn / fpp) + 1 - Math.floor(startPfn / fpp);
