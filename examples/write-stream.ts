@@ -13,9 +13,15 @@ try {
   const pages = new Uint8Array(2 * 4096); // one page per data-bearing entry
   await w.writePages([0, 1, 2], [PAGE_TYPE.NOTAB, PAGE_TYPE.XTAB, PAGE_TYPE.NOTAB], pages);
   await w.writeTscInfo({ khz: 2_000_000 });
-  const hvmContext = new Uint8Array(40); // HEADER + END entries (see public/hvm/save.h)
-  new DataView(hvmContext.buffer).setUint32(0, 0x0018_0001, true);
-  new DataView(hvmContext.buffer).setUint32(8, 0x54381286, true);
+  // Xen's HVM save blob (public/arch-x86/hvm/save.h): entries of {u16 typecode, u16 instance, u32 length}
+  // + data; here the 24-byte HEADER entry, then the END entry (8 zero bytes).
+  const hvmContext = new Uint8Array(8 + 24 + 8);
+  const hvm = new DataView(hvmContext.buffer);
+  hvm.setUint16(0, 1, true); // typecode 1: HEADER, instance 0
+  hvm.setUint32(4, 24, true); // its length
+  hvm.setUint32(8, 0x54381286, true); // HVM_FILE_MAGIC
+  hvm.setUint32(12, 1, true); // HVM_FILE_VERSION
+  hvm.setUint32(28, 2_000_000, true); // gtsc_khz
   await w.writeHvmContext(hvmContext);
   await w.writeHvmParams([{ index: 1, value: 0xfeffc }]); // STORE_PFN
   await w.endLibxc();

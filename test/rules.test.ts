@@ -18,6 +18,7 @@ import { readBackChannelSync, readStreamSync, type ReaderOptions } from '../src/
 import {
   concat,
   emulatorContext,
+  hvmBlob,
   hvmContext,
   hvmParams,
   imageHeader,
@@ -573,6 +574,62 @@ describe('libxc records', () => {
   it('LIBXC-HVM-CONTEXT-EMPTY: HVM_CONTEXT with body_length 0', () => {
     const l = hvmWith([pageData([0]), tscInfo(), ['bad', rawRecord(9, new Uint8Array(0))]]);
     errorRule(l, 'LIBXC-HVM-CONTEXT-EMPTY', l.at('bad') + 8);
+  });
+
+  // HVM_CONTEXT's entries: HEADER (8 + 24 bytes) first; the record body starts at record offset + 8.
+  const hvmCtx = (blob: Uint8Array): Layout => hvmWith([pageData([0]), tscInfo(), ['bad', rawRecord(9, blob)], hvmParams(), rec('libxc', 'END')]);
+
+  it('LIBXC-HVM-CONTEXT-FRAMING: no END entry, an entry past the blob, END with a length', () => {
+    const noEnd = hvmCtx(hvmBlob([[10, 0, 56]], { end: false }));
+    errorRule(noEnd, 'LIBXC-HVM-CONTEXT-FRAMING', noEnd.at('bad') + 8 + 32 + 64);
+    const long = hvmBlob([[10, 0, 56]]);
+    new DataView(long.buffer).setUint32(32 + 4, 1000, true); // PIT claims 1000 bytes
+    const past = hvmCtx(long);
+    errorRule(past, 'LIBXC-HVM-CONTEXT-FRAMING', past.at('bad') + 8 + 32 + 4);
+    const endLen = hvmCtx(hvmBlob([[0, 0, 8]], { end: false }));
+    errorRule(endLen, 'LIBXC-HVM-CONTEXT-FRAMING', endLen.at('bad') + 8 + 32 + 4);
+  });
+
+  it('LIBXC-HVM-CONTEXT-HEADER: the README example\'s blob (HEADER with instance 24, length 0), a bad magic, a bad version', () => {
+    const readme = new Uint8Array(40);
+    new DataView(readme.buffer).setUint32(0, 0x0018_0001, true);
+    new DataView(readme.buffer).setUint32(8, 0x54381286, true);
+    const l = hvmCtx(readme);
+    errorRule(l, 'LIBXC-HVM-CONTEXT-HEADER', l.at('bad') + 8);
+    const magic = hvmBlob([]);
+    magic[8] ^= 1;
+    const m = hvmCtx(magic);
+    errorRule(m, 'LIBXC-HVM-CONTEXT-HEADER', m.at('bad') + 8 + 8);
+    const version = hvmBlob([]);
+    version[12] = 2;
+    const v = hvmCtx(version);
+    errorRule(v, 'LIBXC-HVM-CONTEXT-HEADER', v.at('bad') + 8 + 12);
+  });
+
+  it('LIBXC-HVM-CONTEXT-ENTRY: unknown typecode, HEADER again, wrong lengths for save.h', () => {
+    for (const [entries, at] of [
+      [[[21, 0, 8]], 32],
+      [[[1, 0, 24]], 32],
+      [[[10, 0, 48]], 36], // PIT is 56 bytes
+      [[[2, 0, 1000]], 36], // CPU: 1032 or 1024
+      [[[5, 0, 32]], 36], // LAPIC: at most 24 (zero-extended)
+      [[[16, 0, 64]], 36], // CPU_XSAVE: at least 600
+      [[[20, 0, Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0, ...new Array(16).fill(0))]], 36], // CPU_MSR: count 2, one entry
+    ] as Array<[Array<[number, number, Uint8Array | number]>, number]>) {
+      const l = hvmCtx(hvmBlob(entries));
+      errorRule(l, 'LIBXC-HVM-CONTEXT-ENTRY', l.at('bad') + 8 + at);
+    }
+    // What Xen 4.17 accepts is accepted: the pre-3.4 CPU size, a short zero-extended LAPIC, PIC instance 1.
+    const ok = hvmCtx(hvmBlob([[2, 0, 1024], [3, 0, 8], [3, 1, 8], [5, 0, 16], [16, 0, 832], [20, 0, Uint8Array.of(1, ...new Array(23).fill(0))]]));
+    expect(readStreamSync(ok.bytes).readAll().end.status).toBe('complete');
+  });
+
+  it('LIBXC-HVM-CONTEXT-INSTANCE: a PIT with instance 1 (a later ENTRY problem is still found in lenient mode)', () => {
+    const l = hvmCtx(hvmBlob([[10, 1, 56]]));
+    strictRule(l, 'LIBXC-HVM-CONTEXT-INSTANCE', l.at('bad') + 8 + 32 + 2);
+    const both = hvmCtx(hvmBlob([[10, 1, 56], [10, 0, 48]]));
+    const e = thrown(both.bytes, { strict: false });
+    expect({ ruleId: e.ruleId, offset: e.offset }).toEqual({ ruleId: 'LIBXC-HVM-CONTEXT-ENTRY', offset: both.at('bad') + 8 + 32 + 64 + 4 });
   });
 
   it('LIBXC-HVM-PARAMS-SHORT: HVM_PARAMS of 4 bytes', () => {

@@ -10,6 +10,7 @@ import { MemorySink } from '../src/writer/memory-sink.js';
 import { StreamWriter } from '../src/writer/stream-writer.js';
 import { GUEST_KINDS, WRITER_MODES, WRITER_OPS, WRITER_STATES, type GuestKind, type WriterMode, type WriterOp, type WriterState } from '../src/writer/writer-automaton.js';
 import { WriterGuardError, WriterStateError } from '../src/writer/writer-errors.js';
+import { synthHvmContext } from '../src/writer/synth-records.js';
 import { PAGE_TYPE } from '../src/format/page-types.js';
 import { REC_LENGTH_MAX } from '../src/format/constants.js';
 import { legalPath, pagesFor, PROBES, type Step } from './support/writer-paths.js';
@@ -191,11 +192,11 @@ describe('writer guards (spec/STATE-MACHINES.md §6)', () => {
 
   it('CHECKPOINT only in remus/colo; no END in remus/colo', async () => {
     const plain = await writerAt('EOC', 'plain', 'hvm');
-    await plain.w.writeHvmContext(new Uint8Array(16).fill(1));
+    await plain.w.writeHvmContext(synthHvmContext(2_000_000));
     await expectRefused(plain.w, plain.sink, () => plain.w.checkpoint(), WriterStateError, /only written in remus\/colo streams/);
     for (const mode of ['remus', 'colo'] as const) {
       const r = await writerAt('EOC', mode, 'pvh');
-      await r.w.writeHvmContext(new Uint8Array(16).fill(1));
+      await r.w.writeHvmContext(synthHvmContext(2_000_000));
       await expectRefused(r.w, r.sink, () => r.w.endLibxc(), WriterStateError, /streams have no END/);
       await r.w.checkpoint();
       await r.w.endCheckpoint();

@@ -7,6 +7,7 @@ export * from './bodies/simple.js';
 export * from './bodies/page-data.js';
 export * from './bodies/x86-pv.js';
 export * from './bodies/x86-common.js';
+export * from './bodies/hvm-context-framing.js';
 export * from './bodies/libxl.js';
 export * from './json.js';
 export * from './json-schemas.js';

@@ -4,6 +4,8 @@
  * Source: spec/FORMAT.md §4.3 (libxl), §5.4 (libxc upstream), §6 (postcopy RFC).
  */
 
+import { HVM_SAVE_ENTRY_TYPES } from './hvm-save.js';
+
 export type Layer = 'libxl' | 'libxc';
 export type Dialect = 'upstream' | 'postcopy-rfc';
 export type Direction = 'forward' | 'back';
@@ -183,9 +185,5 @@ export const HVM_PARAM_NAMES: Readonly<Record<number, string>> = {
   34: 'VM_GENERATION_ID_ADDR', 35: 'ALTP2M', 36: 'X87_FIP_WIDTH', 37: 'VM86_TSS_SIZED', 38: 'MCA_CAP',
 };
 
-/** HVM save-record typecodes inside HVM_CONTEXT (public/hvm/save.h). */
-export const HVM_SAVE_TYPECODES: Readonly<Record<number, string>> = {
-  0: 'END', 1: 'HEADER', 2: 'CPU', 3: 'PIC', 4: 'IOAPIC', 5: 'LAPIC', 6: 'LAPIC_REGS', 7: 'PCI_IRQ',
-  8: 'ISA_IRQ', 9: 'PCI_LINK', 10: 'PIT', 11: 'RTC', 12: 'HPET', 13: 'PMTIMER', 14: 'MTRR',
-  15: 'VIRIDIAN_DOMAIN', 16: 'CPU_XSAVE', 17: 'VIRIDIAN_VCPU', 18: 'VMCE_VCPU', 19: 'TSC_ADJUST', 20: 'CPU_MSR',
-};
+/** HVM save-record typecodes inside HVM_CONTEXT (public/hvm/save.h); their layouts are in hvm-save.ts. */
+export const HVM_SAVE_TYPECODES: Readonly<Record<number, string>> = Object.fromEntries(HVM_SAVE_ENTRY_TYPES.map((t) => [t.typecode, t.name]));

@@ -16,6 +16,7 @@ import { formatError, StreamFormatError, type ErrorLocation } from '../codec/err
 import { decodeLibxcDomainHeader, decodeLibxcImageHeader, decodeLibxlHeader, decodeXlHeader, xlHeaderLength } from '../codec/headers.js';
 import { decodeRecordBody, type StreamRecord } from '../codec/records.js';
 import { p2mFrameCount, VCPU_BASIC_SIZE } from '../codec/bodies/x86-pv.js';
+import { hvmContextProblems } from '../codec/bodies/hvm-context-framing.js';
 import type { Container, Problem, RecordItem, StreamEnd, StreamItem, StreamMode } from './items.js';
 import { detectContainer, detectOrNeed, DETECT_BYTES } from './detect.js';
 import { PfnSet } from './pfn-set.js';
@@ -387,6 +388,9 @@ export class StreamDecoder {
         return 'LIBXC_REC';
       case 'X86_TSC_INFO':
         if (body.kind === 'tsc-info' && body.reserved) this.problem('TSC_INFO_RESERVED', { ...at, offset: at.offset + 20 }, { actual: body.reserved });
+        return 'LIBXC_REC';
+      case 'HVM_CONTEXT':
+        if (body.kind === 'opaque') for (const p of hvmContextProblems(body.data)) this.problem(p.rule, { ...at, offset: at.offset + p.offset }, p);
         return 'LIBXC_REC';
       case 'HVM_PARAMS':
         if (body.kind === 'hvm-params' && body.reserved) this.problem('HVM_PARAMS_RESERVED', { ...at, offset: at.offset + 4 }, { actual: body.reserved });

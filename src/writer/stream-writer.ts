@@ -21,6 +21,8 @@ import {
 } from '../format/constants.js';
 import { PAGE_TYPE_HAS_DATA, PAGE_TYPE_VALID, pageTypeName } from '../format/page-types.js';
 import { recordTypeTable, type Dialect, type Layer } from '../format/record-types.js';
+import { RULES } from '../format/rules.js';
+import { hvmContextProblems } from '../codec/bodies/hvm-context-framing.js';
 import { EncodeError } from '../codec/errors.js';
 import { encodeLibxcDomainHeader, encodeLibxcImageHeader, encodeLibxlHeader, encodeXlHeader, type XlHeader } from '../codec/headers.js';
 import { encodeRecordChunks, encodeRecordHeader, makeRecord, type RecordBody } from '../codec/records.js';
@@ -301,8 +303,12 @@ export class StreamWriter {
   /** S7/S10 (hvm, pvh): Xen's HVM save blob, non-empty. */
   writeHvmContext(blob: Uint8Array): Promise<void> {
     return this.emit('HVM_CONTEXT', () => {
-      if (blob.length === 0) this.guard('HVM_CONTEXT', 'the HVM context must not be empty');
-      return this.record('libxc', 'HVM_CONTEXT', { kind: 'opaque', data: blob });
+      if (blob.length === 0) this.guard('HVM_CONTEXT', 'the HVM context must not be empty', RULES.HVM_CONTEXT_EMPTY.id);
+      const chunks = this.record('libxc', 'HVM_CONTEXT', { kind: 'opaque', data: blob });
+      // Every problem, strict ones included: the writer writes what a strict reader accepts.
+      const [p] = hvmContextProblems(blob);
+      if (p) this.guard('HVM_CONTEXT', `${p.actual} at blob offset ${p.offset}; expected ${p.expected}`, RULES[p.rule].id);
+      return chunks;
     });
   }
 
@@ -478,8 +484,8 @@ export class StreamWriter {
     }
   }
 
-  private guard(record: string, problem: string): never {
-    throw new WriterGuardError(this.state, record, problem);
+  private guard(record: string, problem: string, ruleId?: string): never {
+    throw new WriterGuardError(this.state, record, problem, ruleId);
   }
 
   private typeOf(layer: Layer, name: string): number {

@@ -42,7 +42,9 @@ export class WriterGuardError extends WriterError {
     /** The record or header being written. */
     readonly record: string,
     readonly problem: string,
+    /** The format rule the content breaks (spec/RULES.md), when it is one the reader also checks. */
+    readonly ruleId?: string,
   ) {
-    super(`${record} refused in state ${state}: ${problem}`);
+    super(`${record} refused in state ${state}: ${ruleId ? `${ruleId}: ` : ''}${problem}`);
   }
 }

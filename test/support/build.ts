@@ -133,3 +133,21 @@ export const MINIMAL_XL_HEX =
   '00000080841e0000000000000000000000000000000000030000000c00000002' +
   '000000000000005145564d000000000000000000000000';
 export const minimalXl = (): Uint8Array => new Uint8Array(Buffer.from(MINIMAL_XL_HEX, 'hex'));
+
+/** An HVM save blob from entries [typecode, instance, data or length]; HEADER first and END last unless given. */
+export function hvmBlob(entries: Array<[number, number, Uint8Array | number]>, opts: { header?: boolean; end?: boolean } = {}): Uint8Array {
+  const all: Array<[number, number, Uint8Array]> = entries.map(([t, i, d]) => [t, i, typeof d === 'number' ? new Uint8Array(d) : d]);
+  if (opts.header !== false) all.unshift([1, 0, hvmContextBlob().subarray(8, 32)]);
+  if (opts.end !== false) all.push([0, 0, new Uint8Array(0)]);
+  const out = new Uint8Array(all.reduce((n, [, , d]) => n + 8 + d.length, 0));
+  const dv = new DataView(out.buffer);
+  let off = 0;
+  for (const [t, i, d] of all) {
+    dv.setUint16(off, t, true);
+    dv.setUint16(off + 2, i, true);
+    dv.setUint32(off + 4, d.length, true);
+    out.set(d, off + 8);
+    off += 8 + d.length;
+  }
+  return out;
+}
