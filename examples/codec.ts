@@ -1,6 +1,7 @@
 // Decode and encode single records with the codec: byte-exact both ways.
 // Run: npx tsx examples/codec.ts
-import { decodeRecord, encodeRecord, makeRecord, recordToJson } from '../src/index.js';
+// (From the package: import { … } from 'xen-migration-stream/codec'.)
+import { decodeRecord, encodeRecord, makeRecord, recordToJson } from '../src/codec/index.js';
 
 // CHECKPOINT_STATE(SVM_READY), the example bytes of spec/FORMAT.md §11.
 const bytes = Uint8Array.from([0x05, 0, 0, 0, 0x04, 0, 0, 0, 0x02, 0, 0, 0, 0, 0, 0, 0]);

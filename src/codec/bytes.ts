@@ -59,6 +59,3 @@ export function u64ToJson(v: bigint): string {
 export function u64FromJson(s: string): bigint {
   return BigInt(s);
 }
-
-/** Zero bytes reused for record padding (never written to). */
-export const ZERO_PAD: Uint8Array = new Uint8Array(8);

@@ -6,7 +6,7 @@ import type { Static } from '@sinclair/typebox';
 import type { RecordJson } from './json-schemas.js';
 import { RECORD_HEADER_SIZE, roundUp8 } from '../format/constants.js';
 import { recordTypeName, recordTypeTable, type BodyLayout, type Dialect, type Layer, type RecordTypeInfo } from '../format/record-types.js';
-import { concatBytes, dataView, fromHex, isAllZero, toHex, ZERO_PAD } from './bytes.js';
+import { concatBytes, dataView, fromHex, isAllZero, toHex } from './bytes.js';
 import { EncodeError, formatError, type DecodeContext } from './errors.js';
 import type { BodyCodec } from './bodies/body-codec.js';
 import { emptyCodec, opaqueCodec, type EmptyBody, type OpaqueBody } from './bodies/simple.js';
@@ -193,7 +193,9 @@ export function encodeRecordChunks(rec: StreamRecord, dialect: Dialect = 'upstre
       if (rec.padding.length !== padLength) throw new EncodeError(`${rec.name}: padding must be ${padLength} bytes, got ${rec.padding.length}`);
       chunks.push(rec.padding);
     } else {
-      chunks.push(ZERO_PAD.subarray(0, padLength));
+      // A fresh buffer per record (≤ 7 bytes): chunks are handed to the caller, and a
+      // shared zero buffer written into by one caller would corrupt every later record.
+      chunks.push(new Uint8Array(padLength));
     }
   }
   return chunks;

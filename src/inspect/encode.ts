@@ -8,7 +8,6 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { JsonFormError } from '../codec/errors.js';
 import { encodeItemChunks, itemFromJson, type StreamItemJsonForm } from '../codec/json.js';
-import { parseStreamDocument } from '../codec/json-validate.js';
 import type { ByteSink } from './byte-sink.js';
 
 export interface EncodeResult {
@@ -38,6 +37,9 @@ export function parseJsonText(text: string): unknown {
 }
 
 export async function encodeJsonDocument(value: unknown, sink: ByteSink): Promise<EncodeResult> {
+  // Loaded on first use: the validator compiles TypeBox schemas, which the
+  // package root does not load (see src/index.ts).
+  const { parseStreamDocument } = await import('../codec/json-validate.js');
   const doc = parseStreamDocument(value);
   const items: Array<StreamItemJsonForm | undefined> = doc.items;
   const count = items.length;
