@@ -106,6 +106,23 @@ describe('package entry points', () => {
 });
 
 describe('nothing mutable is shared', () => {
+  it('the root\'s tables (PAGE_TYPE, PAGE_TYPES, RULES, RULE_LIST, the record-type tables) are deeply frozen', async () => {
+    const root = await import('../src/index.js');
+    const unfrozen: string[] = [];
+    const check = (v: unknown, path: string, seen: Set<unknown>) => {
+      if (v === null || typeof v !== 'object' || seen.has(v)) return;
+      seen.add(v);
+      if (!Object.isFrozen(v)) unfrozen.push(path);
+      for (const [k, x] of Object.entries(v)) check(x, `${path}.${k}`, seen);
+    };
+    for (const [name, value] of Object.entries(root)) if (typeof value === 'object') check(value, name, new Set());
+    for (const layer of ['libxl', 'libxc'] as const) {
+      for (const dialect of ['upstream', 'postcopy-rfc'] as const) check(root.recordTypeTable(layer, dialect), `recordTypeTable(${layer}, ${dialect})`, new Set());
+    }
+    expect(unfrozen).toEqual([]);
+    expect(() => { (root.RULES.TRUNCATED as { severity: string }).severity = 'warning'; }).toThrow(TypeError);
+  });
+
   it('record padding is a fresh buffer per record: writing into one does not change the next', () => {
     const rec = makeRecord('libxc', 'HVM_CONTEXT', { kind: 'opaque', data: new Uint8Array(20) }); // 4 bytes of padding
     const a = encodeRecordChunks(rec);

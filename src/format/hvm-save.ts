@@ -36,10 +36,10 @@ export interface HvmSaveEntryType {
 }
 
 const T = (typecode: number, name: string, size: number, length: HvmSaveLengthRule, maxInstance?: number, compatSize?: number): HvmSaveEntryType =>
-  ({ typecode, name, size, length, maxInstance, compatSize });
+  Object.freeze({ typecode, name, size, length, maxInstance, compatSize });
 
 /** Every typecode Xen 4.17 has a load handler for (HVM_SAVE_CODE_MAX = 20), plus END and HEADER. */
-export const HVM_SAVE_ENTRY_TYPES: readonly HvmSaveEntryType[] = [
+export const HVM_SAVE_ENTRY_TYPES: readonly HvmSaveEntryType[] = Object.freeze([
   T(0, 'END', 0, 'exact', 0),
   T(1, 'HEADER', 24, 'exact', 0), // u32 magic, u32 version, u64 changeset, u32 cpuid, u32 gtsc_khz
   T(2, 'CPU', 1032, 'compat', undefined, 1024), // struct hvm_hw_cpu; pre-3.4 hvm_hw_cpu_compat lacks msr_tsc_aux
@@ -61,6 +61,6 @@ export const HVM_SAVE_ENTRY_TYPES: readonly HvmSaveEntryType[] = [
   T(18, 'VMCE_VCPU', 32, 'zeroExtend'),
   T(19, 'TSC_ADJUST', 8, 'exact'),
   T(20, 'CPU_MSR', 8, 'msr'), // u32 count, u32 reserved, then {u32 index, u32 reserved, u64 value}[count]
-];
+]);
 
 export const HVM_SAVE_ENTRY_BY_CODE: ReadonlyMap<number, HvmSaveEntryType> = new Map(HVM_SAVE_ENTRY_TYPES.map((t) => [t.typecode, t]));

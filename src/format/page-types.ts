@@ -30,14 +30,14 @@ const rows: Array<[number, string, boolean, boolean]> = [
   [0xf, 'XTAB', false, true],
 ];
 
-export const PAGE_TYPES: readonly PageTypeInfo[] = rows.map(([nibble, name, hasData, valid]) => ({
+export const PAGE_TYPES: readonly PageTypeInfo[] = Object.freeze(rows.map(([nibble, name, hasData, valid]) => Object.freeze({
   nibble,
   name,
   hasData,
   valid,
-}));
+})));
 
-export const PAGE_TYPE = {
+export const PAGE_TYPE = Object.freeze({
   NOTAB: 0x0,
   L1TAB: 0x1,
   L2TAB: 0x2,
@@ -50,7 +50,7 @@ export const PAGE_TYPE = {
   BROKEN: 0xd,
   XALLOC: 0xe,
   XTAB: 0xf,
-} as const;
+} as const);
 
 /** Lookup table: nibble -> 1 if the entry carries a page of data. */
 export const PAGE_TYPE_HAS_DATA: Uint8Array = Uint8Array.from(PAGE_TYPES.map((t) => (t.hasData ? 1 : 0)));

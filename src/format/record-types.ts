@@ -60,10 +60,10 @@ function rec(
   doc: string,
   extra: Partial<Pick<RecordTypeInfo, 'direction' | 'guest' | 'v3Only' | 'unhandled'>> = {},
 ): RecordTypeInfo {
-  return { layer, type, name, cName, layout, direction: extra.direction ?? 'forward', doc, ...extra };
+  return Object.freeze({ layer, type, name, cName, layout, direction: extra.direction ?? 'forward', doc, ...extra });
 }
 
-export const LIBXL_RECORD_TYPES: readonly RecordTypeInfo[] = [
+export const LIBXL_RECORD_TYPES: readonly RecordTypeInfo[] = Object.freeze([
   rec('libxl', 0x0, 'END', 'End', 'empty', 'Last record of a plain libxl stream.'),
   rec('libxl', 0x1, 'LIBXC_CONTEXT', 'Libxc context', 'empty', 'An embedded libxc stream follows immediately.'),
   rec('libxl', 0x2, 'EMULATOR_XENSTORE_DATA', 'Emulator xenstore data', 'emulator-xenstore',
@@ -73,13 +73,13 @@ export const LIBXL_RECORD_TYPES: readonly RecordTypeInfo[] = [
   rec('libxl', 0x4, 'CHECKPOINT_END', 'Checkpoint end', 'empty', 'Ends the libxl part of one Remus/COLO checkpoint.'),
   rec('libxl', 0x5, 'CHECKPOINT_STATE', 'Checkpoint state', 'checkpoint-state',
     'COLO control message: u32 control_id (body_length 4).'),
-];
+]);
 
 /** libxl types only the postcopy RFC dialect knows. */
-export const LIBXL_RFC_RECORD_TYPES: readonly RecordTypeInfo[] = [
+export const LIBXL_RFC_RECORD_TYPES: readonly RecordTypeInfo[] = Object.freeze([
   rec('libxl', 0x6, 'POSTCOPY_TRANSITION_END', 'Postcopy transition end', 'empty',
     '[RFC] End of the libxl records of the postcopy transition; libxc resumes.'),
-];
+]);
 
 /** libxc types shared by both dialects (0x00–0x0F). */
 const LIBXC_COMMON: readonly RecordTypeInfo[] = [
@@ -120,8 +120,8 @@ const LIBXC_RFC_ONLY: readonly RecordTypeInfo[] = [
   rec('libxc', 0x16, 'POSTCOPY_COMPLETE', 'Postcopy complete', 'empty', '[RFC] Back channel: destination has every page.', { direction: 'back' }),
 ];
 
-export const LIBXC_UPSTREAM_RECORD_TYPES: readonly RecordTypeInfo[] = [...LIBXC_COMMON, ...LIBXC_UPSTREAM_ONLY];
-export const LIBXC_RFC_RECORD_TYPES: readonly RecordTypeInfo[] = [...LIBXC_COMMON, ...LIBXC_RFC_ONLY];
+export const LIBXC_UPSTREAM_RECORD_TYPES: readonly RecordTypeInfo[] = Object.freeze([...LIBXC_COMMON, ...LIBXC_UPSTREAM_ONLY]);
+export const LIBXC_RFC_RECORD_TYPES: readonly RecordTypeInfo[] = Object.freeze([...LIBXC_COMMON, ...LIBXC_RFC_ONLY]);
 
 /** The record-type table of one (layer, dialect). */
 export interface RecordTypeTable {
@@ -138,13 +138,13 @@ function makeTable(layer: Layer, dialect: Dialect, types: readonly RecordTypeInf
   // Dense array for the hot path (small type numbers).
   const dense: Array<RecordTypeInfo | undefined> = [];
   for (const t of types) dense[t.type] = t;
-  return {
+  return Object.freeze({
     layer,
     dialect,
-    types,
-    lookup: (type) => (type < dense.length ? dense[type] : byType.get(type)),
-    byName: (name) => byName.get(name),
-  };
+    types: Object.freeze([...types]),
+    lookup: (type: number) => (type < dense.length ? dense[type] : byType.get(type)),
+    byName: (name: string) => byName.get(name),
+  });
 }
 
 const TABLES: Record<Dialect, Record<Layer, RecordTypeTable>> = {
@@ -186,4 +186,4 @@ export const HVM_PARAM_NAMES: Readonly<Record<number, string>> = {
 };
 
 /** HVM save-record typecodes inside HVM_CONTEXT (public/hvm/save.h); their layouts are in hvm-save.ts. */
-export const HVM_SAVE_TYPECODES: Readonly<Record<number, string>> = Object.fromEntries(HVM_SAVE_ENTRY_TYPES.map((t) => [t.typecode, t.name]));
+export const HVM_SAVE_TYPECODES: Readonly<Record<number, string>> = Object.freeze(Object.fromEntries(HVM_SAVE_ENTRY_TYPES.map((t) => [t.typecode, t.name])));

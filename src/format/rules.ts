@@ -21,9 +21,10 @@ export interface RuleInfo {
   readonly text: string;
 }
 
-const R = (id: string, severity: RuleSeverity, source: RuleSource, text: string): RuleInfo => ({ id, severity, source, text });
+// Frozen: the table is shared by every reader, so no caller may change a rule's severity under it.
+const R = (id: string, severity: RuleSeverity, source: RuleSource, text: string): RuleInfo => Object.freeze({ id, severity, source, text });
 
-export const RULES = {
+export const RULES = Object.freeze({
   // Container and framing
   NOT_V2: R('STREAM-NOT-V2', 'error', 'project', 'Input is not a v2 migration stream (xl save file, libxl or libxc stream).'),
   TRUNCATED: R('STREAM-TRUNCATED', 'error', 'C+VFY', 'The input ends inside a header or record, or before the stream\'s end.'),
@@ -133,12 +134,12 @@ export const RULES = {
 
   // Back channels
   BACK_CHANNEL_ORDER: R('BACK-CHANNEL-ORDER', 'error', 'C', 'Back-channel record out of order.'),
-} as const satisfies Record<string, RuleInfo>;
+} as const satisfies Record<string, RuleInfo>);
 
 export type RuleKey = keyof typeof RULES;
 export type RuleId = (typeof RULES)[RuleKey]['id'];
 
-export const RULE_LIST: readonly RuleInfo[] = Object.values(RULES);
+export const RULE_LIST: readonly RuleInfo[] = Object.freeze(Object.values(RULES));
 
 const byId = new Map<string, RuleInfo>(RULE_LIST.map((r) => [r.id, r]));
 export function ruleById(id: string): RuleInfo | undefined {
