@@ -44,7 +44,7 @@
 #   XENLAB_WORK           lab work/cache dir (default /var/tmp/xenlab)
 #   XEN_CAPTURE           use this migration capture (.bin or .bin.gz) instead of looking for/making one
 #   XEN_CAPTURE_DIR       where a capture made here is stored (default $XENLAB_WORK/captures); a capture is
-#                         looked up there and in /var/tmp/xenlab-captures as pv128-migrate-wire.bin.gz
+#                         looked up there as pv128-migrate-wire.bin.gz
 #   XEN_TEST_RECAPTURE=1  ignore cached captures: make a new one (stored in XEN_CAPTURE_DIR)
 set -euo pipefail
 
@@ -102,7 +102,7 @@ find_or_make_capture() {
     CAPTURE=$XEN_CAPTURE; CAPTURE_NOTE="given"; return 0
   fi
   local capdir=${XEN_CAPTURE_DIR:-$XENLAB_WORK/captures}
-  for c in "$capdir/pv128-migrate-wire.bin.gz" "/var/tmp/xenlab-captures/pv128-migrate-wire.bin.gz"; do
+  for c in "$capdir/pv128-migrate-wire.bin.gz"; do
     if [ "${XEN_TEST_RECAPTURE:-0}" != 1 ] && [ -f "$c" ] && "${WALK[@]}" check-capture "$c" > "$OUTROOT/capture-check.log" 2>&1; then
       CAPTURE=$c; CAPTURE_NOTE="cached"; return 0
     fi
