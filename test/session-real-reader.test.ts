@@ -104,5 +104,5 @@ describe('send → receive with the real PushDecoder', () => {
     expect(hash.digest('hex')).toBe('49af437ac8935213faca6e3795380de2078a90a6f5b42f54eacdc1ae4676662f');
     expect(await readdir(dir)).toEqual(['hvm.bin']);
     await rm(dir, { recursive: true, force: true });
-  });
+  }, 300_000); // 136 MiB through both ends, the reader and a file: minutes on a loaded 2-core machine
 });

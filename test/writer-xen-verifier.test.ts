@@ -16,6 +16,7 @@ import { synthEmulatorContext, synthHvmContext, synthHvmParams } from '../src/wr
 import { PAGE_TYPE } from '../src/format/page-types.js';
 import { findXenVerifier, type VerifierFormat } from './support/xen-verifier.js';
 import { pagesFor } from './support/writer-paths.js';
+import { hvmBlob } from './support/build.js';
 
 const { verifier, reason } = findXenVerifier();
 const dir = mkdtempSync(join(tmpdir(), 'writer-xen-verifier-'));
@@ -69,12 +70,12 @@ if (!verifier) {
       await w.beginLibxc();
       await w.writeStaticDataEnd();
       await w.writeTscInfo({ khz: 1 });
-      await w.writeHvmContext(new Uint8Array(20).fill(1)); // 4 padding bytes follow
+      await w.writeHvmContext(hvmBlob([[5, 0, 4]])); // HEADER + a 4-byte (zero-extended) LAPIC + END = 52 bytes: 4 padding bytes follow
       await w.endLibxc();
       await w.writeEmulatorContext(new Uint8Array(8));
       await w.end();
       const bytes = readFileSync(file);
-      const padAt = 16 + 8 + 40 + 8 + 8 + 24 + 8 + 20; // libxl hdr, LIBXC_CONTEXT, libxc hdrs, SDE, TSC, HVM_CONTEXT header + body
+      const padAt = 16 + 8 + 40 + 8 + 8 + 24 + 8 + 52; // libxl hdr, LIBXC_CONTEXT, libxc hdrs, SDE, TSC, HVM_CONTEXT header + body
       expect([...bytes.subarray(padAt, padAt + 4)]).toEqual([0, 0, 0, 0]);
       bytes[padAt] = 1;
       writeFileSync(file, bytes);
