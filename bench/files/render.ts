@@ -6,7 +6,7 @@ export function filesTable(rows: readonly RowResult[]): string[][] {
   const out: string[][] = [['command', 'runs', 'median s', 'min–max s', 'MB/s', 'vs floor', 'floor', 'net of start-up', 'peak RSS MiB', 'RSS − floor MiB']];
   for (const r of rows) {
     if (!r.summary) {
-      out.push([r.label, '0', r.skipped ?? r.failed ?? 'no samples', '', '', '', '', '', '', '']);
+      out.push([`${r.label} — ${r.skipped ?? r.failed ?? 'no samples'}`, '0', '', '', '', '', '', '', '', '']);
       continue;
     }
     const s = r.summary;

@@ -40,6 +40,7 @@ function tcpPair(ctx: RowContext, file: string, out: string, errFile: string): (
       '  sleep 0.005',
       'done',
       `${node} ${cli} send ${q(file)} --connect 127.0.0.1:$port; s=$?`,
+      '[ $s -eq 0 ] || kill $r 2>/dev/null', // a receiver whose sender failed would wait for its own timeout
       'wait $r; w=$?',
       `[ $w -eq 0 ] || cat ${err} >&2`,
       '[ $s -eq 0 ] && [ $w -eq 0 ]',
