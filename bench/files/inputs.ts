@@ -22,7 +22,8 @@ export async function synthStream(inspectCli: string, path: string, size: string
 /** The 16-page stream whose verify measures the CLI's start-up. */
 export async function synthTiny(inspectCli: string, path: string): Promise<void> {
   rm(path);
-  const s = await runTimed({ argv: [process.execPath, inspectCli, 'synth', '--kind', 'pv', '--xl', '--pages', '16', '-o', path, '-q'], env: nodeEnv() }, undefined);
+  const argv = [process.execPath, inspectCli, 'synth', '--kind', 'pv', '--xl', '--pages', '16', '-o', path, '-q'];
+  const s = await runTimed({ argv, env: nodeEnv() }, undefined);
   if (s.exitCode !== 0) throw new Error(`synth of the tiny stream failed: ${s.stderrTail}`);
 }
 

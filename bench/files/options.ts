@@ -25,7 +25,11 @@ export interface FilesOptions {
 export const FILES_OPTIONS = {
   size: { type: 'string', default: '256M', describe: 'stream size for the table (synth --size: guest memory; the stream is about that size)' },
   runs: { type: 'string', default: '5', describe: 'interleaved rounds (every command once per round)' },
-  sizes: { type: 'string', default: '', describe: 'run the size-dependent rows again at these sizes, e.g. 1G,4G (read floor, node -e 0, verify, stats, dump, Xen)' },
+  sizes: {
+    type: 'string',
+    default: '',
+    describe: 'run the size-dependent rows again at these sizes, e.g. 1G,4G (read floor, node -e 0, verify, stats, dump, Xen)',
+  },
   'record-size': { type: 'string', default: '64M', describe: 'blob size of the one large EMULATOR_CONTEXT record sent through the receiver' },
   only: { type: 'string', describe: 'only these rows (ids, comma-separated; their floors come along), e.g. verify,stats' },
   dir: { type: 'string', default: '/var/tmp/xms-bench', describe: 'where the big input streams go (never the repo)' },

@@ -39,7 +39,8 @@ export function targetsTable(targets: readonly TargetResult[]): string[][] {
 
 export function renderFiles(r: FilesResult, markdown = false): string {
   const t = markdown ? markdownTable : table;
-  let s = `\nwhole-file benchmarks: ${r.size} PV stream (${r.bytes} bytes), ${r.runs} runs each, interleaved; MB/s = 10^6 bytes/s of the stream; load ${r.loadBefore.join(' ')} → ${r.loadAfter.join(' ')}\n\n`;
+  const load = `load ${r.loadBefore.join(' ')} → ${r.loadAfter.join(' ')}`;
+  let s = `\nwhole-file benchmarks: ${r.size} PV stream (${r.bytes} bytes), ${r.runs} runs each, interleaved; MB/s = 10^6 bytes/s of the stream; ${load}\n\n`;
   s += t(filesTable(r.rows));
   for (const run of r.sizes) {
     if (run.fromMainTable) continue;
@@ -66,6 +67,8 @@ export function references(rows: readonly RowResult[]): FilesResult['references'
   ratio('cat | node read floor vs cat | cat > /dev/null', 'pipe-read-floor', 'pipe-floor');
   ratio('CLI start-up (verify of a 16-page stream) vs node -e 0', 'startup', 'node-startup');
   ratio('large record: send → receive vs cat | verify -', 'migrate-record', 'record-pipe-verify');
-  for (const r of rows) if (r.ratioNetOfStartup !== undefined) out.push({ name: `${r.id} vs its floor, net of start-up`, value: `${r.ratioNetOfStartup.toFixed(2)}×` });
+  for (const r of rows) {
+    if (r.ratioNetOfStartup !== undefined) out.push({ name: `${r.id} vs its floor, net of start-up`, value: `${r.ratioNetOfStartup.toFixed(2)}×` });
+  }
   return out;
 }

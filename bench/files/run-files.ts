@@ -103,12 +103,14 @@ async function setUp(opts: FilesOptions): Promise<SetUp> {
   if (unavailable.get('synth')) throw new Error(`cannot generate the stream: ${unavailable.get('synth')}`);
   const xen = await findXenRunner();
   log(xen.runner ? `Xen verifier: ${xen.runner.script}, python ${xen.runner.python}\n` : `Xen verifier: skipped: ${xen.reason}\n`);
-  log(`machine: ${machine.nproc} cpus (${machine.cpuModel}), ${machine.memTotalMiB} MiB, node ${machine.node}, disk ${machine.disk ?? '?'}; load ${loadBefore.join(' ')}\n`);
+  const { nproc, cpuModel, memTotalMiB, node, disk } = machine;
+  log(`machine: ${nproc} cpus (${cpuModel}), ${memTotalMiB} MiB, node ${node}, disk ${disk ?? '?'}; load ${loadBefore.join(' ')}\n`);
 
   const outDir = chooseOutDir(opts.outDir, opts.dir, parseSize(opts.size));
   mkdirSync(outDir.path, { recursive: true });
   log(`outputs of the write rows go to ${outDir.path} (${outDir.why})\n`);
-  notes.push(`outputs (cp, extract, synth, write floors, migrations) written to ${outDir.why.startsWith('tmpfs') ? outDir.why : 'the --dir / --out-dir filesystem'}`);
+  const where = outDir.why.startsWith('tmpfs') ? outDir.why : 'the --dir / --out-dir filesystem';
+  notes.push(`outputs (cp, extract, synth, write floors, migrations) written to ${where}`);
   const draft: RowContext = {
     env: nodeEnv(),
     clis: dist.clis,
@@ -156,12 +158,14 @@ export async function runFiles(opts: FilesOptions): Promise<FilesResult> {
     cli: dist.info,
     xenVerifier: xen.runner?.describe ?? `not run: ${xen.reason}`,
     rssMethod,
-    pageCache: `every input was synced to disk and then read once before timing, so every command reads it from the page cache (${machine.memAvailableMiB} MiB available); outputs are deleted and \`sync\` is run after every run that writes, outside the timing`,
+    pageCache:
+      'every input was synced to disk and then read once before timing, so every command reads it from the page cache ' +
+      `(${machine.memAvailableMiB} MiB available); outputs are deleted and \`sync\` is run after every run that writes, outside the timing`,
     order,
     size: opts.size,
     bytes: ctx.stream.bytes,
     runs: opts.runs,
-    inputs: Object.fromEntries(files.map((f) => [f === ctx.stream.path ? 'stream' : f === ctx.tiny ? 'tiny' : f === ctx.gz?.path ? 'gzip' : 'bigRecord', basename(f)])),
+    inputs: Object.fromEntries(files.map((f) => [inputRole(ctx, f), basename(f)])),
     rows: results,
     sizes,
     targets: scoreTargets(measuredSets(opts.size, results, sizes), recordBytes),
@@ -175,6 +179,12 @@ export async function runFiles(opts: FilesOptions): Promise<FilesResult> {
     [process.execPath, 'node'],
     ...(xen.runner ? ([[xen.runner.python, 'python3'], [xen.runner.script, 'verify-stream-v2']] as Array<[string, string]>) : []),
   ]);
+}
+
+function inputRole(ctx: RowContext, file: string): string {
+  if (file === ctx.stream.path) return 'stream';
+  if (file === ctx.tiny) return 'tiny';
+  return file === ctx.gz?.path ? 'gzip' : 'bigRecord';
 }
 
 /**

@@ -33,7 +33,9 @@ export function snapshotDist(): { clis: Clis; info: FilesResult['cli']; remove: 
   info.builtAt = new Date(built).toISOString();
   info.snapshot = `dist/ as built at ${info.builtAt}, copied to .bench-out/ for the run`;
   const newest = newestMtime(join(ROOT, 'src'));
-  if (newest > built) info.staleWarning = `src/ has files newer than dist/ (by ${((newest - built) / 1000).toFixed(0)} s): run npm run build for current numbers`;
+  if (newest > built) {
+    info.staleWarning = `src/ has files newer than dist/ (by ${((newest - built) / 1000).toFixed(0)} s): run npm run build for current numbers`;
+  }
   return { clis: clisIn(snapshot), info, remove };
 }
 

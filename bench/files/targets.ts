@@ -42,24 +42,47 @@ const perSize = new Map([
   [4 * GiB, 0.3],
 ]);
 
+/** A time ratio: median(row) / median(floor) ≤ bound. */
+function ratio(id: string, name: string, row: string, floor: string, bound: TargetSpec['bound']): TargetSpec {
+  return { id, name, measure: { kind: 'ratio', row, floor }, bound };
+}
+
 /** Issue #15, "Targets". */
 export const TARGETS: readonly TargetSpec[] = [
   ...['verify', 'stats', 'dump-ndjson'].flatMap((row): TargetSpec[] => [
-    { id: `${row}-vs-read-floor`, name: `${row} time vs the Node read floor`, measure: { kind: 'ratio', row, floor: 'read-floor' }, bound: perSize },
-    { id: `${row}-vs-xen`, name: `${row} time vs Xen's verify-stream-v2`, measure: { kind: 'ratio', row, floor: 'xen-verify' }, bound: perSize },
+    ratio(`${row}-vs-read-floor`, `${row} time vs the Node read floor`, row, 'read-floor', perSize),
+    ratio(`${row}-vs-xen`, `${row} time vs Xen's verify-stream-v2`, row, 'xen-verify', perSize),
     { id: `${row}-rss`, name: `${row} peak RSS over node -e 0, every size`, measure: { kind: 'rss-over', row, floor: 'node-startup' }, bound: 24 * 1024 },
   ]),
-  { id: 'startup', name: 'CLI start-up (verify of 16 pages) over node -e 0', measure: { kind: 'time-over', row: 'startup', floor: 'node-startup' }, bound: 40 },
-  { id: 'pipe-verify', name: 'cat | verify - vs cat | cat > /dev/null', measure: { kind: 'ratio', row: 'pipe-verify', floor: 'pipe-floor' }, bound: 1.3 },
-  { id: 'migrate-pipe', name: 'send → receive over pipes vs cat | cat > OUT', measure: { kind: 'ratio', row: 'migrate-pipe', floor: 'pipe-copy-floor' }, bound: 1.5 },
-  { id: 'migrate-tcp', name: 'send → receive over TCP loopback vs cat | cat > OUT', measure: { kind: 'ratio', row: 'migrate-tcp', floor: 'pipe-copy-floor' }, bound: 1.5 },
+  {
+    id: 'startup',
+    name: 'CLI start-up (verify of 16 pages) over node -e 0',
+    measure: { kind: 'time-over', row: 'startup', floor: 'node-startup' },
+    bound: 40,
+  },
+  ratio('pipe-verify', 'cat | verify - vs cat | cat > /dev/null', 'pipe-verify', 'pipe-floor', 1.3),
+  ratio('migrate-pipe', 'send → receive over pipes vs cat | cat > OUT', 'migrate-pipe', 'pipe-copy-floor', 1.5),
+  ratio('migrate-tcp', 'send → receive over TCP loopback vs cat | cat > OUT', 'migrate-tcp', 'pipe-copy-floor', 1.5),
   ...['migrate-pipe', 'migrate-tcp', 'migrate-record'].map(
     (row): TargetSpec => ({ id: `${row}-receiver-rss`, name: `receiver peak RSS (${row})`, measure: { kind: 'rss', row }, bound: 128 * 1024 }),
   ),
-  { id: 'migrate-record', name: 'one 64 MiB EMULATOR_CONTEXT record through send → receive', measure: { kind: 'time', row: 'migrate-record' }, bound: 2000, recordBytes: 64 * MiB },
-  { id: 'extract', name: 'extract time vs cp', measure: { kind: 'ratio', row: 'extract', floor: 'cp' }, bound: 1.5 },
-  { id: 'synth', name: 'synth throughput vs the raw write floor', measure: { kind: 'throughput', row: 'synth', floor: 'write-floor' }, bound: 0.8, atLeast: true, statedFor: { bytes: GiB, text: 'synth --size 1G' } },
-  { id: 'verify-gz', name: 'verify FILE.gz vs zcat FILE.gz > /dev/null', measure: { kind: 'ratio', row: 'verify-gz', floor: 'zcat-floor' }, bound: 1.2 },
+  {
+    id: 'migrate-record',
+    name: 'one 64 MiB EMULATOR_CONTEXT record through send → receive',
+    measure: { kind: 'time', row: 'migrate-record' },
+    bound: 2000,
+    recordBytes: 64 * MiB,
+  },
+  ratio('extract', 'extract time vs cp', 'extract', 'cp', 1.5),
+  {
+    id: 'synth',
+    name: 'synth throughput vs the raw write floor',
+    measure: { kind: 'throughput', row: 'synth', floor: 'write-floor' },
+    bound: 0.8,
+    atLeast: true,
+    statedFor: { bytes: GiB, text: 'synth --size 1G' },
+  },
+  ratio('verify-gz', 'verify FILE.gz vs zcat FILE.gz > /dev/null', 'verify-gz', 'zcat-floor', 1.2),
 ];
 
 /** The rows measured at one stream size. */
@@ -157,7 +180,8 @@ function scoreOne(spec: TargetSpec, bound: number, set: Measured, recordBytes: n
   if (e.value === undefined) return { ...base, value: e.why ?? 'not measured', met: null };
   const value = valueText(spec, e.value);
   if (spec.recordBytes !== undefined && recordBytes !== spec.recordBytes) {
-    return { ...base, value, met: null, note: `stated for a ${spec.recordBytes / MiB} MiB record; this run's is ${((recordBytes ?? 0) / MiB).toFixed(1)} MiB (--record-size)` };
+    const note = `stated for a ${spec.recordBytes / MiB} MiB record; this run's is ${((recordBytes ?? 0) / MiB).toFixed(1)} MiB (--record-size)`;
+    return { ...base, value, met: null, note };
   }
   const note = spec.statedFor && spec.statedFor.bytes !== set.bytes ? `stated for ${spec.statedFor.text}; measured at ${set.size}` : undefined;
   return { ...base, value, met: verdict(spec, bound, e.value), ...(note ? { note } : {}) };
@@ -169,7 +193,8 @@ function scorePerSize(spec: TargetSpec, bounds: ReadonlyMap<number, number>, set
   if (scored.length === 0) {
     const e = evaluate(spec.measure, sets[0].rows);
     const stated = [...bounds].map(([bytes, b]) => `${boundText(spec, b)} at ${bytes / GiB} GiB`).join(', ');
-    return [{ id: spec.id, name: spec.name, target: stated, value: e.value === undefined ? (e.why ?? 'not measured') : `${valueText(spec, e.value)} at ${sets[0].size}`, met: null, note: 'not scored: run --size 1G or --sizes 1G,4G' }];
+    const value = e.value === undefined ? (e.why ?? 'not measured') : `${valueText(spec, e.value)} at ${sets[0].size}`;
+    return [{ id: spec.id, name: spec.name, target: stated, value, met: null, note: 'not scored: run --size 1G or --sizes 1G,4G' }];
   }
   return scored.map((set) => {
     const bound = bounds.get(set.bytes) as number;
