@@ -184,7 +184,10 @@ function scoreOne(spec: TargetSpec, bound: number, set: Measured, recordBytes: n
     return { ...base, value, met: null, note };
   }
   const note = spec.statedFor && spec.statedFor.bytes !== set.bytes ? `stated for ${spec.statedFor.text}; measured at ${set.size}` : undefined;
-  return { ...base, value, met: verdict(spec, bound, e.value), ...(note ? { note } : {}) };
+  const met = verdict(spec, bound, e.value);
+  // 0.796× shown as "0.80×" next to "≥ 0.8×: MISSED" would read as a contradiction: one more digit then.
+  const shown = value === `${bound.toFixed(2)}×` && !met ? `${e.value.toFixed(3)}×` : value;
+  return { ...base, value: shown, met, ...(note ? { note } : {}) };
 }
 
 /** One verdict per size the issue states a bound for and this run measured; else the value at --size, unscored. */
