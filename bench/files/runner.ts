@@ -35,7 +35,7 @@ function record(row: Row, s: Sample): string {
   }
   if (err) {
     row.failed = `failed: ${err}`;
-    if (s.timedOut) row.timedOutMs = row.timeoutMs;
+    if (s.timedOut && row.timeoutMs !== undefined) row.timedOutMs = row.timeoutMs;
     return 'FAILED';
   }
   row.samples.push(s);

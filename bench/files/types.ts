@@ -18,17 +18,17 @@ export interface Row {
   bytes: number;
   /** A stream-inspect / stream-migrate process (its start-up is netted out against a Node floor). */
   cli?: boolean;
-  launch?: Launch;
+  launch?: Launch | undefined;
   /** Returns an error text when a run's output is wrong. */
-  check?: (s: Sample) => string | undefined;
+  check?: ((s: Sample) => string | undefined) | undefined;
   /** Run after every sample, outside the timing (delete outputs). */
   after?: () => void;
   /** Kill a run still going after this long; the row then fails with "timed out". */
   timeoutMs?: number;
   /** Why this row was not run (shown in the table). */
-  skipped?: string;
+  skipped?: string | undefined;
   failed?: string;
-  timedOutMs?: number;
+  timedOutMs?: number | undefined;
   samples: Sample[];
 }
 
@@ -45,7 +45,7 @@ export interface RowResult {
   timedOutMs?: number;
   samplesMs: number[];
   samplesRssKiB: Array<number | undefined>;
-  summary?: Summary;
+  summary?: Summary | undefined;
   mbPerSecond?: number;
   /** Relative to the floor row, per ratioKind. */
   ratio?: number;
@@ -77,7 +77,7 @@ export interface TargetResult {
   value: string;
   /** true met, false missed, null not scored (row skipped or failed, or the size the bound is stated for was not run). */
   met: boolean | null;
-  note?: string;
+  note?: string | undefined;
 }
 
 export interface FilesResult {
@@ -87,7 +87,7 @@ export interface FilesResult {
   machine: MachineInfo;
   loadBefore: number[];
   loadAfter: number[];
-  git?: { head: string; dirtySrcFiles: number };
+  git?: { head: string; dirtySrcFiles: number } | undefined;
   cli: { path: string; builtAt?: string; staleWarning?: string; snapshot?: string };
   /** How Xen's verifier was run (interpreter version and how its real path was found), or why not. */
   xenVerifier: string;

@@ -14,7 +14,7 @@ export interface MachineInfo {
   platform: string;
   kernel: string;
   /** `df -T` line of the benchmark directory and whether its block device is rotational. */
-  disk?: string;
+  disk?: string | undefined;
   /** 1, 5, 15 minute load averages when the info was taken. */
   loadavg: number[];
 }

@@ -26,7 +26,7 @@ export type Launch =
 export interface Sample {
   ms: number;
   /** Peak RSS of the measured process in KiB (undefined without GNU time). */
-  rssKiB?: number;
+  rssKiB?: number | undefined;
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   /** Captured stdout (when 'pipe') and the end of stderr, for checks and error messages. */
@@ -106,7 +106,7 @@ export interface Summary {
   minMs: number;
   maxMs: number;
   /** Largest peak RSS over the runs (KiB). */
-  rssKiB?: number;
+  rssKiB?: number | undefined;
 }
 
 export function median(xs: readonly number[]): number {
