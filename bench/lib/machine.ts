@@ -14,7 +14,7 @@ export interface MachineInfo {
   platform: string;
   kernel: string;
   /** `df -T` line of the benchmark directory and whether its block device is rotational. */
-  disk?: string;
+  disk?: string | undefined;
   /** 1, 5, 15 minute load averages when the info was taken. */
   loadavg: number[];
 }
@@ -37,16 +37,17 @@ function memAvailableMiB(): number {
   return Math.round(os.freemem() / 2 ** 20);
 }
 
+/** The benchmark directory's filesystem, as "ext4 on vda (252G, 25% used), rotational": no mount points or paths. */
 export function diskInfo(dir: string): string | undefined {
-  const df = sh('df', ['-hT', dir])?.split('\n')[1]?.replace(/\s+/g, ' ');
-  if (!df) return undefined;
-  const dev = df.split(' ')[0];
+  const df = sh('df', ['-hT', dir])?.split('\n')[1]?.trim().split(/\s+/);
+  if (!df || df.length < 6) return undefined;
+  const [dev, fsType, size, , , usePct] = df;
   const base = /^\/dev\/([a-z]+)/.exec(dev)?.[1];
   let rotational = '';
   if (base && existsSync(`/sys/block/${base}/queue/rotational`)) {
     rotational = readFileSync(`/sys/block/${base}/queue/rotational`, 'utf8').trim() === '1' ? ', rotational' : ', non-rotational';
   }
-  return `${df}${rotational}`;
+  return `${fsType} on ${base ?? 'a non-block device'} (${size}, ${usePct} used)${rotational}`;
 }
 
 export function machineInfo(dir?: string): MachineInfo {

@@ -26,12 +26,14 @@ export type Launch =
 export interface Sample {
   ms: number;
   /** Peak RSS of the measured process in KiB (undefined without GNU time). */
-  rssKiB?: number;
+  rssKiB?: number | undefined;
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   /** Captured stdout (when 'pipe') and the end of stderr, for checks and error messages. */
   stdout: string;
   stderrTail: string;
+  /** Set when the run was killed for exceeding its time limit (ms is then the limit, not a result). */
+  timedOut?: boolean;
 }
 
 export function shellQuote(s: string): string {
@@ -40,7 +42,12 @@ export function shellQuote(s: string): string {
 
 const MAX_CAPTURE = 1 << 16;
 
-export function runTimed(launch: Launch, rssFile: string | undefined): Promise<Sample> {
+/**
+ * Run once and time it. With `timeoutMs`, the child gets its own process group
+ * so that a command still running at the limit is killed with everything it
+ * started (a pipeline, a migration's receiver).
+ */
+export function runTimed(launch: Launch, rssFile: string | undefined, timeoutMs?: number): Promise<Sample> {
   const timeArgs = rssFile ? [GNU_TIME, '-f', '%M', '-o', rssFile] : [];
   let file: string;
   let args: string[];
@@ -57,7 +64,19 @@ export function runTimed(launch: Launch, rssFile: string | undefined): Promise<S
     let stdout = '';
     let stderr = '';
     const t0 = performance.now();
-    const child = spawn(file, args, { stdio: ['ignore', launch.stdout ?? 'pipe', 'pipe'], env: launch.env ?? process.env });
+    const child = spawn(file, args, { stdio: ['ignore', launch.stdout ?? 'pipe', 'pipe'], env: launch.env ?? process.env, detached: timeoutMs !== undefined });
+    let timedOut = false;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            try {
+              if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+            } catch {
+              /* the group has just exited */
+            }
+          }, timeoutMs);
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       if (stdout.length < MAX_CAPTURE) stdout += d;
     });
@@ -67,6 +86,7 @@ export function runTimed(launch: Launch, rssFile: string | undefined): Promise<S
     child.on('error', reject);
     child.on('close', (exitCode, signal) => {
       const ms = performance.now() - t0;
+      if (timer) clearTimeout(timer);
       let rssKiB: number | undefined;
       if (rssFile && existsSync(rssFile)) {
         // GNU time writes "Command exited with non-zero status N" before the value on failure.
@@ -75,7 +95,7 @@ export function runTimed(launch: Launch, rssFile: string | undefined): Promise<S
         if (Number.isFinite(v)) rssKiB = v;
         rmSync(rssFile, { force: true });
       }
-      resolve({ ms, rssKiB, exitCode, signal, stdout, stderrTail: stderr.slice(-2000) });
+      resolve({ ms, rssKiB, exitCode, signal, stdout, stderrTail: stderr.slice(-2000), ...(timedOut ? { timedOut } : {}) });
     });
   });
 }
@@ -86,7 +106,7 @@ export interface Summary {
   minMs: number;
   maxMs: number;
   /** Largest peak RSS over the runs (KiB). */
-  rssKiB?: number;
+  rssKiB?: number | undefined;
 }
 
 export function median(xs: readonly number[]): number {
