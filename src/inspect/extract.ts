@@ -49,7 +49,7 @@ export interface ExtractResult {
 }
 
 export async function extractStream(source: StreamSource, options: ExtractOptions): Promise<ExtractResult> {
-  if (!options.memory && !options.emulatorContext && !options.config) {
+  if (options.memory === undefined && options.emulatorContext === undefined && options.config === undefined) {
     throw new InspectArgumentError('nothing to extract: give a memory image path (-o), --emulator-context or --config');
   }
   const outputs: AtomicOutput[] = [];
@@ -59,13 +59,13 @@ export async function extractStream(source: StreamSource, options: ExtractOption
   let settleWrites = async (): Promise<void> => {};
   try {
     const inputs = inputsOf(source);
-    if (options.memory) {
+    if (options.memory !== undefined) {
       const file = await AtomicOutput.open(options.memory, { inputs, positional: true });
       outputs.push(file);
       image = new MemoryImage(file, options.spillDir ?? dirname(options.memory));
     }
-    if (options.emulatorContext) outputs.push((emulatorFile = await AtomicOutput.open(options.emulatorContext, { inputs })));
-    if (options.config) outputs.push((configFile = await AtomicOutput.open(options.config, { inputs })));
+    if (options.emulatorContext !== undefined) outputs.push((emulatorFile = await AtomicOutput.open(options.emulatorContext, { inputs })));
+    if (options.config !== undefined) outputs.push((configFile = await AtomicOutput.open(options.config, { inputs })));
     const reader = readStream(source, options.reader);
     let openCheckpoint = 1;
     let pendingEmulator: Uint8Array | undefined;

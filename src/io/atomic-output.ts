@@ -22,7 +22,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { fstat as fstatCallback, type Stats } from 'node:fs';
+import { fstat as fstatCallback, write as writeCallback, writev as writevCallback, type Stats } from 'node:fs';
 import { open, readFile, realpath, rename, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,6 +30,40 @@ import { OutputError, outputIoError } from './output-errors.js';
 import { forgetTemporary, registerTemporary, removeTemporary, type TemporaryFile } from './temporaries.js';
 
 const fstatFd = promisify(fstatCallback);
+const writeFd = promisify(writeCallback);
+const writevFd = promisify(writevCallback);
+
+/** What the output writes through: a FileHandle, or an inherited descriptor (/dev/stdout on a socket). */
+type OutputIo = Pick<FileHandle, 'write' | 'writev' | 'close' | 'datasync'>;
+
+/** /dev/stdout, /dev/fd/N, /proc/self/fd/N: the descriptor they name, which may be a socket that cannot be reopened. */
+function inheritedFd(path: string): number | undefined {
+  const m = /^\/dev\/(?:(stdout)|(stderr)|fd\/(\d+))$|^\/proc\/self\/fd\/(\d+)$/.exec(path);
+  if (!m) return undefined;
+  return m[1] ? 1 : m[2] ? 2 : Number(m[3] ?? m[4]);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Writes to a descriptor we did not open (never closed by us); waits out EAGAIN on a non-blocking one. */
+function fdIo(fd: number): OutputIo {
+  const retry = async <T>(op: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        return await op();
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        await sleep(1);
+      }
+    }
+  };
+  return {
+    write: ((buffer: Uint8Array, offset: number, length: number) => retry(() => writeFd(fd, buffer, offset, length, null))) as unknown as FileHandle['write'],
+    writev: ((buffers: Uint8Array[]) => retry(() => writevFd(fd, buffers))) as unknown as FileHandle['writev'],
+    close: async () => undefined,
+    datasync: async () => undefined,
+  };
+}
 
 /** Mode for outputs that hold guest memory or device state. */
 export const PRIVATE_MODE = 0o600;
@@ -114,7 +148,7 @@ export class AtomicOutput {
   private constructor(
     /** The path the user gave. */
     readonly path: string,
-    readonly handle: FileHandle,
+    private readonly io: OutputIo,
     /** The temporary file (undefined when writing directly to a device or FIFO). */
     private readonly temporary: TemporaryFile | undefined,
     /** Where commit() renames the temporary file to. */
@@ -127,10 +161,16 @@ export class AtomicOutput {
     const target = await checkOutput(path, options);
     if (target.kind === 'direct') {
       // No O_CREAT, no O_TRUNC: a device or FIFO stays what it is.
-      const handle = await open(path, fsConstants.O_WRONLY).catch((e) => {
-        throw outputIoError(path, e);
-      });
-      return new AtomicOutput(path, handle, undefined, path, undefined, options);
+      const fd = inheritedFd(path);
+      let io: OutputIo;
+      try {
+        io = await open(path, fsConstants.O_WRONLY);
+      } catch (e) {
+        // A socket (e.g. a parent's stdio) cannot be reopened through /proc: write to the descriptor itself.
+        if (fd === undefined || (e as NodeJS.ErrnoException).code !== 'ENXIO') throw outputIoError(path, e);
+        io = fdIo(fd);
+      }
+      return new AtomicOutput(path, io, undefined, path, undefined, options);
     }
     const lock = options.exclusive ? await OutputLock.take(path, target.path) : undefined;
     const requested = options.mode ?? PRIVATE_MODE;
@@ -148,6 +188,12 @@ export class AtomicOutput {
     const temporary = { path: tempPath, dev: st.dev, ino: st.ino };
     registerTemporary(temporary);
     return new AtomicOutput(path, handle, temporary, target.path, lock, options);
+  }
+
+  /** The open temporary file, for positional reads and size changes (a sparse image). Not for direct outputs. */
+  get handle(): FileHandle {
+    if (this.direct) throw new OutputError(`${this.path} is not a regular file`, 'ESPIPE');
+    return this.io as FileHandle;
   }
 
   /** Written directly to a device, FIFO or /dev path (no temporary file, no rename). */
@@ -190,7 +236,7 @@ export class AtomicOutput {
     }
     try {
       for (let done = 0; done < bytes.length; ) {
-        const { bytesWritten } = await this.handle.write(bytes, done, bytes.length - done, this.direct ? null : position + done);
+        const { bytesWritten } = await this.io.write(bytes, done, bytes.length - done, this.direct ? null : position + done);
         if (bytesWritten <= 0) throw new OutputError(`cannot write ${this.path}: short write`, 'EIO');
         done += bytesWritten;
       }
@@ -207,7 +253,7 @@ export class AtomicOutput {
     let remaining = chunks.reduce((n, c) => n + c.length, 0);
     try {
       while (remaining > 0) {
-        const { bytesWritten } = await this.handle.writev(pending as Uint8Array[], this.direct ? undefined : this.appendPosition);
+        const { bytesWritten } = await this.io.writev(pending as Uint8Array[], this.direct ? undefined : this.appendPosition);
         if (bytesWritten <= 0) throw new OutputError(`cannot write ${this.path}: short write`, 'EIO');
         this.appendPosition += bytesWritten;
         remaining -= bytesWritten;
@@ -222,8 +268,8 @@ export class AtomicOutput {
   async commit(): Promise<void> {
     this.checkOpen();
     try {
-      if (this.options.fsync && !this.direct) await this.handle.datasync();
-      await this.handle.close();
+      if (this.options.fsync && !this.direct) await this.io.datasync();
+      await this.io.close();
       if (this.temporary) {
         await rename(this.temporary.path, this.finalPath);
         forgetTemporary(this.temporary);
@@ -244,7 +290,7 @@ export class AtomicOutput {
   async discard(): Promise<void> {
     if (this.state === 'open') {
       this.state = 'discarded';
-      await this.handle.close().catch(() => undefined);
+      await this.io.close().catch(() => undefined);
       if (this.temporary) await removeTemporary(this.temporary).catch(() => undefined);
     }
     await this.release();

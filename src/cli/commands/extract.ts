@@ -33,7 +33,7 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
       try {
         r = await extractStream(inputSource(args.file), {
           reader: readerOptionsFrom(args),
-          memory: args.output === undefined ? undefined : args.output,
+          memory: args.output,
           emulatorContext: args.emulatorContext,
           config: args.config,
           spillDir: args.spillDir,
