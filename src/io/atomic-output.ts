@@ -27,7 +27,7 @@ import { open, readFile, realpath, rename, stat, type FileHandle } from 'node:fs
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { OutputError, outputIoError } from './output-errors.js';
-import { forgetTemporary, registerTemporary, removeTemporary, type TemporaryFile } from './temporaries.js';
+import { createTemporary, forgetTemporary, linkTemporary, removeTemporary, type TemporaryFile } from './temporaries.js';
 
 const fstatFd = promisify(fstatCallback);
 const writeFd = promisify(writeCallback);
@@ -177,17 +177,14 @@ export class AtomicOutput {
     // Never looser than the file being replaced (an existing 0600 file stays 0600).
     const mode = target.existing ? requested & target.existing.mode & 0o777 : requested;
     const tempPath = join(dirname(target.path), `.${basename(target.path)}.${process.pid}-${randomBytes(4).toString('hex')}.${options.tag ?? 'partial'}`);
-    let handle: FileHandle;
     try {
-      handle = await open(tempPath, 'wx+', mode);
+      // Covered by the signal cleanup from before the create (src/io/temporaries.ts).
+      const { handle, temporary } = await createTemporary(tempPath, () => open(tempPath, 'wx+', mode));
+      return new AtomicOutput(path, handle, temporary, target.path, lock, options);
     } catch (e) {
       await lock?.release();
       throw outputIoError(path, e, tempPath);
     }
-    const st = await handle.stat();
-    const temporary = { path: tempPath, dev: st.dev, ino: st.ino };
-    registerTemporary(temporary);
-    return new AtomicOutput(path, handle, temporary, target.path, lock, options);
   }
 
   /** The open temporary file, for positional reads and size changes (a sparse image). Not for direct outputs. */
@@ -279,7 +276,6 @@ export class AtomicOutput {
       await this.discard();
       throw outputIoError(this.path, e, this.tempPath);
     }
-    if (!this.options.exclusive) await this.lock?.release();
   }
 
   /**
@@ -317,28 +313,31 @@ class OutputLock {
 
   static async take(userPath: string, finalPath: string): Promise<OutputLock> {
     const lockPath = join(dirname(finalPath), `.${basename(finalPath)}.lock`);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const handle = await open(lockPath, 'wx', 0o600);
+    // The lock is written under a unique name, then linked to its fixed name: it appears complete, or not at all.
+    const uniquePath = `${lockPath}.${process.pid}-${randomBytes(4).toString('hex')}`;
+    const { handle, temporary: unique } = await createTemporary(uniquePath, () => open(uniquePath, 'wx', 0o600));
+    try {
+      await handle.writeFile(`${process.pid}\n`);
+    } finally {
+      await handle.close();
+    }
+    try {
+      for (let attempt = 0; ; attempt++) {
         try {
-          await handle.writeFile(`${process.pid}\n`);
-          const st = await handle.stat();
-          const temporary = { path: lockPath, dev: st.dev, ino: st.ino };
-          registerTemporary(temporary);
-          return new OutputLock(temporary);
-        } finally {
-          await handle.close();
+          return new OutputLock(await linkTemporary(unique, lockPath));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw outputIoError(userPath, e, lockPath);
         }
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw outputIoError(userPath, e, lockPath);
+        const holder = await readLockHolder(lockPath);
+        if (holder !== undefined && isRunning(holder)) {
+          throw new OutputError(`${userPath} is being written by another process (pid ${holder}, lock ${lockPath}): refusing a second writer`, 'EBUSY');
+        }
+        // Stale: its writer is gone. Remove exactly the file we looked at, then try once more.
+        const st = await statOrUndefined(lockPath);
+        if (st) await removeTemporary({ path: lockPath, dev: st.dev, ino: st.ino });
       }
-      const holder = await readLockHolder(lockPath);
-      if (holder !== undefined && isRunning(holder)) {
-        throw new OutputError(`${userPath} is being written by another process (pid ${holder}, lock ${lockPath}): refusing a second writer`, 'EBUSY');
-      }
-      // Stale: its writer is gone. Remove exactly the file we looked at, then try once more.
-      const st = await statOrUndefined(lockPath);
-      if (st) await removeTemporary({ path: lockPath, dev: st.dev, ino: st.ino });
+    } finally {
+      await removeTemporary(unique);
     }
   }
 

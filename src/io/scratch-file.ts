@@ -5,8 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
-import { registerTemporary, removeTemporary, type TemporaryFile } from './temporaries.js';
+import { basename, dirname, join } from 'node:path';
+import { createTemporary, linkTemporary, removeTemporary, type TemporaryFile } from './temporaries.js';
+
+const uniqueName = (dir: string, label: string) => join(dir, `.${label}.${process.pid}-${randomBytes(4).toString('hex')}.partial`);
 
 export class ScratchFile {
   private removed = false;
@@ -17,18 +19,25 @@ export class ScratchFile {
     private readonly temporary: TemporaryFile,
   ) {}
 
-  /** A new file at `path` (which must not exist). */
+  /** A new file at `path`, a name the user chose (which must not exist: an existing file is never touched). */
   static async createAt(path: string): Promise<ScratchFile> {
-    const handle = await open(path, 'wx+', 0o600);
-    const st = await handle.stat();
-    const temporary = { path, dev: st.dev, ino: st.ino };
-    registerTemporary(temporary);
-    return new ScratchFile(path, handle, temporary);
+    // Created under a unique name first, then linked to `path` (EEXIST, never a replace).
+    const unique = await ScratchFile.createIn(dirname(path), basename(path));
+    try {
+      const named = await linkTemporary(unique.temporary, path);
+      await removeTemporary(unique.temporary);
+      return new ScratchFile(path, unique.handle, named);
+    } catch (e) {
+      await unique.remove();
+      throw e;
+    }
   }
 
   /** A new file with a unique hidden name in `dir`. */
   static async createIn(dir: string, label: string): Promise<ScratchFile> {
-    return ScratchFile.createAt(join(dir, `.${label}.${process.pid}-${randomBytes(4).toString('hex')}.partial`));
+    const path = uniqueName(dir, label);
+    const { handle, temporary } = await createTemporary(path, () => open(path, 'wx+', 0o600));
+    return new ScratchFile(path, handle, temporary);
   }
 
   /** Close and remove (only if the path still names our file). Safe to call more than once. */

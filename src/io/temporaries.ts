@@ -9,9 +9,13 @@
  * synchronously, then the process exits with 128 + the signal's number (the
  * status a shell reports for a process killed by it) unless the program has
  * its own handler for that signal, which then decides.
+ *
+ * A name is reserved before the file is created (createTemporary), so a signal
+ * that arrives while the create is in flight still removes it: a reserved name
+ * is unique (pid + random) and created with O_EXCL, so a file under it is ours.
  */
 import { lstatSync, unlinkSync, type Stats } from 'node:fs';
-import { lstat, unlink } from 'node:fs/promises';
+import { link, lstat, unlink } from 'node:fs/promises';
 import { constants } from 'node:os';
 
 export interface TemporaryFile {
@@ -20,7 +24,14 @@ export interface TemporaryFile {
   readonly ino: number;
 }
 
-const live = new Set<TemporaryFile>();
+/** A registered name: its inode is unknown until the exclusive create returned. */
+interface LiveEntry {
+  readonly path: string;
+  dev?: number;
+  ino?: number;
+}
+
+const live = new Map<string, LiveEntry>();
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 type CleanupSignal = (typeof SIGNALS)[number];
 let installed = false;
@@ -45,19 +56,70 @@ function uninstall(): void {
   for (const s of SIGNALS) process.off(s, listeners[s]);
 }
 
-function isSameFile(st: Stats | undefined, file: TemporaryFile): boolean {
+function isSameFile(st: Stats | undefined, file: LiveEntry): boolean {
+  // A reserved name whose create has not returned yet: unique and exclusive, so ours.
+  if (file.dev === undefined || file.ino === undefined) return st !== undefined;
   return st !== undefined && st.dev === file.dev && st.ino === file.ino;
 }
 
 /** Remember a file we just created (exclusively) so an interruption removes it. */
 export function registerTemporary(file: TemporaryFile): void {
-  live.add(file);
+  live.set(file.path, { path: file.path, dev: file.dev, ino: file.ino });
   install();
+}
+
+/**
+ * Create a file under a new unique name with `create` (which must use O_EXCL),
+ * covered by the signal cleanup from before the create starts.
+ */
+export async function createTemporary<H extends { stat(): Promise<Stats>; close(): Promise<void> }>(path: string, create: () => Promise<H>): Promise<{ handle: H; temporary: TemporaryFile }> {
+  live.set(path, { path });
+  install();
+  let handle: H;
+  try {
+    handle = await create();
+  } catch (e) {
+    live.delete(path); // not created (EEXIST is someone else's file): nothing to remove
+    uninstall();
+    throw e;
+  }
+  try {
+    const st = await handle.stat();
+    const temporary = { path, dev: st.dev, ino: st.ino };
+    registerTemporary(temporary);
+    return { handle, temporary };
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    live.delete(path);
+    uninstall();
+    throw e;
+  }
+}
+
+/**
+ * Give our file `file` the extra name `path`, which may exist (a user's --temp
+ * name, a lock): link() fails with EEXIST instead of replacing anything. The
+ * new name is registered (by inode) before the link, so a signal at any point
+ * removes it only if it is ours.
+ */
+export async function linkTemporary(file: TemporaryFile, path: string): Promise<TemporaryFile> {
+  const named = { path, dev: file.dev, ino: file.ino };
+  if (live.has(path)) throw Object.assign(new Error(`EEXIST: file already exists, link '${path}'`), { code: 'EEXIST' });
+  registerTemporary(named);
+  try {
+    await link(file.path, path);
+  } catch (e) {
+    live.delete(path);
+    uninstall();
+    throw e;
+  }
+  return named;
 }
 
 /** Forget a file without removing it (it was renamed into place, or removed). */
 export function forgetTemporary(file: TemporaryFile): void {
-  live.delete(file);
+  if (live.get(file.path)?.ino === file.ino) live.delete(file.path);
   uninstall();
 }
 
@@ -80,7 +142,7 @@ export async function removeTemporary(file: TemporaryFile): Promise<void> {
 
 /** Signal path: synchronous, best effort, never throws. */
 export function removeAllTemporariesSync(): void {
-  for (const file of live) {
+  for (const file of live.values()) {
     try {
       if (isSameFile(lstatSync(file.path), file)) unlinkSync(file.path);
     } catch {
