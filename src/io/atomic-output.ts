@@ -6,8 +6,8 @@
  *    exclusively (O_EXCL) in the target's directory, renamed over the target
  *    by commit(). A symlink to a regular file is followed (the file it names
  *    is replaced, the link stays).
- *  - Mode: 0600 unless the caller asks for more (a report, a JSON document
- *    without page contents); never looser than the file it replaces.
+ *  - Mode: 0600 unless the caller asks for more (every command keeps 0600:
+ *    see the README's "Outputs"); never looser than the file it replaces.
  *  - The temporary file is removed on discard(), on a failed commit and on
  *    SIGINT/SIGTERM/SIGHUP (then exit 128+signal), and only while its path
  *    still names the inode we created. A committed file is never removed.
@@ -67,8 +67,6 @@ function fdIo(fd: number): OutputIo {
 
 /** Mode for outputs that hold guest memory or device state. */
 export const PRIVATE_MODE = 0o600;
-/** Mode (before the umask) for outputs that hold neither (reports, configs). */
-export const SHARED_MODE = 0o666;
 
 export interface OutputOptions {
   /** Mode of a new file (before the umask). Default PRIVATE_MODE. */

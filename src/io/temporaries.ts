@@ -151,8 +151,3 @@ export function removeAllTemporariesSync(): void {
   }
   live.clear();
 }
-
-/** How many files are registered (tests). */
-export function liveTemporaryCount(): number {
-  return live.size;
-}
