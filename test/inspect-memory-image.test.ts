@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryImage } from '../src/inspect/memory-image.js';
-import { AtomicOutputFile } from '../src/inspect/output-file.js';
+import { AtomicOutput } from '../src/io/atomic-output.js';
 import { concatBytes } from '../src/codec/bytes.js';
 import { expectedImage, NOTAB, PAGE, pageContent, XTAB } from './support/cli-streams.js';
 
@@ -21,7 +21,7 @@ function record(pfns: number[], version: number, type = NOTAB) {
 describe('MemoryImage', () => {
   it('rolls back an unfinished checkpoint that overwrote more pages than the undo buffer holds', async () => {
     const path = join(dir, 'img.raw');
-    const file = await AtomicOutputFile.create(path);
+    const file = await AtomicOutput.open(path, { positional: true });
     const image = new MemoryImage(file, dir);
     const expected = new Map<number, Uint8Array>();
     // Checkpoint 1: pfns 0–2999.

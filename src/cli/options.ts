@@ -65,3 +65,13 @@ export function inputName(path: string): string {
 export function dashArgument(value: unknown): string {
   return value === '' || value === true ? '-' : String(value);
 }
+
+/**
+ * The value of an -o option: '-' for standard output. yargs gives '' both for
+ * `--output -` and for an empty argument (`-o ''`); only the second is an
+ * empty argument on the command line, and it stays '' (refused as a path).
+ */
+export function outputArgument(value: unknown): string {
+  if (value === '' && process.argv.includes('') && !process.argv.includes('-')) return '';
+  return dashArgument(value);
+}

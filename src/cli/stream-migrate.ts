@@ -19,6 +19,7 @@ import type { MigrationVariant } from '../session/migration-variant.js';
 import { pushDecoderTrackerFactory } from '../session/push-decoder-tracker.js';
 import { resolveTimeouts, withTimeout, type SessionTimeouts } from '../session/timeouts.js';
 import { childTransport, socketTransport, stdioTransport } from '../session/transport.js';
+import { checkOutput } from '../io/atomic-output.js';
 import { XlMigrationReceiver, type ReceiverResult } from '../session/xl-receiver.js';
 import { XlMigrationSender, type SenderResult } from '../session/xl-sender.js';
 
@@ -116,6 +117,13 @@ async function receive(args: CommonArgs & { output: string; listen?: string; str
   const variant = variantOf(args);
   const timeouts = timeoutsOf(args);
   const endpoint = args.listen === undefined ? undefined : parseHostPort(args.listen, 'listen');
+  try {
+    // '', a directory, a device: refused before anything is read or sent.
+    await checkOutput(args.output, { exclusive: true });
+  } catch (error) {
+    log(`receive: ${(error as Error).message}`);
+    return 2;
+  }
   let socket: Socket | undefined;
   if (endpoint !== undefined) {
     try {
@@ -138,6 +146,8 @@ async function receive(args: CommonArgs & { output: string; listen?: string; str
   if (socket === undefined) process.stdin.destroy();
   if (!result.ok) {
     reportFailure('receive', result, args.debug);
+    // Past the point of no return the capture was committed: it stays (the sender may have let go of its domain).
+    if (result.outputPath !== undefined) log(`the received stream was complete and is kept in ${result.outputPath}`);
     return 1;
   }
   log(`received ${result.bytesReceived} bytes into ${args.output} (${variant}, final state ${result.state})`);

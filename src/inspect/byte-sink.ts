@@ -1,7 +1,7 @@
 /** Where binary output goes: an output file, or stdout with backpressure. */
 import type { Writable } from 'node:stream';
 import { OutputClosedError } from './text-sink.js';
-import type { AtomicOutputFile } from './output-file.js';
+import type { AtomicOutput } from '../io/atomic-output.js';
 
 export interface ByteSink {
   write(chunks: readonly Uint8Array[]): Promise<void>;
@@ -10,12 +10,10 @@ export interface ByteSink {
 
 export class FileByteSink implements ByteSink {
   bytesWritten = 0;
-  constructor(private readonly file: AtomicOutputFile) {}
+  constructor(private readonly file: AtomicOutput) {}
   async write(chunks: readonly Uint8Array[]): Promise<void> {
-    for (const c of chunks) {
-      await this.file.writeAt(c, this.bytesWritten);
-      this.bytesWritten += c.length;
-    }
+    await this.file.write(chunks);
+    this.bytesWritten = this.file.bytesWritten;
   }
 }
 

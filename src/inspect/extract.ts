@@ -3,7 +3,10 @@
  * context blob and the xl config. For a checkpointed stream everything is the
  * state at the last complete checkpoint (what a failover restores); for the
  * postcopy RFC the POSTCOPY_PAGE_DATA pages count too. Outputs appear only when
- * the whole stream was read without error.
+ * the whole stream was read without error; all of them are opened (and so
+ * checked: not the input, not a directory, the image not a device) before the
+ * first byte is read, and all are 0600 (guest memory, device state, and an xl
+ * config that may hold a VNC password).
  */
 import { dirname } from 'node:path';
 import { xlConfigText } from '../codec/headers.js';
@@ -12,7 +15,7 @@ import type { StreamSource } from '../reader/sources.js';
 import type { Problem, StreamEnd } from '../reader/items.js';
 import { InspectArgumentError } from './argument-error.js';
 import { MemoryImage } from './memory-image.js';
-import { AtomicOutputFile } from './output-file.js';
+import { AtomicOutput } from '../io/atomic-output.js';
 import type { WalkOptions } from './walk-options.js';
 
 export interface ExtractOptions extends WalkOptions {
@@ -24,6 +27,11 @@ export interface ExtractOptions extends WalkOptions {
   config?: string;
   /** Directory for the checkpoint undo log (default: the memory image's directory). */
   spillDir?: string;
+}
+
+/** The source as an input an output must not be (a path, or stdin's fd). */
+function inputsOf(source: StreamSource): (string | number)[] {
+  return typeof source === 'string' || typeof source === 'number' ? [source] : [];
 }
 
 export interface ExtractResult {
@@ -41,18 +49,23 @@ export interface ExtractResult {
 }
 
 export async function extractStream(source: StreamSource, options: ExtractOptions): Promise<ExtractResult> {
-  if (!options.memory && !options.emulatorContext && !options.config) {
+  if (options.memory === undefined && options.emulatorContext === undefined && options.config === undefined) {
     throw new InspectArgumentError('nothing to extract: give a memory image path (-o), --emulator-context or --config');
   }
-  const outputs: AtomicOutputFile[] = [];
+  const outputs: AtomicOutput[] = [];
   let image: MemoryImage | undefined;
+  let emulatorFile: AtomicOutput | undefined;
+  let configFile: AtomicOutput | undefined;
   let settleWrites = async (): Promise<void> => {};
   try {
-    if (options.memory) {
-      const file = await AtomicOutputFile.create(options.memory);
+    const inputs = inputsOf(source);
+    if (options.memory !== undefined) {
+      const file = await AtomicOutput.open(options.memory, { inputs, positional: true });
       outputs.push(file);
       image = new MemoryImage(file, options.spillDir ?? dirname(options.memory));
     }
+    if (options.emulatorContext !== undefined) outputs.push((emulatorFile = await AtomicOutput.open(options.emulatorContext, { inputs })));
+    if (options.config !== undefined) outputs.push((configFile = await AtomicOutput.open(options.config, { inputs })));
     const reader = readStream(source, options.reader);
     let openCheckpoint = 1;
     let pendingEmulator: Uint8Array | undefined;
@@ -114,18 +127,14 @@ export async function extractStream(source: StreamSource, options: ExtractOption
       rolledBackPfns,
       ...(checkpointed ? { checkpoint: end.completeCheckpoints } : {}),
     };
-    if (options.emulatorContext) {
+    if (emulatorFile) {
       if (!committedEmulator) throw new InspectArgumentError('--emulator-context: the stream has no EMULATOR_CONTEXT record (only HVM guests with a device model have one)');
-      const file = await AtomicOutputFile.create(options.emulatorContext);
-      outputs.push(file);
-      await file.writeAt(committedEmulator, 0);
+      await emulatorFile.write([committedEmulator]);
       result.emulatorContextBytes = committedEmulator.length;
     }
-    if (options.config) {
+    if (configFile) {
       if (!config) throw new InspectArgumentError('--config: the stream has no xl header with a config (not an xl save file)');
-      const file = await AtomicOutputFile.create(options.config);
-      outputs.push(file);
-      await file.writeAt(config, 0);
+      await configFile.write([config]);
       result.configBytes = config.length;
     }
     for (const f of outputs) await f.commit();

@@ -3,7 +3,7 @@ export * from './argument-error.js';
 export * from './walk-options.js';
 export * from './text-sink.js';
 export * from './byte-sink.js';
-export * from './output-file.js';
+export * from './file-text-sink.js';
 export * from './record-filter.js';
 export * from './record-fields.js';
 export * from './dump-text.js';

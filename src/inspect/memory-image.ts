@@ -13,7 +13,7 @@ import { PAGE_SIZE } from '../format/constants.js';
 import { PAGE_TYPE_HAS_DATA } from '../format/page-types.js';
 import type { PfnEntries } from '../codec/bodies/page-data.js';
 import { PfnSet } from '../reader/pfn-set.js';
-import type { AtomicOutputFile } from './output-file.js';
+import type { AtomicOutput } from '../io/atomic-output.js';
 import { UndoLog } from './undo-log.js';
 
 const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
@@ -29,7 +29,7 @@ export class MemoryImage {
   private readonly scratch = new Uint8Array(PAGE_SIZE);
 
   constructor(
-    private readonly file: AtomicOutputFile,
+    private readonly file: AtomicOutput,
     spillDir: string,
   ) {
     this.undo = new UndoLog(spillDir);

@@ -2,19 +2,19 @@
  * The pages a checkpoint overwrote, saved so they can be put back if the
  * checkpoint never completes. Entries ([u64 pfn][4096-byte page]) are buffered
  * up to 4 MiB and then spilled to a temporary file, so memory stays bounded
- * however many pages a checkpoint dirties.
+ * however many pages a checkpoint dirties. The spill file holds guest memory:
+ * a 0600 scratch file, removed on close, on failure and on SIGINT/SIGTERM/SIGHUP.
  */
-import { randomBytes } from 'node:crypto';
-import { open, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
 import { PAGE_SIZE } from '../format/constants.js';
+import { ScratchFile } from '../io/scratch-file.js';
 
 const ENTRY = 8 + PAGE_SIZE;
 const BUFFER_ENTRIES = 1024;
 
 export class UndoLog {
+  private scratch?: ScratchFile;
   private file?: FileHandle;
-  private filePath?: string;
   private fileEntries = 0;
   private readonly buffer = Buffer.alloc(BUFFER_ENTRIES * ENTRY);
   private buffered = 0;
@@ -40,7 +40,7 @@ export class UndoLog {
       for (let done = 0; done < this.fileEntries; ) {
         const n = Math.min(BUFFER_ENTRIES, this.fileEntries - done);
         const { bytesRead } = await this.file.read(chunk, 0, n * ENTRY, done * ENTRY);
-        if (bytesRead !== n * ENTRY) throw new Error(`undo log ${this.filePath}: short read`);
+        if (bytesRead !== n * ENTRY) throw new Error(`undo log ${this.scratch?.path}: short read`);
         for (let i = 0; i < n; i++) await visit(Number(chunk.readBigUInt64LE(i * ENTRY)), chunk.subarray(i * ENTRY + 8, (i + 1) * ENTRY));
         done += n;
       }
@@ -56,16 +56,16 @@ export class UndoLog {
   }
 
   async close(): Promise<void> {
-    if (!this.file) return;
-    await this.file.close().catch(() => undefined);
-    await unlink(this.filePath as string).catch(() => undefined);
+    if (!this.scratch) return;
+    await this.scratch.remove().catch(() => undefined);
+    this.scratch = undefined;
     this.file = undefined;
   }
 
   private async spill(): Promise<void> {
     if (!this.file) {
-      this.filePath = join(this.dir, `.stream-inspect-undo.${process.pid}-${randomBytes(4).toString('hex')}.partial`);
-      this.file = await open(this.filePath, 'wx+', 0o600);
+      this.scratch = await ScratchFile.createIn(this.dir, 'stream-inspect-undo');
+      this.file = this.scratch.handle;
     }
     const bytes = this.buffered * ENTRY;
     let done = 0;

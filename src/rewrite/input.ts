@@ -5,14 +5,21 @@
  * only be fetched by offset from a decompressed copy: `--flatten` spools it to
  * a temporary file first. A pipe can be read once: with a temporary file
  * (`temp`) it is spooled there; without one, only a single-pass rewrite works.
+ *
+ * The spool holds guest memory: a 0600 scratch file (src/io/scratch-file.ts),
+ * by default next to the output (not in os.tmpdir(), often a small tmpfs),
+ * removed afterwards, on failure and on SIGINT/SIGTERM/SIGHUP. The bytes are
+ * validated as they are spooled, so a bad stream stops the spool at its first
+ * error instead of after decompressing all of it.
  */
-import { randomBytes } from 'node:crypto';
-import { open, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import type { ReaderOptions } from '../reader/decoder.js';
+import { PushDecoder } from '../reader/push-decoder.js';
 import { openWindow, type StreamSource } from '../reader/sources.js';
 import { InspectArgumentError } from '../inspect/argument-error.js';
+import { ScratchFile } from '../io/scratch-file.js';
 
 const SPOOL_CHUNK = 1 << 20;
 
@@ -43,6 +50,10 @@ export interface PrepareOptions {
   positional: boolean;
   /** Spool file for inputs that cannot be read twice or by offset (must not exist). */
   temp?: string;
+  /** Where a spool file without `temp` goes (default os.tmpdir(); rewrite passes the output's directory). */
+  spoolDir?: string;
+  /** How the spooled bytes are validated while spooling. */
+  reader?: ReaderOptions;
   onProgress?: (bytesDone: number) => void;
 }
 
@@ -85,7 +96,7 @@ function memoryInput(bytes: Uint8Array): PreparedInput {
   };
 }
 
-function fileInput(path: string, gzip: boolean, spool?: { bytes: number }): PreparedInput {
+function fileInput(path: string, gzip: boolean, spool?: { bytes: number; file: ScratchFile }): PreparedInput {
   return {
     rereadable: true,
     positional: !gzip,
@@ -96,7 +107,7 @@ function fileInput(path: string, gzip: boolean, spool?: { bytes: number }): Prep
     },
     ...(spool ? { spooledTo: path, spooledBytes: spool.bytes } : {}),
     cleanup: async () => {
-      if (spool) await unlink(path).catch(() => undefined);
+      await spool?.file.remove();
     },
   };
 }
@@ -117,45 +128,46 @@ function onceInput(source: StreamSource): PreparedInput {
   };
 }
 
-/** Copy `source`, decompressed (the reader's own source handling detects gzip), to a new file at `path`. */
-async function spool(source: StreamSource, path: string, onProgress?: (n: number) => void): Promise<number> {
-  const out = await open(path, 'wx', 0o600);
+/**
+ * Copy `source`, decompressed (the reader's own source handling detects gzip),
+ * to `file`, validating it on the way: the first format error stops the copy.
+ */
+async function spool(source: StreamSource, file: ScratchFile, options: PrepareOptions): Promise<number> {
+  const out = file.handle;
+  const validator = new PushDecoder(options.reader);
   let total = 0;
+  const window = await openWindow(source);
   try {
-    const window = await openWindow(source);
-    try {
-      for (;;) {
-        const more = await window.ensure(SPOOL_CHUNK);
-        const bytes = window.current();
-        for (let done = 0; done < bytes.length; ) {
-          const { bytesWritten } = await out.write(bytes, done, bytes.length - done);
-          done += bytesWritten;
-        }
-        window.consume(bytes.length);
-        total += bytes.length;
-        onProgress?.(total);
-        if (!more) break;
+    for (;;) {
+      const more = await window.ensure(SPOOL_CHUNK);
+      const bytes = window.current();
+      // Past the final END the rest is trailing bytes (the scan pass reports them): stop feeding the validator.
+      if (!validator.done) validator.push(bytes);
+      for (let done = 0; done < bytes.length; ) {
+        const { bytesWritten } = await out.write(bytes, done, bytes.length - done);
+        done += bytesWritten;
       }
-    } finally {
-      await window.close();
+      window.consume(bytes.length);
+      total += bytes.length;
+      options.onProgress?.(total);
+      if (!more) break;
     }
-    await out.close();
-  } catch (e) {
-    await out.close().catch(() => undefined);
-    await unlink(path).catch(() => undefined);
-    throw e;
+  } finally {
+    await window.close();
   }
+  await out.close();
   return total;
 }
 
-function defaultTemp(): string {
-  return join(tmpdir(), `xen-rewrite-${process.pid}-${randomBytes(4).toString('hex')}.bin`);
-}
-
 async function spooled(source: StreamSource, options: PrepareOptions): Promise<PreparedInput> {
-  const path = options.temp ?? defaultTemp();
-  const bytes = await spool(source, path, options.onProgress);
-  return fileInput(path, false, { bytes });
+  const file = options.temp !== undefined ? await ScratchFile.createAt(options.temp) : await ScratchFile.createIn(options.spoolDir ?? tmpdir(), 'xen-rewrite-spool');
+  try {
+    const bytes = await spool(source, file, options);
+    return fileInput(file.path, false, { bytes, file });
+  } catch (e) {
+    await file.remove();
+    throw e;
+  }
 }
 
 /** Make `input` ready for the passes a rewrite needs (see the file comment). */

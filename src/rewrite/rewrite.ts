@@ -16,7 +16,12 @@
  * dropped (noted). The output appears only when complete: a file output is
  * written under a temporary name and renamed at the end; on any error it is
  * deleted and the error (the reader's StreamFormatError for bad input) thrown.
+ * The output path is checked (not the input, not a directory) before the input
+ * is read; the file is 0600 (src/io/atomic-output.ts).
  */
+import { tmpdir } from 'node:os';
+import { dirname } from 'node:path';
+import { checkOutput } from '../io/atomic-output.js';
 import { FileSink } from '../writer/file-sink.js';
 import type { StreamSink } from '../writer/sink.js';
 import type { StreamSource } from '../reader/sources.js';
@@ -45,15 +50,25 @@ function trailingNote(t: TrailingBytes | undefined): string[] {
 /** Where the output goes: a path (atomic: temporary name, renamed when complete) or any sink. */
 export type RewriteOutput = string | StreamSink;
 
-function sinkFactory(output: RewriteOutput): () => Promise<StreamSink> {
-  return () => (typeof output === 'string' ? FileSink.create(output) : Promise.resolve(output));
+function sinkFactory(output: RewriteOutput, inputs: (string | number)[]): () => Promise<StreamSink> {
+  return () => (typeof output === 'string' ? FileSink.create(output, { inputs }) : Promise.resolve(output));
 }
 
 export async function rewriteStream(input: StreamSource, output: RewriteOutput, options: RewriteOptions = {}): Promise<RewriteResult> {
   checkRewriteOptions(options);
   const flatten = options.flatten ?? false;
   const progress = options.onProgress;
-  const prepared = await prepareInput(input, { positional: flatten, temp: options.temp, onProgress: progress && ((n) => progress('spool', n)) });
+  const inputs = typeof input === 'string' || typeof input === 'number' ? [input] : [];
+  // Refuse a bad output before reading (and spooling) any input.
+  if (typeof output === 'string') await checkOutput(output, { inputs });
+  const prepared = await prepareInput(input, {
+    positional: flatten,
+    temp: options.temp,
+    // The spool goes next to the output: same filesystem, and not a small tmpfs.
+    spoolDir: typeof output === 'string' ? dirname(output) : tmpdir(),
+    reader: options.reader,
+    onProgress: progress && ((n) => progress('spool', n)),
+  });
   const notes: string[] = [];
   if (prepared.spooledTo) notes.push(`decompressed/copied the input (${prepared.spooledBytes} bytes) to ${prepared.spooledTo} for the second pass; removed afterwards`);
   try {
@@ -67,7 +82,7 @@ export async function rewriteStream(input: StreamSource, output: RewriteOutput, 
       try {
         const totalPfns = scan.index?.size ?? 0;
         const bytesIn = scan.end.bytesRead;
-        written = await writeFlattened(scan, pages, await sinkFactory(output)(), {
+        written = await writeFlattened(scan, pages, await sinkFactory(output, inputs)(), {
           batch: options.batch,
           // progress in input-byte terms: the share of pfns written
           onProgress: progress && ((n) => progress('write', totalPfns ? Math.round((bytesIn * n) / totalPfns) : bytesIn)),
@@ -100,7 +115,7 @@ export async function rewriteStream(input: StreamSource, output: RewriteOutput, 
         ...(prepared.spooledTo ? { spooledTo: prepared.spooledTo } : {}),
       };
     }
-    const r = await writeThrough(prepared.source(), sinkFactory(output), {
+    const r = await writeThrough(prepared.source(), sinkFactory(output, inputs), {
       reader: options.reader,
       batch: options.batch,
       scan,

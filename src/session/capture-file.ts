@@ -1,81 +1,71 @@
-import { randomBytes } from 'node:crypto';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-
 /**
- * A file that only appears under its final name once it is known to be good:
- * bytes go to a temporary file in the same directory (so the final rename is
- * atomic), `commit` renames it, `discard` removes whatever exists.
+ * The receiver's capture: a stream that appears under its final name only once
+ * it is known to be good (src/io/atomic-output.ts). It holds guest memory, so
+ * it is 0600; the receiver holds an exclusive lock on the final name from
+ * create() to release(), so a second receiver with the same -o is refused
+ * instead of racing (and neither ever removes the other's file). Once
+ * committed, the file is kept whatever fails later.
  */
-export class CaptureFile {
-  private handle: FileHandle | undefined;
-  private written = 0;
-  private committed = false;
+import { AtomicOutput, PRIVATE_MODE } from '../io/atomic-output.js';
+import { removeTemporary } from '../io/temporaries.js';
 
-  private constructor(
-    readonly finalPath: string,
-    readonly tempPath: string,
-    handle: FileHandle,
-  ) {
-    this.handle = handle;
+export class CaptureFile {
+  private withdrawn = false;
+
+  private constructor(private readonly output: AtomicOutput) {}
+
+  /** Create the temporary file next to `finalPath` (never overwriting anything) and lock the final name. */
+  static async create(finalPath: string): Promise<CaptureFile> {
+    return new CaptureFile(await AtomicOutput.open(finalPath, { mode: PRIVATE_MODE, exclusive: true, fsync: true, tag: 'incoming' }));
   }
 
-  /** Create the temporary file next to `finalPath` (never overwriting anything). */
-  static async create(finalPath: string): Promise<CaptureFile> {
-    const tempPath = join(dirname(finalPath), `.${basename(finalPath)}.incoming-${process.pid}-${randomBytes(4).toString('hex')}`);
-    const handle = await open(tempPath, 'wx', 0o600);
-    return new CaptureFile(finalPath, tempPath, handle);
+  get finalPath(): string {
+    return this.output.path;
+  }
+
+  /** The temporary file while receiving (the final path once committed). */
+  get tempPath(): string {
+    return this.output.tempPath ?? this.output.path;
   }
 
   get bytesWritten(): number {
-    return this.written;
+    return this.output.bytesWritten;
   }
 
   get isCommitted(): boolean {
-    return this.committed;
+    return this.output.committed && !this.withdrawn;
   }
 
   async write(bytes: Uint8Array): Promise<void> {
-    if (this.handle === undefined) throw new Error('capture file already closed');
-    let offset = 0;
-    while (offset < bytes.length) {
-      const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset);
-      offset += bytesWritten;
-    }
-    this.written += bytes.length;
+    await this.output.write([bytes]);
   }
 
   /** Flush to disk and move the file to its final name. */
   async commit(): Promise<void> {
-    if (this.handle === undefined) throw new Error('capture file already closed');
-    const handle = this.handle;
-    this.handle = undefined;
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(this.tempPath, this.finalPath);
-    this.committed = true;
+    await this.output.commit();
   }
 
-  /** Remove our bytes: the temporary file, or the final file if it was already committed. */
+  /** Remove the temporary file if not committed (a committed capture is kept), and release the lock. */
   async discard(): Promise<void> {
-    const handle = this.handle;
-    this.handle = undefined;
-    await handle?.close().catch(() => undefined);
-    await removeIfPresent(this.tempPath);
-    if (this.committed) {
-      await removeIfPresent(this.finalPath);
-      this.committed = false;
-    }
+    await this.output.discard();
   }
-}
 
-async function removeIfPresent(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  /**
+   * xl's step after a failed start: the sender has been told (status ≠ 0) and
+   * resumes its own domain, so our copy must not survive. The one case where a
+   * committed capture is removed, and only while its name still holds our inode.
+   */
+  async withdraw(): Promise<void> {
+    const identity = this.output.identity;
+    if (this.output.committed && !this.withdrawn && identity) {
+      this.withdrawn = true;
+      await removeTemporary({ path: this.output.committedPath, ...identity });
+    }
+    await this.discard();
+  }
+
+  /** The session is over: release the lock on the final name. */
+  async release(): Promise<void> {
+    await this.output.release();
   }
 }

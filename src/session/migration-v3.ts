@@ -189,6 +189,7 @@ export class V3Destination {
         throw new Error(`received ${arrived.capture.bytes} bytes (sha256 ${digest}) but the source sent ${performed.bytesSent} (sha256 ${performed.sha256})`);
       }
       await arrived.file.commit();
+      await arrived.file.release();
       finished = { version: 3, domain, kept: true, bytesReceived: arrived.capture.bytes };
     } catch (error) {
       const arrived = await this.incoming;

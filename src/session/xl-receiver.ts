@@ -52,7 +52,10 @@ export interface ReceiverResult {
  * §1.3–1.5) writing the stream to a file: it is validated as it arrives,
  * kept in a temporary file, and renamed to `outputPath` only when the
  * protocol reaches the point where xl would start the domain. Every failure
- * removes the temporary file and ends in DESTROYED (or PERMISSION_SENT).
+ * removes the temporary file and ends in DESTROYED (or PERMISSION_SENT). A
+ * committed capture is kept whatever fails later (the sender cannot be told,
+ * the report cannot be written), except when the start itself failed and the
+ * sender was told so: it then resumes its domain, and our copy is withdrawn.
  */
 export class XlMigrationReceiver {
   private readonly variant: MigrationVariant;
@@ -89,6 +92,7 @@ export class XlMigrationReceiver {
       this.output.end();
       await this.output.finish(this.timeouts.writeMs);
       this.input.detach();
+      await this.file?.release();
     }
     const kept = this.file?.isCommitted === true;
     return {
@@ -185,9 +189,9 @@ export class XlMigrationReceiver {
     try {
       await this.sendReport(reportStatusFromRc(ERROR_FAIL));
     } catch {
-      return; // The sender cannot be told; fail() destroys the copy.
+      return; // The sender cannot be told: a committed copy stays (fail() removes only a temporary file).
     }
-    await this.destroyCopy();
+    await this.file?.withdraw().catch(() => undefined);
     this.machine.moveTo('DESTROYED');
     try {
       await writeFixedMessage(this.output, PERMISSION, 'PERMISSION_SENT', this.timeouts.writeMs);
@@ -197,6 +201,7 @@ export class XlMigrationReceiver {
     }
   }
 
+  /** Remove what was not committed; a committed capture is never removed here. */
   private async destroyCopy(): Promise<void> {
     await this.file?.discard().catch(() => undefined);
   }

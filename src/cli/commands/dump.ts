@@ -2,10 +2,11 @@
 import type { Argv, CommandModule } from 'yargs';
 import { dumpStream, DUMP_FORMATS, type DumpFormat, type DumpResult } from '../../inspect/dump.js';
 import { parseRecordFilter } from '../../inspect/record-filter.js';
-import { FileTextSink, withOutputFile } from '../../inspect/output-file.js';
+import { FileTextSink } from '../../inspect/file-text-sink.js';
+import { withOutput } from '../../io/atomic-output.js';
 import { WritableTextSink } from '../../inspect/text-sink.js';
 import { runCommand, EXIT_OK } from '../errors.js';
-import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
+import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument, outputArgument } from '../options.js';
 import { progressFor } from '../progress.js';
 
 interface DumpArgs extends CommonArgs {
@@ -25,7 +26,7 @@ export const dumpCommand: CommandModule<object, DumpArgs> = {
       .option('format', { alias: 'f', choices: DUMP_FORMATS, default: 'text' as DumpFormat, describe: 'text (readable), json (one document, input of encode) or ndjson (one object per line)' })
       .option('records', { alias: 'r', type: 'string', describe: 'only these record types: names or numbers, optionally layer-prefixed (PAGE_DATA,libxl:0x3)' })
       .option('pages', { type: 'boolean', default: false, describe: 'list the pfns of PAGE_DATA records (text, ndjson)' })
-      .option('output', { alias: 'o', type: 'string', describe: 'write to this file (complete or not at all) instead of stdout' })
+      .option('output', { alias: 'o', type: 'string', coerce: outputArgument, describe: "write to this file (complete or not at all, mode 0600) instead of stdout; '-': stdout" })
       .example('$0 dump save.bin.gz', 'readable dump')
       .example('$0 dump save.bin --format json -o save.json', 'JSON document for encode') as unknown as Argv<DumpArgs>,
   handler: (args) =>
@@ -37,9 +38,11 @@ export const dumpCommand: CommandModule<object, DumpArgs> = {
       const options = { format: args.format, records, pages: args.pages, reader, onProgress: (n: number) => progress.update(n) };
       let result: DumpResult;
       try {
-        result = args.output
-          ? await withOutputFile(args.output, (file) => dumpStream(source, new FileTextSink(file), options))
-          : await dumpStream(source, new WritableTextSink(process.stdout), options);
+        // -o -: standard output, as without -o. A file is 0600 (JSON carries page contents, all formats register values).
+        result =
+          args.output !== undefined && args.output !== '-'
+            ? await withOutput(args.output, { inputs: [args.file === '-' ? 0 : args.file] }, (file) => dumpStream(source, new FileTextSink(file), options))
+            : await dumpStream(source, new WritableTextSink(process.stdout), options);
       } finally {
         progress.done();
       }

@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { extractStream } from '../../inspect/extract.js';
 import { grouped, sizeText } from '../../inspect/text-format.js';
 import { EXIT_OK, runCommand } from '../errors.js';
-import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
+import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument, outputArgument } from '../options.js';
 import { progressFor } from '../progress.js';
 
 interface ExtractArgs extends CommonArgs {
@@ -20,9 +20,9 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
   builder: (y: Argv) =>
     withCommonOptions(y)
       .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream, or '-' for stdin" })
-      .option('output', { alias: 'o', type: 'string', describe: 'raw memory image to write' })
-      .option('emulator-context', { type: 'string', describe: 'write the EMULATOR_CONTEXT blob (e.g. QEMU\'s device state) here' })
-      .option('config', { type: 'string', describe: 'write the xl config (JSON) here' })
+      .option('output', { alias: 'o', type: 'string', coerce: outputArgument, describe: 'raw memory image to write (mode 0600; a regular file: the image is written at page offsets, so not -o -)' })
+      .option('emulator-context', { type: 'string', coerce: outputArgument, describe: 'write the EMULATOR_CONTEXT blob (e.g. QEMU\'s device state) here' })
+      .option('config', { type: 'string', coerce: outputArgument, describe: 'write the xl config (JSON) here' })
       .option('spill-dir', { type: 'string', describe: 'directory for the checkpoint undo log (default: the image\'s directory)' })
       .example('$0 extract save.bin.gz -o mem.raw', 'memory image')
       .example('$0 extract hvm.bin --emulator-context qemu.state --config guest.json', 'the blobs only') as unknown as Argv<ExtractArgs>,

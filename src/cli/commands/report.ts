@@ -7,9 +7,9 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { buildReport } from '../../report/write.js';
-import { withOutputFile } from '../../inspect/output-file.js';
+import { AtomicOutput } from '../../io/atomic-output.js';
 import { EXIT_OK, runCommand } from '../errors.js';
-import { dashArgument, inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
+import { dashArgument, outputArgument, inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
 import { progressFor } from '../progress.js';
 
 interface ReportArgs extends CommonArgs {
@@ -24,25 +24,34 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   builder: (y: Argv) =>
     withCommonOptions(y)
       .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream (xl save file, libxl or libxc stream; gzip ok), or '-' for stdin" })
-      .option('output', { alias: 'o', type: 'string', demandOption: true, coerce: dashArgument, describe: "HTML file to write (complete or not at all), or '-' for stdout" })
+      .option('output', { alias: 'o', type: 'string', demandOption: true, coerce: outputArgument, describe: "HTML file to write (complete or not at all), or '-' for stdout" })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary line on stderr' })
       .example('$0 report save.bin.gz -o save.html', 'report of a save file')
       .example('$0 report - -o - < save.bin > save.html', 'stdin to stdout') as unknown as Argv<ReportArgs>,
   handler: (args) =>
     runCommand(args, async () => {
       const source = inputSource(args.file);
+      // Opened (and checked) before the input is read; committed only once the report is written.
+      const file = args.output === '-' ? undefined : await AtomicOutput.open(args.output, { inputs: [args.file === '-' ? 0 : args.file] });
       const progress = await progressFor('report', args.file);
+      let bytes: Buffer;
       let built;
       try {
-        built = await buildReport(source, { reader: readerOptionsFrom(args), inputName: inputName(args.file), onProgress: (n) => progress.update(n) });
-      } finally {
-        progress.done();
-      }
-      const bytes = Buffer.from(built.html, 'utf8');
-      if (args.output === '-') {
-        await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (e) => (e ? reject(e) : resolve())));
-      } else {
-        await withOutputFile(args.output, (file) => file.writeAt(bytes, 0));
+        try {
+          built = await buildReport(source, { reader: readerOptionsFrom(args), inputName: inputName(args.file), onProgress: (n) => progress.update(n) });
+        } finally {
+          progress.done();
+        }
+        bytes = Buffer.from(built.html, 'utf8');
+        if (file) {
+          await file.write([bytes]);
+          await file.commit();
+        } else {
+          await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (e) => (e ? reject(e) : resolve())));
+        }
+      } catch (e) {
+        await file?.discard();
+        throw e;
       }
       if (!args.quiet) {
         const v = built.data.verdict;

@@ -4,8 +4,9 @@ import { MAX_BATCH_SIZE } from '../../format/constants.js';
 import { grouped, sizeText } from '../../inspect/text-format.js';
 import { rewriteStream } from '../../rewrite/rewrite.js';
 import type { RewritePhase } from '../../rewrite/rewrite-options.js';
+import { WritableSink } from '../../writer/writable-sink.js';
 import { EXIT_OK, UsageError, runCommand } from '../errors.js';
-import { dashArgument, inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
+import { dashArgument, outputArgument, inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
 import { progressFor, type Progress } from '../progress.js';
 
 interface RewriteArgs extends CommonArgs {
@@ -25,7 +26,7 @@ export const rewriteCommand: CommandModule<object, RewriteArgs> = {
   builder: (y: Argv) =>
     withCommonOptions(y)
       .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream (gzip is fine), or '-' for stdin" })
-      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'new stream (written under a temporary name, renamed when complete)' })
+      .option('output', { alias: 'o', type: 'string', demandOption: true, coerce: outputArgument, describe: "new stream (mode 0600, written under a temporary name, renamed when complete), or '-' for stdout" })
       .option('batch', { type: 'number', describe: `pfns per PAGE_DATA record, 1-${MAX_BATCH_SIZE} (default: keep the input's records; ${MAX_BATCH_SIZE} with --flatten)` })
       .option('flatten', { type: 'boolean', default: false, describe: 'plain single-pass save: every pfn once with its last contents; state of the last complete checkpoint' })
       .option('temp', { type: 'string', describe: 'spool file for a pipe (or a gzip input with --flatten); must not exist; removed afterwards' })
@@ -39,7 +40,9 @@ export const rewriteCommand: CommandModule<object, RewriteArgs> = {
       }) as unknown as Argv<RewriteArgs>,
   handler: (args) =>
     runCommand(args, async () => {
-      if (args.output === '-') throw new UsageError('rewrite writes a file (-o FILE): it is written under a temporary name and renamed only when complete');
+      // '-': the stream goes to stdout as it is written (a failure then leaves a partial stream: the exit status says so).
+      if (args.output === '-' && process.stdout.isTTY) throw new UsageError('rewrite: refusing to write a binary stream to a terminal (use -o FILE or redirect stdout)');
+      const output = args.output === '-' ? new WritableSink(process.stdout, { end: false }) : args.output;
       // One progress line per phase (only on a terminal), in (decompressed) input bytes.
       const bars: Record<RewritePhase, Progress> = {
         spool: await progressFor(PHASE_LABEL.spool, args.file),
@@ -54,7 +57,7 @@ export const rewriteCommand: CommandModule<object, RewriteArgs> = {
       };
       let r;
       try {
-        r = await rewriteStream(inputSource(args.file), args.output, {
+        r = await rewriteStream(inputSource(args.file), output, {
           reader: readerOptionsFrom(args),
           batch: args.batch,
           flatten: args.flatten,
@@ -67,7 +70,7 @@ export const rewriteCommand: CommandModule<object, RewriteArgs> = {
       if (!args.quiet) {
         const rec = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
         const pd = r.outputRecords['libxc:PAGE_DATA'] ?? 0;
-        let line = `${args.output}: ${r.outputMode} ${r.guest} stream, ${sizeText(r.bytesOut)}, ${grouped(rec(r.outputRecords))} records (${grouped(pd)} PAGE_DATA with ${grouped(r.pageEntriesOut)} pfns)`;
+        let line = `${args.output === '-' ? '(stdout)' : args.output}: ${r.outputMode} ${r.guest} stream, ${sizeText(r.bytesOut)}, ${grouped(rec(r.outputRecords))} records (${grouped(pd)} PAGE_DATA with ${grouped(r.pageEntriesOut)} pfns)`;
         line += ` from ${inputName(args.file)}: ${r.inputMode}, ${grouped(rec(r.inputRecords))} records, ${grouped(r.pageEntriesIn)} pfn entries in ${r.passesIn} pass(es)`;
         if (r.checkpoint !== undefined) line += `, state of checkpoint ${r.checkpoint}`;
         process.stdout.write(line + '\n');

@@ -7,6 +7,7 @@ import type { StreamSink } from '../../writer/sink.js';
 import { checkSynthOptions, synth, type SynthOptions } from '../../writer/synth.js';
 import type { GuestKind } from '../../writer/writer-automaton.js';
 import { WritableSink } from '../../writer/writable-sink.js';
+import { outputArgument } from '../options.js';
 
 export interface SynthArgs {
   kind: GuestKind;
@@ -40,7 +41,7 @@ function builder(y: Argv): Argv<SynthArgs> {
     .option('batch', { type: 'number', default: 1024, describe: 'pfns per PAGE_DATA record (1-1024)' })
     .option('seed', { type: 'number', default: 1, describe: 'seed for page contents and dirty sets' })
     .option('vcpus', { type: 'number', default: 1, describe: 'vCPUs (PV: one BASIC + EXTENDED record each)' })
-    .option('output', { alias: 'o', type: 'string', describe: 'output file (written atomically); default stdout' })
+    .option('output', { alias: 'o', type: 'string', coerce: outputArgument, describe: "output file (written atomically, mode 0600); default or '-': stdout" })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr' })
     .conflicts('pages', 'size') as unknown as Argv<SynthArgs>;
 }
