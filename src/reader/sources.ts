@@ -13,6 +13,12 @@ import { formatError } from '../codec/errors.js';
 export interface ByteWindow {
   /** Contiguous unread bytes (possibly empty). */
   current(): Uint8Array;
+  /**
+   * How many bytes the input holds from the current position: a regular file's
+   * size says so without reading them; other windows know only current().length.
+   */
+  known(): number;
+  /** Move past n bytes; beyond current() only as far as known() allows (a seekable file then skips them unread). */
   consume(n: number): void;
   /** Make `current()` hold at least n bytes. Resolves false at EOF (current() then holds the rest). */
   ensure(n: number): Promise<boolean>;
@@ -30,25 +36,46 @@ function uninitialised(size: number): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, size);
 }
 
-/** A seekable or not file descriptor / handle, read into buffers sized to what the decoder needs. */
+/**
+ * A file descriptor / handle, read into buffers sized to what the decoder needs.
+ * A regular file is read with positioned reads from offset 0 and its size is
+ * known, so bytes the decoder steps over (skipped page contents) are never read;
+ * anything else (a pipe, a FIFO) is read sequentially.
+ */
 export class FileWindow implements ByteWindow {
   private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
   private end = 0;
   private eof = false;
+  /** Regular file: the offset of buf[end] in it, and its size (a lower bound: it may grow). */
+  private filePos = 0;
+  private size = -1;
 
   constructor(
     private readonly handle: FileHandle,
     private readonly ownsHandle: boolean,
     private readonly recycle = false,
-  ) {}
+    fileSize?: number,
+  ) {
+    if (fileSize !== undefined) this.size = fileSize;
+  }
 
   current(): Uint8Array {
     return this.buf.subarray(this.pos, this.end);
   }
 
+  known(): number {
+    const have = this.end - this.pos;
+    return this.size < 0 ? have : Math.max(have, this.size - this.filePos + have);
+  }
+
   consume(n: number): void {
     this.pos += n;
+    if (this.pos <= this.end) return;
+    if (this.size < 0) throw new Error('FileWindow: cannot skip unread bytes of a sequential input');
+    // Skipped unread: the next read starts after them.
+    this.filePos += this.pos - this.end;
+    this.pos = this.end;
   }
 
   async ensure(n: number): Promise<boolean> {
@@ -69,13 +96,18 @@ export class FileWindow implements ByteWindow {
     this.buf = next;
     this.pos = 0;
     this.end = have;
+    const positioned = this.size >= 0;
     while (this.end < n) {
-      const { bytesRead } = await this.handle.read(next, this.end, size - this.end, null);
+      const { bytesRead } = await this.handle.read(next, this.end, size - this.end, positioned ? this.filePos : null);
       if (bytesRead === 0) {
         this.eof = true;
         return false;
       }
       this.end += bytesRead;
+      if (positioned) {
+        this.filePos += bytesRead;
+        if (this.filePos > this.size) this.size = this.filePos;
+      }
     }
     return true;
   }
@@ -188,6 +220,10 @@ export class ChunkWindow implements ByteWindow {
     return this.chunks.current();
   }
 
+  known(): number {
+    return this.chunks.current().length;
+  }
+
   consume(n: number): void {
     this.chunks.consume(n);
   }
@@ -215,6 +251,9 @@ export class MemoryWindow implements ByteWindow {
   constructor(private readonly bytes: Uint8Array) {}
   current(): Uint8Array {
     return this.bytes.subarray(this.pos);
+  }
+  known(): number {
+    return this.bytes.length - this.pos;
   }
   consume(n: number): void {
     this.pos += n;
@@ -323,6 +362,7 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
   if (typeof source === 'string' || typeof source === 'number') {
     const handle = typeof source === 'string' ? await open(source, 'r') : await fdHandle(source);
     const owns = typeof source === 'string';
+    const fileSize = await regularFileSize(handle);
     const magic = new Uint8Array(2);
     const { bytesRead } = await handle.read(magic, 0, 2, 0).catch(() => ({ bytesRead: -1 }));
     if (bytesRead === 2 && isGzip(magic)) {
@@ -336,17 +376,18 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
     }
     if (bytesRead === -1) {
       // Not seekable (a pipe): read it sequentially, straight into record-sized buffers.
-      const window = new FileWindow(handle, owns, recycle);
+      const reader = handle;
+      const window = new FileWindow(reader, owns, recycle);
       await window.ensure(2);
       if (!isGzip(window.current())) return window;
-      return chunkWindow(fdChunks(handle, window.current().slice()), () => {
+      return chunkWindow(fdChunks(reader, window.current().slice()), () => {
         if (owns) void handle.close();
       });
     }
-    return new FileWindow(handle, owns, recycle);
+    return new FileWindow(handle, owns, recycle, fileSize);
   }
   if (typeof (source as FileHandle).read === 'function' && typeof (source as FileHandle).fd === 'number' && !isAsyncIterable(source)) {
-    return new FileWindow(source as FileHandle, false, recycle);
+    return new FileWindow(source as FileHandle, false, recycle, await regularFileSize(source as FileHandle));
   }
   if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function' && !isAsyncIterable(source)) {
     return chunkWindow(Readable.fromWeb(source as import('node:stream/web').ReadableStream<Uint8Array>));
@@ -366,11 +407,18 @@ async function* fdChunks(handle: FileHandle, head: Uint8Array): AsyncIterable<Ui
   }
 }
 
+/** The size of a regular file (read with positioned reads from 0); undefined for pipes, sockets, devices. */
+async function regularFileSize(handle: FileHandle): Promise<number | undefined> {
+  const st = await handle.stat().catch(() => undefined);
+  return st?.isFile() ? st.size : undefined;
+}
+
 /** A FileHandle-like wrapper for a raw fd (not closed by us). */
 async function fdHandle(fd: number): Promise<FileHandle> {
-  const { read } = await import('node:fs');
+  const { read, fstat } = await import('node:fs');
   const handle = {
     fd,
+    stat: () => new Promise((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st)))),
     read: (buffer: Uint8Array, offset: number, length: number, position: number | null) =>
       new Promise<{ bytesRead: number; buffer: Uint8Array }>((resolve, reject) =>
         read(fd, buffer, offset, length, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead, buffer })))),
