@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, writeFileSync, rmSync } from 'node:fs';
+import { constants, mkdtempSync, openSync, closeSync, writeFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +78,37 @@ describe('every kind of source gives the same items', async () => {
       await closed;
     });
   }
+
+  for (const [name, src] of [['a FIFO read with blocking reads (syncReads)', file], ['a gzip FIFO read with blocking reads', file + '.gz']] as const) {
+    it(name, async () => {
+      const fifo = join(dir, `fifo-sync-${name.length}`);
+      execFileSync('mkfifo', [fifo]);
+      const writer = spawn('sh', ['-c', `cat '${src}' > '${fifo}'`], { stdio: 'ignore' });
+      const closed = new Promise((r) => writer.on('close', r));
+      const got = await walk(fifo, { syncReads: true });
+      expect(shape(got.items)).toEqual(shape(reference.items));
+      await closed;
+    });
+  }
+
+  it('a non-blocking pipe fd with syncReads: EAGAIN is waited out, not taken for an error or EOF', async () => {
+    const fifo = join(dir, 'fifo-nonblocking');
+    execFileSync('mkfifo', [fifo]);
+    const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writeEnd = openSync(fifo, constants.O_WRONLY);
+    // The writer starts late: the first reads find the pipe empty (EAGAIN).
+    const writer = spawn('sh', ['-c', `sleep 0.3; cat '${file}'`], { stdio: ['ignore', writeEnd, 'inherit'] });
+    closeSync(writeEnd);
+    const closed = new Promise((r) => writer.on('close', r));
+    try {
+      const got = await walk(fd, { syncReads: true });
+      expect(shape(got.items)).toEqual(shape(reference.items));
+      expect(got.end).toEqual(reference.end);
+    } finally {
+      await closed;
+      closeSync(fd);
+    }
+  });
 
   it('recycled buffers give the same walk', async () => {
     const got = await walk(file, { recycleBuffers: true });

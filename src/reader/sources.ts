@@ -5,7 +5,7 @@
  * are never reused). Memory stays bounded by the largest record plus a chunk.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { formatError } from '../codec/errors.js';
@@ -350,6 +350,13 @@ export interface WindowOptions {
    * item is requested. For walks that keep nothing (verify, stats); off by default.
    */
   recycleBuffers?: boolean;
+  /**
+   * Read a pipe, FIFO or socket given as a path or fd with blocking reads on the
+   * calling thread, not through the thread pool (one round trip per pipe-sized
+   * chunk otherwise). For a CLI that has nothing else to do meanwhile: it blocks
+   * the event loop until data comes. Off by default.
+   */
+  syncReads?: boolean;
 }
 
 /** Open any supported source as a window. Paths and fds are gunzipped transparently too. */
@@ -376,7 +383,7 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
     }
     if (bytesRead === -1) {
       // Not seekable (a pipe): read it sequentially, straight into record-sized buffers.
-      const reader = handle;
+      const reader = options.syncReads ? blockingReader(handle) : handle;
       const window = new FileWindow(reader, owns, recycle);
       await window.ensure(2);
       if (!isGzip(window.current())) return window;
@@ -411,6 +418,31 @@ async function* fdChunks(handle: FileHandle, head: Uint8Array): AsyncIterable<Ui
 async function regularFileSize(handle: FileHandle): Promise<number | undefined> {
   const st = await handle.stat().catch(() => undefined);
   return st?.isFile() ? st.size : undefined;
+}
+
+/**
+ * A FileHandle whose reads are readSync on the calling thread. A non-blocking fd
+ * (someone set O_NONBLOCK on a shared pipe) answers EAGAIN when empty: wait a
+ * moment and try again.
+ */
+function blockingReader(handle: FileHandle): FileHandle {
+  const read = async (buffer: Uint8Array, offset: number, length: number, position: number | null) => {
+    for (;;) {
+      try {
+        return { bytesRead: readSync(handle.fd, buffer, offset, length, position), buffer };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }
+  };
+  const wrapper = {
+    fd: handle.fd,
+    read,
+    stat: () => handle.stat(),
+    close: () => handle.close(),
+  };
+  return wrapper as unknown as FileHandle;
 }
 
 /** A FileHandle-like wrapper for a raw fd (not closed by us). */
