@@ -125,12 +125,20 @@ export class FileWindow implements ByteWindow {
  * Shared by the async chunk source and the push decoder.
  */
 export class ChunkQueue {
+  /**
+   * `recycle`: the consumer keeps no view past its next request, so the buffer
+   * a spanning record was assembled in is reused for the next one.
+   */
+  constructor(private readonly recycle = false) {}
+
   /** The contiguous window: buf[pos, end). */
   private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
   private end = 0;
   /** buf is ours (allocated here) and [end, buf.length) is free to fill; otherwise buf is a caller's chunk. */
   private owned = false;
+  /** recycle: the last buffer allocated for assembling. */
+  private spare?: Uint8Array;
   /** Chunks received but not yet in buf. */
   private readonly queue: Uint8Array[] = [];
   private queued = 0;
@@ -173,8 +181,10 @@ export class ChunkQueue {
     if (!this.owned || this.buf.length - this.pos < n) {
       // A buffer of exactly n: the bytes of this request are copied into it once, as they come.
       // (Only a request that outgrows an earlier, smaller one re-copies that smaller prefix.)
-      const next = new Uint8Array(n);
-      next.set(this.buf.subarray(this.pos, this.end));
+      const next = this.recycle && this.spare && this.spare.length >= n ? this.spare : new Uint8Array(n);
+      if (next.buffer === this.buf.buffer) next.copyWithin(0, this.pos + this.buf.byteOffset - next.byteOffset, this.end + this.buf.byteOffset - next.byteOffset);
+      else next.set(this.buf.subarray(this.pos, this.end));
+      if (this.recycle) this.spare = next;
       this.setWindow(next, have, true);
     }
     const limit = this.pos + n;
@@ -205,15 +215,17 @@ export class ChunkQueue {
 
 /** Chunks from an async iterable (Readable, stdin, web stream, gunzip). */
 export class ChunkWindow implements ByteWindow {
-  private readonly chunks = new ChunkQueue();
+  private readonly chunks: ChunkQueue;
   private eof = false;
   private readonly iterator: AsyncIterator<Uint8Array>;
 
   constructor(
     source: AsyncIterable<Uint8Array>,
     private readonly onClose?: () => void,
+    recycle = false,
   ) {
     this.iterator = source[Symbol.asyncIterator]();
+    this.chunks = new ChunkQueue(recycle);
   }
 
   current(): Uint8Array {
@@ -278,6 +290,9 @@ export type StreamSource =
   | ReadableStream<Uint8Array>
   | AsyncIterable<Uint8Array>;
 
+/** zlib output chunk size: one thread-pool round trip per chunk of decompressed bytes. */
+const GUNZIP_CHUNK = 1 << 20;
+
 const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
 /** zlib's complaint as the reader's typed error: the decompressed stream ends where gzip broke. */
@@ -302,7 +317,8 @@ async function* typedGunzip(gunzip: AsyncIterable<Uint8Array>): AsyncIterable<Ui
 }
 
 function gunzipChunks(input: AsyncIterable<Uint8Array>): { chunks: AsyncIterable<Uint8Array>; stop: () => void } {
-  const gunzip = createGunzip();
+  // Large output chunks: zlib hands each one back through the thread pool (16 KiB by default).
+  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
   const src = Readable.from(input, { objectMode: false });
   src.on('error', (e) => gunzip.destroy(e));
   src.pipe(gunzip);
@@ -320,7 +336,7 @@ async function* withHead(head: Uint8Array[], rest: AsyncIterator<Uint8Array>): A
 }
 
 /** Wrap chunks, gunzipping them transparently when they start with gzip's magic. */
-async function chunkWindow(chunks: AsyncIterable<Uint8Array>, onClose?: () => void): Promise<ByteWindow> {
+async function chunkWindow(chunks: AsyncIterable<Uint8Array>, onClose?: () => void, recycle = false): Promise<ByteWindow> {
   const it = chunks[Symbol.asyncIterator]();
   const head: Uint8Array[] = [];
   let len = 0;
@@ -335,9 +351,9 @@ async function chunkWindow(chunks: AsyncIterable<Uint8Array>, onClose?: () => vo
   const first = head.length === 1 ? head[0] : Buffer.concat(head);
   if (isGzip(first)) {
     const g = gunzipChunks(all);
-    return new ChunkWindow(g.chunks, () => { g.stop(); onClose?.(); });
+    return new ChunkWindow(g.chunks, () => { g.stop(); onClose?.(); }, recycle);
   }
-  return new ChunkWindow(all, onClose);
+  return new ChunkWindow(all, onClose, recycle);
 }
 
 function isAsyncIterable(x: unknown): x is AsyncIterable<Uint8Array> {
@@ -363,7 +379,7 @@ export interface WindowOptions {
 export async function openWindow(source: StreamSource, options: WindowOptions = {}): Promise<ByteWindow> {
   const recycle = options.recycleBuffers ?? false;
   if (source instanceof Uint8Array) {
-    if (isGzip(source)) return chunkWindow(Readable.from([source]));
+    if (isGzip(source)) return chunkWindow(Readable.from([source]), undefined, recycle);
     return new MemoryWindow(source);
   }
   if (typeof source === 'string' || typeof source === 'number') {
@@ -376,10 +392,10 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
       if (owns) {
         await handle.close();
         const stream = createReadStream(source as string, { highWaterMark: 1 << 20 });
-        return chunkWindow(stream, () => stream.destroy());
+        return chunkWindow(stream, () => stream.destroy(), recycle);
       }
       const stream = createReadStream('', { fd: handle.fd, start: 0, autoClose: false, highWaterMark: 1 << 20 });
-      return chunkWindow(stream, () => stream.destroy());
+      return chunkWindow(stream, () => stream.destroy(), recycle);
     }
     if (bytesRead === -1) {
       // Not seekable (a pipe): read it sequentially, straight into record-sized buffers.
@@ -389,7 +405,7 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
       if (!isGzip(window.current())) return window;
       return chunkWindow(fdChunks(reader, window.current().slice()), () => {
         if (owns) void handle.close();
-      });
+      }, recycle);
     }
     return new FileWindow(handle, owns, recycle, fileSize);
   }
@@ -397,9 +413,9 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
     return new FileWindow(source as FileHandle, false, recycle, await regularFileSize(source as FileHandle));
   }
   if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function' && !isAsyncIterable(source)) {
-    return chunkWindow(Readable.fromWeb(source as import('node:stream/web').ReadableStream<Uint8Array>));
+    return chunkWindow(Readable.fromWeb(source as import('node:stream/web').ReadableStream<Uint8Array>), undefined, recycle);
   }
-  if (isAsyncIterable(source)) return chunkWindow(source);
+  if (isAsyncIterable(source)) return chunkWindow(source, undefined, recycle);
   throw new TypeError('unsupported stream source');
 }
 
