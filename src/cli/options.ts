@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import type { Dialect } from '../format/record-types.js';
 import type { ReaderOptions } from '../reader/decoder.js';
-import type { StreamSource } from '../reader/sources.js';
+import type { StreamSource, WindowOptions } from '../reader/sources.js';
 import { isatty } from 'node:tty';
 import { UsageError } from './errors.js';
 
@@ -38,8 +38,9 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     .option('debug', { type: 'boolean', default: false, describe: 'show the stack trace of errors' }) as unknown as Argv<T & CommonArgs>;
 }
 
-export function readerOptionsFrom(args: CommonArgs): ReaderOptions {
-  return { dialect: args.dialect, mode: args.mode, strict: !args.lenient };
+export function readerOptionsFrom(args: CommonArgs): ReaderOptions & WindowOptions {
+  // syncReads: a pipe on stdin is read with blocking reads, no thread-pool round trip per chunk (the CLI waits anyway).
+  return { dialect: args.dialect, mode: args.mode, strict: !args.lenient, syncReads: true };
 }
 
 /** A path, or '-' for standard input. */

@@ -7,8 +7,7 @@
 import { toBase64 } from '../codec/bytes.js';
 import { itemToJson, type EncodableItem, type StreamItemJsonForm } from '../codec/json.js';
 import { recordToJson } from '../codec/records.js';
-import type { PageDataBody } from '../codec/bodies/page-data.js';
-import { PAGE_SIZE } from '../format/constants.js';
+import { dataPageCount, type PageDataBody } from '../codec/bodies/page-data.js';
 import type { Dialect } from '../format/record-types.js';
 import type { Problem, StreamEnd, StreamItem } from '../reader/items.js';
 
@@ -90,7 +89,7 @@ export function ndjsonItem(item: StreamItem, dialect: Dialect, pages: boolean): 
 function pageDataFields(b: PageDataBody): Record<string, unknown> {
   const fields: Record<string, unknown> = { kind: 'page-data', count: b.count, reserved: b.reserved, pfns: b.pfns, types: b.types };
   if (b.pfnReservedBits) fields.pfnReservedBits = b.pfnReservedBits;
-  fields.dataPages = b.pageData.length / PAGE_SIZE;
+  fields.dataPages = dataPageCount(b);
   return fields;
 }
 

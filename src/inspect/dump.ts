@@ -32,7 +32,8 @@ export async function dumpStream(source: StreamSource, out: TextSink, options: D
   const format = options.format ?? 'text';
   const dialect = options.reader?.dialect ?? 'upstream';
   // Nothing here keeps an item's views past the next item: let the reader reuse its buffers.
-  const reader = readStream(source, { ...options.reader, recycleBuffers: true });
+  // Only the JSON document holds page contents; text and ndjson step over them.
+  const reader = readStream(source, { pageContents: format === 'json' ? 'read' : 'skip', ...options.reader, recycleBuffers: true });
   const notes: string[] = [];
   let items = 0;
   if (format === 'json') await out.write(jsonDocumentHead(dialect));

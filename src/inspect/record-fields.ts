@@ -7,7 +7,7 @@ import { CHECKPOINT_CONTROL_IDS, EMULATOR_IDS } from '../format/constants.js';
 import { HVM_PARAM_NAMES, HVM_SAVE_TYPECODES } from '../format/record-types.js';
 import { PAGE_TYPES } from '../format/page-types.js';
 import type { StreamRecord } from '../codec/records.js';
-import type { PfnEntries } from '../codec/bodies/page-data.js';
+import { dataPageCount, type PfnEntries } from '../codec/bodies/page-data.js';
 import { hvmContextEntries, TSC_MODES } from '../codec/bodies/x86-common.js';
 import { asciiPreview, elided, grouped, hex } from './text-format.js';
 
@@ -62,7 +62,7 @@ export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): Record
     case 'empty':
       return { summary: body.extra ? `unexpected body of ${body.extra.length} bytes` : '', details: [] };
     case 'page-data':
-      return pfnEntryFields(body, `${body.pageData.length / 4096} pages of data`, opts);
+      return pfnEntryFields(body, `${dataPageCount(body)} pages of data`, opts);
     case 'pfn-list':
       return pfnEntryFields(body, 'no page data', opts);
     case 'pv-info':

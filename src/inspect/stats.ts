@@ -14,7 +14,8 @@ export interface StatsResult {
 
 export async function streamStats(source: StreamSource, options: WalkOptions = {}): Promise<StatsResult> {
   // Nothing here keeps an item's views past the next item: let the reader reuse its buffers.
-  const reader = readStream(source, { ...options.reader, recycleBuffers: true });
+  // The summary counts pages by their pfn entries: their contents are stepped over.
+  const reader = readStream(source, { pageContents: 'skip', ...options.reader, recycleBuffers: true });
   for await (const item of reader) options.onProgress?.(item.offset + item.length);
   return { summary: reader.summary(), problems: reader.problems };
 }

@@ -29,7 +29,8 @@ export interface VerifyResult {
 /** Only StreamFormatError means "invalid stream"; anything else (I/O) propagates. */
 export async function verifyStream(source: StreamSource, options: WalkOptions = {}): Promise<VerifyResult> {
   // Nothing here keeps an item's views past the next item: let the reader reuse its buffers.
-  const reader = readStream(source, { ...options.reader, recycleBuffers: true });
+  // No rule looks at page contents: step over them unless asked to read every byte (--deep).
+  const reader = readStream(source, { pageContents: 'skip', ...options.reader, recycleBuffers: true });
   let goMessage = false;
   try {
     for await (const item of reader) {

@@ -15,6 +15,7 @@ import { dataView, isAllZero } from '../codec/bytes.js';
 import { formatError, StreamFormatError, type ErrorLocation } from '../codec/errors.js';
 import { decodeLibxcDomainHeader, decodeLibxcImageHeader, decodeLibxlHeader, decodeXlHeader, xlHeaderLength } from '../codec/headers.js';
 import { decodeRecordBody, type StreamRecord } from '../codec/records.js';
+import { decodePageDataSkippingPages, pageDataEntriesLength } from '../codec/bodies/page-data.js';
 import { p2mFrameCount, VCPU_BASIC_SIZE } from '../codec/bodies/x86-pv.js';
 import { hvmContextProblems } from '../codec/bodies/hvm-context-framing.js';
 import type { Container, Problem, RecordItem, StreamEnd, StreamItem, StreamMode } from './items.js';
@@ -35,6 +36,14 @@ export interface ReaderOptions {
   stopAtEnd?: boolean;
   /** Force the container instead of detecting it. */
   container?: Container;
+  /**
+   * 'read' (default): every byte is decoded; PAGE_DATA bodies carry views of their pages.
+   * 'skip': a PAGE_DATA (or POSTCOPY_PAGE_DATA) record whose bytes the driver knows
+   * exist but has not read (`next`'s `known`) is checked from its header and pfn array
+   * alone and its pages are stepped over (body.pagesSkipped, empty pageData). No rule
+   * looks at page contents, so the verdicts are the same.
+   */
+  pageContents?: 'read' | 'skip';
 }
 
 export type Step =
@@ -62,6 +71,7 @@ export class StreamDecoder {
   private readonly summaryBuilder: SummaryBuilder;
   private readonly requestedMode: 'auto' | 'plain' | 'remus' | 'colo';
   private readonly stopAtEnd: boolean;
+  private readonly skipPages: boolean;
   private state: State;
   private container?: Container;
   /** Absolute offset of the next byte to decode. */
@@ -82,6 +92,8 @@ export class StreamDecoder {
   private completeCheckpoints = 0;
   private lastCompleteEnd = 0;
   private lastCompleteRecordIndex = 0;
+  /** next()'s `known` for the current call. */
+  private known = 0;
   /** Wire length of the record being handled (for checkpoint end offsets). */
   private currentWire = 0;
   // Postcopy RFC.
@@ -100,6 +112,7 @@ export class StreamDecoder {
     this.maxRecordLength = options.maxRecordLength ?? REC_LENGTH_MAX;
     this.requestedMode = options.mode ?? 'auto';
     this.stopAtEnd = options.stopAtEnd ?? false;
+    this.skipPages = options.pageContents === 'skip';
     this.summaryBuilder = new SummaryBuilder(this.dialect);
     if (this.dialect === 'postcopy-rfc') this.mode = 'postcopy-rfc';
     else if (this.requestedMode === 'remus' || this.requestedMode === 'colo') {
@@ -131,9 +144,15 @@ export class StreamDecoder {
     return b.build(end);
   }
 
-  /** Decode the next item from `view`, whose first byte is at `position`. */
-  next(view: Uint8Array): Step {
+  /**
+   * Decode the next item from `view`, whose first byte is at `position`.
+   * `known`: how many bytes the input holds from `position` on, when the driver
+   * knows more than it has read (a regular file's size); with pageContents 'skip'
+   * an item may then be longer than `view`, and the driver steps over the rest.
+   */
+  next(view: Uint8Array, known = view.length): Step {
     try {
+      this.known = known;
       return this.step(view);
     } catch (e) {
       this.state = 'FAILED';
@@ -235,15 +254,23 @@ export class StreamDecoder {
       throw formatError('RECORD_TOO_LONG', this.loc(layer, type, 4), { expected: `≤ ${this.maxRecordLength}`, actual: bodyLength });
     }
     const wire = RECORD_HEADER_SIZE + roundUp8(bodyLength);
-    if (view.length < wire) return { need: wire };
-
-    const body = view.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + bodyLength);
-    const padding = view.subarray(RECORD_HEADER_SIZE + bodyLength, wire);
     const table = recordTypeTable(layer, this.dialect);
     const info = table.lookup(type);
+    let entriesLength: number | undefined;
+    if (view.length < wire) {
+      // Only a record known to be whole may skip its pages: a cut one is reported as today.
+      if (!this.skipPages || this.known < wire || info?.layout !== 'page-data' || layer !== 'libxc') return { need: wire };
+      if (view.length < RECORD_HEADER_SIZE + 8) return { need: RECORD_HEADER_SIZE + 8 };
+      entriesLength = pageDataEntriesLength(view.subarray(RECORD_HEADER_SIZE), bodyLength);
+      if (entriesLength === undefined) return { need: wire };
+      if (view.length < RECORD_HEADER_SIZE + entriesLength) return { need: RECORD_HEADER_SIZE + entriesLength };
+    }
+
     this.checkKnownType(layer, type, info);
     const at: ErrorLocation = { offset: this.offset + RECORD_HEADER_SIZE, recordIndex: this.recordIndex, layer, recordType: type, recordName: info?.name };
-    const record = decodeRecordBody(layer, type, body, padding, at, this.dialect);
+    const record = entriesLength === undefined
+      ? decodeRecordBody(layer, type, view.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + bodyLength), view.subarray(RECORD_HEADER_SIZE + bodyLength, wire), at, this.dialect)
+      : this.pageRecordSkippingPages(layer, type, view.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + entriesLength), bodyLength, at);
     if (record.padding) this.problem('PADDING_NONZERO', { ...this.loc(layer, type, RECORD_HEADER_SIZE + bodyLength), recordName: record.name });
     const item: RecordItem = { kind: 'record', offset: this.offset, length: wire, index: this.recordIndex, layer, record, bodyLength };
     if (this.checkpointed) item.checkpoint = this.checkpoint + 1;
@@ -253,6 +280,14 @@ export class StreamDecoder {
     this.summaryBuilder.onRecord(item);
     if (next === 'DONE') this.streamEnd = this.offset + wire;
     return this.emit(item, next);
+  }
+
+  /** A page-data record decoded without its pages (their length was checked against the pfn array; a valid one has no padding). */
+  private pageRecordSkippingPages(layer: Layer, type: number, entryBytes: Uint8Array, bodyLength: number, at: ErrorLocation): StreamRecord {
+    const name = recordTypeName(layer, type, this.dialect);
+    // The same location decodeRecordBody gives the body codec, so errors read the same.
+    const loc = { offset: at.offset, recordIndex: at.recordIndex, layer, recordType: type, recordName: name };
+    return { layer, type, name, body: decodePageDataSkippingPages(entryBytes, bodyLength, loc) };
   }
 
   /** Which layer the record at the current position belongs to: only the automaton knows. */

@@ -17,7 +17,8 @@ export class PushDecoder {
   private stopped = false;
 
   constructor(options: ReaderOptions = {}) {
-    this.decoder = new StreamDecoder(options);
+    // A session receiver checks and keeps every byte it is pushed: nothing to skip.
+    this.decoder = new StreamDecoder({ ...options, pageContents: 'read' });
   }
 
   /** True once the stream's final END has been decoded. */

@@ -5,7 +5,7 @@
  * are never reused). Memory stays bounded by the largest record plus a chunk.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { formatError } from '../codec/errors.js';
@@ -13,6 +13,12 @@ import { formatError } from '../codec/errors.js';
 export interface ByteWindow {
   /** Contiguous unread bytes (possibly empty). */
   current(): Uint8Array;
+  /**
+   * How many bytes the input holds from the current position: a regular file's
+   * size says so without reading them; other windows know only current().length.
+   */
+  known(): number;
+  /** Move past n bytes; beyond current() only as far as known() allows (a seekable file then skips them unread). */
   consume(n: number): void;
   /** Make `current()` hold at least n bytes. Resolves false at EOF (current() then holds the rest). */
   ensure(n: number): Promise<boolean>;
@@ -30,25 +36,46 @@ function uninitialised(size: number): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, size);
 }
 
-/** A seekable or not file descriptor / handle, read into buffers sized to what the decoder needs. */
+/**
+ * A file descriptor / handle, read into buffers sized to what the decoder needs.
+ * A regular file is read with positioned reads from offset 0 and its size is
+ * known, so bytes the decoder steps over (skipped page contents) are never read;
+ * anything else (a pipe, a FIFO) is read sequentially.
+ */
 export class FileWindow implements ByteWindow {
   private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
   private end = 0;
   private eof = false;
+  /** Regular file: the offset of buf[end] in it, and its size (a lower bound: it may grow). */
+  private filePos = 0;
+  private size = -1;
 
   constructor(
     private readonly handle: FileHandle,
     private readonly ownsHandle: boolean,
     private readonly recycle = false,
-  ) {}
+    fileSize?: number,
+  ) {
+    if (fileSize !== undefined) this.size = fileSize;
+  }
 
   current(): Uint8Array {
     return this.buf.subarray(this.pos, this.end);
   }
 
+  known(): number {
+    const have = this.end - this.pos;
+    return this.size < 0 ? have : Math.max(have, this.size - this.filePos + have);
+  }
+
   consume(n: number): void {
     this.pos += n;
+    if (this.pos <= this.end) return;
+    if (this.size < 0) throw new Error('FileWindow: cannot skip unread bytes of a sequential input');
+    // Skipped unread: the next read starts after them.
+    this.filePos += this.pos - this.end;
+    this.pos = this.end;
   }
 
   async ensure(n: number): Promise<boolean> {
@@ -69,13 +96,18 @@ export class FileWindow implements ByteWindow {
     this.buf = next;
     this.pos = 0;
     this.end = have;
+    const positioned = this.size >= 0;
     while (this.end < n) {
-      const { bytesRead } = await this.handle.read(next, this.end, size - this.end, null);
+      const { bytesRead } = await this.handle.read(next, this.end, size - this.end, positioned ? this.filePos : null);
       if (bytesRead === 0) {
         this.eof = true;
         return false;
       }
       this.end += bytesRead;
+      if (positioned) {
+        this.filePos += bytesRead;
+        if (this.filePos > this.size) this.size = this.filePos;
+      }
     }
     return true;
   }
@@ -87,19 +119,33 @@ export class FileWindow implements ByteWindow {
 
 /**
  * Chunks as they arrive, with a contiguous window over them: a record that fits
- * in one chunk is a view of it; one that spans chunks is assembled once into a
- * buffer of its own. Shared by the async chunk source and the push decoder.
+ * in one chunk is a view of it; one that spans chunks is copied, once, into a
+ * buffer of exactly the size asked for, filled as its chunks arrive (so neither
+ * the chunking nor the number of calls to assemble() makes a byte copied twice).
+ * Shared by the async chunk source and the push decoder.
  */
 export class ChunkQueue {
+  /**
+   * `recycle`: the consumer keeps no view past its next request, so the buffer
+   * a spanning record was assembled in is reused for the next one.
+   */
+  constructor(private readonly recycle = false) {}
+
+  /** The contiguous window: buf[pos, end). */
   private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
+  private end = 0;
+  /** buf is ours (allocated here) and [end, buf.length) is free to fill; otherwise buf is a caller's chunk. */
+  private owned = false;
+  /** recycle: the last buffer allocated for assembling. */
+  private spare?: Uint8Array;
   /** Chunks received but not yet in buf. */
   private readonly queue: Uint8Array[] = [];
   private queued = 0;
 
   /** Bytes available (contiguous or not). */
   get available(): number {
-    return this.buf.length - this.pos + this.queued;
+    return this.end - this.pos + this.queued;
   }
 
   push(chunk: Uint8Array): void {
@@ -109,7 +155,7 @@ export class ChunkQueue {
   }
 
   current(): Uint8Array {
-    return this.buf.subarray(this.pos);
+    return this.buf.subarray(this.pos, this.end);
   }
 
   consume(n: number): void {
@@ -118,58 +164,76 @@ export class ChunkQueue {
 
   /**
    * Make at least n bytes contiguous in current(), or as many as there are.
-   * Returns whether n bytes are there.
+   * Returns whether n bytes are there. Callers may ask again for the same n as
+   * chunks arrive: only the new bytes are copied.
    */
   assemble(n: number): boolean {
-    const have = this.buf.length - this.pos;
+    const have = this.end - this.pos;
     if (have >= n) return true;
     if (this.queue.length === 0) return false;
     if (have === 0 && this.queue[0].length >= Math.min(n, this.queued)) {
       // Zero-copy: the next chunk alone holds what is needed (or all there is).
-      this.buf = this.queue.shift() as Uint8Array;
-      this.queued -= this.buf.length;
-      this.pos = 0;
-      return this.buf.length >= n;
+      const chunk = this.queue.shift() as Uint8Array;
+      this.queued -= chunk.length;
+      this.setWindow(chunk, chunk.length, false);
+      return chunk.length >= n;
     }
-    const target = Math.min(n, have + this.queued);
-    let size = have;
-    let take = 0;
-    while (size < target) size += this.queue[take++].length;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(this.pos), 0);
-    let at = have;
-    for (let i = 0; i < take; i++) {
-      const c = this.queue.shift() as Uint8Array;
-      next.set(c, at);
-      at += c.length;
-      this.queued -= c.length;
+    if (!this.owned || this.buf.length - this.pos < n) {
+      // A buffer of exactly n: the bytes of this request are copied into it once, as they come.
+      // (Only a request that outgrows an earlier, smaller one re-copies that smaller prefix.)
+      const next = this.recycle && this.spare && this.spare.length >= n ? this.spare : new Uint8Array(n);
+      if (next.buffer === this.buf.buffer) next.copyWithin(0, this.pos + this.buf.byteOffset - next.byteOffset, this.end + this.buf.byteOffset - next.byteOffset);
+      else next.set(this.buf.subarray(this.pos, this.end));
+      if (this.recycle) this.spare = next;
+      this.setWindow(next, have, true);
     }
-    this.buf = next;
+    const limit = this.pos + n;
+    while (this.end < limit && this.queue.length > 0) {
+      const chunk = this.queue[0];
+      const take = Math.min(chunk.length, limit - this.end);
+      this.buf.set(take === chunk.length ? chunk : chunk.subarray(0, take), this.end);
+      this.end += take;
+      this.queued -= take;
+      if (take === chunk.length) this.queue.shift();
+      else this.queue[0] = chunk.subarray(take);
+    }
+    return this.end >= limit;
+  }
+
+  private setWindow(buf: Uint8Array, end: number, owned: boolean): void {
+    this.buf = buf;
     this.pos = 0;
-    return size >= n;
+    this.end = end;
+    this.owned = owned;
   }
 
   /** Everything not consumed, as one buffer (a copy). */
   rest(): Uint8Array {
-    return Buffer.concat([this.buf.subarray(this.pos), ...this.queue]);
+    return Buffer.concat([this.current(), ...this.queue]);
   }
 }
 
 /** Chunks from an async iterable (Readable, stdin, web stream, gunzip). */
 export class ChunkWindow implements ByteWindow {
-  private readonly chunks = new ChunkQueue();
+  private readonly chunks: ChunkQueue;
   private eof = false;
   private readonly iterator: AsyncIterator<Uint8Array>;
 
   constructor(
     source: AsyncIterable<Uint8Array>,
     private readonly onClose?: () => void,
+    recycle = false,
   ) {
     this.iterator = source[Symbol.asyncIterator]();
+    this.chunks = new ChunkQueue(recycle);
   }
 
   current(): Uint8Array {
     return this.chunks.current();
+  }
+
+  known(): number {
+    return this.chunks.current().length;
   }
 
   consume(n: number): void {
@@ -177,12 +241,14 @@ export class ChunkWindow implements ByteWindow {
   }
 
   async ensure(n: number): Promise<boolean> {
-    while (this.chunks.available < n && !this.eof) {
+    // Assemble as chunks arrive: each is copied (if at all) straight into place and then dropped.
+    while (!this.chunks.assemble(n)) {
+      if (this.eof) return false;
       const r = await this.iterator.next();
       if (r.done) this.eof = true;
       else this.chunks.push(r.value instanceof Uint8Array ? r.value : new Uint8Array(r.value as ArrayBuffer));
     }
-    return this.chunks.assemble(n);
+    return true;
   }
 
   async close(): Promise<void> {
@@ -197,6 +263,9 @@ export class MemoryWindow implements ByteWindow {
   constructor(private readonly bytes: Uint8Array) {}
   current(): Uint8Array {
     return this.bytes.subarray(this.pos);
+  }
+  known(): number {
+    return this.bytes.length - this.pos;
   }
   consume(n: number): void {
     this.pos += n;
@@ -220,6 +289,9 @@ export type StreamSource =
   | Readable
   | ReadableStream<Uint8Array>
   | AsyncIterable<Uint8Array>;
+
+/** zlib output chunk size: one thread-pool round trip per chunk of decompressed bytes. */
+const GUNZIP_CHUNK = 1 << 20;
 
 const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
@@ -245,7 +317,8 @@ async function* typedGunzip(gunzip: AsyncIterable<Uint8Array>): AsyncIterable<Ui
 }
 
 function gunzipChunks(input: AsyncIterable<Uint8Array>): { chunks: AsyncIterable<Uint8Array>; stop: () => void } {
-  const gunzip = createGunzip();
+  // Large output chunks: zlib hands each one back through the thread pool (16 KiB by default).
+  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
   const src = Readable.from(input, { objectMode: false });
   src.on('error', (e) => gunzip.destroy(e));
   src.pipe(gunzip);
@@ -263,7 +336,7 @@ async function* withHead(head: Uint8Array[], rest: AsyncIterator<Uint8Array>): A
 }
 
 /** Wrap chunks, gunzipping them transparently when they start with gzip's magic. */
-async function chunkWindow(chunks: AsyncIterable<Uint8Array>, onClose?: () => void): Promise<ByteWindow> {
+async function chunkWindow(chunks: AsyncIterable<Uint8Array>, onClose?: () => void, recycle = false): Promise<ByteWindow> {
   const it = chunks[Symbol.asyncIterator]();
   const head: Uint8Array[] = [];
   let len = 0;
@@ -278,9 +351,9 @@ async function chunkWindow(chunks: AsyncIterable<Uint8Array>, onClose?: () => vo
   const first = head.length === 1 ? head[0] : Buffer.concat(head);
   if (isGzip(first)) {
     const g = gunzipChunks(all);
-    return new ChunkWindow(g.chunks, () => { g.stop(); onClose?.(); });
+    return new ChunkWindow(g.chunks, () => { g.stop(); onClose?.(); }, recycle);
   }
-  return new ChunkWindow(all, onClose);
+  return new ChunkWindow(all, onClose, recycle);
 }
 
 function isAsyncIterable(x: unknown): x is AsyncIterable<Uint8Array> {
@@ -293,47 +366,56 @@ export interface WindowOptions {
    * item is requested. For walks that keep nothing (verify, stats); off by default.
    */
   recycleBuffers?: boolean;
+  /**
+   * Read a pipe, FIFO or socket given as a path or fd with blocking reads on the
+   * calling thread, not through the thread pool (one round trip per pipe-sized
+   * chunk otherwise). For a CLI that has nothing else to do meanwhile: it blocks
+   * the event loop until data comes. Off by default.
+   */
+  syncReads?: boolean;
 }
 
 /** Open any supported source as a window. Paths and fds are gunzipped transparently too. */
 export async function openWindow(source: StreamSource, options: WindowOptions = {}): Promise<ByteWindow> {
   const recycle = options.recycleBuffers ?? false;
   if (source instanceof Uint8Array) {
-    if (isGzip(source)) return chunkWindow(Readable.from([source]));
+    if (isGzip(source)) return chunkWindow(Readable.from([source]), undefined, recycle);
     return new MemoryWindow(source);
   }
   if (typeof source === 'string' || typeof source === 'number') {
     const handle = typeof source === 'string' ? await open(source, 'r') : await fdHandle(source);
     const owns = typeof source === 'string';
+    const fileSize = await regularFileSize(handle);
     const magic = new Uint8Array(2);
     const { bytesRead } = await handle.read(magic, 0, 2, 0).catch(() => ({ bytesRead: -1 }));
     if (bytesRead === 2 && isGzip(magic)) {
       if (owns) {
         await handle.close();
         const stream = createReadStream(source as string, { highWaterMark: 1 << 20 });
-        return chunkWindow(stream, () => stream.destroy());
+        return chunkWindow(stream, () => stream.destroy(), recycle);
       }
       const stream = createReadStream('', { fd: handle.fd, start: 0, autoClose: false, highWaterMark: 1 << 20 });
-      return chunkWindow(stream, () => stream.destroy());
+      return chunkWindow(stream, () => stream.destroy(), recycle);
     }
     if (bytesRead === -1) {
       // Not seekable (a pipe): read it sequentially, straight into record-sized buffers.
-      const window = new FileWindow(handle, owns, recycle);
+      const reader = options.syncReads ? blockingReader(handle) : handle;
+      const window = new FileWindow(reader, owns, recycle);
       await window.ensure(2);
       if (!isGzip(window.current())) return window;
-      return chunkWindow(fdChunks(handle, window.current().slice()), () => {
+      return chunkWindow(fdChunks(reader, window.current().slice()), () => {
         if (owns) void handle.close();
-      });
+      }, recycle);
     }
-    return new FileWindow(handle, owns, recycle);
+    return new FileWindow(handle, owns, recycle, fileSize);
   }
   if (typeof (source as FileHandle).read === 'function' && typeof (source as FileHandle).fd === 'number' && !isAsyncIterable(source)) {
-    return new FileWindow(source as FileHandle, false, recycle);
+    return new FileWindow(source as FileHandle, false, recycle, await regularFileSize(source as FileHandle));
   }
   if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function' && !isAsyncIterable(source)) {
-    return chunkWindow(Readable.fromWeb(source as import('node:stream/web').ReadableStream<Uint8Array>));
+    return chunkWindow(Readable.fromWeb(source as import('node:stream/web').ReadableStream<Uint8Array>), undefined, recycle);
   }
-  if (isAsyncIterable(source)) return chunkWindow(source);
+  if (isAsyncIterable(source)) return chunkWindow(source, undefined, recycle);
   throw new TypeError('unsupported stream source');
 }
 
@@ -348,11 +430,43 @@ async function* fdChunks(handle: FileHandle, head: Uint8Array): AsyncIterable<Ui
   }
 }
 
+/** The size of a regular file (read with positioned reads from 0); undefined for pipes, sockets, devices. */
+async function regularFileSize(handle: FileHandle): Promise<number | undefined> {
+  const st = await handle.stat().catch(() => undefined);
+  return st?.isFile() ? st.size : undefined;
+}
+
+/**
+ * A FileHandle whose reads are readSync on the calling thread. A non-blocking fd
+ * (someone set O_NONBLOCK on a shared pipe) answers EAGAIN when empty: wait a
+ * moment and try again.
+ */
+function blockingReader(handle: FileHandle): FileHandle {
+  const read = async (buffer: Uint8Array, offset: number, length: number, position: number | null) => {
+    for (;;) {
+      try {
+        return { bytesRead: readSync(handle.fd, buffer, offset, length, position), buffer };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }
+  };
+  const wrapper = {
+    fd: handle.fd,
+    read,
+    stat: () => handle.stat(),
+    close: () => handle.close(),
+  };
+  return wrapper as unknown as FileHandle;
+}
+
 /** A FileHandle-like wrapper for a raw fd (not closed by us). */
 async function fdHandle(fd: number): Promise<FileHandle> {
-  const { read } = await import('node:fs');
+  const { read, fstat } = await import('node:fs');
   const handle = {
     fd,
+    stat: () => new Promise((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st)))),
     read: (buffer: Uint8Array, offset: number, length: number, position: number | null) =>
       new Promise<{ bytesRead: number; buffer: Uint8Array }>((resolve, reject) =>
         read(fd, buffer, offset, length, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead, buffer })))),

@@ -11,7 +11,7 @@ import type { StreamSummary } from './summary.js';
 
 /** What the drivers below need of a decoder: the forward stream's or a back channel's. */
 export interface ItemDecoder {
-  next(view: Uint8Array): Step;
+  next(view: Uint8Array, known?: number): Step;
   finish(rest: Uint8Array): { end: StreamEnd; trailing?: StreamItem };
   readonly done: boolean;
   readonly problems: Problem[];
@@ -25,7 +25,7 @@ export interface ItemDecoder {
  */
 function* walkItems(dec: ItemDecoder, window: ByteWindow): Generator<StreamItem | number, StreamEnd, boolean | undefined> {
   for (;;) {
-    const step = dec.next(window.current());
+    const step = dec.next(window.current(), window.known());
     if ('item' in step) {
       window.consume(step.item.length);
       yield step.item;
@@ -79,7 +79,7 @@ export class StreamReader extends ReaderBase implements AsyncIterable<StreamItem
     options: (ReaderOptions | { backChannel: BackChannelOptions }) & WindowOptions = {},
   ) {
     super(options);
-    this.windowOptions = { recycleBuffers: options.recycleBuffers };
+    this.windowOptions = { recycleBuffers: options.recycleBuffers, syncReads: options.syncReads };
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<StreamItem> {

@@ -90,7 +90,8 @@ function headerFields(item: StreamItem): Record<string, string | number> {
 export async function collectReport(source: StreamSource, options: ReportOptions = {}): Promise<ReportData> {
   const limits = reportLimits(options);
   const readerOptions = options.reader ?? {};
-  const reader = readStream(source, readerOptions);
+  // The report shows pfns, passes and the first bytes of a few records, never page contents: step over them.
+  const reader = readStream(source, { pageContents: 'skip', ...readerOptions });
   const headers: HeaderInfo[] = [];
   let config: XlConfig | undefined;
   const timeline = new TimelineBuilder(limits.timelineSegments, limits.markers);

@@ -4,6 +4,9 @@
  * inspector's one-line reading of the fields, and a hexdump of the first bytes.
  */
 import { encodeItemChunks } from '../codec/json.js';
+import { encodeRecordHeader } from '../codec/records.js';
+import { dataPageCount, encodePageDataEntries } from '../codec/bodies/page-data.js';
+import { PAGE_SIZE } from '../format/constants.js';
 import { encodableItem } from '../inspect/dump-json.js';
 import { hexLines } from '../inspect/hexdump.js';
 import { recordFields } from '../inspect/record-fields.js';
@@ -49,7 +52,11 @@ export function elidedValue(value: unknown, depth = 0): unknown {
 export function headBytes(item: StreamItem, n: number): Uint8Array {
   const out = new Uint8Array(Math.min(n, item.length));
   let pos = 0;
-  for (const chunk of encodeItemChunks(encodableItem(item))) {
+  // Pages the reader stepped over: the record as far as it was read (header and pfn array).
+  const chunks = item.kind === 'record' && item.record.body.kind === 'page-data' && item.record.body.pagesSkipped
+    ? [encodeRecordHeader(item.record.type, item.bodyLength), encodePageDataEntries(item.record.body)]
+    : encodeItemChunks(encodableItem(item));
+  for (const chunk of chunks) {
     if (pos >= out.length) break;
     const take = Math.min(chunk.length, out.length - pos);
     out.set(chunk.subarray(0, take), pos);
@@ -62,7 +69,12 @@ export function rowDetail(item: StreamItem, hexBytes: number, jsonChars: number)
   let value: unknown;
   let fields: string[] = [];
   if (item.kind === 'record') {
-    value = { layer: item.layer, type: item.record.type, name: item.record.name, bodyLength: item.bodyLength, body: item.record.body, ...(item.record.padding ? { padding: item.record.padding } : {}) };
+    let body: unknown = item.record.body;
+    if (item.record.body.kind === 'page-data' && item.record.body.pagesSkipped) {
+      const { pagesSkipped: _skipped, ...entries } = item.record.body;
+      body = { ...entries, pageData: `<${dataPageCount(item.record.body) * PAGE_SIZE} bytes of pages, not read>` };
+    }
+    value = { layer: item.layer, type: item.record.type, name: item.record.name, bodyLength: item.bodyLength, body, ...(item.record.padding ? { padding: item.record.padding } : {}) };
     const f = recordFields(item.record);
     fields = [f.summary, ...f.details].filter((l) => l.length > 0);
   } else if (item.kind === 'trailing') {

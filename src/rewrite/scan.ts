@@ -58,7 +58,8 @@ export async function scanStream(
   source: StreamSource,
   options: { reader?: ReaderOptions; flatten: boolean; onProgress?: (n: number) => void },
 ): Promise<ScanResult> {
-  const reader = readStream(source, options.reader);
+  // This pass needs the pages' positions, not their contents (the second pass copies them).
+  const reader = readStream(source, { pageContents: 'skip', ...options.reader });
   let xlHeader: XlHeader | undefined;
   let domainHeader: LibxcDomainHeader | undefined;
   let imageVersion = 3;

@@ -8,6 +8,7 @@ import { progressFor } from '../progress.js';
 interface VerifyArgs extends CommonArgs {
   file: string;
   json: boolean;
+  deep: boolean;
 }
 
 export const verifyCommand: CommandModule<object, VerifyArgs> = {
@@ -17,6 +18,7 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
     withCommonOptions(y)
       .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream, or '-' for stdin" })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+      .option('deep', { type: 'boolean', default: false, describe: 'read every byte, page contents too (by default a file\'s page contents are stepped over: no check looks at them)' })
       .example('$0 verify save.bin.gz', 'strict check (like Xen\'s verify-stream-v2)')
       .example('$0 verify --lenient capture.bin', 'what Xen\'s C reader accepts') as unknown as Argv<VerifyArgs>,
   handler: (args) =>
@@ -25,7 +27,8 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
       const progress = await progressFor('verify', args.file);
       let result;
       try {
-        result = await verifyStream(source, { reader: readerOptionsFrom(args), onProgress: (n) => progress.update(n) });
+        const reader = { ...readerOptionsFrom(args), pageContents: args.deep ? 'read' : 'skip' } as const;
+        result = await verifyStream(source, { reader, onProgress: (n) => progress.update(n) });
       } finally {
         progress.done();
       }

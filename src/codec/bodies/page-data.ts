@@ -26,8 +26,17 @@ export interface PfnEntries {
 
 export interface PageDataBody extends PfnEntries {
   kind: 'page-data';
-  /** View of all page contents: 4096 bytes per data-bearing entry, in entry order. */
+  /**
+   * View of all page contents: 4096 bytes per data-bearing entry, in entry order.
+   * Empty when the reader skipped them (`pagesSkipped`).
+   */
   pageData: Uint8Array;
+  /**
+   * Set when a reader with `pageContents: 'skip'` decoded the record from its
+   * header and pfn array and stepped over the pages without reading them: the
+   * record was checked (length included), but `pageData` is empty.
+   */
+  pagesSkipped?: true;
 }
 
 export interface PfnListBody extends PfnEntries {
@@ -43,8 +52,18 @@ export function countDataPages(types: readonly number[]): number {
   return n;
 }
 
+/** Number of pages of data the record carries (also when their contents were skipped). */
+export function dataPageCount(body: PageDataBody): number {
+  return body.pagesSkipped ? countDataPages(body.types) : body.pageData.length / PAGE_SIZE;
+}
+
+function pagesRead(body: PageDataBody): void {
+  if (body.pagesSkipped) throw new Error("this PAGE_DATA record's page contents were skipped (reader option pageContents: 'skip')");
+}
+
 /** The page of entry `k`-th data page (0-based among data-bearing entries), as a view. */
 export function pageAt(body: PageDataBody, dataIndex: number): Uint8Array {
+  pagesRead(body);
   return body.pageData.subarray(dataIndex * PAGE_SIZE, (dataIndex + 1) * PAGE_SIZE);
 }
 
@@ -53,6 +72,7 @@ export function forEachPage(
   body: PageDataBody,
   visit: (pfn: number, type: number, page: Uint8Array | undefined, entryIndex: number) => void,
 ): void {
+  pagesRead(body);
   let k = 0;
   for (let i = 0; i < body.pfns.length; i++) {
     const t = body.types[i];
@@ -123,6 +143,11 @@ function encodeEntries(e: PfnEntries, kind: string): Uint8Array {
   return out;
 }
 
+/** The count/reserved words and pfn array as on the wire (what a reader that skipped the pages still has). */
+export function encodePageDataEntries(e: PfnEntries): Uint8Array {
+  return encodeEntries(e, 'PAGE_DATA');
+}
+
 function entriesJson(e: PfnEntries) {
   const j: { count: number; reserved: number; pfns: number[]; types: number[]; pfnReservedBits?: number[] } = {
     count: e.count,
@@ -140,27 +165,56 @@ function entriesFromJson(j: Static<typeof PfnListJson> | Static<typeof PageDataJ
   return e;
 }
 
+/** The body length the pfn array implies must equal the one the record header claims. */
+function checkPageDataLength(count: number, dataPages: number, bodyLength: number, at: DecodeContext): void {
+  const expected = 8 + 8 * count + PAGE_SIZE * dataPages;
+  if (bodyLength !== expected) {
+    throw formatError('PAGE_DATA_LENGTH', at, {
+      expected: `8 + 8×${count} + 4096×${dataPages} = ${expected}`,
+      actual: bodyLength,
+    });
+  }
+}
+
+/**
+ * How many leading body bytes decoding PAGE_DATA without its pages needs: the
+ * count/reserved words and the pfn array, given the first 8 body bytes. Undefined
+ * when the claimed pfn array does not fit in the body (the full decode reports that).
+ */
+export function pageDataEntriesLength(head: Uint8Array, bodyLength: number): number | undefined {
+  if (bodyLength < 8 || head.length < 8) return undefined;
+  const n = 8 + 8 * dataView(head).getUint32(0, true);
+  return n <= bodyLength ? n : undefined;
+}
+
+/**
+ * PAGE_DATA decoded from its header and pfn array alone (`entryBytes`, the
+ * first pageDataEntriesLength() body bytes), for a reader that steps over the
+ * pages: the same checks and errors as a full decode of a `bodyLength` body,
+ * none of which looks at page contents.
+ */
+export function decodePageDataSkippingPages(entryBytes: Uint8Array, bodyLength: number, at: DecodeContext): PageDataBody {
+  const { entries, dataPages } = decodeEntries(entryBytes, at);
+  checkPageDataLength(entries.count, dataPages, bodyLength, at);
+  return { kind: 'page-data', ...entries, pageData: new Uint8Array(0), pagesSkipped: true };
+}
+
 export const pageDataCodec: BodyCodec<PageDataBody, Static<typeof PageDataJson>> = {
   layout: 'page-data',
   decode(bytes, at) {
     const { entries, dataPages } = decodeEntries(bytes, at);
-    const pagesAt = 8 + 8 * entries.count;
-    const expected = pagesAt + PAGE_SIZE * dataPages;
-    if (bytes.length !== expected) {
-      throw formatError('PAGE_DATA_LENGTH', at, {
-        expected: `8 + 8×${entries.count} + 4096×${dataPages} = ${expected}`,
-        actual: bytes.length,
-      });
-    }
-    return { kind: 'page-data', ...entries, pageData: bytes.subarray(pagesAt) };
+    checkPageDataLength(entries.count, dataPages, bytes.length, at);
+    return { kind: 'page-data', ...entries, pageData: bytes.subarray(8 + 8 * entries.count) };
   },
   encodedLength: (b) => 8 + 8 * b.pfns.length + b.pageData.length,
   encode(b) {
+    pagesRead(b);
     const want = countDataPages(b.types) * PAGE_SIZE;
     if (b.pageData.length !== want) throw new EncodeError(`PAGE_DATA: ${b.pageData.length} bytes of pages for ${want / PAGE_SIZE} data-bearing entries`);
     return [encodeEntries(b, 'PAGE_DATA'), b.pageData];
   },
   toJson(b) {
+    pagesRead(b);
     const pages: string[] = [];
     for (let off = 0; off < b.pageData.length; off += PAGE_SIZE) pages.push(toBase64(b.pageData.subarray(off, off + PAGE_SIZE)));
     return { kind: 'page-data', ...entriesJson(b), pages };
