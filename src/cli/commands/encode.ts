@@ -4,7 +4,7 @@ import { FileByteSink, WritableByteSink } from '../../inspect/byte-sink.js';
 import { encodeJsonDocument, parseJsonText, readJsonText } from '../../inspect/encode.js';
 import { withOutputFile } from '../../inspect/output-file.js';
 import { EXIT_OK, runCommand, UsageError } from '../errors.js';
-import { withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
+import { checkNotDirectory, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
 
 interface EncodeArgs extends CommonArgs {
   file: string;
@@ -22,6 +22,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
   handler: (args) =>
     runCommand(args, async () => {
       if (args.file === '-' && process.stdin.isTTY) throw new UsageError("'-' reads the JSON from standard input, which is a terminal");
+      if (args.file !== '-') checkNotDirectory(args.file);
       const text = await readJsonText(args.file === '-' ? process.stdin : args.file);
       const value = parseJsonText(text);
       if (args.output === '-') {
