@@ -188,6 +188,30 @@ describe('messages (item 20)', () => {
     expect(migrate.code).toBe(EXIT_USAGE);
   });
 
+  it("an empty argument is refused by name, before any input is read (verify '' read stdin)", async () => {
+    const empty = await runCli(['verify', ''], readFileSync(many));
+    expectOneLine(empty.stderr);
+    expect(empty.stderr).toContain('empty argument');
+    expect(empty.code).toBe(EXIT_USAGE);
+    expect(empty.out).toBe('');
+    for (const args of [['dump', many, '-o', ''], ['dump', many, '--output=']]) {
+      const r = await runCli(args);
+      expectOneLine(r.stderr);
+      expect(r.stderr).toMatch(/-(o|-output): empty value/);
+      expect(r.code).toBe(EXIT_USAGE);
+    }
+  });
+
+  it('a number option quotes what was typed (rewrite --batch abc), and --debug before a mistyped command still gets the hint', async () => {
+    const batch = await runCli(['rewrite', many, '-o', join(dir, 'never.bin'), '--batch', 'abc']);
+    expectOneLine(batch.stderr);
+    expect(batch.stderr).toContain('got "abc"');
+    expect(batch.code).toBe(EXIT_USAGE);
+    const typo = await runCli(['--debug', 'dmp', many]);
+    expect(typo.stderr.split('\n')[0]).toBe("stream-inspect: unknown command 'dmp': did you mean 'dump'?");
+    expect(typo.code).toBe(EXIT_USAGE);
+  });
+
   it('yargs validation errors are one line too (--format yaml, conflicting flags)', async () => {
     const yaml = await runCli(['dump', many, '--format', 'yaml']);
     expectOneLine(yaml.stderr);

@@ -118,29 +118,6 @@ export function failWithUsageError(message: string | undefined | null, error: Er
   throw new UsageError(oneLine(error?.message ?? message ?? 'bad command line'));
 }
 
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length];
-}
-
-/**
- * The command `argv` names, checked before yargs parses it, so a typo gets one
- * line with the nearest command instead of yargs' "Unknown argument".
- * Returns undefined when no command is named (help, version, or nothing).
- */
-export function namedCommand(argv: readonly string[], commands: readonly string[]): string | undefined {
-  const name = argv.find((a) => !a.startsWith('-'));
-  if (name === undefined || commands.includes(name)) return name;
-  const nearest = commands.map((c) => ({ c, d: editDistance(name, c) })).sort((x, y) => x.d - y.d)[0];
-  const hint = nearest !== undefined && nearest.d <= Math.max(2, Math.floor(name.length / 3)) ? `did you mean '${nearest.c}'?` : `the commands are ${commands.join(', ')}`;
-  throw new UsageError(`unknown command '${name}': ${hint}`);
-}
-
 /**
  * What happens when the other end of stdout or stderr goes away. stdout:
  * stop at once with EXIT_OUTPUT_CLOSED and no message, as `cat` does when

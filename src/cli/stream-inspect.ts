@@ -7,7 +7,8 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { EXIT_OK, failWithUsageError, guardStandardStreams, namedCommand, reportError } from './errors.js';
+import { EXIT_OK, failWithUsageError, guardStandardStreams, reportError } from './errors.js';
+import { namedCommand, refuseEmptyArguments } from './argv-checks.js';
 import { helpWidth } from './help-width.js';
 import { packageVersion } from './version.js';
 
@@ -33,6 +34,7 @@ const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<AnyCommand> }>
 
 /** The command modules this command line needs: the one it names, or all of them (for help). */
 async function commandsFor(argv: readonly string[]): Promise<AnyCommand[]> {
+  refuseEmptyArguments(argv);
   const name = namedCommand(argv, COMMANDS.map((c) => c.name));
   const named = COMMANDS.find((c) => c.name === name);
   return Promise.all((named ? [named] : COMMANDS).map((c) => c.load()));

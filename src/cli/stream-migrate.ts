@@ -15,7 +15,8 @@ import { access } from 'node:fs/promises';
 import { createServer, connect, type Socket } from 'node:net';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { EXIT_OK, failWithUsageError, guardStandardStreams, namedCommand, reportError, UsageError } from './errors.js';
+import { EXIT_OK, failWithUsageError, guardStandardStreams, reportError, UsageError } from './errors.js';
+import { namedCommand, refuseEmptyArguments } from './argv-checks.js';
 import { helpWidth } from './help-width.js';
 import { packageVersion } from './version.js';
 import type { MigrationVariant } from '../session/migration-variant.js';
@@ -256,6 +257,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitProcess(false)
     .fail(failWithUsageError);
   try {
+    refuseEmptyArguments(argv);
     namedCommand(argv, ['receive', 'send']);
     await parser.parseAsync();
   } catch (error) {
