@@ -233,6 +233,13 @@ describe('output details (item 21)', () => {
     expect(hexLines(Uint8Array.of(0x41, 0x7f, 0x42), 0)).toMatch(/41 7f 42 +A\.B$/m);
   });
 
+  it("the HTML report's hexdumps show no raw DEL either (the real pv128 save has 0x7f bytes in them)", async () => {
+    const r = await runCli(['report', join(ROOT, 'fixtures/xen-4.17/pv128-save.bin.gz'), '-o', '-', '-q']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/ 7f /); // a DEL byte in a hex column
+    expect(r.stdout.includes(0x7f)).toBe(false);
+  });
+
   it("ndjson: the xl config is JSON that jq's fromjson reads (no trailing NUL); encode stays byte-exact", async () => {
     const r = await runCli(['dump', xl, '-f', 'ndjson']);
     expect(r.code).toBe(0);

@@ -5,9 +5,16 @@
  * reason is the note given to `ctx.skip(note)` or a test name that carries
  * it; tests skipped without one are listed by name.
  */
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, TestModule, Vitest } from 'vitest/node';
 
 export default class SkipReasonsReporter implements Reporter {
+  /** With `-t PATTERN` most tests are skipped by the filter: list only those skipped for a stated reason. */
+  private nameFilter = false;
+
+  onInit(vitest: Vitest): void {
+    this.nameFilter = vitest.config.testNamePattern !== undefined;
+  }
+
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     const lines: string[] = [];
     for (const module of testModules) {
@@ -22,7 +29,7 @@ export default class SkipReasonsReporter implements Reporter {
         else if (/^skipped:/i.test(test.name)) notes.add(test.name.replace(/^skipped:\s*/i, ''));
         else unexplained.push(test.fullName);
       }
-      if (skipped === 0) continue;
+      if (skipped === 0 || (this.nameFilter && notes.size === 0)) continue;
       // A suite skipped as a whole often explains itself in one test's note: then that note covers the rest.
       const why = notes.size > 0 ? [...notes].join('; ') : `no reason given (${unexplained.join('; ')})`;
       lines.push(`  ${module.relativeModuleId}: ${skipped} skipped: ${why}`);
