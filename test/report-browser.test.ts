@@ -51,14 +51,16 @@ if (chromium === undefined) {
 
 describe.runIf(chromium !== undefined)('the HTML report in headless Chromium', () => {
   let browser: Browser;
-  const dir = mkdtempSync(join(tmpdir(), 'report-browser-'));
+  // Made in beforeAll, not at load time: a skipped suite is still loaded but runs no hooks.
+  let dir = '';
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'report-browser-'));
     browser = await Browser.launch(chromium as string);
   });
   afterAll(async () => {
     await browser?.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   async function openReport(name: string, html: string): Promise<{ page: LoadedPage; path: string }> {

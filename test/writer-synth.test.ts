@@ -193,9 +193,9 @@ describe('stream-inspect synth', () => {
     expect(Buffer.from(readFileSync(out)).equals(Buffer.from(expected.bytes()))).toBe(true);
   });
 
-  it('reports bad command lines with status 2 and impossible streams with status 1', async () => {
+  it('reports bad command lines and impossible streams as usage errors (status 2)', async () => {
     expect(await main(['synth', '--pages', '10', '--size', '1M', '-o', join(dir, 'x')])).toBe(2);
-    expect(await main(['synth', '--kind', 'pv', '--postcopy', '-o', join(dir, 'y')])).toBe(1);
+    expect(await main(['synth', '--kind', 'pv', '--postcopy', '-o', join(dir, 'y')])).toBe(2);
   });
 
   it('parses sizes', () => {

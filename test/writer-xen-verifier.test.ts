@@ -8,7 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSink } from '../src/writer/file-sink.js';
 import { StreamWriter } from '../src/writer/stream-writer.js';
 import { synth, type SynthOptions } from '../src/writer/synth.js';
@@ -19,8 +19,14 @@ import { pagesFor } from './support/writer-paths.js';
 import { hvmBlob } from './support/build.js';
 
 const { verifier, reason } = findXenVerifier();
-const dir = mkdtempSync(join(tmpdir(), 'writer-xen-verifier-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Made only when the tests run: a skipped suite runs no hooks, so a directory made at load time was left behind.
+let dir = '';
+beforeAll(() => {
+  if (verifier) dir = mkdtempSync(join(tmpdir(), 'writer-xen-verifier-'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 const CASES: Array<{ name: string; format: VerifierFormat; options: SynthOptions }> = [
   { name: 'plain PV in an xl container', format: 'xl', options: { kind: 'pv', pages: 2048, passes: 3, xl: true, batch: 300 } },

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import type { Dialect } from '../format/record-types.js';
 import type { ReaderOptions } from '../reader/decoder.js';
 import type { StreamSource, WindowOptions } from '../reader/sources.js';
+import { statSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { UsageError } from './errors.js';
 
@@ -51,7 +52,23 @@ export function inputSource(path: string): StreamSource {
     if (isatty(0)) throw new UsageError("'-' reads the stream from standard input, which is a terminal: pipe a stream in or give a file");
     return 0;
   }
+  checkNotDirectory(path);
   return path;
+}
+
+/**
+ * Refuse a directory by name: opening one for reading succeeds and the first
+ * read fails with a bare "EISDIR: illegal operation on a directory, read".
+ * (A missing or unreadable file is reported by open(), with its path.)
+ */
+export function checkNotDirectory(path: string): void {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch {
+    return;
+  }
+  if (isDirectory) throw new UsageError(`${path} is a directory, not a file`);
 }
 
 /** Display name of an input. */
@@ -75,4 +92,16 @@ export function dashArgument(value: unknown): string {
 export function outputArgument(value: unknown): string {
   if (value === '' && process.argv.includes('') && !process.argv.includes('-')) return '';
   return dashArgument(value);
+}
+
+/**
+ * An integer option given as text (decimal or 0x hex) within [min, max]; a
+ * UsageError quoting what was typed otherwise (yargs' `type: 'number'` turns
+ * "abc" into NaN and "1.5" into 1.5 without a word).
+ */
+export function integerOption(name: string, text: string, min: number, max: number): number {
+  const t = String(text).trim();
+  const n = /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(t) ? Number(t) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${text}"`);
+  return n;
 }

@@ -1,7 +1,8 @@
 /**
  * Progress on stderr for long runs: bytes done, MB/s and, when the input's
- * size is known, percentage and ETA. Only when stderr is a terminal, so pipes
- * and logs never see it.
+ * size is known, percentage and ETA. Only when stderr is a terminal that
+ * understands cursor control (not TERM=dumb), so pipes, logs and dumb
+ * terminals never see escape codes.
  */
 import { open, stat } from 'node:fs/promises';
 
@@ -87,7 +88,12 @@ export async function knownInputSize(path: string): Promise<number | undefined> 
   }
 }
 
+/** Whether progress may be drawn on `out`: a terminal whose TERM is not "dumb" (the line is redrawn with \r and ESC [K). */
+export function canDrawProgress(out: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return out.isTTY === true && env.TERM !== 'dumb';
+}
+
 export async function progressFor(label: string, path: string): Promise<Progress> {
-  if (!process.stderr.isTTY) return NO_PROGRESS;
+  if (!canDrawProgress(process.stderr)) return NO_PROGRESS;
   return new TtyProgress(process.stderr, label, await knownInputSize(path));
 }

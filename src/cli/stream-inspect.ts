@@ -7,6 +7,12 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { EXIT_OK, failWithUsageError, guardStandardStreams, reportError } from './errors.js';
+import { namedCommand, refuseEmptyArguments } from './argv-checks.js';
+import { helpWidth } from './help-width.js';
+import { packageVersion } from './version.js';
+
+const PROGRAM = 'stream-inspect';
 /**
  * The commands, loaded lazily: a run imports only the command it runs, so a
  * `verify` of a big file does not pay for loading the report, rewrite or
@@ -26,40 +32,36 @@ const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<AnyCommand> }>
   { name: 'report', load: async () => (await import('./commands/report.js')).reportCommand as unknown as AnyCommand },
 ];
 
-/** The command modules this command line needs: the one it names, or all of them (for help and errors). */
+/** The command modules this command line needs: the one it names, or all of them (for help). */
 async function commandsFor(argv: readonly string[]): Promise<AnyCommand[]> {
-  const named = COMMANDS.find((c) => c.name === argv.find((a) => !a.startsWith('-')));
+  refuseEmptyArguments(argv);
+  const name = namedCommand(argv, COMMANDS.map((c) => c.name));
+  const named = COMMANDS.find((c) => c.name === name);
   return Promise.all((named ? [named] : COMMANDS).map((c) => c.load()));
 }
 
-/** A command line that does not make sense (exit status 2, no stack trace). */
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-/** Run the CLI on `argv` (without node and script); returns the exit status. */
+/** Run the CLI on `argv` (without node and script); returns the exit status (src/cli/errors.ts). */
 export async function main(argv: readonly string[]): Promise<number> {
   const debug = argv.includes('--debug');
-  let cli = yargs([...argv])
-    .scriptName('stream-inspect')
-    .option('debug', { type: 'boolean', default: false, describe: 'show stack traces on errors' })
-    .demandCommand(1, 'name a command')
-    .strict()
-    .help()
-    .exitProcess(false)
-    .fail((message: string | undefined, error: Error | undefined) => {
-      throw error ?? new UsageError(message ?? 'bad command line');
-    });
-  for (const command of await commandsFor(argv)) cli = cli.command(command);
   try {
+    let cli = yargs([...argv])
+      .scriptName(PROGRAM)
+      .option('debug', { type: 'boolean', default: false, describe: 'show stack traces on errors' })
+      .demandCommand(1, 'name a command (stream-inspect --help lists them)')
+      .strict()
+      .help()
+      .version('version', 'show the version of stream-inspect', packageVersion())
+      .wrap(helpWidth())
+      .exitProcess(false)
+      .fail(failWithUsageError);
+    for (const command of await commandsFor(argv)) cli = cli.command(command);
     await cli.parseAsync();
-    // Commands that report through their exit status (verify, diff, …) set process.exitCode.
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    // Commands report through their exit status (verify, diff, …) in process.exitCode: hand it back instead.
+    const status = typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
+    process.exitCode = undefined;
+    return status;
   } catch (error) {
-    const err = error instanceof Error ? error : new Error(String(error));
-    if (debug) process.stderr.write(`${err.stack ?? err.message}\n`);
-    else process.stderr.write(`stream-inspect: ${err.name === 'UsageError' || err.name === 'YError' ? '' : `${err.name}: `}${err.message}\n`);
-    return err.name === 'UsageError' || err.name === 'YError' ? 2 : 1;
+    return reportError(PROGRAM, error, debug);
   }
 }
 
@@ -73,5 +75,6 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  guardStandardStreams(PROGRAM);
   process.exitCode = await main(hideBin(process.argv));
 }

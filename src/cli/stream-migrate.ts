@@ -5,8 +5,8 @@
  *   stream-migrate receive -o FILE [--listen HOST:PORT]
  *   stream-migrate send FILE (--exec "CMD ..." | --connect HOST:PORT)
  *
- * Exit status: 0 only when the whole protocol completed; 1 with one line
- * naming the failing state and the reason; 2 for usage errors.
+ * Exit status (src/cli/errors.ts): 0 only when the whole protocol completed;
+ * 1 with one line naming the failing state and the reason; 2 for usage errors.
  * All diagnostics go to stderr: on the receiver, stdout is the protocol.
  */
 import { spawn } from 'node:child_process';
@@ -15,6 +15,10 @@ import { access } from 'node:fs/promises';
 import { createServer, connect, type Socket } from 'node:net';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { EXIT_OK, failWithUsageError, guardStandardStreams, reportError, UsageError } from './errors.js';
+import { namedCommand, refuseEmptyArguments } from './argv-checks.js';
+import { helpWidth } from './help-width.js';
+import { packageVersion } from './version.js';
 import type { MigrationVariant } from '../session/migration-variant.js';
 import { pushDecoderTrackerFactory } from '../session/push-decoder-tracker.js';
 import { resolveTimeouts, withTimeout, type SessionTimeouts } from '../session/timeouts.js';
@@ -33,8 +37,6 @@ interface CommonArgs {
   'idle-timeout': number;
   debug: boolean;
 }
-
-class UsageError extends Error {}
 
 function variantOf(args: CommonArgs): MigrationVariant {
   const chosen = (['remus', 'colo', 'postcopy'] as const).filter((flag) => args[flag]);
@@ -218,7 +220,7 @@ function finishSend(result: SenderResult, debug: boolean): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let status = 0;
+  let status = EXIT_OK;
   const debug = argv.includes('--debug');
   const commonOptions = {
     remus: { type: 'boolean', default: false, describe: 'Remus: checkpointed stream, no ready/go/report, EOF = failover' },
@@ -260,22 +262,16 @@ export async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'a command is required: receive or send')
     .strict()
     .help()
-    .version(false)
-    .fail((message, error) => {
-      if (error !== undefined && !(error instanceof UsageError)) throw error;
-      throw new UsageError(error?.message ?? message);
-    });
+    .version('version', 'show the version of stream-migrate', packageVersion())
+    .wrap(helpWidth())
+    .exitProcess(false)
+    .fail(failWithUsageError);
   try {
+    refuseEmptyArguments(argv);
+    namedCommand(argv, ['receive', 'send']);
     await parser.parseAsync();
   } catch (error) {
-    if (error instanceof UsageError) {
-      log(error.message);
-      log(`try '${NAME} --help'`);
-      return 2;
-    }
-    log(`internal error: ${(error as Error).message}`);
-    if (debug) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
-    return 1;
+    return reportError(NAME, error, debug);
   }
   return status;
 }
@@ -283,5 +279,7 @@ export async function main(argv: string[]): Promise<number> {
 // Run only as the executable, not when imported.
 const invokedAs = process.argv[1] ?? '';
 if (invokedAs.endsWith('stream-migrate.js') || invokedAs.endsWith('stream-migrate')) {
+  // The receiver on stdin/stdout speaks its protocol on stdout and handles a closed peer itself.
+  guardStandardStreams(NAME, { stdout: hideBin(process.argv).find((a) => !a.startsWith('-')) !== 'receive' });
   process.exitCode = await main(hideBin(process.argv));
 }

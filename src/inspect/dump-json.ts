@@ -81,6 +81,11 @@ export function ndjsonItem(item: StreamItem, dialect: Dialect, pages: boolean): 
       return JSON.stringify({ kind: 'trailing', ...where, isGoMessage: item.isGoMessage, head: toBase64(item.head) }) + '\n';
     default: {
       const { kind, ...fields } = itemToJson(encodableItem(item), dialect);
+      // xl writes its config with a terminating NUL; without it `jq '.config | fromjson'` works.
+      // (The json document keeps it: encode must give back the same bytes.)
+      if ('config' in fields && typeof fields.config === 'string' && fields.config.endsWith('\0')) {
+        return JSON.stringify({ kind, ...where, ...fields, config: fields.config.slice(0, -1), configNulTerminated: true }) + '\n';
+      }
       return JSON.stringify({ kind, ...where, ...fields }) + '\n';
     }
   }

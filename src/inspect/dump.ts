@@ -29,6 +29,16 @@ export interface DumpResult {
 }
 
 export async function dumpStream(source: StreamSource, out: TextSink, options: DumpOptions = {}): Promise<DumpResult> {
+  try {
+    return await dumpItems(source, out, options);
+  } catch (error) {
+    // An invalid stream is when dump is run: show every item read before the error, then fail.
+    await out.flush().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function dumpItems(source: StreamSource, out: TextSink, options: DumpOptions): Promise<DumpResult> {
   const format = options.format ?? 'text';
   const dialect = options.reader?.dialect ?? 'upstream';
   // Nothing here keeps an item's views past the next item: let the reader reuse its buffers.

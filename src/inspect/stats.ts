@@ -4,7 +4,7 @@ import type { StreamSource } from '../reader/sources.js';
 import type { Problem } from '../reader/items.js';
 import type { StreamSummary } from '../reader/summary.js';
 import { PAGE_SIZE } from '../format/constants.js';
-import { grouped, hex, offsetHex, sizeText } from './text-format.js';
+import { grouped, hex, offsetHex, sizeText, table } from './text-format.js';
 import type { WalkOptions } from './walk-options.js';
 
 export interface StatsResult {
@@ -42,8 +42,7 @@ export function renderStatsText(s: StreamSummary): string {
   if (s.mode === 'remus' || s.mode === 'colo') kv('checkpoints', s.checkpoints);
 
   out.push('', 'records by type:');
-  out.push(`  ${'LAYER'.padEnd(7)}${'TYPE'.padEnd(28)}${'RECORDS'.padStart(9)}${'BYTES'.padStart(16)}`);
-  for (const t of s.byType) out.push(`  ${t.layer.padEnd(7)}${`${t.name} (${hex(t.type)})`.padEnd(28)}${grouped(t.records).padStart(9)}${grouped(t.bytes).padStart(16)}`);
+  out.push(...table(['LAYER', 'TYPE', 'RECORDS', 'BYTES'], s.byType.map((t) => [t.layer, `${t.name} (${hex(t.type)})`, grouped(t.records), grouped(t.bytes)]), new Set([2, 3])));
 
   if (s.pageEntries > 0) {
     out.push('', 'memory:');
@@ -54,10 +53,10 @@ export function renderStatsText(s: StreamSummary): string {
     if (s.pfnMin !== undefined) kv('  pfn range', `${hex(s.pfnMin)}–${hex(s.pfnMax ?? s.pfnMin)}`);
     if (s.postcopyPages) kv('  postcopy pages', grouped(s.postcopyPages));
     out.push('', 'page types:');
-    for (const [name, n] of Object.entries(s.pageTypes)) out.push(`  ${name.padEnd(16)}${grouped(n).padStart(10)}`);
+    out.push(...table(['TYPE', 'PAGES'], Object.entries(s.pageTypes).map(([name, n]) => [name, grouped(n)]), new Set([1])).slice(1));
     out.push('', 'passes:');
-    out.push(`  ${'PASS'.padEnd(6)}${'CHECKPOINT'.padEnd(12)}${'RECORDS'.padStart(9)}${'PFNS'.padStart(10)}${'PAGES'.padStart(10)}`);
-    for (const p of s.passes) out.push(`  ${String(p.pass).padEnd(6)}${(p.checkpoint ? String(p.checkpoint) : '-').padEnd(12)}${grouped(p.records).padStart(9)}${grouped(p.pfns).padStart(10)}${grouped(p.pages).padStart(10)}`);
+    const passRows = s.passes.map((p) => [String(p.pass), p.checkpoint ? String(p.checkpoint) : '-', grouped(p.records), grouped(p.pfns), grouped(p.pages)]);
+    out.push(...table(['PASS', 'CHECKPOINT', 'RECORDS', 'PFNS', 'PAGES'], passRows, new Set([2, 3, 4])));
   }
   return out.join('\n') + '\n';
 }

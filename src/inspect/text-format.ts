@@ -54,3 +54,15 @@ export function parseNonNegativeInteger(text: string): number | undefined {
   const n = Number(t);
   return Number.isSafeInteger(n) ? n : undefined;
 }
+
+/**
+ * Rows as aligned columns, each as wide as its widest cell, two spaces apart
+ * (fixed widths ran together once a count outgrew them). Columns listed in
+ * `rightAligned` (numbers) are padded on the left. Lines start with `indent`.
+ */
+export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>, rightAligned: ReadonlySet<number>, indent = '  '): string[] {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    indent + cells.map((cell, c) => (rightAligned.has(c) ? cell.padStart(widths[c]) : c === cells.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ');
+  return [header, ...rows].map(line);
+}

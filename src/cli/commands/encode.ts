@@ -4,7 +4,7 @@ import { FileByteSink, WritableByteSink } from '../../inspect/byte-sink.js';
 import { encodeJsonDocument, parseJsonText, readJsonText } from '../../inspect/encode.js';
 import { AtomicOutput } from '../../io/atomic-output.js';
 import { EXIT_OK, runCommand, UsageError } from '../errors.js';
-import { withCommonOptions, type CommonArgs, dashArgument, outputArgument } from '../options.js';
+import { checkNotDirectory, withCommonOptions, type CommonArgs, dashArgument, outputArgument } from '../options.js';
 
 interface EncodeArgs extends CommonArgs {
   file: string;
@@ -22,6 +22,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
   handler: (args) =>
     runCommand(args, async () => {
       if (args.file === '-' && process.stdin.isTTY) throw new UsageError("'-' reads the JSON from standard input, which is a terminal");
+      if (args.file !== '-') checkNotDirectory(args.file);
       if (args.output === '-' && process.stdout.isTTY) throw new UsageError('encode: refusing to write a binary stream to a terminal (use -o FILE)');
       // Opened (and checked) before the input is read; 0600: the stream holds guest memory.
       const file = args.output === '-' ? undefined : await AtomicOutput.open(args.output, { inputs: [args.file === '-' ? 0 : args.file] });

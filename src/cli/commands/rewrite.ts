@@ -6,13 +6,13 @@ import { rewriteStream } from '../../rewrite/rewrite.js';
 import type { RewritePhase } from '../../rewrite/rewrite-options.js';
 import { WritableSink } from '../../writer/writable-sink.js';
 import { EXIT_OK, UsageError, runCommand } from '../errors.js';
-import { dashArgument, outputArgument, inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
+import { dashArgument, integerOption, outputArgument, inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
 import { progressFor, type Progress } from '../progress.js';
 
 interface RewriteArgs extends CommonArgs {
   file: string;
   output: string;
-  batch?: number;
+  batch?: string;
   flatten: boolean;
   temp?: string;
   quiet: boolean;
@@ -27,15 +27,16 @@ export const rewriteCommand: CommandModule<object, RewriteArgs> = {
     withCommonOptions(y)
       .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream (gzip is fine), or '-' for stdin" })
       .option('output', { alias: 'o', type: 'string', demandOption: true, coerce: outputArgument, describe: "new stream (mode 0600, written under a temporary name, renamed when complete), or '-' for stdout" })
-      .option('batch', { type: 'number', describe: `pfns per PAGE_DATA record, 1-${MAX_BATCH_SIZE} (default: keep the input's records; ${MAX_BATCH_SIZE} with --flatten)` })
+      .option('batch', { type: 'string', describe: `pfns per PAGE_DATA record, 1-${MAX_BATCH_SIZE} (default: keep the input's records; ${MAX_BATCH_SIZE} with --flatten)` })
       .option('flatten', { type: 'boolean', default: false, describe: 'plain single-pass save: every pfn once with its last contents; state of the last complete checkpoint' })
       .option('temp', { type: 'string', describe: 'spool file for a pipe (or a gzip input with --flatten); must not exist; removed afterwards' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary' })
       .example('$0 rewrite fixtures/xen-4.17/pv128-save.bin.gz -o pv128-b64.bin --batch 64', 'smaller PAGE_DATA records')
       .example('$0 rewrite migrate-capture.bin -o saved.bin --flatten', 'a captured live migration as a save file xl restore takes')
       .check((a) => {
-        const b = (a as { batch?: number }).batch;
-        if (b !== undefined && (!Number.isInteger(b) || b < 1 || b > MAX_BATCH_SIZE)) throw new UsageError(`--batch must be an integer from 1 to ${MAX_BATCH_SIZE} (Xen's limit), got ${b}`);
+        // Checked here, before any input is read; the text as typed, so "abc" is quoted rather than shown as NaN.
+        const b = (a as { batch?: string }).batch;
+        if (b !== undefined) integerOption('batch', b, 1, MAX_BATCH_SIZE);
         return true;
       }) as unknown as Argv<RewriteArgs>,
   handler: (args) =>
@@ -59,7 +60,7 @@ export const rewriteCommand: CommandModule<object, RewriteArgs> = {
       try {
         r = await rewriteStream(inputSource(args.file), output, {
           reader: readerOptionsFrom(args),
-          batch: args.batch,
+          batch: args.batch === undefined ? undefined : integerOption('batch', args.batch, 1, MAX_BATCH_SIZE),
           flatten: args.flatten,
           temp: args.temp,
           onProgress,
