@@ -218,7 +218,7 @@ describe('item 20: -o errors name the user\'s path and come before any input is 
       expect(toDir.stderr).toContain(`${dir} is a directory`);
       const toEmpty = await runCli(args(missing, ''));
       expect(toEmpty.code).toBe(2);
-      expect(toEmpty.stderr).toMatch(/output path is empty/);
+      expect(toEmpty.stderr).toMatch(/-o: empty value/);
     });
   }
 
