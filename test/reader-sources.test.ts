@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
-import { PushDecoder, readStream, type StreamItem } from '../src/reader/index.js';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { ChunkQueue, PushDecoder, readStream, type StreamItem } from '../src/reader/index.js';
 import { StreamFormatError } from '../src/codec/index.js';
 import * as B from './support/build.js';
 
@@ -132,5 +132,69 @@ describe('bounded memory', () => {
     // far below the 1 GiB that went through.
     expect(peakArrayBuffers - before.arrayBuffers).toBeLessThan(96 * 2 ** 20);
     expect(peakRss - before.rss).toBeLessThan(256 * 2 ** 20);
+  });
+});
+
+describe('ChunkQueue copies a record spanning chunks at most once', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** Count the bytes copied by TypedArray.prototype.set (the only way ChunkQueue copies) while `run` runs. */
+  function bytesCopied(run: () => void): number {
+    let copied = 0;
+    const set = Uint8Array.prototype.set;
+    vi.spyOn(Uint8Array.prototype, 'set').mockImplementation(function (this: Uint8Array, src: ArrayLike<number>, offset?: number) {
+      copied += src.length;
+      return set.call(this, src, offset);
+    });
+    run();
+    vi.restoreAllMocks();
+    return copied;
+  }
+
+  it('an 8 MiB record fed in 64 KiB chunks, asked for after each chunk, is copied once', () => {
+    const n = 8 << 20;
+    const record = new Uint8Array(n);
+    for (let i = 0; i < n; i += 4096) record[i] = (i >> 12) & 0xff;
+    const q = new ChunkQueue();
+    let whole = false;
+    const copied = bytesCopied(() => {
+      for (let at = 0; at < n; at += 64 << 10) {
+        q.push(record.slice(at, at + (64 << 10)));
+        whole = q.assemble(n);
+        expect(whole).toBe(at + (64 << 10) >= n);
+      }
+    });
+    expect(whole).toBe(true);
+    expect(copied).toBe(n);
+    expect(Buffer.compare(q.current(), record)).toBe(0);
+  });
+
+  it('whatever the chunking, a push-decoded stream copies no more bytes than it holds', () => {
+    // A 16 MiB EMULATOR_CONTEXT, the session receiver's worst case.
+    const blob = new Uint8Array(16 << 20).fill(0x5a);
+    const stream = B.concat([B.xlHeader(), B.libxlHeader(), B.rec('libxl', 'LIBXC_CONTEXT'), ...B.hvmLibxc(), B.rec('libxl', 'EMULATOR_CONTEXT', { kind: 'emulator-context', emulatorId: 2, index: 0, blob }), B.rec('libxl', 'END')]);
+    for (const sizes of [[64 << 10], [32 << 10, 1, 4095], [1 << 20, 7]]) {
+      const chunks = [...chunked(stream, sizes)];
+      const dec = new PushDecoder();
+      let items = 0;
+      const copied = bytesCopied(() => {
+        for (const c of chunks) items += dec.push(c).length;
+      });
+      expect(dec.end()).toMatchObject({ complete: true });
+      expect(items).toBeGreaterThan(8);
+      expect(copied).toBeLessThanOrEqual(stream.length);
+    }
+  });
+
+  it('at the end of the input current() holds the rest, and rest() returns what was not consumed', () => {
+    const q = new ChunkQueue();
+    q.push(new Uint8Array([1, 2, 3]));
+    q.push(new Uint8Array([4, 5]));
+    expect(q.assemble(10)).toBe(false);
+    expect([...q.current()]).toEqual([1, 2, 3, 4, 5]);
+    q.consume(2);
+    q.push(new Uint8Array([6]));
+    expect(q.assemble(2)).toBe(true);
+    expect([...q.rest()]).toEqual([3, 4, 5, 6]);
   });
 });

@@ -87,19 +87,25 @@ export class FileWindow implements ByteWindow {
 
 /**
  * Chunks as they arrive, with a contiguous window over them: a record that fits
- * in one chunk is a view of it; one that spans chunks is assembled once into a
- * buffer of its own. Shared by the async chunk source and the push decoder.
+ * in one chunk is a view of it; one that spans chunks is copied, once, into a
+ * buffer of exactly the size asked for, filled as its chunks arrive (so neither
+ * the chunking nor the number of calls to assemble() makes a byte copied twice).
+ * Shared by the async chunk source and the push decoder.
  */
 export class ChunkQueue {
+  /** The contiguous window: buf[pos, end). */
   private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
+  private end = 0;
+  /** buf is ours (allocated here) and [end, buf.length) is free to fill; otherwise buf is a caller's chunk. */
+  private owned = false;
   /** Chunks received but not yet in buf. */
   private readonly queue: Uint8Array[] = [];
   private queued = 0;
 
   /** Bytes available (contiguous or not). */
   get available(): number {
-    return this.buf.length - this.pos + this.queued;
+    return this.end - this.pos + this.queued;
   }
 
   push(chunk: Uint8Array): void {
@@ -109,7 +115,7 @@ export class ChunkQueue {
   }
 
   current(): Uint8Array {
-    return this.buf.subarray(this.pos);
+    return this.buf.subarray(this.pos, this.end);
   }
 
   consume(n: number): void {
@@ -118,40 +124,50 @@ export class ChunkQueue {
 
   /**
    * Make at least n bytes contiguous in current(), or as many as there are.
-   * Returns whether n bytes are there.
+   * Returns whether n bytes are there. Callers may ask again for the same n as
+   * chunks arrive: only the new bytes are copied.
    */
   assemble(n: number): boolean {
-    const have = this.buf.length - this.pos;
+    const have = this.end - this.pos;
     if (have >= n) return true;
     if (this.queue.length === 0) return false;
     if (have === 0 && this.queue[0].length >= Math.min(n, this.queued)) {
       // Zero-copy: the next chunk alone holds what is needed (or all there is).
-      this.buf = this.queue.shift() as Uint8Array;
-      this.queued -= this.buf.length;
-      this.pos = 0;
-      return this.buf.length >= n;
+      const chunk = this.queue.shift() as Uint8Array;
+      this.queued -= chunk.length;
+      this.setWindow(chunk, chunk.length, false);
+      return chunk.length >= n;
     }
-    const target = Math.min(n, have + this.queued);
-    let size = have;
-    let take = 0;
-    while (size < target) size += this.queue[take++].length;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(this.pos), 0);
-    let at = have;
-    for (let i = 0; i < take; i++) {
-      const c = this.queue.shift() as Uint8Array;
-      next.set(c, at);
-      at += c.length;
-      this.queued -= c.length;
+    if (!this.owned || this.buf.length - this.pos < n) {
+      // A buffer of exactly n: the bytes of this request are copied into it once, as they come.
+      // (Only a request that outgrows an earlier, smaller one re-copies that smaller prefix.)
+      const next = new Uint8Array(n);
+      next.set(this.buf.subarray(this.pos, this.end));
+      this.setWindow(next, have, true);
     }
-    this.buf = next;
+    const limit = this.pos + n;
+    while (this.end < limit && this.queue.length > 0) {
+      const chunk = this.queue[0];
+      const take = Math.min(chunk.length, limit - this.end);
+      this.buf.set(take === chunk.length ? chunk : chunk.subarray(0, take), this.end);
+      this.end += take;
+      this.queued -= take;
+      if (take === chunk.length) this.queue.shift();
+      else this.queue[0] = chunk.subarray(take);
+    }
+    return this.end >= limit;
+  }
+
+  private setWindow(buf: Uint8Array, end: number, owned: boolean): void {
+    this.buf = buf;
     this.pos = 0;
-    return size >= n;
+    this.end = end;
+    this.owned = owned;
   }
 
   /** Everything not consumed, as one buffer (a copy). */
   rest(): Uint8Array {
-    return Buffer.concat([this.buf.subarray(this.pos), ...this.queue]);
+    return Buffer.concat([this.current(), ...this.queue]);
   }
 }
 
@@ -177,12 +193,14 @@ export class ChunkWindow implements ByteWindow {
   }
 
   async ensure(n: number): Promise<boolean> {
-    while (this.chunks.available < n && !this.eof) {
+    // Assemble as chunks arrive: each is copied (if at all) straight into place and then dropped.
+    while (!this.chunks.assemble(n)) {
+      if (this.eof) return false;
       const r = await this.iterator.next();
       if (r.done) this.eof = true;
       else this.chunks.push(r.value instanceof Uint8Array ? r.value : new Uint8Array(r.value as ArrayBuffer));
     }
-    return this.chunks.assemble(n);
+    return true;
   }
 
   async close(): Promise<void> {
