@@ -35,14 +35,18 @@ export class CaptureFile {
     return this.committed;
   }
 
-  async write(bytes: Uint8Array): Promise<void> {
+  /** Append `parts` in order with one vectored write (more only if the kernel takes less). */
+  async write(parts: Uint8Array | readonly Uint8Array[]): Promise<void> {
     if (this.handle === undefined) throw new Error('capture file already closed');
-    let offset = 0;
-    while (offset < bytes.length) {
-      const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset);
-      offset += bytesWritten;
+    let left = parts instanceof Uint8Array ? [parts] : [...parts];
+    let total = 0;
+    for (const part of left) total += part.length;
+    while (left.length > 0) {
+      let { bytesWritten } = await this.handle.writev(left);
+      while (left.length > 0 && bytesWritten >= left[0].length) bytesWritten -= (left.shift() as Uint8Array).length;
+      if (bytesWritten > 0) left[0] = left[0].subarray(bytesWritten);
     }
-    this.written += bytes.length;
+    this.written += total;
   }
 
   /** Flush to disk and move the file to its final name. */
