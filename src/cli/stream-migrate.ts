@@ -10,13 +10,13 @@
  * All diagnostics go to stderr: on the receiver, stdout is the protocol.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
 import { createServer, connect, type Socket } from 'node:net';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { CommandGroup } from '../session/command-group.js';
 import type { MigrationVariant } from '../session/migration-variant.js';
 import { pushDecoderTrackerFactory } from '../session/push-decoder-tracker.js';
+import { openSendInput, SendInputError, type SendInput } from '../session/send-input.js';
 import { resolveTimeouts, withTimeout, type SessionTimeouts } from '../session/timeouts.js';
 import { childTransport, socketTransport, stdioTransport } from '../session/transport.js';
 import { XlMigrationReceiver, type ReceiverResult } from '../session/xl-receiver.js';
@@ -149,53 +149,67 @@ async function send(args: CommonArgs & { file: string; exec?: string; connect?: 
   const timeouts = timeoutsOf(args);
   if ((args.exec === undefined) === (args.connect === undefined)) throw new UsageError('send needs exactly one of --exec CMD or --connect HOST:PORT');
   const endpoint = args.connect === undefined ? undefined : parseHostPort(args.connect, 'connect');
+  let input: SendInput;
   try {
-    await access(args.file);
-  } catch {
-    log(`send failed before the protocol started: cannot read ${args.file}`);
+    input = await openSendInput(args.file);
+  } catch (error) {
+    log(`send failed before the protocol started: ${(error as Error).message}`);
+    // Like stream-inspect: an unreadable input is an I/O error (2), a file that is not a stream is invalid input (1).
+    return error instanceof SendInputError ? 2 : 1;
+  }
+  try {
+    return endpoint === undefined ? await sendToCommand(args.exec ?? '', input, variant, timeouts, args.debug) : await sendToSocket(endpoint, args.connect ?? '', input, variant, timeouts, args.debug);
+  } finally {
+    await input.close();
+  }
+}
+
+async function sendToSocket(
+  endpoint: { host: string; port: number },
+  destination: string,
+  input: SendInput,
+  variant: MigrationVariant,
+  timeouts: SessionTimeouts,
+  debug: boolean,
+): Promise<number> {
+  let socket: Socket;
+  try {
+    socket = await connectTo(endpoint.host, endpoint.port, timeouts.messageMs);
+  } catch (error) {
+    log(`send failed before the protocol started: ${(error as Error).message}`);
     return 1;
   }
+  const result = await new XlMigrationSender({ transport: socketTransport(socket), stream: input.stream, variant, timeouts, destination }).run();
+  socket.destroy();
+  return finishSend(result, debug);
+}
 
-  if (endpoint !== undefined) {
-    let socket: Socket;
-    try {
-      socket = await connectTo(endpoint.host, endpoint.port, timeouts.messageMs);
-    } catch (error) {
-      log(`send failed before the protocol started: ${(error as Error).message}`);
-      return 1;
-    }
-    const result = await new XlMigrationSender({ transport: socketTransport(socket), stream: createReadStream(args.file), variant, timeouts, destination: args.connect }).run();
-    socket.destroy();
-    return finishSend(result, args.debug);
-  }
+/** How long a receiver command may take to exit once the protocol failed and its pipes were closed. */
+const FAILED_COMMAND_GRACE_MS = 1000;
 
+async function sendToCommand(command: string, input: SendInput, variant: MigrationVariant, timeouts: SessionTimeouts, debug: boolean): Promise<number> {
   // Like xl: run the command through sh, talk over its stdin/stdout, let its stderr through.
-  const child = spawn('sh', ['-c', args.exec ?? ''], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code, signal) => resolve(signal === null ? code : null));
-    child.once('error', () => resolve(null));
-  });
+  // Its own process group (detached), so that a timeout or failure ends everything it started, not only sh.
+  const child = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+  const group = new CommandGroup(child);
   const result = await new XlMigrationSender({
     transport: childTransport(child),
-    stream: createReadStream(args.file),
+    stream: input.stream,
     variant,
     timeouts,
-    destination: args.exec,
-    peerVerdict: async () => (await exited) === 0,
+    destination: command,
+    peerVerdict: async () => (await group.exited) === 0,
   }).run();
-  let code: number | null;
-  try {
-    code = await timeoutAfter(exited, timeouts.messageMs, 'waiting for the receiver command to exit');
-  } catch {
-    child.kill('SIGKILL');
-    code = null;
-  }
-  if (!result.ok) return finishSend(result, args.debug);
+  // Our ends of its pipes: EOF for the command, and nothing of ours keeps the process alive.
+  child.stdin.destroy();
+  child.stdout.destroy();
+  const code = await group.waitOrKill(result.ok ? timeouts.messageMs : Math.min(timeouts.messageMs, FAILED_COMMAND_GRACE_MS));
+  if (!result.ok) return finishSend(result, debug);
   if (code !== 0) {
     log(`send completed the protocol but the receiver command ${code === null ? 'did not exit cleanly' : `exited with status ${code}`}`);
     return 1;
   }
-  return finishSend(result, args.debug);
+  return finishSend(result, debug);
 }
 
 function finishSend(result: SenderResult, debug: boolean): number {
