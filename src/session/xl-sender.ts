@@ -36,6 +36,11 @@ export interface SenderOptions {
    */
   readonly peerVerdict?: () => Promise<boolean>;
   readonly onStateChange?: (from: SenderState, to: SenderState) => void;
+  /**
+   * Run in PREAMBLE before the banner is awaited, over the same channels (so
+   * nothing the receiver sends after it is lost): e.g. the TCP handshake.
+   */
+  readonly beforeBanner?: (input: InputChannel, output: OutputChannel) => Promise<void>;
 }
 
 export interface SenderResult {
@@ -110,6 +115,7 @@ export class XlMigrationSender {
     const hooks = this.options.deviceHooks ?? [];
     // Step 0: a device may refuse before anything is read or sent.
     await checkDevicesMigratable(hooks, hookContext);
+    await this.options.beforeBanner?.(this.input, this.output);
     await readFixedMessage(this.input, BANNER, 'PREAMBLE', this.timeouts.messageMs);
 
     this.machine.moveTo('STREAMING');
