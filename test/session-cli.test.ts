@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BANNER } from '../src/session/fixed-messages.js';
 import { CLI, ensureBuilt, finished, runCli, spawnCli } from './support/session-cli.js';
@@ -8,6 +10,14 @@ import { EXAMPLE_LIBXL_OFFSET, exampleXlSave, remusStream } from './support/sess
 
 /** The built executable, end to end. Loopback only: pipes and 127.0.0.1. */
 let dir = '';
+/** Alive and not a zombie (a killed child not yet reaped still has a /proc entry). */
+const isRunning = (pid: number): boolean => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
 const quote = (path: string): string => `'${path.replace(/'/g, `'\\''`)}'`;
 const receiveCommand = (out: string, extra = ''): string => `${quote(process.execPath)} ${quote(CLI)} receive -o ${quote(out)} ${extra}`;
 
@@ -107,6 +117,44 @@ describe('stream-migrate CLI', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/receive failed in RECEIVING \(final state DESTROYED\): timed out/);
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('--exec CMD --timeout: a command that never answers is ended with everything it started, and the sender exits', async () => {
+    const input = join(dir, 'in.bin');
+    const pidFile = join(dir, 'sleep.pid');
+    await writeFile(input, exampleXlSave());
+    // sh forks sleep and waits: killing only sh would leave sleep holding the pipes (the sender waited 80 s).
+    const run = await runCli(['send', input, '--exec', `sleep 80 & echo $! > ${quote(pidFile)}; wait`, '--timeout', '1']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/send failed in PREAMBLE \(final state RESUMED\): timed out/);
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    expect(isRunning(pid)).toBe(false);
+  }, 30_000);
+
+  it('send of a gzip file sends the decompressed stream', async () => {
+    const input = join(dir, 'in.bin.gz');
+    const out = join(dir, 'out.bin');
+    await writeFile(input, gzipSync(exampleXlSave()));
+    const run = await runCli(['send', input, '--exec', receiveCommand(out)]);
+    expect(run.code).toBe(0);
+    expect(new Uint8Array(await readFile(out))).toEqual(exampleXlSave());
+  });
+
+  it('send of a file that is not a stream (a PNG) is refused before the receiver command runs', async () => {
+    const input = join(dir, 'picture.png');
+    const ran = join(dir, 'ran');
+    await writeFile(input, Buffer.from('89504e470d0a1a0a0000000d49484452000000100000001008060000001ff3ff61', 'hex'));
+    const run = await runCli(['send', input, '--exec', `touch ${quote(ran)}`]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^stream-migrate: send failed before the protocol started: STREAM-NOT-V2 .*not a v2 migration stream/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(await readdir(dir)).toEqual(['picture.png']);
+  });
+
+  it('send of a missing file exits 2 (an I/O error, like stream-inspect), naming it', async () => {
+    const run = await runCli(['send', join(dir, 'missing.bin'), '--exec', 'cat']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/cannot read .*missing\.bin: no such file/);
   });
 
   it('usage errors exit 2 without a stack trace', async () => {

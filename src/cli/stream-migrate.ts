@@ -2,25 +2,28 @@
 /**
  * stream-migrate: stand in for either end of `xl migrate`.
  *
- *   stream-migrate receive -o FILE [--listen HOST:PORT]
- *   stream-migrate send FILE (--exec "CMD ..." | --connect HOST:PORT)
+ *   stream-migrate receive -o FILE [--listen [HOST:]PORT [--token-file F]]
+ *   stream-migrate send FILE (--exec "CMD ..." | --connect HOST:PORT [--token-file F])
  *
  * Exit status (src/cli/errors.ts): 0 only when the whole protocol completed;
  * 1 with one line naming the failing state and the reason; 2 for usage errors.
  * All diagnostics go to stderr: on the receiver, stdout is the protocol.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { createServer, connect, type Socket } from 'node:net';
+import { readFile, stat } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT_OK, failWithUsageError, guardStandardStreams, reportError, UsageError } from './errors.js';
 import { namedCommand, refuseEmptyArguments } from './argv-checks.js';
 import { helpWidth } from './help-width.js';
 import { packageVersion } from './version.js';
+import { CommandGroup } from '../session/command-group.js';
 import type { MigrationVariant } from '../session/migration-variant.js';
 import { pushDecoderTrackerFactory } from '../session/push-decoder-tracker.js';
+import { openSendInput, SendInputError, type SendInput } from '../session/send-input.js';
+import { handshake } from '../session/tcp-handshake.js';
+import { acceptSender, isLoopback } from '../session/tcp-listener.js';
 import { resolveTimeouts, withTimeout, type SessionTimeouts } from '../session/timeouts.js';
 import { childTransport, socketTransport, stdioTransport } from '../session/transport.js';
 import { checkOutput } from '../io/atomic-output.js';
@@ -35,6 +38,7 @@ interface CommonArgs {
   postcopy: boolean;
   timeout: number;
   'idle-timeout': number;
+  'handshake-timeout': number;
   debug: boolean;
 }
 
@@ -42,6 +46,12 @@ function variantOf(args: CommonArgs): MigrationVariant {
   const chosen = (['remus', 'colo', 'postcopy'] as const).filter((flag) => args[flag]);
   if (chosen.length > 1) throw new UsageError(`--${chosen.join(' and --')} are mutually exclusive`);
   return chosen[0] ?? 'plain';
+}
+
+function handshakeMsOf(args: CommonArgs): number {
+  const seconds = args['handshake-timeout'];
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError('--handshake-timeout must be a positive number of seconds');
+  return Math.round(seconds * 1000);
 }
 
 function timeoutsOf(args: CommonArgs): SessionTimeouts {
@@ -52,6 +62,35 @@ function timeoutsOf(args: CommonArgs): SessionTimeouts {
   const messageMs = ms(args.timeout, 'timeout');
   return resolveTimeouts({ messageMs, writeMs: messageMs, idleMs: ms(args['idle-timeout'], 'idle-timeout') });
 }
+
+/** `--listen PORT` (or `:PORT`) binds loopback; any other interface must be named: `--listen HOST:PORT`. */
+function parseListen(value: string): { host: string; port: number } {
+  const bare = /^:?(\d+)$/.exec(value);
+  if (bare !== null) {
+    const port = Number(bare[1]);
+    if (port > 65535) throw new UsageError(`--listen expects PORT or HOST:PORT, got "${value}"`);
+    return { host: '127.0.0.1', port };
+  }
+  return parseHostPort(value, 'listen');
+}
+
+/** The shared secret for the TCP handshake: the file's bytes, without a trailing newline. */
+async function readToken(path: string): Promise<Uint8Array> {
+  let bytes: Buffer;
+  try {
+    const stats = await stat(path);
+    // Like ssh with a private key: a secret others can read is no secret, but say it rather than refuse.
+    if ((stats.mode & 0o077) !== 0) log(`warning: token file ${path} is readable by other users (chmod 600 it)`);
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new TokenFileError(`cannot read token file ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  const token = bytes.subarray(0, bytes.length - (bytes.at(-1) === 0x0a ? (bytes.at(-2) === 0x0d ? 2 : 1) : 0));
+  if (token.length === 0) throw new UsageError(`token file ${path} is empty`);
+  return token;
+}
+
+class TokenFileError extends Error {}
 
 function parseHostPort(value: string, flag: string): { host: string; port: number } {
   const match = /^(.*):(\d+)$/.exec(value);
@@ -77,26 +116,6 @@ function timeoutAfter<T>(promise: Promise<T>, ms: number, what: string): Promise
   });
 }
 
-async function acceptOne(host: string, port: number, timeoutMs: number): Promise<Socket> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address();
-  const shown = typeof address === 'object' && address !== null ? `${address.address}:${address.port}` : `${host}:${port}`;
-  log(`listening on ${shown}`);
-  try {
-    return await timeoutAfter(
-      new Promise<Socket>((resolve) => server.once('connection', resolve)),
-      timeoutMs,
-      'waiting for a connection',
-    );
-  } finally {
-    server.close();
-  }
-}
-
 async function connectTo(host: string, port: number, timeoutMs: number): Promise<Socket> {
   const socket = connect({ host, port });
   try {
@@ -115,10 +134,11 @@ async function connectTo(host: string, port: number, timeoutMs: number): Promise
   return socket;
 }
 
-async function receive(args: CommonArgs & { output: string; listen?: string; strict: boolean }): Promise<number> {
+async function receive(args: CommonArgs & { output: string; listen?: string; strict: boolean; 'token-file'?: string }): Promise<number> {
   const variant = variantOf(args);
   const timeouts = timeoutsOf(args);
-  const endpoint = args.listen === undefined ? undefined : parseHostPort(args.listen, 'listen');
+  const endpoint = args.listen === undefined ? undefined : parseListen(args.listen);
+  if (args['token-file'] !== undefined && endpoint === undefined) throw new UsageError('--token-file is for --listen (over --exec, ssh authenticates)');
   try {
     // '', a directory, a device: refused before anything is read or sent.
     await checkOutput(args.output, { exclusive: true });
@@ -129,10 +149,28 @@ async function receive(args: CommonArgs & { output: string; listen?: string; str
   let socket: Socket | undefined;
   if (endpoint !== undefined) {
     try {
-      socket = await acceptOne(endpoint.host, endpoint.port, timeouts.messageMs);
+      const token = args['token-file'] === undefined ? undefined : await readToken(args['token-file']);
+      socket = await acceptSender({
+        ...endpoint,
+        token,
+        handshakeMs: handshakeMsOf(args),
+        acceptMs: timeouts.messageMs,
+        onListening: (address) => {
+          log(`listening on ${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`);
+          if (!isLoopback(address.address)) {
+            log(
+              `warning: listening on ${address.address}, reachable from other hosts: ` +
+                (token === undefined ? 'anyone who connects can send a stream; ' : 'the token is checked but the stream is not encrypted; ') +
+                'on an untrusted network use --exec over ssh (as xl does)',
+            );
+          }
+        },
+        onRejected: (peer, reason) => log(`closed the connection from ${peer}: ${reason}`),
+      });
     } catch (error) {
+      if (error instanceof UsageError) throw error;
       log(`receive failed before the protocol started: ${(error as Error).message}`);
-      return 1;
+      return error instanceof TokenFileError ? 2 : 1;
     }
   }
   const transport = socket === undefined ? stdioTransport() : socketTransport(socket);
@@ -156,58 +194,90 @@ async function receive(args: CommonArgs & { output: string; listen?: string; str
   return 0;
 }
 
-async function send(args: CommonArgs & { file: string; exec?: string; connect?: string }): Promise<number> {
+async function send(args: CommonArgs & { file: string; exec?: string; connect?: string; 'token-file'?: string }): Promise<number> {
   const variant = variantOf(args);
   const timeouts = timeoutsOf(args);
+  const handshakeMs = handshakeMsOf(args);
   if ((args.exec === undefined) === (args.connect === undefined)) throw new UsageError('send needs exactly one of --exec CMD or --connect HOST:PORT');
   const endpoint = args.connect === undefined ? undefined : parseHostPort(args.connect, 'connect');
+  if (args['token-file'] !== undefined && endpoint === undefined) throw new UsageError('--token-file is for --connect (over --exec, ssh authenticates)');
+  let token: Uint8Array | undefined;
   try {
-    await access(args.file);
-  } catch {
-    log(`send failed before the protocol started: cannot read ${args.file}`);
+    token = args['token-file'] === undefined ? undefined : await readToken(args['token-file']);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    log(`send failed before the protocol started: ${(error as Error).message}`);
+    return 2;
+  }
+  let input: SendInput;
+  try {
+    input = await openSendInput(args.file);
+  } catch (error) {
+    log(`send failed before the protocol started: ${(error as Error).message}`);
+    // Like stream-inspect: an unreadable input is an I/O error (2), a file that is not a stream is invalid input (1).
+    return error instanceof SendInputError ? 2 : 1;
+  }
+  try {
+    return endpoint === undefined ? await sendToCommand(args.exec ?? '', input, variant, timeouts, args.debug) : await sendToSocket(endpoint, args.connect ?? '', input, variant, timeouts, { token, handshakeMs }, args.debug);
+  } finally {
+    await input.close();
+  }
+}
+
+async function sendToSocket(
+  endpoint: { host: string; port: number },
+  destination: string,
+  input: SendInput,
+  variant: MigrationVariant,
+  timeouts: SessionTimeouts,
+  auth: { token?: Uint8Array; handshakeMs: number },
+  debug: boolean,
+): Promise<number> {
+  let socket: Socket;
+  try {
+    socket = await connectTo(endpoint.host, endpoint.port, timeouts.messageMs);
+  } catch (error) {
+    log(`send failed before the protocol started: ${(error as Error).message}`);
     return 1;
   }
-
-  if (endpoint !== undefined) {
-    let socket: Socket;
-    try {
-      socket = await connectTo(endpoint.host, endpoint.port, timeouts.messageMs);
-    } catch (error) {
-      log(`send failed before the protocol started: ${(error as Error).message}`);
-      return 1;
-    }
-    const result = await new XlMigrationSender({ transport: socketTransport(socket), stream: createReadStream(args.file), variant, timeouts, destination: args.connect }).run();
-    socket.destroy();
-    return finishSend(result, args.debug);
-  }
-
-  // Like xl: run the command through sh, talk over its stdin/stdout, let its stderr through.
-  const child = spawn('sh', ['-c', args.exec ?? ''], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code, signal) => resolve(signal === null ? code : null));
-    child.once('error', () => resolve(null));
-  });
   const result = await new XlMigrationSender({
-    transport: childTransport(child),
-    stream: createReadStream(args.file),
+    transport: socketTransport(socket),
+    stream: input.stream,
     variant,
     timeouts,
-    destination: args.exec,
-    peerVerdict: async () => (await exited) === 0,
+    destination,
+    beforeBanner: (from, to) => handshake('sender', from, to, { token: auth.token, timeoutMs: auth.handshakeMs, state: 'PREAMBLE' }),
   }).run();
-  let code: number | null;
-  try {
-    code = await timeoutAfter(exited, timeouts.messageMs, 'waiting for the receiver command to exit');
-  } catch {
-    child.kill('SIGKILL');
-    code = null;
-  }
-  if (!result.ok) return finishSend(result, args.debug);
+  socket.destroy();
+  return finishSend(result, debug);
+}
+
+/** How long a receiver command may take to exit once the protocol failed and its pipes were closed. */
+const FAILED_COMMAND_GRACE_MS = 1000;
+
+async function sendToCommand(command: string, input: SendInput, variant: MigrationVariant, timeouts: SessionTimeouts, debug: boolean): Promise<number> {
+  // Like xl: run the command through sh, talk over its stdin/stdout, let its stderr through.
+  // Its own process group (detached), so that a timeout or failure ends everything it started, not only sh.
+  const child = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+  const group = new CommandGroup(child);
+  const result = await new XlMigrationSender({
+    transport: childTransport(child),
+    stream: input.stream,
+    variant,
+    timeouts,
+    destination: command,
+    peerVerdict: async () => (await group.exited) === 0,
+  }).run();
+  // Our ends of its pipes: EOF for the command, and nothing of ours keeps the process alive.
+  child.stdin.destroy();
+  child.stdout.destroy();
+  const code = await group.waitOrKill(result.ok ? timeouts.messageMs : Math.min(timeouts.messageMs, FAILED_COMMAND_GRACE_MS));
+  if (!result.ok) return finishSend(result, debug);
   if (code !== 0) {
     log(`send completed the protocol but the receiver command ${code === null ? 'did not exit cleanly' : `exited with status ${code}`}`);
     return 1;
   }
-  return finishSend(result, args.debug);
+  return finishSend(result, debug);
 }
 
 function finishSend(result: SenderResult, debug: boolean): number {
@@ -228,6 +298,7 @@ export async function main(argv: string[]): Promise<number> {
     postcopy: { type: 'boolean', default: false, describe: '[RFC] postcopy: back channel + postcopy sync message' },
     timeout: { type: 'number', default: 120, describe: 'seconds to wait for each control message (and connection)' },
     'idle-timeout': { type: 'number', default: 60, describe: 'seconds of silence allowed while the stream flows' },
+    'handshake-timeout': { type: 'number', default: 10, describe: 'TCP: seconds a connection has to complete the stream-migrate handshake' },
     debug: { type: 'boolean', default: false, describe: 'print stack traces on failure' },
   } as const;
   const parser = yargs(argv)
@@ -240,7 +311,8 @@ export async function main(argv: string[]): Promise<number> {
         y
           .options(commonOptions)
           .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'file to write the received stream to (appears only after a valid end)' })
-          .option('listen', { type: 'string', describe: 'serve one TCP connection on HOST:PORT instead of stdin/stdout' })
+          .option('listen', { type: 'string', describe: 'serve one TCP sender on PORT (loopback) or HOST:PORT instead of stdin/stdout' })
+          .option('token-file', { type: 'string', describe: 'TCP: accept only a sender that proves this shared secret (and prove it back)' })
           .option('strict', { type: 'boolean', default: false, describe: "validate with the verifier's rules, not only Xen's C reader's" }),
       async (args) => {
         status = await receive(args);
@@ -254,7 +326,8 @@ export async function main(argv: string[]): Promise<number> {
           .options(commonOptions)
           .positional('file', { type: 'string', demandOption: true, describe: 'xl save file to send' })
           .option('exec', { type: 'string', describe: 'run CMD via sh -c and speak over its stdin/stdout (like xl with ssh)' })
-          .option('connect', { type: 'string', describe: 'connect to HOST:PORT instead' }),
+          .option('connect', { type: 'string', describe: 'connect to HOST:PORT instead' })
+          .option('token-file', { type: 'string', describe: 'with --connect: prove this shared secret (and check the receiver has it)' }),
       async (args) => {
         status = await send(args);
       },

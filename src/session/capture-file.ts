@@ -36,8 +36,9 @@ export class CaptureFile {
     return this.output.committed && !this.withdrawn;
   }
 
-  async write(bytes: Uint8Array): Promise<void> {
-    await this.output.write([bytes]);
+  /** Append `parts` in order with one vectored write (more only if the kernel takes less). */
+  async write(parts: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    await this.output.write(parts instanceof Uint8Array ? [parts] : parts);
   }
 
   /** Flush to disk and move the file to its final name. */

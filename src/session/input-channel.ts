@@ -27,7 +27,8 @@ export class InputChannel {
   private readonly highWater: number;
 
   private readonly onData = (chunk: Buffer | string): void => {
-    const bytes = typeof chunk === 'string' ? new Uint8Array(Buffer.from(chunk, 'latin1')) : new Uint8Array(chunk);
+    // A view of the transport's buffer, not a copy (new Uint8Array(buffer) would copy every byte).
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
     if (bytes.length === 0) return;
     this.chunks.push(bytes);
     this.buffered += bytes.length;
@@ -171,6 +172,15 @@ export class InputChannel {
   }
 
   private take(length: number): Uint8Array {
+    const head = this.chunks[0];
+    if (head !== undefined && length <= head.length) {
+      // The common case (every readSome): a view of the chunk the transport handed us, no copy.
+      if (length === head.length) this.chunks.shift();
+      else this.chunks[0] = head.subarray(length);
+      this.buffered -= length;
+      if (this.source.isPaused() && this.buffered <= this.highWater) this.source.resume();
+      return head.subarray(0, length);
+    }
     const out = new Uint8Array(length);
     let filled = 0;
     while (filled < length) {

@@ -1,3 +1,4 @@
+import { BatchedCaptureWriter } from './batched-capture-writer.js';
 import type { CaptureFile } from './capture-file.js';
 import type { InputChannel } from './input-channel.js';
 import { ProtocolError } from './protocol-error.js';
@@ -29,17 +30,32 @@ export interface CaptureResult {
  */
 export async function captureStream(request: CaptureRequest): Promise<CaptureResult> {
   const { input, tracker, file, state, idleMs, until } = request;
-  for (;;) {
-    const chunk = await input.readSome({ state, timeoutMs: idleMs, expected: 'migration stream data' });
-    if (chunk === null) return { bytes: file.bytesWritten, end: judgeEnd(tracker, state, until) };
-    pushOrFail(tracker, chunk, state, file.bytesWritten);
-    if (until === 'end' && tracker.done) {
-      const trailing = tracker.trailing();
-      await file.write(chunk.subarray(0, chunk.length - trailing.length));
-      input.unshift(trailing);
-      return { bytes: file.bytesWritten, end: judgeEnd(tracker, state, until) };
+  const writer = new BatchedCaptureWriter(file);
+  let received = 0;
+  try {
+    for (;;) {
+      const chunk = await input.readSome({ state, timeoutMs: idleMs, expected: 'migration stream data' });
+      if (chunk === null) {
+        await writer.flush();
+        return { bytes: received, end: judgeEnd(tracker, state, until) };
+      }
+      // Validate before the bytes are queued for the file: an invalid byte is never written.
+      pushOrFail(tracker, chunk, state, received);
+      if (until === 'end' && tracker.done) {
+        const trailing = tracker.trailing();
+        const own = chunk.subarray(0, chunk.length - trailing.length);
+        await writer.add(own);
+        await writer.flush();
+        received += own.length;
+        input.unshift(trailing);
+        return { bytes: received, end: judgeEnd(tracker, state, until) };
+      }
+      await writer.add(chunk);
+      received += chunk.length;
     }
-    await file.write(chunk);
+  } finally {
+    // On a failure the caller discards the file: no write of ours may still be running then.
+    await writer.settle();
   }
 }
 

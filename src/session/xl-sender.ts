@@ -15,7 +15,11 @@ import { XL_FIXED_HEADER_LENGTH, xlHeaderLength } from './xl-header-length.js';
 
 export interface SenderOptions {
   readonly transport: Transport;
-  /** The bytes to send: an xl save image (xl header + libxl stream), e.g. a file read stream. */
+  /**
+   * The bytes to send: an xl save image (xl header + libxl stream), e.g. a file
+   * read stream. The producer may reuse a chunk's memory once the chunk after
+   * the next one is requested (`readFileRecycled` does, with two buffers).
+   */
   readonly stream: AsyncIterable<Uint8Array>;
   readonly variant?: MigrationVariant;
   readonly timeouts?: Partial<SessionTimeouts>;
@@ -32,6 +36,11 @@ export interface SenderOptions {
    */
   readonly peerVerdict?: () => Promise<boolean>;
   readonly onStateChange?: (from: SenderState, to: SenderState) => void;
+  /**
+   * Run in PREAMBLE before the banner is awaited, over the same channels (so
+   * nothing the receiver sends after it is lost): e.g. the TCP handshake.
+   */
+  readonly beforeBanner?: (input: InputChannel, output: OutputChannel) => Promise<void>;
 }
 
 export interface SenderResult {
@@ -106,6 +115,7 @@ export class XlMigrationSender {
     const hooks = this.options.deviceHooks ?? [];
     // Step 0: a device may refuse before anything is read or sent.
     await checkDevicesMigratable(hooks, hookContext);
+    await this.options.beforeBanner?.(this.input, this.output);
     await readFixedMessage(this.input, BANNER, 'PREAMBLE', this.timeouts.messageMs);
 
     this.machine.moveTo('STREAMING');
@@ -220,42 +230,54 @@ export class XlMigrationSender {
     this.machine.moveTo('DONE_OK');
   }
 
-  /** Send the image, running `afterHeader` once the xl header is out (device step 1). */
+  /**
+   * Send the image, running `afterHeader` once the xl header is out (device
+   * step 1). One write is in flight while the next chunk is read; a chunk is
+   * asked for only after the write before the last one completed, so the
+   * producer may recycle its buffers (see `SenderOptions.stream`).
+   */
   private async sendStream(afterHeader: () => Promise<void>): Promise<void> {
     const context = { state: 'STREAMING', timeoutMs: this.timeouts.writeMs, what: 'migration stream data' };
-    let pending: Uint8Array[] = [];
-    let pendingLength = 0;
+    let inFlight: Promise<void> | undefined;
+    const sendNext = async (bytes: Uint8Array): Promise<void> => {
+      await inFlight;
+      const write = this.send(bytes, context);
+      write.catch(() => undefined); // awaited by the next sendNext or at the end
+      inFlight = write;
+    };
+    let pending: Uint8Array | undefined; // the start of the stream, copied, while the xl header is incomplete
     let headerDone = false;
     for await (const raw of this.options.stream) {
       const chunk = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
       if (headerDone) {
-        await this.send(chunk, context);
+        await sendNext(chunk);
         continue;
       }
-      pending.push(chunk);
-      pendingLength += chunk.length;
-      if (pendingLength < XL_FIXED_HEADER_LENGTH) continue;
-      const joined = new Uint8Array(Buffer.concat(pending));
-      const headerLength = xlHeaderLength(joined);
-      if (joined.length < headerLength) {
-        pending = [joined];
+      const head = pending === undefined ? chunk : new Uint8Array(Buffer.concat([pending, chunk]));
+      const headerLength = head.length < XL_FIXED_HEADER_LENGTH ? Number.POSITIVE_INFINITY : xlHeaderLength(head);
+      if (head.length < headerLength) {
+        pending = head === chunk ? chunk.slice() : head;
         continue;
       }
-      await this.send(joined.subarray(0, headerLength), context);
+      pending = undefined;
+      await sendNext(head.subarray(0, headerLength));
+      await inFlight;
       await afterHeader();
       headerDone = true;
-      if (joined.length > headerLength) await this.send(joined.subarray(headerLength), context);
-      pending = [];
+      if (head.length > headerLength) await sendNext(head.subarray(headerLength));
     }
     if (!headerDone) {
       // Shorter than an xl header: send it anyway, the receiver will judge it.
-      if (pendingLength > 0) await this.send(new Uint8Array(Buffer.concat(pending)), context);
+      if (pending !== undefined) await sendNext(pending);
+      await inFlight;
       await afterHeader();
     }
+    await inFlight;
   }
 
+  /** Write and wait until the transport took the bytes (then their buffer may be reused). */
   private async send(bytes: Uint8Array, context: { state: string; timeoutMs: number; what: string }): Promise<void> {
-    await this.output.write(bytes, context);
+    await this.output.writeFlushed(bytes, context);
     this.bytesSent += bytes.length;
   }
 
