@@ -22,9 +22,9 @@ import { PAGE_SIZE } from '../format/constants.js';
 import { PAGE_TYPE_HAS_DATA } from '../format/page-types.js';
 import type { PfnEntries } from '../codec/bodies/page-data.js';
 import { PfnSet } from '../reader/pfn-set.js';
+import { PositionedWrites } from '../writer/positioned-writes.js';
 import { InspectArgumentError } from './argument-error.js';
 import type { AtomicOutputFile } from './output-file.js';
-import { PositionedWrites } from './positioned-writes.js';
 import { offsetHex } from './text-format.js';
 import { UndoLog } from './undo-log.js';
 
@@ -62,7 +62,7 @@ export class MemoryImage {
     private readonly maxImageBytes = DEFAULT_MAX_IMAGE_BYTES,
   ) {
     this.undo = new UndoLog(spillDir);
-    this.writes = new PositionedWrites((bytes, position) => this.writeAt(bytes, position));
+    this.writes = new PositionedWrites();
     this.maxPfn = Math.floor(maxImageBytes / PAGE_SIZE) - 1;
   }
 
@@ -107,7 +107,7 @@ export class MemoryImage {
     let runFrom = 0;
     let runPages = 0;
     const flush = async () => {
-      if (runPages > 0) await this.writes.write(pageData.subarray(runFrom * PAGE_SIZE, (runFrom + runPages) * PAGE_SIZE), runPfn * PAGE_SIZE);
+      if (runPages > 0) await this.writeInFlight(pageData.subarray(runFrom * PAGE_SIZE, (runFrom + runPages) * PAGE_SIZE), runPfn * PAGE_SIZE);
       runPages = 0;
     };
     let dataIndex = 0;
@@ -126,7 +126,7 @@ export class MemoryImage {
       } else if (this.hasData.has(pfn)) {
         // The page went away (e.g. XTAB in a later pass): the last copy says "no data".
         await flush();
-        await this.writes.write(ZERO_PAGE, pfn * PAGE_SIZE);
+        await this.writeInFlight(ZERO_PAGE, pfn * PAGE_SIZE);
         this.hasData.delete(pfn);
       }
     }
@@ -180,6 +180,10 @@ export class MemoryImage {
       `pfn ${pfn} (0x${pfn.toString(16)}) of the record at offset ${recordOffset} (${offsetHex(recordOffset)}) would make the memory image ` +
         `${sizeName((pfn + 1) * PAGE_SIZE)} (sparse), more than the limit of ${sizeName(this.maxImageBytes)}: raise it with --max-image-size if the guest is that big`,
     );
+  }
+
+  private writeInFlight(bytes: Uint8Array, position: number): Promise<void> {
+    return this.writes.write(position, bytes.length, () => this.writeAt(bytes, position));
   }
 
   private async writeAt(bytes: Uint8Array, position: number): Promise<void> {

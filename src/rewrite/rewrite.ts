@@ -46,7 +46,9 @@ function trailingNote(t: TrailingBytes | undefined): string[] {
 export type RewriteOutput = string | StreamSink;
 
 function sinkFactory(output: RewriteOutput): () => Promise<StreamSink> {
-  return () => (typeof output === 'string' ? FileSink.create(output) : Promise.resolve(output));
+  // Both passes hand the writer buffers they never reuse (the reader's are not recycled here,
+  // flatten reads each batch into a new one): several records may be in flight.
+  return () => (typeof output === 'string' ? FileSink.create(output, { inFlight: 2 }) : Promise.resolve(output));
 }
 
 export async function rewriteStream(input: StreamSource, output: RewriteOutput, options: RewriteOptions = {}): Promise<RewriteResult> {

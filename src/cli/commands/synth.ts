@@ -72,7 +72,8 @@ async function handler(args: ArgumentsCamelCase<SynthArgs>): Promise<void> {
   const options = synthOptionsFromArgs(args);
   let sink: StreamSink;
   if (args.output !== undefined && args.output !== '-') {
-    sink = await FileSink.create(args.output);
+    // synth hands every record fresh buffers (StreamWriter never reuses one): several may be in flight.
+    sink = await FileSink.create(args.output, { inFlight: 2 });
   } else {
     if (process.stdout.isTTY) throw new Error('refusing to write a binary stream to a terminal: use -o FILE or redirect stdout');
     sink = new WritableSink(process.stdout, { end: false });

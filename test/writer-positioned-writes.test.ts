@@ -1,6 +1,6 @@
 /** PositionedWrites: several writes in flight within limits, overlapping ones in order, failures surfaced. */
 import { describe, expect, it } from 'vitest';
-import { PositionedWrites } from '../src/inspect/positioned-writes.js';
+import { PositionedWrites } from '../src/writer/positioned-writes.js';
 
 /** A fake file: each write waits until the test releases it, so completion order is the test's choice. */
 function fakeFile() {
@@ -26,16 +26,18 @@ function fakeFile() {
       });
     });
   const tick = () => new Promise((r) => setImmediate(r));
-  return { writeAt, pending, landed, tick, get maxInFlight() { return maxInFlight; } };
+  /** w.write() of `bytes` at `position` through this file. */
+  const put = (w: PositionedWrites, bytes: Uint8Array, position: number) => w.write(position, bytes.length, () => writeAt(bytes, position));
+  return { put, pending, landed, tick, get maxInFlight() { return maxInFlight; } };
 }
 
 describe('PositionedWrites', () => {
   it('keeps up to the limit of writes in flight at once, from the caller\'s buffers', async () => {
     const f = fakeFile();
-    const w = new PositionedWrites(f.writeAt, { writes: 3, bytes: 1 << 20 });
+    const w = new PositionedWrites({ writes: 3, bytes: 1 << 20 });
     const buffers = [0, 1, 2, 3, 4].map((i) => new Uint8Array(16).fill(i));
     const issuing = (async () => {
-      for (let i = 0; i < 5; i++) await w.write(buffers[i], i * 16);
+      for (let i = 0; i < 5; i++) await f.put(w, buffers[i], i * 16);
     })();
     await f.tick();
     expect(f.pending.map((p) => p.position)).toEqual([0, 16, 32]); // the fourth waits for a free slot
@@ -55,10 +57,10 @@ describe('PositionedWrites', () => {
 
   it('holds a write back while an overlapping one is in flight (the later copy lands last)', async () => {
     const f = fakeFile();
-    const w = new PositionedWrites(f.writeAt, { writes: 8, bytes: 1 << 20 });
-    await w.write(new Uint8Array(8192).fill(1), 4096); // pages 1–2
-    await w.write(new Uint8Array(4096).fill(9), 0); // page 0: independent, goes at once
-    const second = w.write(new Uint8Array(4096).fill(2), 8192); // page 2 again: must wait
+    const w = new PositionedWrites({ writes: 8, bytes: 1 << 20 });
+    await f.put(w, new Uint8Array(8192).fill(1), 4096); // pages 1–2
+    await f.put(w, new Uint8Array(4096).fill(9), 0); // page 0: independent, goes at once
+    const second = f.put(w, new Uint8Array(4096).fill(2), 8192); // page 2 again: must wait
     await f.tick();
     expect(f.pending.map((p) => p.position)).toEqual([4096, 0]);
     f.pending[0].release();
@@ -72,9 +74,9 @@ describe('PositionedWrites', () => {
 
   it('limits bytes in flight, but a single write bigger than the limit still goes', async () => {
     const f = fakeFile();
-    const w = new PositionedWrites(f.writeAt, { writes: 8, bytes: 100 });
-    await w.write(new Uint8Array(300), 0);
-    const next = w.write(new Uint8Array(10), 1000);
+    const w = new PositionedWrites({ writes: 8, bytes: 100 });
+    await f.put(w, new Uint8Array(300), 0);
+    const next = f.put(w, new Uint8Array(10), 1000);
     await f.tick();
     expect(f.pending).toHaveLength(1);
     f.pending[0].release();
@@ -86,12 +88,12 @@ describe('PositionedWrites', () => {
 
   it('a failed write fails drain() and every later write', async () => {
     const f = fakeFile();
-    const w = new PositionedWrites(f.writeAt);
-    await w.write(new Uint8Array(4), 0);
-    await w.write(new Uint8Array(4), 8);
+    const w = new PositionedWrites();
+    await f.put(w, new Uint8Array(4), 0);
+    await f.put(w, new Uint8Array(4), 8);
     f.pending[0].release(new Error('ENOSPC: no space left'));
     f.pending[1].release();
     await expect(w.drain()).rejects.toThrow('ENOSPC');
-    await expect(w.write(new Uint8Array(4), 16)).rejects.toThrow('ENOSPC');
+    await expect(f.put(w, new Uint8Array(4), 16)).rejects.toThrow('ENOSPC');
   });
 });

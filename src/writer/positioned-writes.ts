@@ -1,15 +1,14 @@
 /**
- * Positioned writes to one file with several in flight: write() issues a
+ * Positioned writes to one file with several in flight: write() starts a
  * write and returns, waiting only when the limits on writes or bytes in flight
  * are reached, or when the new write overlaps one still in flight (that one
  * must land first: the last copy of a page wins). drain() waits for all of
  * them and reports the first failure.
  *
- * The bytes of an issued write are written from the caller's buffer, not
- * copied: the caller must leave them unchanged until drain() resolves.
+ * The writes go from the caller's buffers, not copies: the caller must leave
+ * them unchanged until drain() resolves. Used by extract's memory image and by
+ * FileSink.
  */
-
-export type WriteAt = (bytes: Uint8Array, position: number) => Promise<void>;
 
 export interface InFlightLimits {
   /** Writes in flight at once. */
@@ -34,32 +33,33 @@ export class PositionedWrites {
   private failed = false;
   private failure: unknown;
 
-  constructor(
-    private readonly writeAt: WriteAt,
-    private readonly limits: InFlightLimits = DEFAULT_IN_FLIGHT,
-  ) {}
+  constructor(private readonly limits: InFlightLimits = DEFAULT_IN_FLIGHT) {}
 
-  /** Issue a write of `bytes` at `position`; resolves once it is issued. Rejects with an earlier write's failure. */
-  async write(bytes: Uint8Array, position: number): Promise<void> {
+  /**
+   * Start `write`, which writes `length` bytes at `position`, once the limits
+   * and any overlapping write in flight allow; resolves when it has started.
+   * Rejects with an earlier write's failure.
+   */
+  async write(position: number, length: number, write: () => Promise<void>): Promise<void> {
     this.throwIfFailed();
-    if (bytes.length === 0) return;
+    if (length === 0) return;
     const start = position;
-    const end = position + bytes.length;
+    const end = position + length;
     for (const w of this.inFlight) if (w.start < end && start < w.end) await w.done;
-    while (this.inFlight.size >= this.limits.writes || (this.inFlight.size > 0 && this.bytesInFlight + bytes.length > this.limits.bytes)) {
+    while (this.inFlight.size >= this.limits.writes || (this.inFlight.size > 0 && this.bytesInFlight + length > this.limits.bytes)) {
       await Promise.race([...this.inFlight].map((w) => w.done));
     }
     this.throwIfFailed();
-    const done = this.writeAt(bytes, position).then(
+    const done = write().then(
       () => undefined,
       (e: unknown) => {
         if (!this.failed) this.failure = e;
         this.failed = true;
       },
     );
-    const w: InFlight = { start, end, done: done.finally(() => this.settled(w, bytes.length)) };
+    const w: InFlight = { start, end, done: done.finally(() => this.settled(w, length)) };
     this.inFlight.add(w);
-    this.bytesInFlight += bytes.length;
+    this.bytesInFlight += length;
   }
 
   /** Wait for every write issued so far; rejects with the first failure. */
