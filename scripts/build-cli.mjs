@@ -29,9 +29,13 @@ const OUT = join(ROOT, 'dist', 'cli');
  * string-width creates an Intl.Segmenter when it is loaded, which costs
  * 20-60 ms (ICU data) on every run; yargs loads it (through cliui and
  * wrap-ansi) and measures its help text on every run, even when it prints no
- * help. Every string yargs measures for our commands is printable ASCII, whose
- * width is its length; this wrapper answers those directly and loads the real
- * string-width (the version the importer depends on) only for anything else.
+ * help. The strings it measures for our commands are printable ASCII plus a
+ * few East Asian "ambiguous" characters (× — … −, also ‘ ’ “ ” ≤ ≥ →), one
+ * column each unless the caller asks for ambiguous as wide (neither cliui nor
+ * wrap-ansi does): their width is their length. This wrapper answers those
+ * directly and loads the real string-width (the version the importer depends
+ * on) only for anything else. test/cli-bundle.test.ts checks the help text is
+ * the same as the sources' byte for byte.
  */
 const lazyStringWidth = {
   name: 'lazy-string-width',
@@ -44,10 +48,10 @@ const lazyStringWidth = {
       resolveDir: args.pluginData.resolveDir,
       pluginData: { real: true },
       contents: `
-        const PRINTABLE_ASCII = /^[\\x20-\\x7e]*$/;
+        const ONE_COLUMN_EACH = /^[\\x20-\\x7e\\u00d7\\u2014\\u2026\\u2212\\u2018\\u2019\\u201c\\u201d\\u2264\\u2265\\u2192]*$/;
         let real;
         export default function stringWidth(text, options) {
-          if (typeof text === 'string' && PRINTABLE_ASCII.test(text)) return text.length;
+          if (typeof text === 'string' && options?.ambiguousIsNarrow !== false && ONE_COLUMN_EACH.test(text)) return text.length;
           real ??= require('string-width').default;
           return real(text, options);
         }`,
