@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureCliBuilt, runCli } from './support/cli-run.js';
-import { EMULATOR_BLOB, expectedImage, hvmWithEmulator, multiPassPv, pageContent, PAGE, postcopyRfc, remusWithPartialCheckpoint } from './support/cli-streams.js';
+import { EMULATOR_BLOB, expectedImage, hvmWithEmulator, hvmWithPages, multiPassPv, NOTAB, pageContent, PAGE, postcopyRfc, remusWithPartialCheckpoint, simplePv, XTAB } from './support/cli-streams.js';
 
 let dir: string;
 const file = (name: string, bytes: Uint8Array) => {
@@ -103,5 +103,53 @@ describe('extract', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no EMULATOR_CONTEXT record');
     expect(readdirSync(dir).filter((f) => f.startsWith('m.') || f.startsWith('.m.'))).toEqual(['m.bin']);
+  });
+
+  describe('huge but legal pfns (up to 2^52 − 1): refused above --max-image-size, never a raw Node error', () => {
+    const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
+    for (const [pfn, type] of [[2 ** 31, NOTAB], [2 ** 40, NOTAB], [2 ** 52 - 1, NOTAB], [2 ** 45, XTAB]] as const) {
+      it(`pfn 0x${pfn.toString(16)} (${type === XTAB ? 'XTAB' : 'with data'}): one line naming the pfn and its record's offset, exit 2, no file`, async () => {
+        const s = hvmWithPages([[{ pfn: 0, type: NOTAB }], [{ pfn: 1, type: NOTAB }, { pfn, type }]]);
+        const at = s.recordOffsets[3]; // LIBXC_CONTEXT, STATIC_DATA_END, PAGE_DATA, PAGE_DATA
+        const name = `huge-${pfn.toString(16)}`;
+        const r = await runCli(['extract', file(`${name}.bin`, s.bytes), '-o', join(dir, `${name}.raw`)]);
+        expect(r.code).toBe(2);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toContain(`pfn ${pfn} (0x${pfn.toString(16)}) of the record at offset ${at} (${hex(at)})`);
+        expect(r.stderr).toContain('more than the limit of 1.0 TiB');
+        expect(r.stderr).toContain('--max-image-size');
+        expect(r.stderr).not.toMatch(/EFBIG|out of range|internal error/);
+        expect(readdirSync(dir).filter((f) => f.includes(name))).toEqual([`${name}.bin`]);
+      });
+    }
+
+    it('--max-image-size sets the limit: refused just above it, extracted at it', async () => {
+      const s = hvmWithPages([[{ pfn: 0, type: NOTAB }, { pfn: 255, type: NOTAB }]]);
+      const input = file('limit.bin', s.bytes);
+      const refused = await runCli(['extract', input, '-o', join(dir, 'limit.raw'), '--max-image-size', '1020K']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(`pfn 255 (0xff) of the record at offset ${s.recordOffsets[2]}`);
+      expect(refused.stderr).toContain('would make the memory image 1.0 MiB (sparse), more than the limit of 1020.0 KiB');
+      const ok = await runCli(['extract', input, '-o', join(dir, 'limit.raw'), '--max-image-size', '1M']);
+      expect(ok.code).toBe(0);
+      expect(statSync(join(dir, 'limit.raw')).size).toBe(256 * PAGE);
+    });
+
+    it("the P2M's end pfn counts too (PV: the image is sized from it)", async () => {
+      const s = simplePv(8, 1, 63);
+      const r = await runCli(['extract', file('p2m.bin', s.bytes), '-o', join(dir, 'p2m.raw'), '--max-image-size', '128K']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`pfn 63 (0x3f) of the record at offset ${s.recordOffsets[3]}`); // LIBXC_CONTEXT, PV_INFO, STATIC_DATA_END, P2M_FRAMES
+      expect(readdirSync(dir).filter((f) => f.startsWith('p2m.') || f.startsWith('.p2m.'))).toEqual(['p2m.bin']);
+    });
+
+    it('a --max-image-size that is not a size, or beyond 2^53 − 1 bytes: usage error', async () => {
+      const input = file('m11.bin', simplePv().bytes);
+      for (const bad of ['lots', '0', '9000T']) {
+        const r = await runCli(['extract', input, '-o', join(dir, 'm11.raw'), '--max-image-size', bad]);
+        expect(r.code, bad).toBe(2);
+        expect(r.stderr, bad).toMatch(/^stream-inspect: --max-image-size: /);
+      }
+    });
   });
 });

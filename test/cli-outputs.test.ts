@@ -5,7 +5,7 @@
  * 18 (-o -) and the -o parts of 20 (messages, refusing before reading).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, createReadStream, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -135,6 +135,18 @@ describe('item 4: a target that is not a regular file is written directly, never
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/\/dev\/null is not a regular file/);
     expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
+  });
+
+  it.skipIf(!existsSync('/dev/shm'))('a regular file under /dev (the /dev/shm tmpfs) is an ordinary output, written atomically', async () => {
+    const d = mkdtempSync('/dev/shm/xms-out-');
+    try {
+      const r = await runCli(['extract', small, '-o', join(d, 'mem.raw')]);
+      expect(r.code).toBe(0);
+      expect(lstatSync(join(d, 'mem.raw')).isFile()).toBe(true);
+      expect(lstatSync(join(d, 'mem.raw')).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it('a symlink to a regular file: the file is replaced, the link stays', async () => {

@@ -14,7 +14,7 @@ import { readStream } from '../reader/stream-reader.js';
 import type { StreamSource } from '../reader/sources.js';
 import type { Problem, StreamEnd } from '../reader/items.js';
 import { InspectArgumentError } from './argument-error.js';
-import { MemoryImage } from './memory-image.js';
+import { DEFAULT_MAX_IMAGE_BYTES, MemoryImage } from './memory-image.js';
 import { AtomicOutput } from '../io/atomic-output.js';
 import type { WalkOptions } from './walk-options.js';
 
@@ -27,6 +27,12 @@ export interface ExtractOptions extends WalkOptions {
   config?: string;
   /** Directory for the checkpoint undo log (default: the memory image's directory). */
   spillDir?: string;
+  /**
+   * Refuse a stream whose pfns would make the (sparse) memory image bigger than
+   * this, with an ImageSizeError naming the pfn and its record's offset.
+   * Default DEFAULT_MAX_IMAGE_BYTES (1 TiB).
+   */
+  maxImageBytes?: number;
 }
 
 /** The source as an input an output must not be (a path, or stdin's fd). */
@@ -56,31 +62,25 @@ export async function extractStream(source: StreamSource, options: ExtractOption
   let image: MemoryImage | undefined;
   let emulatorFile: AtomicOutput | undefined;
   let configFile: AtomicOutput | undefined;
-  let settleWrites = async (): Promise<void> => {};
   try {
     const inputs = inputsOf(source);
     if (options.memory !== undefined) {
       const file = await AtomicOutput.open(options.memory, { inputs, positional: true });
       outputs.push(file);
-      image = new MemoryImage(file, options.spillDir ?? dirname(options.memory));
+      image = new MemoryImage(file, options.spillDir ?? dirname(options.memory), options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES);
     }
     if (options.emulatorContext !== undefined) outputs.push((emulatorFile = await AtomicOutput.open(options.emulatorContext, { inputs })));
     if (options.config !== undefined) outputs.push((configFile = await AtomicOutput.open(options.config, { inputs })));
-    const reader = readStream(source, options.reader);
+    // The reader reuses its buffers: an item's views are valid until the next item is asked
+    // for. image.apply() resolves when the record's page writes are done, and what is kept
+    // longer (emulator context, config) is copied. Fresh buffers per record cost more in page
+    // faults than the overlap of reading with writing gained.
+    const reader = readStream(source, { ...options.reader, recycleBuffers: true });
     let openCheckpoint = 1;
     let pendingEmulator: Uint8Array | undefined;
     let committedEmulator: Uint8Array | undefined;
     let config: Uint8Array | undefined;
-    // One record's page writes stay in flight while the next record is read
-    // (extract does not recycle the reader's buffers, so the views stay valid).
-    let inflight: Promise<void> | undefined;
-    settleWrites = async () => {
-      const p = inflight;
-      inflight = undefined;
-      await p;
-    };
     const commit = async () => {
-      await settleWrites();
       if (pendingEmulator) committedEmulator = pendingEmulator;
       pendingEmulator = undefined;
       await image?.commit();
@@ -100,18 +100,11 @@ export async function extractStream(source: StreamSource, options: ExtractOption
         openCheckpoint = item.checkpoint;
       }
       const body = item.record.body;
-      if (body.kind === 'page-data' && image) {
-        await settleWrites();
-        inflight = image.apply(body, body.pageData);
-        inflight.catch(() => {}); // surfaced by the next settleWrites()
-      } else if (body.kind === 'p2m-frames' && image) {
-        await settleWrites();
-        await image.announceMaxPfn(body.endPfn);
-      }
+      if (body.kind === 'page-data' && image) await image.apply(body, body.pageData, item.offset);
+      else if (body.kind === 'p2m-frames' && image) await image.announceMaxPfn(body.endPfn, item.offset);
       else if (body.kind === 'emulator-context') pendingEmulator = Uint8Array.from(body.blob);
     }
 
-    await settleWrites();
     const end = reader.end as StreamEnd;
     let rolledBackPfns = 0;
     const checkpointed = end.completeCheckpoints !== undefined;
@@ -140,7 +133,6 @@ export async function extractStream(source: StreamSource, options: ExtractOption
     for (const f of outputs) await f.commit();
     return result;
   } catch (e) {
-    await settleWrites().catch(() => {});
     await image?.abort();
     for (const f of outputs) await f.discard();
     throw e;

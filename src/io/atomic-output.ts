@@ -103,7 +103,12 @@ async function inputStats(inputs: readonly (string | number)[]): Promise<Stats[]
   return out;
 }
 
-const isDirectPath = (path: string) => /^\/(dev|proc)\//.test(path);
+/**
+ * Names of an already-open descriptor (/dev/stdout, /dev/fd/N, /proc/self/fd/N):
+ * written through, even when they lead to a regular file the shell opened.
+ * Other paths under /dev (/dev/shm is a tmpfs) are judged by what they are.
+ */
+const isDirectPath = (path: string) => /^\/(dev\/(stdout|stderr|fd\/)|proc\/)/.test(path);
 
 /**
  * Check `path` as an output: everything that can be refused before any input

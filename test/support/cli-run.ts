@@ -1,7 +1,8 @@
 /**
- * Runs the real stream-inspect executable (dist/cli/stream-inspect.js) as a
- * child process. ensureCliBuilt() builds dist once when it is missing or older
- * than src, with a lock so parallel test files do not build at the same time
+ * Runs the real stream-inspect executable (dist/cli/stream-inspect.js, the
+ * bundle scripts/build-cli.mjs makes) as a child process. ensureCliBuilt()
+ * builds dist once when it is missing or older than src, with a lock so
+ * parallel test files do not build at the same time
  * (works under `npm test` and a bare `npx vitest run test/cli-…`).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -46,8 +47,10 @@ export async function ensureCliBuilt(): Promise<void> {
   }
   try {
     if (isStale()) {
-      // tsc still emits when other files have type errors; only the executable matters here.
+      // `npm run build`'s two steps. tsc still emits when other files have type errors, and the
+      // CLI bundle does not type-check: only the executable matters here.
       spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'ignore' });
+      spawnSync(process.execPath, [join(ROOT, 'scripts/build-cli.mjs')], { cwd: ROOT, stdio: 'ignore' });
     }
   } finally {
     rmSync(LOCK, { recursive: true, force: true });

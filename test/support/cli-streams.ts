@@ -116,11 +116,11 @@ export function multiPassPv(): BuiltStream {
   return b.rec('libxc', 'END').rec('libxl', 'END').build();
 }
 
-/** A plain single-pass PV stream of `pages` pfns (no xl header). */
-export function simplePv(pages = 8, version = 1): BuiltStream {
+/** A plain single-pass PV stream of `pages` pfns (no xl header); its P2M ends at `p2mEndPfn`. */
+export function simplePv(pages = 8, version = 1, p2mEndPfn = 63): BuiltStream {
   const b = new Builder().raw(encodeLibxlHeader({ version: 2, options: 0 })).rec('libxl', 'LIBXC_CONTEXT');
   libxcHeaders(b, 1);
-  pvStatic(b, 63);
+  pvStatic(b, p2mEndPfn);
   b.pages(range(0, pages, NOTAB, version));
   pvTail(b);
   return b.rec('libxc', 'END').rec('libxl', 'END').build();
@@ -141,6 +141,19 @@ export function hvmWithEmulator(): BuiltStream {
   b.rec('libxc', 'HVM_PARAMS', { kind: 'hvm-params', reserved: 0, params: [{ index: 1n, value: 0xfeffcn }, { index: 17n, value: 0xfefffn }] });
   b.rec('libxc', 'END');
   b.rec('libxl', 'EMULATOR_CONTEXT', { kind: 'emulator-context', emulatorId: 2, index: 0, blob: EMULATOR_BLOB });
+  return b.rec('libxl', 'END').build();
+}
+
+/** A plain HVM stream (libxl container) whose PAGE_DATA records hold `records`' entries (all version 1). */
+export function hvmWithPages(records: ReadonlyArray<ReadonlyArray<{ pfn: number; type: number }>>): BuiltStream {
+  const b = new Builder().raw(encodeLibxlHeader({ version: 2, options: 0 })).rec('libxl', 'LIBXC_CONTEXT');
+  libxcHeaders(b, 2);
+  b.rec('libxc', 'STATIC_DATA_END');
+  for (const entries of records) b.pages(entries.map((e) => ({ ...e, version: 1 })));
+  b.rec('libxc', 'X86_TSC_INFO', { kind: 'tsc-info', mode: 0, khz: 2_000_000, nsec: 0n, incarnation: 0, reserved: 0 });
+  b.rec('libxc', 'HVM_CONTEXT', { kind: 'opaque', data: new Uint8Array(HVM_CONTEXT) });
+  b.rec('libxc', 'HVM_PARAMS', { kind: 'hvm-params', reserved: 0, params: [{ index: 1n, value: 0xfeffcn }] });
+  b.rec('libxc', 'END');
   return b.rec('libxl', 'END').build();
 }
 

@@ -2,7 +2,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { extractStream } from '../../inspect/extract.js';
 import { grouped, sizeText } from '../../inspect/text-format.js';
-import { EXIT_OK, runCommand } from '../errors.js';
+import { parseByteSize } from '../../writer/size.js';
+import { EXIT_OK, UsageError, runCommand } from '../errors.js';
 import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument, outputArgument } from '../options.js';
 import { progressFor } from '../progress.js';
 
@@ -12,6 +13,19 @@ interface ExtractArgs extends CommonArgs {
   emulatorContext?: string;
   config?: string;
   spillDir?: string;
+  maxImageSize: number;
+}
+
+/** --max-image-size: a size (1T, 64G, 4096…), at most what a file offset can be here (2^53 − 1). */
+function imageSizeLimit(text: unknown): number {
+  let bytes: number;
+  try {
+    bytes = parseByteSize(String(text));
+  } catch (e) {
+    throw new UsageError(`--max-image-size: ${(e as Error).message}`);
+  }
+  if (!Number.isSafeInteger(bytes)) throw new UsageError(`--max-image-size: ${String(text)} is more than the largest file offset (2^53 − 1 bytes)`);
+  return bytes;
 }
 
 export const extractCommand: CommandModule<object, ExtractArgs> = {
@@ -24,6 +38,12 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
       .option('emulator-context', { type: 'string', coerce: outputArgument, describe: 'write the EMULATOR_CONTEXT blob (e.g. QEMU\'s device state) here' })
       .option('config', { type: 'string', coerce: outputArgument, describe: 'write the xl config (JSON) here' })
       .option('spill-dir', { type: 'string', describe: 'directory for the checkpoint undo log (default: the image\'s directory)' })
+      .option('max-image-size', {
+        type: 'string',
+        default: '1T',
+        coerce: imageSizeLimit,
+        describe: 'refuse pfns that would make the (sparse) image bigger than this',
+      })
       .example('$0 extract save.bin.gz -o mem.raw', 'memory image')
       .example('$0 extract hvm.bin --emulator-context qemu.state --config guest.json', 'the blobs only') as unknown as Argv<ExtractArgs>,
   handler: (args) =>
@@ -37,6 +57,7 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
           emulatorContext: args.emulatorContext,
           config: args.config,
           spillDir: args.spillDir,
+          maxImageBytes: args.maxImageSize,
           onProgress: (n) => progress.update(n),
         });
       } finally {

@@ -91,6 +91,7 @@ async function writeSynth(args: ArgumentsCamelCase<SynthArgs>): Promise<number> 
   const options = synthOptionsFromArgs(args);
   let sink: StreamSink;
   if (args.output !== undefined && args.output !== '-') {
+    // synth hands every record fresh buffers (StreamWriter never reuses one): several may be in flight.
     sink = await FileSink.create(args.output);
   } else {
     if (process.stdout.isTTY) throw new UsageError('refusing to write a binary stream to a terminal: use -o FILE or redirect stdout');

@@ -1,0 +1,102 @@
+/**
+ * The executables are esbuild bundles (scripts/build-cli.mjs): they run, a
+ * command loads only its own code, --help and --version say the same as the
+ * sources do, and dist/ ships no source map without its sources.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ROOT, ensureCliBuilt } from './support/cli-run.js';
+
+const MIGRATE = join(ROOT, 'dist/cli/stream-migrate.js');
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+let dir: string;
+let stream: string;
+
+beforeAll(async () => {
+  await ensureCliBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'cli-bundle-'));
+  stream = join(dir, 'p16.bin');
+  expect(node([CLI, 'synth', '--pages', '16', '-q', '-o', stream]).status).toBe(0);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function node(args: readonly string[], cwd = ROOT) {
+  return spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
+}
+
+/** The files a run of the CLI loads as modules, relative to ROOT (via a module.register load hook). */
+function modulesLoadedBy(args: readonly string[]): string[] {
+  const log = join(dir, `loaded-${args[0]}.txt`);
+  writeFileSync(log, '');
+  const hook = `import { appendFileSync } from 'node:fs'; export async function load(url, context, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context); }`;
+  const register = `import { register } from 'node:module'; register(${JSON.stringify('data:text/javascript,' + encodeURIComponent(hook))});`;
+  const r = node(['--import', 'data:text/javascript,' + encodeURIComponent(register), CLI, ...args]);
+  expect(r.stderr).toBe('');
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((url) => url.startsWith('file:'))
+    .map((url) => relative(ROOT, new URL(url).pathname));
+}
+
+describe('CLI bundles', () => {
+  it('dist/cli holds the two executables and their chunks, nothing built by tsc', () => {
+    const files = readdirSync(join(ROOT, 'dist/cli'));
+    expect(files).toContain('stream-inspect.js');
+    expect(files).toContain('stream-migrate.js');
+    expect(files.filter((f) => !f.endsWith('.js'))).toEqual([]);
+    expect(files.filter((f) => f.endsWith('.js')).length).toBe(files.length);
+    expect(readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it('verify loads its own command chunk and shared code from dist/cli, and nothing else', () => {
+    const loaded = modulesLoadedBy(['verify', stream]);
+    expect(loaded[0]).toBe('dist/cli/stream-inspect.js');
+    expect(loaded.every((f) => f.startsWith('dist/cli/'))).toBe(true); // yargs and the rest are bundled
+    const commandChunks = loaded.filter((f) => /\/(synth|dump|verify|stats|hexdump|extract|encode|diff|rewrite|report)-[A-Z0-9]+\.js$/.test(f));
+    expect(commandChunks).toHaveLength(1);
+    expect(commandChunks[0]).toMatch(/\/verify-[A-Z0-9]+\.js$/);
+  });
+
+  it('runs: verify of a small stream, from another directory', () => {
+    const r = node([CLI, 'verify', stream], dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/p16\.bin: VALID — libxl container, libxc v3, x86 PV/);
+  });
+
+  it('--help of the bundle is the help of the sources, byte for byte', () => {
+    for (const args of [['--help'], ['verify', '--help'], ['extract', '--help']]) {
+      const bundled = node([CLI, ...args]);
+      const source = node(['--import', 'tsx', join(ROOT, 'src/cli/stream-inspect.ts'), ...args]);
+      expect(bundled.status).toBe(0);
+      expect(bundled.stdout).toBe(source.stdout);
+    }
+    // stream-migrate.ts runs main() only when invoked as stream-migrate(.js): call it from the sources directly.
+    const migrate = node([MIGRATE, '--help']);
+    const fromSource = `const m = await import(${JSON.stringify(join(ROOT, 'src/cli/stream-migrate.ts'))}); process.exitCode = await m.main(['--help']);`;
+    expect(migrate.stdout).toBe(node(['--import', 'tsx', '--input-type=module', '-e', fromSource]).stdout);
+    expect(migrate.stdout).toContain('stream-migrate receive');
+  });
+
+  it('--version prints this package.json\'s version', () => {
+    const r = node([CLI, '--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(VERSION);
+  });
+
+  it('dist/ ships no source map without the sources it maps to', () => {
+    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+    const js = walk(join(ROOT, 'dist')).filter((f) => f.endsWith('.js'));
+    expect(js.length).toBeGreaterThan(0);
+    for (const file of js) {
+      const link = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(readFileSync(file, 'utf8'));
+      if (!link) continue;
+      const map = JSON.parse(readFileSync(new URL(link[1], pathToFileURL(file)), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+      expect(map.sourcesContent?.length, file).toBe(map.sources.length);
+      expect(map.sourcesContent?.every((s) => typeof s === 'string'), file).toBe(true);
+    }
+  });
+});
