@@ -4,11 +4,14 @@
  * field's offset, and peak memory bounded by a small multiple of the largest
  * record, measured in the child (never wall-clock).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
 import { ensureCliBuilt, runCli } from './support/cli-run.js';
+import { runCliPeak } from './support/cli-peak.js';
+import { hvmWithEmulator } from './support/cli-streams.js';
 import { minimalXl } from './support/build.js';
 
 let dir: string;
@@ -51,5 +54,54 @@ describe('xl optional_data_len beyond the limit (XL-OPTIONAL-DATA-MAX)', () => {
     // report writes its report of the invalid stream.
     const r = await runCli(['report', huge, '-o', join(dir, 'r.html')]);
     expect(r.stderr).toMatch(/INVALID stream \(XL-OPTIONAL-DATA-MAX at offset 44\)/);
+  });
+});
+
+describe('encode reads its document item by item', () => {
+  const MiB = 1024 * 1024;
+
+  it('endless NUL bytes on stdin (encode - < /dev/zero): exit 1 at byte 0, without reading on', async () => {
+    const zeros = function* () {
+      for (;;) yield new Uint8Array(MiB);
+    };
+    const r = await runCliPeak(['encode', '-', '-o', join(dir, 'z.bin')], zeros);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^stream-inspect: invalid JSON document at \/: not JSON: byte 0x00 at byte 0 where '\{' was expected\n$/);
+    expect(existsSync(join(dir, 'z.bin'))).toBe(false);
+  });
+
+  it('a gzip of 128 MiB of whitespace: bounded memory, then "not JSON" at the end', async () => {
+    const spaces = gzipSync(Buffer.concat([Buffer.from('{"format":"xen-migration-stream/1","dialect":"upstream","items":['), Buffer.alloc(128 * MiB, 0x20)]), { level: 1 });
+    const r = await runCliPeak(['encode', file('spaces.json.gz', spaces), '-o', join(dir, 'sp.bin')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/not JSON: the end of the input at byte \d+ where the rest of the document was expected/);
+    // The whole text would be 128 MiB, then a 128 MiB string; item by item it is never held.
+    expect(r.peakMiB).toBeLessThan(160);
+  });
+
+  it('an item above --max-item-json is refused at its path', async () => {
+    const dump = await runCli(['dump', file('h.bin', hvmWithEmulator().bytes), '-f', 'json']);
+    const doc = file('h.json', dump.stdout);
+    const r = await runCli(['encode', doc, '-o', join(dir, 'h2.bin'), '--max-item-json', '64']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/invalid JSON document at \/items\/\d+: item longer than 64 bytes of JSON/);
+    const ok = await runCli(['encode', doc, '-o', join(dir, 'h2.bin')]);
+    expect(ok.code).toBe(0);
+    expect(Buffer.compare(readFileSync(join(dir, 'h2.bin')), Buffer.from(hvmWithEmulator().bytes))).toBe(0);
+  });
+
+  it('2^64 in a u64 field is refused with its JSON path, not wrapped to 0', async () => {
+    const dump = await runCli(['dump', file('h3.bin', hvmWithEmulator().bytes), '-f', 'json']);
+    const doc = JSON.parse(dump.out) as { items: Array<{ body?: { kind?: string; nsec?: string } }> };
+    const i = doc.items.findIndex((it) => it.body?.kind === 'tsc-info');
+    for (const bad of ['0x10000000000000000', '0x' + 'f'.repeat(17)]) {
+      (doc.items[i].body as { nsec: string }).nsec = bad;
+      const r = await runCli(['encode', '-', '-o', join(dir, 'u64.bin')], JSON.stringify(doc));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`invalid JSON document at /items/${i}/body/nsec: `);
+    }
+    // Leading zeros still read as the same value.
+    (doc.items[i].body as { nsec: string }).nsec = '0x000000000000000000000000';
+    expect((await runCli(['encode', '-', '-o', join(dir, 'u64.bin')], JSON.stringify(doc))).code).toBe(0);
   });
 });

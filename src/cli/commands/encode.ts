@@ -1,7 +1,8 @@
 /** `stream-inspect encode FILE.json -o out.bin`: the JSON form (from dump --format json) back to bytes. */
 import type { Argv, CommandModule } from 'yargs';
 import { FileByteSink, WritableByteSink } from '../../inspect/byte-sink.js';
-import { encodeJsonDocument, parseJsonText, readJsonText } from '../../inspect/encode.js';
+import { encodeJsonStream, jsonInputBytes } from '../../inspect/encode.js';
+import { JSON_ITEM_MAX } from '../../inspect/json-items.js';
 import { withOutputFile } from '../../inspect/output-file.js';
 import { EXIT_OK, runCommand, UsageError } from '../errors.js';
 import { withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
@@ -9,6 +10,7 @@ import { withCommonOptions, type CommonArgs, dashArgument } from '../options.js'
 interface EncodeArgs extends CommonArgs {
   file: string;
   output: string;
+  maxItemJson: number;
 }
 
 export const encodeCommand: CommandModule<object, EncodeArgs> = {
@@ -18,17 +20,19 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
     withCommonOptions(y)
       .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "JSON document (gzip ok), or '-' for stdin" })
       .option('output', { alias: 'o', type: 'string', demandOption: true, coerce: dashArgument, describe: "binary stream to write ('-': stdout)" })
+      .option('max-item-json', { type: 'number', default: JSON_ITEM_MAX, describe: 'refuse an item whose JSON text is longer than this many bytes (the document is read item by item)' })
       .example('$0 dump save.bin -f json | $0 encode - -o copy.bin', 'round trip') as unknown as Argv<EncodeArgs>,
   handler: (args) =>
     runCommand(args, async () => {
       if (args.file === '-' && process.stdin.isTTY) throw new UsageError("'-' reads the JSON from standard input, which is a terminal");
-      const text = await readJsonText(args.file === '-' ? process.stdin : args.file);
-      const value = parseJsonText(text);
+      if (!Number.isSafeInteger(args.maxItemJson) || args.maxItemJson <= 0) throw new UsageError('--max-item-json: expected a positive number of bytes');
+      const input = jsonInputBytes(args.file === '-' ? process.stdin : args.file);
+      const options = { maxItemBytes: args.maxItemJson };
       if (args.output === '-') {
         if (process.stdout.isTTY) throw new UsageError('encode: refusing to write a binary stream to a terminal (use -o FILE)');
-        await encodeJsonDocument(value, new WritableByteSink(process.stdout));
+        await encodeJsonStream(input, new WritableByteSink(process.stdout), options);
       } else {
-        await withOutputFile(args.output, (file) => encodeJsonDocument(value, new FileByteSink(file)));
+        await withOutputFile(args.output, (file) => encodeJsonStream(input, new FileByteSink(file), options));
       }
       return EXIT_OK;
     }),
