@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { ensureCliBuilt, runCli } from './support/cli-run.js';
 import { runCliPeak } from './support/cli-peak.js';
 import { hvmWithEmulator } from './support/cli-streams.js';
+import { xtabSpread } from './support/hostile-streams.js';
 import { minimalXl } from './support/build.js';
 
 let dir: string;
@@ -103,5 +104,28 @@ describe('encode reads its document item by item', () => {
     // Leading zeros still read as the same value.
     (doc.items[i].body as { nsec: string }).nsec = '0x000000000000000000000000';
     expect((await runCli(['encode', '-', '-o', join(dir, 'u64.bin')], JSON.stringify(doc))).code).toBe(0);
+  });
+});
+
+describe('pfns spread thinly over a huge span cost memory per pfn, not per span', () => {
+  // 524,288 XTAB entries at pfn k × 512 (a 4 MiB stream naming a 1 TiB span). Before: verify and
+  // stats ~210 MiB (a 64-byte block per pfn, twice), diff ~1.3 GiB (20 KiB per 4096-pfn block).
+  const N = 524_288;
+  let input: string;
+  beforeAll(() => {
+    input = file('xtab-spread.bin', xtabSpread(N));
+  });
+
+  it.each([['verify'], ['stats']])('%s', async (command) => {
+    const r = await runCliPeak([command, input]);
+    expect(r.code).toBe(0);
+    expect(r.peakMiB).toBeLessThan(150);
+  });
+
+  it('diff', async () => {
+    const r = await runCliPeak(['diff', input, input]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.peakMiB).toBeLessThan(200);
   });
 });
