@@ -71,7 +71,7 @@ export { verifyStream, type VerifyResult, type VerifyStatus } from './inspect/ve
 export { streamStats, type StatsResult } from './inspect/stats.js';
 export { hexdumpItem, type HexdumpTarget, type HexdumpOptions } from './inspect/hexdump.js';
 export { extractStream, type ExtractOptions, type ExtractResult } from './inspect/extract.js';
-export { encodeJsonDocument, type EncodeResult } from './inspect/encode.js';
+export { encodeJsonStream, type EncodeResult } from './inspect/encode.js';
 export { diffStreams, type DiffOptions, type DiffResult } from './inspect/diff.js';
 export { StringTextSink, WritableTextSink, type TextSink } from './inspect/text-sink.js';
 export { FileByteSink, WritableByteSink, type ByteSink } from './inspect/byte-sink.js';

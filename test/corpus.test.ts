@@ -133,7 +133,7 @@ describe('bad-input corpus from the valid fixtures', () => {
           f.push(check(base, 'xl mandatory flags bit 2', mutate(base.bytes, (b) => (b[flagsByte] |= 4)), { rule: 'XL-MANDATORY-FLAGS', offset: h + 36 }));
           f.push(check(base, 'xl STREAMv2 clear', mutate(base.bytes, (b) => (b[flagsByte] &= ~2)), { rule: 'XL-LEGACY-STREAM', offset: h + 36 }));
           f.push(check(base, 'xl optional_data_len + 1', mutate(base.bytes, (b) => put32(b, h + 44, xl.length - 48 + 1, le)), { rule: 'LIBXL-IDENT', offset: xl.length + 1 }));
-          f.push(check(base, 'xl optional_data_len huge', mutate(base.bytes, (b) => put32(b, h + 44, 0xfffffff0)), 'truncated'));
+          f.push(check(base, 'xl optional_data_len huge', mutate(base.bytes, (b) => put32(b, h + 44, 0xfffffff0)), { rule: 'XL-OPTIONAL-DATA-MAX', offset: h + 44 }));
           f.push(check(base, 'xl config_len beyond the optional data', mutate(base.bytes, (b) => put32(b, h + 48, xl.length, le)), { rule: 'XL-CONFIG-TRUNCATED', offset: h + 48 }));
           f.push(check(base, 'xl optional_flags', mutate(base.bytes, (b) => (b[h + 40] = 1)), isPrefix(base) ? 'truncated' : 'typed-or-valid'));
         }

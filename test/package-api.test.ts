@@ -54,7 +54,7 @@ describe('package entry points', () => {
       'ColoBackChannelWriter', 'EncodeError', 'FileByteSink', 'FileSink', 'InspectArgumentError', 'JsonFormError', 'MemorySink',
       'PAGE_TYPE', 'PAGE_TYPES', 'PostcopyBackChannelWriter', 'PushDecoder', 'RULES', 'RULE_LIST', 'StreamFormatError', 'StreamReader',
       'StreamWriter', 'StringTextSink', 'SyncStreamReader', 'WritableByteSink', 'WritableSink', 'WritableTextSink', 'WriterError',
-      'WriterGuardError', 'WriterStateError', 'diffStreams', 'dumpStream', 'encodeJsonDocument', 'extractStream', 'hexdumpItem',
+      'WriterGuardError', 'WriterStateError', 'diffStreams', 'dumpStream', 'encodeJsonStream', 'extractStream', 'hexdumpItem',
       'pageTypeName', 'readBackChannel', 'readBackChannelSync', 'readStream', 'readStreamSync', 'recordTypeName', 'recordTypeTable',
       'ruleById', 'streamStats', 'synth', 'synthFinalPass', 'synthPageContent', 'verifyStream',
     ]);

@@ -247,6 +247,15 @@ describe('xl save-file header', () => {
     errorRule(patched(minimalXl(), 36, [1]), 'XL-LEGACY-STREAM', 36);
   });
 
+  it('XL-OPTIONAL-DATA-MAX: optional_data_len 0xffffffff (or above the configured limit) refused at the field', () => {
+    errorRule(patched(minimalXl(), 44, [0xff, 0xff, 0xff, 0xff]), 'XL-OPTIONAL-DATA-MAX', 44);
+    // 1.5 GiB claimed: refused from the 48 fixed bytes, nothing more is fetched.
+    errorRule(patched(minimalXl(), 44, [0, 0, 0, 0x60]), 'XL-OPTIONAL-DATA-MAX', 44);
+    // A configured lower limit; the header itself is complete and legal.
+    errorRule(minimalXl(), 'XL-OPTIONAL-DATA-MAX', 44, { maxXlOptionalData: 4 });
+    expect(tryRead(minimalXl(), { maxXlOptionalData: 1 << 20 }).ok).toBe(true);
+  });
+
   it('XL-CONFIG-TRUNCATED: config_len larger than the optional data', () => {
     errorRule(patched(minimalXl(), 48, [100]), 'XL-CONFIG-TRUNCATED', 48);
   });

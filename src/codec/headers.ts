@@ -19,6 +19,7 @@ import {
   XL_MAGIC,
   XL_MANDATORY_FLAGS_KNOWN,
   XL_MANDATORY_FLAG_STREAMV2,
+  XL_OPTIONAL_DATA_MAX,
   DOMAIN_TYPE_X86_HVM,
   DOMAIN_TYPE_X86_PV,
 } from '../format/constants.js';
@@ -51,10 +52,15 @@ export function hasXlMagic(bytes: Uint8Array): boolean {
 
 /**
  * Check the 48 fixed bytes and return the header's whole length
- * (48 + optional_data_len), so a reader knows how much to fetch.
+ * (48 + optional_data_len), so a reader knows how much to fetch; an
+ * optional_data_len above `maxOptionalData` is refused before anything is fetched.
  */
-export function xlHeaderLength(bytes: Uint8Array, at: ErrorLocation = { offset: 0 }): number {
-  return XL_HEADER_SIZE + decodeXlFixed(bytes, at).fixed.optionalDataLength;
+export function xlHeaderLength(bytes: Uint8Array, at: ErrorLocation = { offset: 0 }, maxOptionalData = XL_OPTIONAL_DATA_MAX): number {
+  const claimed = decodeXlFixed(bytes, at).fixed.optionalDataLength;
+  if (claimed > maxOptionalData) {
+    throw formatError('XL_OPTIONAL_DATA_TOO_LONG', { ...at, layer: 'xl', recordName: 'xl header' }, { relative: 44, expected: `≤ ${maxOptionalData}`, actual: claimed });
+  }
+  return XL_HEADER_SIZE + claimed;
 }
 
 function decodeXlFixed(bytes: Uint8Array, at: ErrorLocation): { fixed: XlFixed; byteOrder: ByteOrder } {

@@ -9,6 +9,7 @@ export * from './bodies/x86-pv.js';
 export * from './bodies/x86-common.js';
 export * from './bodies/hvm-context-framing.js';
 export * from './bodies/libxl.js';
+export * from './bodies/entry-list.js';
 export * from './json.js';
 export * from './json-schemas.js';
 export * from './json-validate.js';

@@ -9,7 +9,8 @@ import type { BodyLayout } from '../format/record-types.js';
 
 const U32 = Type.Integer({ minimum: 0, maximum: 0xffffffff });
 const U16 = Type.Integer({ minimum: 0, maximum: 0xffff });
-const U64 = Type.String({ pattern: '^0x[0-9a-f]+$', description: 'u64, hex' });
+// At most 16 significant hex digits: 2^64 and above are refused at their JSON path, never wrapped.
+const U64 = Type.String({ pattern: '^0x0*[0-9a-f]{1,16}$', description: 'u64, hex (< 2^64)' });
 
 const EntriesJson = {
   count: Type.Integer({ minimum: 0, maximum: 0xffffffff }),

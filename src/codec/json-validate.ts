@@ -5,7 +5,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { JsonFormError } from './errors.js';
-import type { StreamDocument } from './json.js';
+import type { StreamDocument, StreamItemJsonForm } from './json.js';
 import {
   bodySchemaForKind,
   LibxcDomainHeaderJson,
@@ -45,26 +45,28 @@ export function parseStreamDocument(value: unknown): StreamDocument {
   if (doc.format !== 'xen-migration-stream/1') throw new JsonFormError('/format', 'expected "xen-migration-stream/1"');
   if (doc.dialect !== 'upstream' && doc.dialect !== 'postcopy-rfc') throw new JsonFormError('/dialect', 'expected "upstream" or "postcopy-rfc"');
   if (!Array.isArray(doc.items)) throw new JsonFormError('/items', 'expected an array');
-  doc.items.forEach((item: unknown, i: number) => {
-    const kind = (item as { kind?: unknown } | null)?.kind;
-    const schema =
-      kind === 'xl-header' ? XlHeaderJson
-      : kind === 'libxl-header' ? LibxlHeaderJson
-      : kind === 'libxc-image-header' ? LibxcImageHeaderJson
-      : kind === 'libxc-domain-header' ? LibxcDomainHeaderJson
-      : kind === 'record' ? RecordItemJson
-      : kind === 'trailing' ? TrailingJson
-      : undefined;
-    if (!schema) throw new JsonFormError(`/items/${i}/kind`, `unknown item kind ${JSON.stringify(kind)}`);
-    if (kind === 'record') {
-      // Check the body against its own kind's schema first: union errors say too little.
-      const body = (item as { body?: { kind?: unknown } }).body;
-      const bodySchema = bodySchemaForKind(body?.kind);
-      if (!bodySchema) throw new JsonFormError(`/items/${i}/body/kind`, `unknown body kind ${JSON.stringify(body?.kind)}`);
-      assertJson(bodySchema, body, `/items/${i}/body`);
-    }
-    assertJson(schema, item, `/items/${i}`);
-  });
+  doc.items.forEach((item: unknown, i: number) => assertStreamItem(item, i));
   return doc as StreamDocument;
 }
 
+/** Validate item `i` of a document's `items` (errors name /items/i/…). */
+export function assertStreamItem(item: unknown, i: number): asserts item is StreamItemJsonForm {
+  const kind = (item as { kind?: unknown } | null)?.kind;
+  const schema =
+    kind === 'xl-header' ? XlHeaderJson
+    : kind === 'libxl-header' ? LibxlHeaderJson
+    : kind === 'libxc-image-header' ? LibxcImageHeaderJson
+    : kind === 'libxc-domain-header' ? LibxcDomainHeaderJson
+    : kind === 'record' ? RecordItemJson
+    : kind === 'trailing' ? TrailingJson
+    : undefined;
+  if (!schema) throw new JsonFormError(`/items/${i}/kind`, `unknown item kind ${JSON.stringify(kind)}`);
+  if (kind === 'record') {
+    // Check the body against its own kind's schema first: union errors say too little.
+    const body = (item as { body?: { kind?: unknown } }).body;
+    const bodySchema = bodySchemaForKind(body?.kind);
+    if (!bodySchema) throw new JsonFormError(`/items/${i}/body/kind`, `unknown body kind ${JSON.stringify(body?.kind)}`);
+    assertJson(bodySchema, body, `/items/${i}/body`);
+  }
+  assertJson(schema, item, `/items/${i}`);
+}

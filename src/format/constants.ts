@@ -13,6 +13,12 @@ export const XL_BYTEORDER_MARKER = 0x01020304;
 export const XL_MANDATORY_FLAG_JSON = 0x1;
 export const XL_MANDATORY_FLAG_STREAMV2 = 0x2;
 export const XL_MANDATORY_FLAGS_KNOWN = XL_MANDATORY_FLAG_JSON | XL_MANDATORY_FLAG_STREAMV2;
+/**
+ * Most xl optional data (config_len + config) a reader buffers: xl's JSON configs are
+ * kilobytes, and xl itself mallocs whatever optional_data_len claims (up to 4 GiB).
+ * Overridable with the reader's `maxXlOptionalData`.
+ */
+export const XL_OPTIONAL_DATA_MAX = 16 * 1024 * 1024;
 
 /** "LibxlFmt" as a big-endian u64. */
 export const LIBXL_IDENT = 0x4c6962786c466d74n;

@@ -40,6 +40,7 @@ export const RULES = Object.freeze({
   XL_BYTEORDER: R('XL-BYTEORDER', 'error', 'C', 'xl header byteorder must read 0x01020304.'),
   XL_MANDATORY_FLAGS: R('XL-MANDATORY-FLAGS', 'error', 'C', 'xl mandatory_flags may only have bits 0 (JSON) and 1 (STREAMv2).'),
   XL_LEGACY: R('XL-LEGACY-STREAM', 'error', 'project', 'xl STREAMv2 flag clear: a legacy v1 stream follows, which this toolkit does not read.'),
+  XL_OPTIONAL_DATA_TOO_LONG: R('XL-OPTIONAL-DATA-MAX', 'error', 'project', 'xl optional_data_len exceeds the reader\'s limit (default 16 MiB, XL_OPTIONAL_DATA_MAX).'),
   XL_CONFIG_TRUNCATED: R('XL-CONFIG-TRUNCATED', 'error', 'C', 'config_len does not fit in the xl optional data ("Savefile truncated.").'),
   XL_OPTIONAL_FLAGS: R('XL-OPTIONAL-FLAGS', 'warning', 'project', 'xl optional_flags is non-zero (xl never checks it).'),
   XL_JSON_FLAG: R('XL-JSON-FLAG', 'warning', 'project', 'xl JSON flag does not match the presence of a config.'),

@@ -159,12 +159,10 @@ export async function diffStreams(a: StreamSource, b: StreamSource, options: Dif
 
   const pageDifferences: PageDifference[] = [];
   let pagesOnlyInA = 0, pagesOnlyInB = 0, pagesDiffering = 0;
-  // Visit only the blocks either stream used, in pfn order.
-  const keys = [...new Set([...A.pages.blockKeys(), ...B.pages.blockKeys()])].sort((a, b) => a - b);
-  for (const pfn of pfnsOfBlocks(keys)) {
+  // Visit only the pfns either stream sent, in pfn order.
+  for (const pfn of mergedPfns(A.pages.pfns(), B.pages.pfns())) {
     const ta = A.pages.typeOf(pfn);
     const tb = B.pages.typeOf(pfn);
-    if (ta === undefined && tb === undefined) continue;
     let what: PageDifference['what'] | undefined;
     if (tb === undefined) { what = 'only in A'; pagesOnlyInA++; }
     else if (ta === undefined) { what = 'only in B'; pagesOnlyInB++; }
@@ -193,8 +191,23 @@ export async function diffStreams(a: StreamSource, b: StreamSource, options: Dif
   };
 }
 
-function* pfnsOfBlocks(keys: readonly number[]): Generator<number> {
-  for (const k of keys) for (let i = 0; i < PageMap.BLOCK; i++) yield k * PageMap.BLOCK + i;
+/** The union of two increasing pfn sequences, increasing. */
+function* mergedPfns(a: Iterator<number>, b: Iterator<number>): Generator<number> {
+  let x = a.next();
+  let y = b.next();
+  while (!x.done || !y.done) {
+    if (y.done || (!x.done && x.value < y.value)) {
+      yield x.value;
+      x = a.next();
+    } else if (x.done || y.value < x.value) {
+      yield y.value;
+      y = b.next();
+    } else {
+      yield x.value;
+      x = a.next();
+      y = b.next();
+    }
+  }
 }
 
 function refText(r: ItemRef | undefined, at: number | undefined): string {

@@ -7,7 +7,9 @@
 import { toBase64 } from '../codec/bytes.js';
 import { itemToJson, type EncodableItem, type StreamItemJsonForm } from '../codec/json.js';
 import { recordToJson } from '../codec/records.js';
+import { recordJsonPieces } from './json-pieces.js';
 import { dataPageCount, type PageDataBody } from '../codec/bodies/page-data.js';
+import { PAGE_SIZE } from '../format/constants.js';
 import type { Dialect } from '../format/record-types.js';
 import type { Problem, StreamEnd, StreamItem } from '../reader/items.js';
 
@@ -38,6 +40,18 @@ export function jsonDocumentHead(dialect: Dialect): string {
 export function jsonDocumentItem(item: StreamItem, dialect: Dialect, first: boolean): string {
   const j: StreamItemJsonForm = itemToJson(encodableItem(item), dialect);
   return (first ? '' : ',\n') + JSON.stringify(j);
+}
+
+/** jsonDocumentItem in pieces: a long list body is never one string (./json-pieces.ts). */
+export function jsonDocumentItemPieces(item: StreamItem, dialect: Dialect, first: boolean): Iterable<string> {
+  if (item.kind !== 'record') return [jsonDocumentItem(item, dialect, first)];
+  return recordJsonPieces(item.record, dialect, (record) => jsonDocumentItem({ ...item, record }, dialect, first));
+}
+
+/** ndjsonItem in pieces: a long list body is never one string (./json-pieces.ts). */
+export function ndjsonItemPieces(item: StreamItem, dialect: Dialect, pages: boolean): Iterable<string> {
+  if (item.kind !== 'record') return [ndjsonItem(item, dialect, pages)];
+  return recordJsonPieces(item.record, dialect, (record) => ndjsonItem({ ...item, record }, dialect, pages));
 }
 
 /** Closes the items array; how the stream ended and the problems go in extra keys (encode ignores them). */

@@ -3,7 +3,7 @@ import { readStream } from '../reader/stream-reader.js';
 import type { StreamSource } from '../reader/sources.js';
 import type { Problem, StreamEnd } from '../reader/items.js';
 import { renderEndText, renderItemText, TEXT_COLUMNS } from './dump-text.js';
-import { isCompleteInJson, jsonDocumentHead, jsonDocumentItem, jsonDocumentTail, ndjsonEnd, ndjsonItem } from './dump-json.js';
+import { isCompleteInJson, jsonDocumentHead, jsonDocumentItemPieces, jsonDocumentTail, ndjsonEnd, ndjsonItemPieces } from './dump-json.js';
 import type { RecordFilter } from './record-filter.js';
 import type { TextSink } from './text-sink.js';
 import type { WalkOptions } from './walk-options.js';
@@ -53,9 +53,9 @@ async function dumpItems(source: StreamSource, out: TextSink, options: DumpOptio
     if (options.records && (item.kind !== 'record' || !options.records.matches(item.layer, item.record.type, item.record.name))) continue;
     if (format === 'json') {
       if (!isCompleteInJson(item)) notes.push(`the JSON document holds only the first ${item.kind === 'trailing' ? item.head.length : 0} of the ${item.length} trailing bytes`);
-      await out.write(jsonDocumentItem(item, dialect, items === 0));
+      for (const piece of jsonDocumentItemPieces(item, dialect, items === 0)) await out.write(piece);
     } else if (format === 'ndjson') {
-      await out.write(ndjsonItem(item, dialect, options.pages ?? false));
+      for (const piece of ndjsonItemPieces(item, dialect, options.pages ?? false)) await out.write(piece);
     } else {
       await out.write(renderItemText(item, { pages: options.pages }));
     }

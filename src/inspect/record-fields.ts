@@ -99,7 +99,8 @@ export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): Record
     case 'emulator-xenstore':
       return {
         summary: `emulator ${body.emulatorId} (${EMULATOR_IDS[body.emulatorId] ?? 'reserved'}), index ${body.index}, ${body.pairs.length} keys`,
-        details: body.pairs.slice(0, keep * 4).map(([k, v]) => `${k} = ${JSON.stringify(v)}`),
+        details: body.pairs.slice(0, keep * 4).map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+          .concat(body.pairs.length > keep * 4 ? [`… (+${body.pairs.length - keep * 4} more keys)`] : []),
       };
     case 'emulator-context':
       return {

@@ -7,7 +7,7 @@
  * ended (`finish`). The same decoder serves files, pipes, memory and push-fed
  * protocol sessions.
  */
-import { XL_MIGRATE_GO_MESSAGE, LIBXC_DOMAIN_HEADER_SIZE, LIBXC_IMAGE_HEADER_SIZE, LIBXL_HEADER_SIZE, LIBXL_OPTION_BIG_ENDIAN, LIBXC_OPTION_BIG_ENDIAN, RECORD_HEADER_SIZE, REC_LENGTH_MAX, XL_HEADER_SIZE, XL_MANDATORY_FLAG_JSON, DOMAIN_TYPE_X86_PV, roundUp8 } from '../format/constants.js';
+import { XL_MIGRATE_GO_MESSAGE, LIBXC_DOMAIN_HEADER_SIZE, LIBXC_IMAGE_HEADER_SIZE, LIBXL_HEADER_SIZE, LIBXL_OPTION_BIG_ENDIAN, LIBXC_OPTION_BIG_ENDIAN, RECORD_HEADER_SIZE, REC_LENGTH_MAX, XL_HEADER_SIZE, XL_OPTIONAL_DATA_MAX, XL_MANDATORY_FLAG_JSON, DOMAIN_TYPE_X86_PV, roundUp8 } from '../format/constants.js';
 import { PAGE_TYPE_HAS_DATA } from '../format/page-types.js';
 import { isOptionalType, recordTypeName, recordTypeTable, type Dialect, type Layer, type RecordTypeInfo } from '../format/record-types.js';
 import { RULES, type RuleKey } from '../format/rules.js';
@@ -32,6 +32,8 @@ export interface ReaderOptions {
   strict?: boolean;
   /** Refuse records whose body_length exceeds this before allocating anything (default 128 MiB, REC_LENGTH_MAX). */
   maxRecordLength?: number;
+  /** Refuse an xl header whose optional_data_len exceeds this before buffering it (default 16 MiB, XL_OPTIONAL_DATA_MAX). */
+  maxXlOptionalData?: number;
   /** Stop at the final END and leave what follows unread (for protocol sessions). */
   stopAtEnd?: boolean;
   /** Force the container instead of detecting it. */
@@ -67,6 +69,7 @@ export class StreamDecoder {
   readonly dialect: Dialect;
   readonly strict: boolean;
   readonly maxRecordLength: number;
+  readonly maxXlOptionalData: number;
   readonly problems: Problem[] = [];
   private readonly summaryBuilder: SummaryBuilder;
   private readonly requestedMode: 'auto' | 'plain' | 'remus' | 'colo';
@@ -110,6 +113,7 @@ export class StreamDecoder {
     this.dialect = options.dialect ?? 'upstream';
     this.strict = options.strict ?? true;
     this.maxRecordLength = options.maxRecordLength ?? REC_LENGTH_MAX;
+    this.maxXlOptionalData = options.maxXlOptionalData ?? XL_OPTIONAL_DATA_MAX;
     this.requestedMode = options.mode ?? 'auto';
     this.stopAtEnd = options.stopAtEnd ?? false;
     this.skipPages = options.pageContents === 'skip';
@@ -177,7 +181,7 @@ export class StreamDecoder {
       }
       case 'XL': {
         if (view.length < XL_HEADER_SIZE) return { need: XL_HEADER_SIZE };
-        const total = xlHeaderLength(view, { offset: this.offset });
+        const total = xlHeaderLength(view, { offset: this.offset }, this.maxXlOptionalData);
         if (view.length < total) return { need: total };
         const { header, length } = decodeXlHeader(view, { offset: this.offset });
         if (header.optionalFlags !== 0) this.problem('XL_OPTIONAL_FLAGS', { offset: this.offset + 40, layer: 'xl' }, { actual: '0x' + header.optionalFlags.toString(16), expected: '0' });

@@ -1,74 +1,153 @@
 /**
- * A set of pfns as a sparse bitmap: 512-pfn (64-byte) blocks created on first
- * use. A dense guest costs one bit per pfn (a 64 GiB guest: 2 MiB); pfns are
- * 52-bit, so a stream naming scattered huge pfns costs at most one block per
- * distinct pfn instead of a bitmap up to the largest one.
+ * A set of pfns whose memory follows the pfns present, not their span: pfns
+ * are grouped in 65536-pfn blocks, and each block is stored the cheapest way
+ * for what it holds (as roaring bitmaps do):
+ *  - one member: a plain number (its offset in the block), no allocation;
+ *  - up to SPARSE_MAX members: a sorted Uint16Array (element 0 is the count);
+ *  - more: an 8 KiB bitmap (one bit per pfn, so a dense 64 GiB guest costs 2 MiB).
+ * pfns are 52-bit: scattered huge pfns cost one map entry each, not a bitmap
+ * up to the largest; pfns spread one per 512 cost ~5 bytes each.
  */
-const BLOCK_PFNS = 512;
-const BLOCK_BYTES = BLOCK_PFNS / 8;
+const BLOCK_PFNS = 65536;
+const BITMAP_BYTES = BLOCK_PFNS / 8;
+/** A sorted array of this many u16 is as big as the bitmap. */
+const SPARSE_MAX = BITMAP_BYTES / 2 - 1;
+
+/** Offset, sorted offsets with their count first, or a bitmap. */
+type Block = number | Uint16Array | Uint8Array;
+
+/** Index of `v` in sorted arr[1..n], or -(insertion point) - 1. */
+function search(arr: Uint16Array, v: number): number {
+  let lo = 1;
+  let hi = arr[0];
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const m = arr[mid];
+    if (m === v) return mid;
+    if (m < v) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -lo - 1;
+}
 
 export class PfnSet {
-  private readonly blocks = new Map<number, Uint8Array>();
+  private readonly blocks = new Map<number, Block>();
   private _size = 0;
-  // The block touched last: pfns mostly arrive in runs.
+  // The bitmap touched last: dense pfns mostly arrive in runs.
   private lastKey = -1;
-  private lastBlock: Uint8Array | undefined;
+  private lastBitmap: Uint8Array | undefined;
 
   get size(): number {
     return this._size;
   }
 
-  private block(pfn: number, create: boolean): Uint8Array | undefined {
-    const key = Math.floor(pfn / BLOCK_PFNS);
-    if (key === this.lastKey) return this.lastBlock;
-    let b = this.blocks.get(key);
-    if (!b) {
-      if (!create) return undefined;
-      b = new Uint8Array(BLOCK_BYTES);
-      this.blocks.set(key, b);
-    }
-    this.lastKey = key;
-    this.lastBlock = b;
-    return b;
-  }
-
   has(pfn: number): boolean {
-    const b = this.block(pfn, false);
-    const bit = pfn % BLOCK_PFNS;
-    return b !== undefined && (b[bit >>> 3] & (1 << (bit & 7))) !== 0;
+    const key = Math.floor(pfn / BLOCK_PFNS);
+    const at = pfn - key * BLOCK_PFNS;
+    if (key === this.lastKey) return ((this.lastBitmap as Uint8Array)[at >>> 3] & (1 << (at & 7))) !== 0;
+    const b = this.blocks.get(key);
+    if (b === undefined) return false;
+    if (typeof b === 'number') return b === at;
+    if (b instanceof Uint16Array) return search(b, at) >= 0;
+    return (b[at >>> 3] & (1 << (at & 7))) !== 0;
   }
 
   /** Adds pfn; returns false if it was already there. */
   add(pfn: number): boolean {
-    const b = this.block(pfn, true) as Uint8Array;
-    const bit = pfn % BLOCK_PFNS;
-    const mask = 1 << (bit & 7);
-    if (b[bit >>> 3] & mask) return false;
-    b[bit >>> 3] |= mask;
+    const key = Math.floor(pfn / BLOCK_PFNS);
+    const at = pfn - key * BLOCK_PFNS;
+    if (key === this.lastKey) return this.setBit(this.lastBitmap as Uint8Array, at);
+    const b = this.blocks.get(key);
+    if (b === undefined) {
+      this.blocks.set(key, at);
+    } else if (typeof b === 'number') {
+      if (b === at) return false;
+      const arr = new Uint16Array(4);
+      arr[0] = 2;
+      arr[1] = Math.min(b, at);
+      arr[2] = Math.max(b, at);
+      this.blocks.set(key, arr);
+    } else if (b instanceof Uint16Array) {
+      // pfns mostly arrive in increasing order: a new last member needs no search.
+      const n = b[0];
+      const i = n > 0 && b[n] < at ? -(n + 1) - 1 : search(b, at);
+      if (i >= 0) return false;
+      this.insert(key, b, -i - 1, at);
+    } else {
+      this.lastKey = key;
+      this.lastBitmap = b;
+      return this.setBit(b, at);
+    }
     this._size++;
     return true;
   }
 
-  delete(pfn: number): void {
-    const b = this.block(pfn, false);
-    if (!b) return;
-    const bit = pfn % BLOCK_PFNS;
-    const mask = 1 << (bit & 7);
-    if (b[bit >>> 3] & mask) {
-      b[bit >>> 3] &= ~mask;
-      this._size--;
+  private setBit(bitmap: Uint8Array, at: number): boolean {
+    const mask = 1 << (at & 7);
+    if (bitmap[at >>> 3] & mask) return false;
+    bitmap[at >>> 3] |= mask;
+    this._size++;
+    return true;
+  }
+
+  /** Put `at` at index `pos` of the sorted array, growing it or turning it into a bitmap. */
+  private insert(key: number, arr: Uint16Array, pos: number, at: number): void {
+    const n = arr[0];
+    if (n === SPARSE_MAX) {
+      const bitmap = new Uint8Array(BITMAP_BYTES);
+      for (let i = 1; i <= n; i++) bitmap[arr[i] >>> 3] |= 1 << (arr[i] & 7);
+      bitmap[at >>> 3] |= 1 << (at & 7);
+      this.blocks.set(key, bitmap);
+      return;
     }
+    let out = arr;
+    if (n + 1 === arr.length) {
+      out = new Uint16Array(Math.min(2 * arr.length, SPARSE_MAX + 1));
+      out.set(arr.subarray(0, pos));
+      out.set(arr.subarray(pos, n + 1), pos + 1);
+      this.blocks.set(key, out);
+    } else if (pos <= n) {
+      out.copyWithin(pos + 1, pos, n + 1);
+    }
+    out[pos] = at;
+    out[0] = n + 1;
+  }
+
+  delete(pfn: number): void {
+    const key = Math.floor(pfn / BLOCK_PFNS);
+    const at = pfn - key * BLOCK_PFNS;
+    const b = this.blocks.get(key);
+    if (b === undefined) return;
+    if (typeof b === 'number') {
+      if (b !== at) return;
+      this.blocks.delete(key);
+    } else if (b instanceof Uint16Array) {
+      const i = search(b, at);
+      if (i < 0) return;
+      b.copyWithin(i, i + 1, b[0] + 1);
+      b[0]--;
+    } else {
+      const mask = 1 << (at & 7);
+      if (!(b[at >>> 3] & mask)) return;
+      b[at >>> 3] &= ~mask;
+    }
+    this._size--;
   }
 
   /** Every member in increasing order. */
   *values(): IterableIterator<number> {
     const keys = [...this.blocks.keys()].sort((a, b) => a - b);
     for (const key of keys) {
-      const b = this.blocks.get(key) as Uint8Array;
-      for (let byte = 0; byte < BLOCK_BYTES; byte++) {
-        const v = b[byte];
-        if (v === 0) continue;
-        for (let bit = 0; bit < 8; bit++) if (v & (1 << bit)) yield key * BLOCK_PFNS + byte * 8 + bit;
+      const b = this.blocks.get(key) as Block;
+      const base = key * BLOCK_PFNS;
+      if (typeof b === 'number') yield base + b;
+      else if (b instanceof Uint16Array) for (let i = 1; i <= b[0]; i++) yield base + b[i];
+      else {
+        for (let byte = 0; byte < BITMAP_BYTES; byte++) {
+          const v = b[byte];
+          if (v === 0) continue;
+          for (let bit = 0; bit < 8; bit++) if (v & (1 << bit)) yield base + byte * 8 + bit;
+        }
       }
     }
   }

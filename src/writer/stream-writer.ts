@@ -29,6 +29,7 @@ import { encodeRecordChunks, encodeRecordHeader, makeRecord, type RecordBody } f
 import { countDataPages, pfnListCodec } from '../codec/bodies/page-data.js';
 import { p2mFrameCount, VCPU_BASIC_SIZE } from '../codec/bodies/x86-pv.js';
 import type { CpuidLeaf, MsrEntry } from '../codec/bodies/x86-common.js';
+import { ownedList, PackedList, type EntryList } from '../codec/bodies/entry-list.js';
 import { WriterAutomaton, type GuestKind, type OpArgs, type WriterConfig, type WriterMode, type WriterOp, type WriterState } from './writer-automaton.js';
 import { WriterGuardError, WriterStateError } from './writer-errors.js';
 import { totalLength, type StreamSink } from './sink.js';
@@ -199,17 +200,17 @@ export class StreamWriter {
     });
   }
 
-  writeCpuidPolicy(leaves: readonly CpuidLeaf[]): Promise<void> {
+  writeCpuidPolicy(leaves: EntryList<CpuidLeaf>): Promise<void> {
     return this.emit('X86_CPUID_POLICY', () => {
       if (leaves.length === 0) this.guard('X86_CPUID_POLICY', 'an empty policy is omitted, not written');
-      return this.record('libxc', 'X86_CPUID_POLICY', { kind: 'cpuid-policy', leaves: [...leaves] });
+      return this.record('libxc', 'X86_CPUID_POLICY', { kind: 'cpuid-policy', leaves: ownedList(leaves) });
     });
   }
 
-  writeMsrPolicy(entries: readonly MsrEntry[]): Promise<void> {
+  writeMsrPolicy(entries: EntryList<MsrEntry>): Promise<void> {
     return this.emit('X86_MSR_POLICY', () => {
       if (entries.length === 0) this.guard('X86_MSR_POLICY', 'an empty policy is omitted, not written');
-      return this.record('libxc', 'X86_MSR_POLICY', { kind: 'msr-policy', entries: [...entries] });
+      return this.record('libxc', 'X86_MSR_POLICY', { kind: 'msr-policy', entries: ownedList(entries) });
     });
   }
 
@@ -218,7 +219,7 @@ export class StreamWriter {
   }
 
   /** S5 (pv): X86_PV_P2M_FRAMES; `frames` must be exactly the frames covering startPfn..endPfn. */
-  writeP2mFrames(p2m: { startPfn?: number; endPfn: number; frames: readonly bigint[] }): Promise<void> {
+  writeP2mFrames(p2m: { startPfn?: number; endPfn: number; frames: EntryList<bigint> }): Promise<void> {
     return this.emit('X86_PV_P2M_FRAMES', () => {
       const startPfn = p2m.startPfn ?? 0;
       if (!isU32(startPfn) || !isU32(p2m.endPfn) || startPfn > p2m.endPfn) {
@@ -228,7 +229,7 @@ export class StreamWriter {
       if (p2m.frames.length !== want) {
         this.guard('X86_PV_P2M_FRAMES', `pfns ${startPfn}..${p2m.endPfn} of a width-${this.guestWidth} guest need ${want} frames, got ${p2m.frames.length}`);
       }
-      return this.record('libxc', 'X86_PV_P2M_FRAMES', { kind: 'p2m-frames', startPfn, endPfn: p2m.endPfn, frames: [...p2m.frames] });
+      return this.record('libxc', 'X86_PV_P2M_FRAMES', { kind: 'p2m-frames', startPfn, endPfn: p2m.endPfn, frames: ownedList(p2m.frames) });
     });
   }
 
@@ -313,13 +314,13 @@ export class StreamWriter {
   }
 
   /** S7/S10 (hvm, pvh): HVM_PARAMS (omit the record when there are none). */
-  writeHvmParams(params: readonly HvmParam[]): Promise<void> {
+  writeHvmParams(params: EntryList<HvmParam>): Promise<void> {
     return this.emit('HVM_PARAMS', () => {
       if (params.length === 0) this.guard('HVM_PARAMS', 'a record with no params is omitted, not written');
       return this.record('libxc', 'HVM_PARAMS', {
         kind: 'hvm-params',
         reserved: 0,
-        params: params.map((p) => ({ index: BigInt(p.index), value: BigInt(p.value) })),
+        params: params instanceof PackedList ? (params as PackedList<{ index: bigint; value: bigint }>) : params.map((p) => ({ index: BigInt(p.index), value: BigInt(p.value) })),
       });
     });
   }
@@ -337,10 +338,12 @@ export class StreamWriter {
   }
 
   /** S8/S9/S12 (hvm): EMULATOR_XENSTORE_DATA, [key, value] pairs relative to the device model's directory. */
-  writeEmulatorXenstoreData(pairs: ReadonlyArray<readonly [string, string]>, options: EmulatorOptions = {}): Promise<void> {
+  writeEmulatorXenstoreData(pairs: EntryList<readonly [string, string]>, options: EmulatorOptions = {}): Promise<void> {
     return this.emit('EMULATOR_XENSTORE_DATA', () => {
       const { emulatorId, index } = this.emulator('EMULATOR_XENSTORE_DATA', options);
-      for (const [key, value] of pairs) {
+      // Decoded pairs were checked when read (and are kept as their bytes); others are checked here.
+      if (pairs instanceof PackedList) return this.record('libxl', 'EMULATOR_XENSTORE_DATA', { kind: 'emulator-xenstore', emulatorId, index, pairs: pairs as PackedList<[string, string]> });
+      for (const [key, value] of pairs as Iterable<readonly [string, string]>) {
         if (key.length === 0 || key.includes('\0') || key.startsWith('/')) this.guard('EMULATOR_XENSTORE_DATA', `bad key ${JSON.stringify(key)}: must be non-empty, relative, without NUL`);
         if (value.includes('\0')) this.guard('EMULATOR_XENSTORE_DATA', `value of ${key} contains a NUL`);
       }

@@ -1,7 +1,8 @@
 /** `stream-inspect encode FILE.json -o out.bin`: the JSON form (from dump --format json) back to bytes. */
 import type { Argv, CommandModule } from 'yargs';
 import { FileByteSink, WritableByteSink } from '../../inspect/byte-sink.js';
-import { encodeJsonDocument, parseJsonText, readJsonText } from '../../inspect/encode.js';
+import { encodeJsonStream, jsonInputBytes } from '../../inspect/encode.js';
+import { JSON_ITEM_MAX } from '../../inspect/json-items.js';
 import { AtomicOutput } from '../../io/atomic-output.js';
 import { EXIT_OK, runCommand, UsageError } from '../errors.js';
 import { checkNotDirectory, withCommonOptions, type CommonArgs, dashArgument, outputArgument } from '../options.js';
@@ -9,6 +10,7 @@ import { checkNotDirectory, withCommonOptions, type CommonArgs, dashArgument, ou
 interface EncodeArgs extends CommonArgs {
   file: string;
   output: string;
+  maxItemJson: number;
 }
 
 export const encodeCommand: CommandModule<object, EncodeArgs> = {
@@ -18,21 +20,24 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
     withCommonOptions(y)
       .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "JSON document (gzip ok), or '-' for stdin" })
       .option('output', { alias: 'o', type: 'string', demandOption: true, coerce: outputArgument, describe: "binary stream to write ('-': stdout)" })
+      .option('max-item-json', { type: 'number', default: JSON_ITEM_MAX, describe: 'refuse an item whose JSON text is longer than this many bytes (the document is read item by item)' })
       .example('$0 dump save.bin -f json | $0 encode - -o copy.bin', 'round trip') as unknown as Argv<EncodeArgs>,
   handler: (args) =>
     runCommand(args, async () => {
       if (args.file === '-' && process.stdin.isTTY) throw new UsageError("'-' reads the JSON from standard input, which is a terminal");
       if (args.file !== '-') checkNotDirectory(args.file);
+      if (!Number.isSafeInteger(args.maxItemJson) || args.maxItemJson <= 0) throw new UsageError('--max-item-json: expected a positive number of bytes');
       if (args.output === '-' && process.stdout.isTTY) throw new UsageError('encode: refusing to write a binary stream to a terminal (use -o FILE)');
       // Opened (and checked) before the input is read; 0600: the stream holds guest memory.
       const file = args.output === '-' ? undefined : await AtomicOutput.open(args.output, { inputs: [args.file === '-' ? 0 : args.file] });
+      const options = { maxItemBytes: args.maxItemJson };
       try {
-        const value = parseJsonText(await readJsonText(args.file === '-' ? process.stdin : args.file));
+        const input = jsonInputBytes(args.file === '-' ? process.stdin : args.file);
         if (file) {
-          await encodeJsonDocument(value, new FileByteSink(file));
+          await encodeJsonStream(input, new FileByteSink(file), options);
           await file.commit();
         } else {
-          await encodeJsonDocument(value, new WritableByteSink(process.stdout));
+          await encodeJsonStream(input, new WritableByteSink(process.stdout), options);
         }
       } catch (e) {
         await file?.discard();

@@ -4,6 +4,7 @@ import type { EmulatorXenstoreJson, EmulatorContextJson, CheckpointStateJson } f
 import { dataView, fromBase64, toBase64 } from '../bytes.js';
 import { formatError } from '../errors.js';
 import type { BodyCodec } from './body-codec.js';
+import { PackedList, packedBytes, type EntryList } from './entry-list.js';
 
 
 function emulatorHeader(emulatorId: number, index: number): Uint8Array {
@@ -20,7 +21,7 @@ export interface EmulatorXenstoreBody {
   emulatorId: number;
   index: number;
   /** [key, value] pairs; strings hold bytes 1:1 (latin1), so any byte survives a round trip. */
-  pairs: Array<[string, string]>;
+  pairs: EntryList<[string, string]>;
 }
 
 export const emulatorXenstoreCodec: BodyCodec<EmulatorXenstoreBody, Static<typeof EmulatorXenstoreJson>> = {
@@ -28,24 +29,44 @@ export const emulatorXenstoreCodec: BodyCodec<EmulatorXenstoreBody, Static<typeo
   decode(bytes, at) {
     if (bytes.length < 8) throw formatError('EMULATOR_SHORT', at, { expected: '≥ 8 bytes', actual: bytes.length });
     const dv = dataView(bytes);
-    const pairs: Array<[string, string]> = [];
-    let pos = 8;
     const text = (from: number, to: number) => Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from).toString('latin1');
-    while (pos < bytes.length) {
-      const keyEnd = bytes.indexOf(0, pos);
-      if (keyEnd < 0) throw formatError('XENSTORE_KEY_NUL', at, { relative: pos, expected: 'a NUL-terminated key', actual: `${bytes.length - pos} bytes without NUL` });
-      if (keyEnd === pos) throw formatError('XENSTORE_KEY_EMPTY', at, { relative: pos });
-      if (bytes[pos] === 0x2f) throw formatError('XENSTORE_KEY_ABSOLUTE', at, { relative: pos, expected: 'a relative key', actual: JSON.stringify(text(pos, keyEnd)) });
-      const valStart = keyEnd + 1;
-      const valEnd = valStart < bytes.length ? bytes.indexOf(0, valStart) : -1;
-      if (valEnd < 0) throw formatError('XENSTORE_VALUE_NUL', at, { relative: valStart, expected: `a NUL-terminated value for key ${JSON.stringify(text(pos, keyEnd))}` });
-      pairs.push([text(pos, keyEnd), text(valStart, valEnd)]);
-      pos = valEnd + 1;
-    }
+    // Check every pair, counting them; then note where each key starts (4 bytes per pair at
+    // most as many bytes as the pairs themselves) and read the strings only when asked.
+    const walk = (visit: (keyStart: number, index: number) => void): number => {
+      let n = 0;
+      let pos = 8;
+      while (pos < bytes.length) {
+        const keyEnd = bytes.indexOf(0, pos);
+        if (keyEnd < 0) throw formatError('XENSTORE_KEY_NUL', at, { relative: pos, expected: 'a NUL-terminated key', actual: `${bytes.length - pos} bytes without NUL` });
+        if (keyEnd === pos) throw formatError('XENSTORE_KEY_EMPTY', at, { relative: pos });
+        if (bytes[pos] === 0x2f) throw formatError('XENSTORE_KEY_ABSOLUTE', at, { relative: pos, expected: 'a relative key', actual: JSON.stringify(text(pos, Math.min(keyEnd, pos + 256))) });
+        const valStart = keyEnd + 1;
+        const valEnd = valStart < bytes.length ? bytes.indexOf(0, valStart) : -1;
+        if (valEnd < 0) throw formatError('XENSTORE_VALUE_NUL', at, { relative: valStart, expected: `a NUL-terminated value for key ${JSON.stringify(text(pos, Math.min(keyEnd, pos + 256)))}` });
+        visit(pos, n++);
+        pos = valEnd + 1;
+      }
+      return n;
+    };
+    const count = walk(() => undefined);
+    const keyStarts = new Uint32Array(count);
+    walk((keyStart, i) => (keyStarts[i] = keyStart));
+    const pairs = new PackedList(bytes.subarray(8), count, (i): [string, string] => {
+      const keyEnd = bytes.indexOf(0, keyStarts[i]);
+      return [text(keyStarts[i], keyEnd), text(keyEnd + 1, bytes.indexOf(0, keyEnd + 1))];
+    });
     return { kind: 'emulator-xenstore', emulatorId: dv.getUint32(0, true), index: dv.getUint32(4, true), pairs };
   },
-  encodedLength: (b) => b.pairs.reduce((n, [k, v]) => n + k.length + v.length + 2, 8),
+  encodedLength: (b) => {
+    const packed = packedBytes(b.pairs);
+    if (packed) return 8 + packed.length;
+    let n = 8;
+    for (const [k, v] of b.pairs) n += k.length + v.length + 2;
+    return n;
+  },
   encode(b) {
+    const packed = packedBytes(b.pairs);
+    if (packed) return [emulatorHeader(b.emulatorId, b.index), packed];
     const data = Buffer.from(b.pairs.map(([k, v]) => `${k}\0${v}\0`).join(''), 'latin1');
     return [emulatorHeader(b.emulatorId, b.index), new Uint8Array(data.buffer, data.byteOffset, data.byteLength)];
   },

@@ -4,6 +4,7 @@ import type { TscInfoJson, HvmParamsJson, CpuidPolicyJson, MsrPolicyJson, DirtyP
 import { dataView, fromBase64, toBase64, u64FromJson, u64ToJson } from '../bytes.js';
 import { formatError } from '../errors.js';
 import type { BodyCodec } from './body-codec.js';
+import { PackedList, packedBytes, type EntryList } from './entry-list.js';
 import type { OpaqueBody } from './simple.js';
 
 
@@ -93,7 +94,7 @@ export function hvmContextEntries(blob: Uint8Array): { entries: HvmSaveEntry[]; 
 export interface HvmParamsBody {
   kind: 'hvm-params';
   reserved: number;
-  params: Array<{ index: bigint; value: bigint }>;
+  params: EntryList<{ index: bigint; value: bigint }>;
 }
 
 export const hvmParamsCodec: BodyCodec<HvmParamsBody, Static<typeof HvmParamsJson>> = {
@@ -103,12 +104,18 @@ export const hvmParamsCodec: BodyCodec<HvmParamsBody, Static<typeof HvmParamsJso
     const dv = dataView(bytes);
     const count = dv.getUint32(0, true);
     if (bytes.length !== 8 + 16 * count) throw formatError('HVM_PARAMS_LENGTH', at, { expected: `8 + 16×${count} = ${8 + 16 * count}`, actual: bytes.length });
-    const params: HvmParamsBody['params'] = [];
-    for (let off = 8; off < bytes.length; off += 16) params.push({ index: dv.getBigUint64(off, true), value: dv.getBigUint64(off + 8, true) });
+    const params = new PackedList(bytes.subarray(8), count, (i) => ({ index: dv.getBigUint64(8 + 16 * i, true), value: dv.getBigUint64(16 + 16 * i, true) }));
     return { kind: 'hvm-params', reserved: dv.getUint32(4, true), params };
   },
   encodedLength: (b) => 8 + 16 * b.params.length,
   encode(b) {
+    const packed = packedBytes(b.params);
+    if (packed) {
+      const head = new Uint8Array(8);
+      dataView(head).setUint32(0, b.params.length, true);
+      dataView(head).setUint32(4, b.reserved, true);
+      return [head, packed];
+    }
     const out = new Uint8Array(8 + 16 * b.params.length);
     const dv = dataView(out);
     dv.setUint32(0, b.params.length, true);
@@ -125,7 +132,7 @@ export const hvmParamsCodec: BodyCodec<HvmParamsBody, Static<typeof HvmParamsJso
 
 // X86_CPUID_POLICY: xen_cpuid_leaf_t[] = {u32 leaf, subleaf, a, b, c, d}.
 export interface CpuidLeaf { leaf: number; subleaf: number; a: number; b: number; c: number; d: number }
-export interface CpuidPolicyBody { kind: 'cpuid-policy'; leaves: CpuidLeaf[] }
+export interface CpuidPolicyBody { kind: 'cpuid-policy'; leaves: EntryList<CpuidLeaf> }
 
 const CPUID_FIELDS = ['leaf', 'subleaf', 'a', 'b', 'c', 'd'] as const;
 
@@ -134,14 +141,16 @@ export const cpuidPolicyCodec: BodyCodec<CpuidPolicyBody, Static<typeof CpuidPol
   decode(bytes, at) {
     if (bytes.length === 0 || bytes.length % 24 !== 0) throw formatError('CPUID_POLICY_LENGTH', at, { expected: 'a non-zero multiple of 24', actual: bytes.length });
     const dv = dataView(bytes);
-    const leaves: CpuidLeaf[] = [];
-    for (let off = 0; off < bytes.length; off += 24) {
-      leaves.push({ leaf: dv.getUint32(off, true), subleaf: dv.getUint32(off + 4, true), a: dv.getUint32(off + 8, true), b: dv.getUint32(off + 12, true), c: dv.getUint32(off + 16, true), d: dv.getUint32(off + 20, true) });
-    }
+    const leaves = new PackedList(bytes, bytes.length / 24, (i): CpuidLeaf => {
+      const off = 24 * i;
+      return { leaf: dv.getUint32(off, true), subleaf: dv.getUint32(off + 4, true), a: dv.getUint32(off + 8, true), b: dv.getUint32(off + 12, true), c: dv.getUint32(off + 16, true), d: dv.getUint32(off + 20, true) };
+    });
     return { kind: 'cpuid-policy', leaves };
   },
   encodedLength: (b) => 24 * b.leaves.length,
   encode(b) {
+    const packed = packedBytes(b.leaves);
+    if (packed) return [packed];
     const out = new Uint8Array(24 * b.leaves.length);
     const dv = dataView(out);
     b.leaves.forEach((l, i) => CPUID_FIELDS.forEach((f, k) => dv.setUint32(24 * i + 4 * k, l[f], true)));
@@ -153,19 +162,20 @@ export const cpuidPolicyCodec: BodyCodec<CpuidPolicyBody, Static<typeof CpuidPol
 
 // X86_MSR_POLICY: xen_msr_entry_t[] = {u32 idx, u32 flags, u64 val}.
 export interface MsrEntry { idx: number; flags: number; val: bigint }
-export interface MsrPolicyBody { kind: 'msr-policy'; entries: MsrEntry[] }
+export interface MsrPolicyBody { kind: 'msr-policy'; entries: EntryList<MsrEntry> }
 
 export const msrPolicyCodec: BodyCodec<MsrPolicyBody, Static<typeof MsrPolicyJson>> = {
   layout: 'msr-policy',
   decode(bytes, at) {
     if (bytes.length === 0 || bytes.length % 16 !== 0) throw formatError('MSR_POLICY_LENGTH', at, { expected: 'a non-zero multiple of 16', actual: bytes.length });
     const dv = dataView(bytes);
-    const entries: MsrEntry[] = [];
-    for (let off = 0; off < bytes.length; off += 16) entries.push({ idx: dv.getUint32(off, true), flags: dv.getUint32(off + 4, true), val: dv.getBigUint64(off + 8, true) });
+    const entries = new PackedList(bytes, bytes.length / 16, (i): MsrEntry => ({ idx: dv.getUint32(16 * i, true), flags: dv.getUint32(16 * i + 4, true), val: dv.getBigUint64(16 * i + 8, true) }));
     return { kind: 'msr-policy', entries };
   },
   encodedLength: (b) => 16 * b.entries.length,
   encode(b) {
+    const packed = packedBytes(b.entries);
+    if (packed) return [packed];
     const out = new Uint8Array(16 * b.entries.length);
     const dv = dataView(out);
     b.entries.forEach((e, i) => {
@@ -180,24 +190,25 @@ export const msrPolicyCodec: BodyCodec<MsrPolicyBody, Static<typeof MsrPolicyJso
 };
 
 // CHECKPOINT_DIRTY_PFN_LIST (COLO back channel): u64 pfn[], may be empty.
-export interface DirtyPfnListBody { kind: 'dirty-pfn-list'; pfns: bigint[] }
+export interface DirtyPfnListBody { kind: 'dirty-pfn-list'; pfns: EntryList<bigint> }
 
 export const dirtyPfnListCodec: BodyCodec<DirtyPfnListBody, Static<typeof DirtyPfnListJson>> = {
   layout: 'dirty-pfn-list',
   decode(bytes, at) {
     if (bytes.length % 8 !== 0) throw formatError('DIRTY_PFN_LIST_LENGTH', at, { expected: 'a multiple of 8', actual: bytes.length });
     const dv = dataView(bytes);
-    const pfns: bigint[] = [];
-    for (let off = 0; off < bytes.length; off += 8) pfns.push(dv.getBigUint64(off, true));
+    const pfns = new PackedList(bytes, bytes.length / 8, (i) => dv.getBigUint64(8 * i, true));
     return { kind: 'dirty-pfn-list', pfns };
   },
   encodedLength: (b) => 8 * b.pfns.length,
   encode(b) {
+    const packed = packedBytes(b.pfns);
+    if (packed) return [packed];
     const out = new Uint8Array(8 * b.pfns.length);
     const dv = dataView(out);
     b.pfns.forEach((p, i) => dv.setBigUint64(8 * i, p, true));
     return [out];
   },
-  toJson: (b) => ({ kind: 'dirty-pfn-list', pfns: b.pfns.map(u64ToJson) }),
+  toJson: (b) => ({ kind: 'dirty-pfn-list', pfns: b.pfns.map((p) => u64ToJson(p)) }),
   fromJson: (j) => ({ kind: 'dirty-pfn-list', pfns: j.pfns.map(u64FromJson) }),
 };

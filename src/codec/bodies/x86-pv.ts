@@ -5,6 +5,7 @@ import { PAGE_SIZE } from '../../format/constants.js';
 import { dataView, fromBase64, fromHex, toBase64, toHex, u64FromJson, u64ToJson } from '../bytes.js';
 import { EncodeError, formatError } from '../errors.js';
 import type { BodyCodec } from './body-codec.js';
+import { PackedList, packedBytes, type EntryList } from './entry-list.js';
 import type { OpaqueBody } from './simple.js';
 
 // X86_PV_INFO: u8 guest_width, u8 pt_levels, 6 reserved bytes.
@@ -44,7 +45,7 @@ export interface P2mFramesBody {
   kind: 'p2m-frames';
   startPfn: number;
   endPfn: number;
-  frames: bigint[];
+  frames: EntryList<bigint>;
 }
 
 /** Frames a P2M of pfns start..end needs for a guest of the given width (spec/FORMAT.md §5.7). */
@@ -63,12 +64,18 @@ export const p2mFramesCodec: BodyCodec<P2mFramesBody, Static<typeof P2mFramesJso
     const startPfn = dv.getUint32(0, true);
     const endPfn = dv.getUint32(4, true);
     if (startPfn > endPfn) throw formatError('P2M_RANGE', at, { expected: `start ≤ end (${endPfn})`, actual: startPfn });
-    const frames: bigint[] = [];
-    for (let off = 8; off < bytes.length; off += 8) frames.push(dv.getBigUint64(off, true));
+    const frames = new PackedList(bytes.subarray(8), (bytes.length - 8) / 8, (i) => dv.getBigUint64(8 + 8 * i, true));
     return { kind: 'p2m-frames', startPfn, endPfn, frames };
   },
   encodedLength: (b) => 8 + 8 * b.frames.length,
   encode(b) {
+    const packed = packedBytes(b.frames);
+    if (packed) {
+      const head = new Uint8Array(8);
+      dataView(head).setUint32(0, b.startPfn, true);
+      dataView(head).setUint32(4, b.endPfn, true);
+      return [head, packed];
+    }
     const out = new Uint8Array(8 + 8 * b.frames.length);
     const dv = dataView(out);
     dv.setUint32(0, b.startPfn, true);
@@ -76,7 +83,7 @@ export const p2mFramesCodec: BodyCodec<P2mFramesBody, Static<typeof P2mFramesJso
     b.frames.forEach((f, i) => dv.setBigUint64(8 + 8 * i, f, true));
     return [out];
   },
-  toJson: (b) => ({ kind: 'p2m-frames', startPfn: b.startPfn, endPfn: b.endPfn, frames: b.frames.map(u64ToJson) }),
+  toJson: (b) => ({ kind: 'p2m-frames', startPfn: b.startPfn, endPfn: b.endPfn, frames: b.frames.map((f) => u64ToJson(f)) }),
   fromJson: (j) => ({ kind: 'p2m-frames', startPfn: j.startPfn, endPfn: j.endPfn, frames: j.frames.map(u64FromJson) }),
 };
 
