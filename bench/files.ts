@@ -32,7 +32,7 @@ export async function filesMain(argv: readonly string[], log: (s: string) => voi
   const opts = filesOptionsFrom(args, log);
   const result = await runFiles(opts);
   log(renderFiles(result));
-  if (opts.markdown) log('\n' + renderFiles(result, true));
+  if (opts.markdown) log(`\n${renderFiles(result, true)}`);
   if (opts.write) log(`result: ${writeResult(opts.resultsDir, 'files', opts.label, result)}\n`);
   return result;
 }

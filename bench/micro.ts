@@ -301,7 +301,7 @@ export async function microMain(argv: readonly string[]): Promise<MicroResult> {
   process.stdout.write(`micro-benchmarks (benchmark.js ${Benchmark.version}, node ${process.version}, ${machine.nproc} cpus, load ${machine.loadavg.join(' ')}), ${maxTime} s per case:\n`);
   const rows = runMicro(cases, maxTime);
   const result: MicroResult = { kind: 'micro', startedAt: new Date().toISOString(), machine, maxTimeSeconds: maxTime, rows, targets: microTargets(rows) };
-  process.stdout.write('\n' + table(microTable(rows)));
+  process.stdout.write(`\n${table(microTable(rows))}`);
   for (const t of result.targets) process.stdout.write(`target: ${t.name} ${t.target}: ${t.value} — ${t.met ? 'met' : 'MISSED'}\n`);
   if (args.write) process.stdout.write(`result: ${writeResult(String(args['results-dir']), 'micro', args.label as string | undefined, result)}\n`);
   return result;

@@ -50,7 +50,7 @@ export async function benchMain(argv: readonly string[], log: (s: string) => voi
     log(`micro-benchmarks: ${maxTime} s per case, load ${machine.loadavg.join(' ')}\n`);
     const rows = runMicro(microCases(), maxTime, log);
     out.micro = { kind: 'micro', startedAt: new Date().toISOString(), machine, maxTimeSeconds: maxTime, rows, targets: microTargets(rows) };
-    log('\n' + table(microTable(rows)));
+    log(`\n${table(microTable(rows))}`);
     for (const t of out.micro.targets) log(`target: ${t.name} ${t.target}: ${t.value} — ${t.met ? 'met' : 'MISSED'}\n`);
     if (args.write) written.push(writeResult(resultsDir, 'micro', label, out.micro));
   }
@@ -58,7 +58,7 @@ export async function benchMain(argv: readonly string[], log: (s: string) => voi
     const opts = filesOptionsFrom(args, log);
     out.files = await runFiles(opts);
     log(renderFiles(out.files));
-    if (opts.markdown) log('\n' + renderFiles(out.files, true));
+    if (opts.markdown) log(`\n${renderFiles(out.files, true)}`);
     if (opts.write) written.push(writeResult(resultsDir, 'files', label, out.files));
   }
   for (const w of written) log(`result: ${w}\n`);

@@ -33,8 +33,8 @@ function modulesLoadedBy(args: readonly string[]): string[] {
   const log = join(dir, `loaded-${args[0]}.txt`);
   writeFileSync(log, '');
   const hook = `import { appendFileSync } from 'node:fs'; export async function load(url, context, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context); }`;
-  const register = `import { register } from 'node:module'; register(${JSON.stringify('data:text/javascript,' + encodeURIComponent(hook))});`;
-  const r = node(['--import', 'data:text/javascript,' + encodeURIComponent(register), CLI, ...args]);
+  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
+  const r = node(['--import', `data:text/javascript,${encodeURIComponent(register)}`, CLI, ...args]);
   expect(r.stderr).toBe('');
   return readFileSync(log, 'utf8')
     .split('\n')

@@ -249,9 +249,9 @@ describe('item 20: -o errors name the user\'s path and come before any input is 
 /** Start the CLI, wait until a file matching `pattern` exists in `watch`, send `signal`; resolve with the exit status. */
 async function interrupt(args: readonly string[], watch: string, pattern: RegExp, signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', stdin?: string): Promise<{ code: number | null; stderr: string; seen: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
-  if (stdin !== undefined) createReadStream(stdin).pipe(child.stdin!).on('error', () => undefined);
+  if (stdin !== undefined && child.stdin) createReadStream(stdin).pipe(child.stdin).on('error', () => undefined);
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   let seen = '';
   let exited = false;

@@ -95,7 +95,7 @@ describe('encode reads its document item by item', () => {
     const dump = await runCli(['dump', file('h3.bin', hvmWithEmulator().bytes), '-f', 'json']);
     const doc = JSON.parse(dump.out) as { items: Array<{ body?: { kind?: string; nsec?: string } }> };
     const i = doc.items.findIndex((it) => it.body?.kind === 'tsc-info');
-    for (const bad of ['0x10000000000000000', '0x' + 'f'.repeat(17)]) {
+    for (const bad of ['0x10000000000000000', `0x${'f'.repeat(17)}`]) {
       (doc.items[i].body as { nsec: string }).nsec = bad;
       const r = await runCli(['encode', '-', '-o', join(dir, 'u64.bin')], JSON.stringify(doc));
       expect(r.code).toBe(1);

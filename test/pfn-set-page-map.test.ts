@@ -81,7 +81,9 @@ describe('PageMap', () => {
       const pfns = all.slice(i, i + 1000);
       const types = pfns.map(() => (r() < 0.2 ? 0xf : Math.floor(r() * 4)));
       map.apply(body(pfns, types));
-      pfns.forEach((pfn, j) => ref.set(pfn, types[j]));
+      pfns.forEach((pfn, j) => {
+        ref.set(pfn, types[j]);
+      });
       for (const pfn of pfns) hashes.set(pfn, map.hashOf(pfn));
     }
     expect([...map.pfns()]).toEqual([...ref.keys()].sort((a, b) => a - b));

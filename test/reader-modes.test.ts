@@ -26,7 +26,9 @@ describe('plain streams', () => {
       'libxl:LIBXC_CONTEXT', 'libxc:STATIC_DATA_END', 'libxc:PAGE_DATA', 'libxc:PAGE_DATA', 'libxc:PAGE_DATA', 'libxc:X86_TSC_INFO',
       'libxc:HVM_CONTEXT', 'libxc:HVM_PARAMS', 'libxc:END', 'libxl:EMULATOR_XENSTORE_DATA', 'libxl:EMULATOR_CONTEXT', 'libxl:END',
     ]);
-    records(items).forEach((r, i) => expect(r.index).toBe(i));
+    records(items).forEach((r, i) => {
+      expect(r.index).toBe(i);
+    });
     // Offsets are contiguous and absolute.
     let pos = 0;
     for (const it of items) {
@@ -67,7 +69,7 @@ describe('plain streams', () => {
   });
 
   it('not a v2 stream: says what it looks like', () => {
-    const e = expectRule(() => readStreamSync(new Uint8Array(Buffer.from('LinuxGuestRecord' + '\0'.repeat(32)))).readAll(), 'STREAM-NOT-V2');
+    const e = expectRule(() => readStreamSync(new Uint8Array(Buffer.from(`LinuxGuestRecord${'\0'.repeat(32)}`))).readAll(), 'STREAM-NOT-V2');
     expect(e.message).toMatch(/legacy/);
     expect(expectRule(() => readStreamSync(new Uint8Array(64)).readAll(), 'STREAM-NOT-V2').message).toMatch(/zero/);
   });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StreamFormatError } from '../src/codec/index.js';
 import { readStream, readStreamSync, type ReaderOptions, type RecordItem, type StreamItem } from '../src/reader/index.js';
 import { verifyStream } from '../src/inspect/verify.js';

@@ -16,7 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const bytes = B.plainHvm([[0, 1, 2, 3, 4, 5, 6, 7], [2, 3]]);
 const file = join(dir, 'plain.bin');
 writeFileSync(file, bytes);
-writeFileSync(file + '.gz', gzipSync(bytes));
+writeFileSync(`${file}.gz`, gzipSync(bytes));
 
 async function walk(source: Parameters<typeof readStream>[0], options: Parameters<typeof readStream>[1] = {}) {
   const reader = readStream(source, options);
@@ -40,7 +40,7 @@ describe('every kind of source gives the same items', async () => {
 
   const sources: Array<[string, () => Parameters<typeof readStream>[0] | Promise<Parameters<typeof readStream>[0]>]> = [
     ['a path', () => file],
-    ['a gzip path', () => file + '.gz'],
+    ['a gzip path', () => `${file}.gz`],
     ['an fd', () => openSync(file, 'r')],
     ['a FileHandle', () => open(file, 'r')],
     ['a Node Readable in odd chunks', () => Readable.from(chunked(bytes))],
@@ -67,7 +67,7 @@ describe('every kind of source gives the same items', async () => {
     expect(shape(got.items)).toEqual(shape(reference.items));
   });
 
-  for (const [name, src] of [['a FIFO (non-seekable path)', file], ['a gzip FIFO', file + '.gz']] as const) {
+  for (const [name, src] of [['a FIFO (non-seekable path)', file], ['a gzip FIFO', `${file}.gz`]] as const) {
     it(name, async () => {
       const fifo = join(dir, `fifo-${name.length}`);
       execFileSync('mkfifo', [fifo]);
@@ -79,7 +79,7 @@ describe('every kind of source gives the same items', async () => {
     });
   }
 
-  for (const [name, src] of [['a FIFO read with blocking reads (syncReads)', file], ['a gzip FIFO read with blocking reads', file + '.gz']] as const) {
+  for (const [name, src] of [['a FIFO read with blocking reads (syncReads)', file], ['a gzip FIFO read with blocking reads', `${file}.gz`]] as const) {
     it(name, async () => {
       const fifo = join(dir, `fifo-sync-${name.length}`);
       execFileSync('mkfifo', [fifo]);

@@ -219,7 +219,10 @@ describe('step-0 veto', () => {
       ...pairFor('plain'),
       sender: {
         domain: { name: 'guest', suspend: () => void calls.push('suspend') },
-        deviceHooks: [{ deviceType: 'vtpm', canMigrate: () => (calls.push('0'), true), migrate: (step) => void calls.push(String(step)) }],
+        deviceHooks: [{ deviceType: 'vtpm', canMigrate: () => {
+              calls.push('0');
+              return true;
+            }, migrate: (step) => void calls.push(String(step)) }],
       },
     });
     expect(run.sender.ok).toBe(true);

@@ -56,7 +56,7 @@ export function filesOptionsFrom(args: Record<string, string | boolean | undefin
   const runs = Number(args.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
   const dir = resolve(String(args.dir));
-  if (dir === ROOT || dir.startsWith(ROOT + '/')) throw new Error(`--dir ${dir} is inside the repository: big files never go there`);
+  if (dir === ROOT || dir.startsWith(`${ROOT}/`)) throw new Error(`--dir ${dir} is inside the repository: big files never go there`);
   return {
     size,
     runs,

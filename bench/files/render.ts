@@ -44,9 +44,9 @@ export function renderFiles(r: FilesResult, markdown = false): string {
   s += t(filesTable(r.rows));
   for (const run of r.sizes) {
     if (run.fromMainTable) continue;
-    s += `\nat ${run.size} (${run.bytes} bytes), ${run.runs} runs each, interleaved:\n\n` + t(filesTable(run.rows));
+    s += `\nat ${run.size} (${run.bytes} bytes), ${run.runs} runs each, interleaved:\n\n${t(filesTable(run.rows))}`;
   }
-  s += `\ntargets (issue #15; met / MISSED / n/a = not scored):\n\n` + t(targetsTable(r.targets));
+  s += `\ntargets (issue #15; met / MISSED / n/a = not scored):\n\n${t(targetsTable(r.targets))}`;
   if (r.references.length) s += '\nfor reference:\n';
   for (const x of r.references) s += `  ${x.name}: ${x.value}\n`;
   for (const n of r.notes) s += `note: ${n}\n`;

@@ -134,7 +134,7 @@ export async function runFiles(opts: FilesOptions): Promise<FilesResult> {
   const rows = toRows(allRows(ctx).filter((r) => ids.has(r.id)));
   const order = `round-robin: each of the ${opts.runs} rounds runs every command once, starting one command later than the round before`;
   log(`${rows.filter((r) => !r.skipped).length} commands × ${opts.runs} runs, interleaved (${order}):\n`);
-  let results;
+  let results: ReturnType<typeof rowResult>[];
   const sizes: SizeRun[] = [];
   try {
     await runRounds(rows, opts.runs, rssFile, log);

@@ -51,7 +51,7 @@ function helpText(spec: Record<string, OptionSpec>, usage: string): string {
     const flag = s.type === 'boolean' ? `--${name}` : `--${name} VALUE`;
     lines.push(`  ${flag.padEnd(24)}${s.describe}${s.default !== undefined && s.default !== false ? ` (default ${String(s.default)})` : ''}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Sizes like 256M, 1G, 16M, 4096 (binary units). */

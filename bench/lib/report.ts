@@ -5,11 +5,13 @@ import { join } from 'node:path';
 /** A text table: the first row is the header; columns after the first are right-aligned. */
 export function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  for (const r of rows) r.forEach((c, i) => {
+    widths[i] = Math.max(widths[i] ?? 0, c.length);
+  });
   const line = (r: readonly string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   const out = [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const r of rows.slice(1)) out.push(line(r));
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 /** The same rows as a Markdown table (first column left-aligned, the rest right-aligned). */
@@ -17,7 +19,7 @@ export function markdownTable(rows: readonly (readonly string[])[]): string {
   const cell = (c: string) => c.replace(/\|/g, '\\|');
   const out = [`| ${rows[0].map(cell).join(' | ')} |`, `|${rows[0].map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const r of rows.slice(1)) out.push(`| ${r.map(cell).join(' | ')} |`);
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 /** `bench/results/<kind>-<label>.json`, where label defaults to a UTC timestamp. Returns the path. */
@@ -25,7 +27,7 @@ export function writeResult(dir: string, kind: string, label: string | undefined
   mkdirSync(dir, { recursive: true });
   const stamp = label ?? new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
   const path = join(dir, `${kind}-${stamp}.json`);
-  writeFileSync(path, JSON.stringify(value, null, 2) + '\n');
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
   return path;
 }
 

@@ -46,6 +46,6 @@ export function refuseEmptyArguments(argv: readonly string[]): void {
     if (arg.startsWith('-') && arg.endsWith('=')) throw new UsageError(`${arg.slice(0, -1)}: empty value`);
     if (arg !== '') continue;
     const previous = argv[i - 1];
-    throw new UsageError(previous !== undefined && previous.startsWith('-') && !previous.includes('=') ? `${previous}: empty value` : "empty argument: give a file name, or '-' for standard input");
+    throw new UsageError(previous?.startsWith('-') && !previous.includes('=') ? `${previous}: empty value` : "empty argument: give a file name, or '-' for standard input");
   }
 }

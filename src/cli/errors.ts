@@ -96,7 +96,7 @@ export function errorLine(program: string, e: unknown, debug = false): string {
 
 /** Print `e` as one line and return its exit status (nothing printed when the output was closed). */
 export function reportError(program: string, e: unknown, debug = false): number {
-  if (!isOutputClosed(e)) process.stderr.write(errorLine(program, e, debug) + '\n');
+  if (!isOutputClosed(e)) process.stderr.write(`${errorLine(program, e, debug)}\n`);
   return exitCodeFor(e);
 }
 
@@ -131,7 +131,7 @@ export function guardStandardStreams(program: string, options: { stdout?: boolea
   if (options.stdout !== false) {
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') process.exit(EXIT_OUTPUT_CLOSED);
-      process.stderr.write(errorLine(program, e) + '\n');
+      process.stderr.write(`${errorLine(program, e)}\n`);
       process.exit(EXIT_USAGE);
     });
   }

@@ -53,7 +53,7 @@ export function fromHex(s: string): Uint8Array {
 
 /** u64 as JSON: a 0x-prefixed hex string (JSON has no 64-bit integers). */
 export function u64ToJson(v: bigint): string {
-  return '0x' + v.toString(16);
+  return `0x${v.toString(16)}`;
 }
 
 export function u64FromJson(s: string): bigint {

@@ -72,13 +72,13 @@ function decodeXlFixed(bytes: Uint8Array, at: ErrorLocation): { fixed: XlFixed; 
   if (fixed.byteorder !== XL_BYTEORDER_MARKER) {
     const be = xlFixedBE.parse(bytes) as XlFixed;
     if (be.byteorder !== XL_BYTEORDER_MARKER) {
-      throw formatError('XL_BYTEORDER', loc, { relative: 32, expected: '0x01020304', actual: '0x' + fixed.byteorder.toString(16) });
+      throw formatError('XL_BYTEORDER', loc, { relative: 32, expected: '0x01020304', actual: `0x${fixed.byteorder.toString(16)}` });
     }
     fixed = be;
     byteOrder = 'big';
   }
   if ((fixed.mandatoryFlags & ~XL_MANDATORY_FLAGS_KNOWN) !== 0) {
-    throw formatError('XL_MANDATORY_FLAGS', loc, { relative: 36, expected: 'only bits 0x3', actual: '0x' + fixed.mandatoryFlags.toString(16) });
+    throw formatError('XL_MANDATORY_FLAGS', loc, { relative: 36, expected: 'only bits 0x3', actual: `0x${fixed.mandatoryFlags.toString(16)}` });
   }
   return { fixed, byteOrder };
 }
@@ -101,7 +101,7 @@ export function decodeXlHeader(bytes: Uint8Array, at: ErrorLocation = { offset: 
     optionalTail = opt.subarray(4 + configLength);
   }
   if ((fixed.mandatoryFlags & XL_MANDATORY_FLAG_STREAMV2) === 0) {
-    throw formatError('XL_LEGACY', { ...loc, offset: at.offset + 36 }, { expected: 'STREAMv2 flag (0x2)', actual: '0x' + fixed.mandatoryFlags.toString(16) });
+    throw formatError('XL_LEGACY', { ...loc, offset: at.offset + 36 }, { expected: 'STREAMv2 flag (0x2)', actual: `0x${fixed.mandatoryFlags.toString(16)}` });
   }
   return {
     header: { byteOrder, mandatoryFlags: fixed.mandatoryFlags, optionalFlags: fixed.optionalFlags, config, optionalTail },
@@ -157,7 +157,7 @@ export function decodeLibxlHeader(bytes: Uint8Array, at: ErrorLocation = { offse
   const loc = { ...at, layer: 'libxl' as const, recordName: 'libxl header' };
   if (bytes.length < LIBXL_HEADER_SIZE) throw formatError('TRUNCATED', loc, { relative: bytes.length, expected: `${LIBXL_HEADER_SIZE} header bytes`, actual: bytes.length });
   if (!hasLibxlIdent(bytes)) {
-    throw formatError('LIBXL_IDENT', loc, { expected: '0x4c6962786c466d74 ("LibxlFmt")', actual: '0x' + Buffer.from(bytes.subarray(0, 8)).toString('hex') });
+    throw formatError('LIBXL_IDENT', loc, { expected: '0x4c6962786c466d74 ("LibxlFmt")', actual: `0x${Buffer.from(bytes.subarray(0, 8)).toString('hex')}` });
   }
   const h = libxlHeaderParser.parse(bytes) as LibxlHeader;
   if (h.version !== LIBXL_VERSION) throw formatError('LIBXL_VERSION', loc, { relative: 8, expected: LIBXL_VERSION, actual: h.version });
@@ -205,9 +205,9 @@ export function decodeLibxcImageHeader(bytes: Uint8Array, at: ErrorLocation = { 
   if (bytes.length < LIBXC_IMAGE_HEADER_SIZE) throw formatError('TRUNCATED', loc, { relative: bytes.length, expected: `${LIBXC_IMAGE_HEADER_SIZE} header bytes`, actual: bytes.length });
   const h = imageHeaderParser.parse(bytes) as ImageFixed;
   if (h.markerHi !== 0xffffffff || h.markerLo !== 0xffffffff) {
-    throw formatError('LIBXC_MARKER', loc, { expected: '0xffffffffffffffff', actual: '0x' + Buffer.from(bytes.subarray(0, 8)).toString('hex') });
+    throw formatError('LIBXC_MARKER', loc, { expected: '0xffffffffffffffff', actual: `0x${Buffer.from(bytes.subarray(0, 8)).toString('hex')}` });
   }
-  if (h.id !== LIBXC_ID) throw formatError('LIBXC_ID', loc, { relative: 8, expected: '0x58454e46 ("XENF")', actual: '0x' + h.id.toString(16) });
+  if (h.id !== LIBXC_ID) throw formatError('LIBXC_ID', loc, { relative: 8, expected: '0x58454e46 ("XENF")', actual: `0x${h.id.toString(16)}` });
   if (h.version < LIBXC_VERSION_MIN || h.version > LIBXC_VERSION_MAX) {
     throw formatError('LIBXC_VERSION', loc, { relative: 12, expected: '2 or 3', actual: h.version });
   }

@@ -45,7 +45,9 @@ export function parseStreamDocument(value: unknown): StreamDocument {
   if (doc.format !== 'xen-migration-stream/1') throw new JsonFormError('/format', 'expected "xen-migration-stream/1"');
   if (doc.dialect !== 'upstream' && doc.dialect !== 'postcopy-rfc') throw new JsonFormError('/dialect', 'expected "upstream" or "postcopy-rfc"');
   if (!Array.isArray(doc.items)) throw new JsonFormError('/items', 'expected an array');
-  doc.items.forEach((item: unknown, i: number) => assertStreamItem(item, i));
+  doc.items.forEach((item: unknown, i: number) => {
+    assertStreamItem(item, i);
+  });
   return doc as StreamDocument;
 }
 

@@ -221,7 +221,7 @@ export function renderDiffText(nameA: string, nameB: string, r: DiffResult): str
   if (r.errorB) out.push(`B is invalid: ${r.errorB.message}`);
   if (r.same) {
     out.push(`same: ${nameA} and ${nameB} hold the same ${grouped(r.itemsA)} headers and records`);
-    return out.join('\n') + '\n';
+    return `${out.join('\n')}\n`;
   }
   out.push(`A: ${nameA}`, `B: ${nameB}`);
   if (r.first) {
@@ -248,7 +248,7 @@ export function renderDiffText(nameA: string, nameB: string, r: DiffResult): str
   } else {
     out.push('', 'pages: the memory both streams imply is the same');
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 export function diffJson(r: DiffResult): object {

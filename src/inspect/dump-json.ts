@@ -9,7 +9,6 @@ import { itemToJson, type EncodableItem, type StreamItemJsonForm } from '../code
 import { recordToJson } from '../codec/records.js';
 import { recordJsonPieces } from './json-pieces.js';
 import { dataPageCount, type PageDataBody } from '../codec/bodies/page-data.js';
-import { PAGE_SIZE } from '../format/constants.js';
 import type { Dialect } from '../format/record-types.js';
 import type { Problem, StreamEnd, StreamItem } from '../reader/items.js';
 
@@ -89,18 +88,18 @@ export function ndjsonItem(item: StreamItem, dialect: Dialect, pages: boolean): 
         body,
         ...(j.padding ? { padding: j.padding } : {}),
       };
-      return JSON.stringify(line) + '\n';
+      return `${JSON.stringify(line)}\n`;
     }
     case 'trailing':
-      return JSON.stringify({ kind: 'trailing', ...where, isGoMessage: item.isGoMessage, head: toBase64(item.head) }) + '\n';
+      return `${JSON.stringify({ kind: 'trailing', ...where, isGoMessage: item.isGoMessage, head: toBase64(item.head) })}\n`;
     default: {
       const { kind, ...fields } = itemToJson(encodableItem(item), dialect);
       // xl writes its config with a terminating NUL; without it `jq '.config | fromjson'` works.
       // (The json document keeps it: encode must give back the same bytes.)
       if ('config' in fields && typeof fields.config === 'string' && fields.config.endsWith('\0')) {
-        return JSON.stringify({ kind, ...where, ...fields, config: fields.config.slice(0, -1), configNulTerminated: true }) + '\n';
+        return `${JSON.stringify({ kind, ...where, ...fields, config: fields.config.slice(0, -1), configNulTerminated: true })}\n`;
       }
-      return JSON.stringify({ kind, ...where, ...fields }) + '\n';
+      return `${JSON.stringify({ kind, ...where, ...fields })}\n`;
     }
   }
 }
@@ -113,5 +112,5 @@ function pageDataFields(b: PageDataBody): Record<string, unknown> {
 }
 
 export function ndjsonEnd(end: StreamEnd, problems: readonly Problem[]): string {
-  return JSON.stringify({ kind: 'end', ...end, problems: problems.map(problemJson) }) + '\n';
+  return `${JSON.stringify({ kind: 'end', ...end, problems: problems.map(problemJson) })}\n`;
 }

@@ -14,11 +14,11 @@ const INDENT = ' '.repeat(14);
 export const TEXT_COLUMNS = `${'OFFSET'.padEnd(12)}${'LAYER'.padEnd(7)}${'#'.padEnd(6)}${'TYPE'.padEnd(31)}${'LENGTH'.padStart(9)}  FIELDS\n`;
 
 function line(offset: number, layer: string, index: string, type: string, length: number, fields: string): string {
-  return `${offsetHex(offset).padEnd(12)}${layer.padEnd(7)}${index.padEnd(6)}${type.padEnd(31)}${grouped(length).padStart(9)}  ${fields}`.trimEnd() + '\n';
+  return `${`${offsetHex(offset).padEnd(12)}${layer.padEnd(7)}${index.padEnd(6)}${type.padEnd(31)}${grouped(length).padStart(9)}  ${fields}`.trimEnd()}\n`;
 }
 
 function details(lines: readonly string[]): string {
-  return lines.map((l) => INDENT + l + '\n').join('');
+  return lines.map((l) => `${INDENT + l}\n`).join('');
 }
 
 function flagNames(flags: number): string {
@@ -42,8 +42,8 @@ export function renderItemText(item: StreamItem, opts: FieldOptions & { config?:
       const text = xlConfigText(h);
       const isJson = (h.mandatoryFlags & XL_MANDATORY_FLAG_JSON) !== 0;
       let out = line(item.offset, 'xl', '', 'xl header', item.length,
-        `byteorder ${h.byteOrder}, mandatory ${hex(h.mandatoryFlags)}${flagNames(h.mandatoryFlags)}, optional ${hex(h.optionalFlags)}, config ${h.config ? grouped(h.config.length) + ' bytes' : 'none'}${h.optionalTail.length ? `, ${h.optionalTail.length} ignored bytes` : ''}`);
-      if (text !== undefined && text.length > 0 && opts.config !== false) out += details([`config (${isJson ? 'JSON' : 'xl config text'}):`, ...configLines(text).map((l) => '  ' + l)]);
+        `byteorder ${h.byteOrder}, mandatory ${hex(h.mandatoryFlags)}${flagNames(h.mandatoryFlags)}, optional ${hex(h.optionalFlags)}, config ${h.config ? `${grouped(h.config.length)} bytes` : 'none'}${h.optionalTail.length ? `, ${h.optionalTail.length} ignored bytes` : ''}`);
+      if (text !== undefined && text.length > 0 && opts.config !== false) out += details([`config (${isJson ? 'JSON' : 'xl config text'}):`, ...configLines(text).map((l) => `  ${l}`)]);
       return out;
     }
     case 'libxl-header':

@@ -69,8 +69,14 @@ export async function extractStream(source: StreamSource, options: ExtractOption
       outputs.push(file);
       image = new MemoryImage(file, options.spillDir ?? dirname(options.memory), options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES);
     }
-    if (options.emulatorContext !== undefined) outputs.push((emulatorFile = await AtomicOutput.open(options.emulatorContext, { inputs })));
-    if (options.config !== undefined) outputs.push((configFile = await AtomicOutput.open(options.config, { inputs })));
+    if (options.emulatorContext !== undefined) {
+      emulatorFile = await AtomicOutput.open(options.emulatorContext, { inputs });
+      outputs.push(emulatorFile);
+    }
+    if (options.config !== undefined) {
+      configFile = await AtomicOutput.open(options.config, { inputs });
+      outputs.push(configFile);
+    }
     // The reader reuses its buffers: an item's views are valid until the next item is asked
     // for. image.apply() resolves when the record's page writes are done, and what is kept
     // longer (emulator context, config) is copied. Fresh buffers per record cost more in page

@@ -58,7 +58,7 @@ export function hexLines(bytes: Uint8Array, base: number): string {
   const text = hexy(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), hexyOptions(bytes.length));
   const lines = text.split('\n').filter((l) => l.length > 0);
   // hexy's printable range ends at 0x7f inclusive: DEL would reach the terminal (or the HTML report) raw.
-  return lines.map((l, i) => `${offsetHex(base + i * BYTES_PER_LINE)}  ${l.trimEnd().replaceAll('\x7f', '.')}`).join('\n') + '\n';
+  return `${lines.map((l, i) => `${offsetHex(base + i * BYTES_PER_LINE)}  ${l.trimEnd().replaceAll('\x7f', '.')}`).join('\n')}\n`;
 }
 
 interface Segment {

@@ -51,7 +51,7 @@ function pfnEntryFields(e: PfnEntries, what: string, opts: FieldOptions): Record
   if (!opts.pages) return { summary, details: [] };
   const runs = pfnRuns(e).map((r) => (r.first === r.last ? `${hex(r.first)} ${PAGE_TYPES[r.type].name}` : `${hex(r.first)}–${hex(r.last)} ${PAGE_TYPES[r.type].name}`));
   const details: string[] = [];
-  for (let i = 0; i < runs.length; i += 4) details.push('pfns: ' + runs.slice(i, i + 4).join(', '));
+  for (let i = 0; i < runs.length; i += 4) details.push(`pfns: ${runs.slice(i, i + 4).join(', ')}`);
   return { summary, details };
 }
 

@@ -23,7 +23,7 @@ export async function streamStats(source: StreamSource, options: WalkOptions = {
 export function renderStatsText(s: StreamSummary): string {
   const out: string[] = [];
   const kv = (k: string, v: string | number | undefined) => {
-    if (v !== undefined && v !== '') out.push(`${(k + ':').padEnd(20)}${v}`);
+    if (v !== undefined && v !== '') out.push(`${(`${k}:`).padEnd(20)}${v}`);
   };
   kv('container', s.container);
   kv('dialect', s.dialect);
@@ -58,5 +58,5 @@ export function renderStatsText(s: StreamSummary): string {
     const passRows = s.passes.map((p) => [String(p.pass), p.checkpoint ? String(p.checkpoint) : '-', grouped(p.records), grouped(p.pfns), grouped(p.pages)]);
     out.push(...table(['PASS', 'CHECKPOINT', 'RECORDS', 'PFNS', 'PAGES'], passRows, new Set([2, 3, 4])));
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

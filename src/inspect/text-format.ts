@@ -2,7 +2,7 @@
 
 /** 0x-prefixed hex, at least `width` digits. */
 export function hex(n: number | bigint, width = 0): string {
-  return '0x' + n.toString(16).padStart(width, '0');
+  return `0x${n.toString(16).padStart(width, '0')}`;
 }
 
 /** Absolute offsets: 8 hex digits (more when the input is bigger than 4 GiB). */
@@ -19,8 +19,8 @@ export function grouped(n: number): string {
   if (!Number.isSafeInteger(n)) return n.toLocaleString('en-US');
   const digits = String(Math.abs(n));
   let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
-  for (let i = out.length; i < digits.length; i += 3) out += ',' + digits.slice(i, i + 3);
-  return n < 0 ? '-' + out : out;
+  for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+  return n < 0 ? `-${out}` : out;
 }
 
 /** Human size: "134,492,618 bytes (128.3 MiB)". */
@@ -45,7 +45,7 @@ export function sizeText(n: number): string {
 /** The first `keep` items, then "… (+N more)": long arrays stay readable. */
 export function elided<T>(items: { readonly length: number; slice(start?: number, end?: number): T[] }, keep: number, show: (item: T) => string = String, separator = ' '): string {
   if (items.length <= keep) return items.slice().map(show).join(separator);
-  return items.slice(0, keep).map(show).join(separator) + `${separator}… (+${items.length - keep} more)`;
+  return `${items.slice(0, keep).map(show).join(separator)}${separator}… (+${items.length - keep} more)`;
 }
 
 /** Bytes as printable ASCII, other bytes as '.'. */

@@ -67,7 +67,7 @@ export function renderVerifyText(name: string, r: VerifyResult): string {
     }
     lines.push(verdict);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function verifyJson(name: string, r: VerifyResult): object {

@@ -12,7 +12,7 @@ import { PAGE_TYPE_HAS_DATA } from '../format/page-types.js';
 import { isOptionalType, recordTypeName, recordTypeTable, type Dialect, type Layer, type RecordTypeInfo } from '../format/record-types.js';
 import { RULES, type RuleKey } from '../format/rules.js';
 import { dataView, isAllZero } from '../codec/bytes.js';
-import { formatError, StreamFormatError, type ErrorLocation } from '../codec/errors.js';
+import { formatError, type StreamFormatError, type ErrorLocation } from '../codec/errors.js';
 import { decodeLibxcDomainHeader, decodeLibxcImageHeader, decodeLibxlHeader, decodeXlHeader, xlHeaderLength } from '../codec/headers.js';
 import { decodeRecordBody, type StreamRecord } from '../codec/records.js';
 import { decodePageDataSkippingPages, pageDataEntriesLength } from '../codec/bodies/page-data.js';
@@ -184,7 +184,7 @@ export class StreamDecoder {
         const total = xlHeaderLength(view, { offset: this.offset }, this.maxXlOptionalData);
         if (view.length < total) return { need: total };
         const { header, length } = decodeXlHeader(view, { offset: this.offset });
-        if (header.optionalFlags !== 0) this.problem('XL_OPTIONAL_FLAGS', { offset: this.offset + 40, layer: 'xl' }, { actual: '0x' + header.optionalFlags.toString(16), expected: '0' });
+        if (header.optionalFlags !== 0) this.problem('XL_OPTIONAL_FLAGS', { offset: this.offset + 40, layer: 'xl' }, { actual: `0x${header.optionalFlags.toString(16)}`, expected: '0' });
         const hasJson = (header.mandatoryFlags & XL_MANDATORY_FLAG_JSON) !== 0;
         if (hasJson !== (header.config !== undefined && header.config.length > 0)) {
           this.problem('XL_JSON_FLAG', { offset: this.offset + 36, layer: 'xl' }, { detail: hasJson ? 'JSON flag set but no config' : 'config present but JSON flag clear (legacy config text)' });
@@ -195,16 +195,16 @@ export class StreamDecoder {
         if (view.length < LIBXL_HEADER_SIZE) return { need: LIBXL_HEADER_SIZE };
         const header = decodeLibxlHeader(view, { offset: this.offset });
         const loc = { offset: this.offset + 12, layer: 'libxl' as const, recordName: 'libxl header' };
-        if (header.options & LIBXL_OPTION_BIG_ENDIAN) throw formatError('BIG_ENDIAN', loc, { expected: 'options bit 0 clear', actual: '0x' + header.options.toString(16) });
-        if (header.options & ~3) this.problem('LIBXL_OPTIONS_RESERVED', loc, { actual: '0x' + header.options.toString(16) });
+        if (header.options & LIBXL_OPTION_BIG_ENDIAN) throw formatError('BIG_ENDIAN', loc, { expected: 'options bit 0 clear', actual: `0x${header.options.toString(16)}` });
+        if (header.options & ~3) this.problem('LIBXL_OPTIONS_RESERVED', loc, { actual: `0x${header.options.toString(16)}` });
         return this.emit({ kind: 'libxl-header', offset: this.offset, length: LIBXL_HEADER_SIZE, header }, 'LIBXL_FIRST');
       }
       case 'LIBXC_IHDR': {
         if (view.length < LIBXC_IMAGE_HEADER_SIZE) return { need: LIBXC_IMAGE_HEADER_SIZE };
         const header = decodeLibxcImageHeader(view, { offset: this.offset });
         const loc = { offset: this.offset + 16, layer: 'libxc' as const, recordName: 'libxc image header' };
-        if (header.options & LIBXC_OPTION_BIG_ENDIAN) throw formatError('BIG_ENDIAN', loc, { expected: 'options bit 0 clear', actual: '0x' + header.options.toString(16) });
-        if (header.options & 0xfffe) this.problem('LIBXC_OPTIONS_RESERVED', loc, { actual: '0x' + header.options.toString(16) });
+        if (header.options & LIBXC_OPTION_BIG_ENDIAN) throw formatError('BIG_ENDIAN', loc, { expected: 'options bit 0 clear', actual: `0x${header.options.toString(16)}` });
+        if (header.options & 0xfffe) this.problem('LIBXC_OPTIONS_RESERVED', loc, { actual: `0x${header.options.toString(16)}` });
         if (header.reserved16 || header.reserved32) this.problem('LIBXC_HEADER_RESERVED', { ...loc, offset: this.offset + 18 }, { actual: `0x${header.reserved16.toString(16)}:0x${header.reserved32.toString(16)}` });
         this.imageVersion = header.version;
         this.summaryBuilder.imageVersion = header.version;
@@ -322,11 +322,11 @@ export class StreamDecoder {
     const hint = this.dialectHint(layer, type);
     if (layer === 'libxl') {
       if (isOptionalType(type)) this.problem('LIBXL_UNKNOWN_OPTIONAL', loc, { detail: 'unknown optional libxl record (skipped)' });
-      else throw formatError(hint ? 'DIALECT_HINT' : 'LIBXL_UNKNOWN_TYPE', loc, { actual: '0x' + type.toString(16), detail: hint });
+      else throw formatError(hint ? 'DIALECT_HINT' : 'LIBXL_UNKNOWN_TYPE', loc, { actual: `0x${type.toString(16)}`, detail: hint });
       return;
     }
     if (isOptionalType(type)) this.problem('LIBXC_UNKNOWN_OPTIONAL', loc, { detail: `unknown optional libxc record 0x${type.toString(16)} skipped` });
-    else throw formatError(hint ? 'DIALECT_HINT' : 'LIBXC_UNKNOWN_MANDATORY', loc, { actual: '0x' + type.toString(16), detail: hint });
+    else throw formatError(hint ? 'DIALECT_HINT' : 'LIBXC_UNKNOWN_MANDATORY', loc, { actual: `0x${type.toString(16)}`, detail: hint });
   }
 
   private dialectHint(layer: Layer, type: number): string | undefined {

@@ -18,7 +18,7 @@ const RAMP = [HEAT_COLORS.once, '#9fc5e8', HEAT_COLORS.twice, HEAT_COLORS.more];
 
 function mix(a: string, b: string, t: number): string {
   const ch = (c: string, i: number) => parseInt(c.slice(1 + 2 * i, 3 + 2 * i), 16);
-  return '#' + [0, 1, 2].map((i) => Math.round(ch(a, i) + (ch(b, i) - ch(a, i)) * t).toString(16).padStart(2, '0')).join('');
+  return `#${[0, 1, 2].map((i) => Math.round(ch(a, i) + (ch(b, i) - ch(a, i)) * t).toString(16).padStart(2, '0')).join('')}`;
 }
 
 /** The ramp at t in [0, 1]. */

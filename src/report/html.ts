@@ -15,7 +15,7 @@ export function num(n: number): string {
 
 /** 0x-prefixed hex. */
 export function hx(n: number, width = 0): string {
-  return '0x' + n.toString(16).padStart(width, '0');
+  return `0x${n.toString(16).padStart(width, '0')}`;
 }
 
 /** Short size: "136.1 MiB", "812 B". */

@@ -84,7 +84,7 @@ export function rowDetail(item: StreamItem, hexBytes: number, jsonChars: number)
     value = { ...rest, ...(config instanceof Uint8Array ? { config: `<${config.length} bytes: shown in the config section>` } : {}) };
   }
   let json = JSON.stringify(elidedValue(value), null, 1);
-  if (json.length > jsonChars) json = json.slice(0, jsonChars) + `\n… (${json.length - jsonChars} more characters)`;
+  if (json.length > jsonChars) json = `${json.slice(0, jsonChars)}\n… (${json.length - jsonChars} more characters)`;
   let bytes: Uint8Array;
   try {
     bytes = headBytes(item, hexBytes);

@@ -114,7 +114,7 @@ function timelineSection(d: ReportData): string {
 function chartsSection(d: ReportData): string {
   const passes = d.passes.length
     ? passesSvg(d.passes, d.passesTotal) +
-      `<ul class="legend">${'<li>' + swatch(PASS_COLORS.fresh) + 'sent for the first time</li><li>' + swatch(PASS_COLORS.resent) + 'resent (dirtied again)</li>'}${d.passes.some((p) => p.postcopy) ? `<li>${swatch(PASS_COLORS.postcopy)}postcopy pages</li>` : ''}</ul>`
+      `<ul class="legend">${`<li>${swatch(PASS_COLORS.fresh)}sent for the first time</li><li>${swatch(PASS_COLORS.resent)}resent (dirtied again)</li>`}${d.passes.some((p) => p.postcopy) ? `<li>${swatch(PASS_COLORS.postcopy)}postcopy pages</li>` : ''}</ul>`
     : '<p class="note" id="no-passes">No PAGE_DATA records: no passes.</p>';
   const totalTypeBytes = d.summary.byType.reduce((a, t) => a + t.bytes, 0);
   const bytes = d.summary.byType.length ? bytesByTypeSvg(d.summary.byType, totalTypeBytes) : '<p class="note">No records.</p>';

@@ -78,7 +78,7 @@ export async function rewriteStream(input: StreamSource, output: RewriteOutput, 
     }
     if (flatten && scan) {
       const pages = await prepared.openPages();
-      let written;
+      let written: Awaited<ReturnType<typeof writeFlattened>>;
       try {
         const totalPfns = scan.index?.size ?? 0;
         const bytesIn = scan.end.bytesRead;

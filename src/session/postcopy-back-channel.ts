@@ -18,7 +18,9 @@ export function encodePostcopyFault(pfns: readonly bigint[]): Uint8Array {
   out.set(encodeRecordHeader(POSTCOPY_FAULT_TYPE, bodyLength), 0);
   const view = new DataView(out.buffer);
   view.setUint32(8, pfns.length, true);
-  pfns.forEach((pfn, index) => view.setBigUint64(16 + 8 * index, pfn, true));
+  pfns.forEach((pfn, index) => {
+    view.setBigUint64(16 + 8 * index, pfn, true);
+  });
   return out;
 }
 

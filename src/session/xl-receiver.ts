@@ -6,7 +6,7 @@ import { isCheckpointed, type MigrationVariant } from './migration-variant.js';
 import { OutputChannel } from './output-channel.js';
 import { encodePostcopyComplete } from './postcopy-back-channel.js';
 import { pushDecoderTrackerFactory } from './push-decoder-tracker.js';
-import { asProtocolError, ProtocolError } from './protocol-error.js';
+import { asProtocolError, type ProtocolError } from './protocol-error.js';
 import { RECEIVER_STATES, receiverDefinition, type ReceiverState } from './receiver-states.js';
 import { StateMachine } from './state-machine.js';
 import { captureStream } from './stream-capture.js';

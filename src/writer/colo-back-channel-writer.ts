@@ -13,13 +13,14 @@ export const COLO_BACK_CHANNEL_STATES = ['AWAIT_SVM_READY', 'AWAIT_SVM_RESUMED',
 export type ColoBackChannelState = (typeof COLO_BACK_CHANNEL_STATES)[number];
 
 /** The control id each state expects next, and the state after it. */
-const CYCLE: Partial<Record<ColoBackChannelState, { controlId: number; name: string; next: ColoBackChannelState }>> = {
+const CYCLE_STEPS = {
   AWAIT_SVM_READY: { controlId: COLO_CONTROL.SVM_READY, name: 'CHECKPOINT_STATE(2 SVM_READY)', next: 'AWAIT_SVM_RESUMED' },
   AWAIT_SVM_RESUMED: { controlId: COLO_CONTROL.SVM_RESUMED, name: 'CHECKPOINT_STATE(3 SVM_RESUMED)', next: 'AWAIT_SVM_SUSPENDED' },
   AWAIT_SVM_SUSPENDED: { controlId: COLO_CONTROL.SVM_SUSPENDED, name: 'CHECKPOINT_STATE(1 SVM_SUSPENDED)', next: 'AWAIT_DIRTY_PFN_LIST' },
-};
+} as const;
+const CYCLE: Partial<Record<ColoBackChannelState, { controlId: number; name: string; next: ColoBackChannelState }>> = CYCLE_STEPS;
 
-const STATE_NAMES: Record<number, string> = { 0: 'CHECKPOINT_STATE(0 NEW)', 1: CYCLE.AWAIT_SVM_SUSPENDED!.name, 2: CYCLE.AWAIT_SVM_READY!.name, 3: CYCLE.AWAIT_SVM_RESUMED!.name };
+const STATE_NAMES: Record<number, string> = { 0: 'CHECKPOINT_STATE(0 NEW)', 1: CYCLE_STEPS.AWAIT_SVM_SUSPENDED.name, 2: CYCLE_STEPS.AWAIT_SVM_READY.name, 3: CYCLE_STEPS.AWAIT_SVM_RESUMED.name };
 
 export class ColoBackChannelWriter extends BackChannelWriterBase<ColoBackChannelState> {
   constructor(sink: StreamSink) {
@@ -41,7 +42,8 @@ export class ColoBackChannelWriter extends BackChannelWriterBase<ColoBackChannel
   async writeCheckpointState(controlId: number): Promise<void> {
     const what = STATE_NAMES[controlId] ?? `CHECKPOINT_STATE(${controlId})`;
     this.require(what, controlId === 0 ? 'CHECKPOINT_NEW travels on the forward stream, not the back channel' : undefined);
-    const step = CYCLE[this.current]!;
+    const step = CYCLE[this.current];
+    if (!step) this.guard(what, 'no CHECKPOINT_STATE is expected in this state'); // unreachable: require() accepted `what`
     await this.emitRecord('libxl', 'CHECKPOINT_STATE', { kind: 'checkpoint-state', controlId }, step.next);
   }
 

@@ -77,7 +77,7 @@ export interface HvmParam {
 function xlConfigBytes(config: string | object | undefined): Uint8Array {
   if (config === undefined) return new Uint8Array(0);
   const text = typeof config === 'string' ? config : JSON.stringify(config, null, 4);
-  return new Uint8Array(Buffer.from(text + '\0', 'utf8'));
+  return new Uint8Array(Buffer.from(`${text}\0`, 'utf8'));
 }
 
 const EMPTY_BODY = { kind: 'empty' } as const;

@@ -44,10 +44,9 @@ export class WritableSink implements StreamSink {
     while (last >= 0 && chunks[last].length === 0) last--;
     if (last < 0) return;
     let ok = true;
-    let flushed!: Promise<void>;
     out.cork();
     for (let i = 0; i < last; i++) if (chunks[i].length > 0) out.write(chunks[i]);
-    flushed = new Promise<void>((resolve, reject) => {
+    const flushed = new Promise<void>((resolve, reject) => {
       ok = out.write(chunks[last], (error) => (error ? reject(error) : resolve()));
     });
     // Listen for 'drain' now: it is emitted right after the write callbacks run.

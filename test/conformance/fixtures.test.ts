@@ -131,7 +131,7 @@ for (const entry of manifest.fixtures) {
 
       if (mem.imageSha256) {
         it('stream-inspect extract gives the same memory image', async () => {
-          const out = join(tmp, entry.file.replace(/\W/g, '_') + '.mem');
+          const out = join(tmp, `${entry.file.replace(/\W/g, '_')}.mem`);
           const res = await extractStream(bytes, { memory: out, reader: { ...readerOptions(entry), strict: false } });
           expect(res.pages).toBe(mem.pages);
           const img = readFileSync(out);
@@ -154,7 +154,9 @@ for (const entry of manifest.fixtures) {
       it('the Kaitai-compiled parser agrees: boundaries, types, lengths, key fields', () => {
         const k = kaitaiWalkSync(bytes);
         expect(k.length).toBe(items.length);
-        items.forEach((item, n) => expect(kaitaiView(k[n])).toEqual(ourView(item)));
+        items.forEach((item, n) => {
+          expect(kaitaiView(k[n])).toEqual(ourView(item));
+        });
       });
     }
   });

@@ -79,7 +79,7 @@ const validStream: fc.Arbitrary<{ bytes: Uint8Array; opts: ReaderOptions }> = fc
     if (r.hvm && r.emu) libxl.push(rec('libxl', 'EMULATOR_CONTEXT', { kind: 'emulator-context', emulatorId: 2, index: 0, blob: r.emu }));
     libxl.push(rec('libxl', 'END'));
     if (r.container === 'libxl') return { bytes: concat(libxl), opts: {} };
-    return { bytes: concat([xlHeader(r.config + '\0'), ...libxl]), opts: {} };
+    return { bytes: concat([xlHeader(`${r.config}\0`), ...libxl]), opts: {} };
   });
 
 const synthOptions: fc.Arbitrary<SynthOptions> = fc

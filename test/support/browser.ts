@@ -95,8 +95,7 @@ export class Browser {
 
   private onData(chunk: string): void {
     this.buffer += chunk;
-    let nul: number;
-    while ((nul = this.buffer.indexOf('\0')) >= 0) {
+    for (let nul = this.buffer.indexOf('\0'); nul >= 0; nul = this.buffer.indexOf('\0')) {
       const text = this.buffer.slice(0, nul);
       this.buffer = this.buffer.slice(nul + 1);
       const msg = JSON.parse(text) as { id?: number; result?: Record<string, unknown>; error?: { message: string }; method?: string; params?: Record<string, unknown>; sessionId?: string };
@@ -118,7 +117,7 @@ export class Browser {
     const message = JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) });
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, method });
-      (this.child.stdio[3] as Writable).write(message + '\0');
+      (this.child.stdio[3] as Writable).write(`${message}\0`);
     });
   }
 
@@ -146,7 +145,8 @@ export class Browser {
     const errors: string[] = [];
     this.listeners.push((e) => {
       if (e.sessionId !== sessionId) return;
-      const p = e.params as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      // biome-ignore lint/suspicious/noExplicitAny: Chrome DevTools Protocol event params are untyped JSON, read field by field below
+      const p = e.params as Record<string, any>;
       if (e.method === 'Network.requestWillBeSent') {
         requests.push(String(p.request?.url));
         urls.set(String(p.requestId), String(p.request?.url));

@@ -58,7 +58,9 @@ export function pageData(pfns: number[], version = 0, types?: number[], name = '
   const t = types ?? pfns.map(() => 0);
   const dataPfns = pfns.filter((_, i) => ![0xd, 0xe, 0xf].includes(t[i]));
   const data = new Uint8Array(4096 * dataPfns.length);
-  dataPfns.forEach((p, k) => data.set(page(p, version), 4096 * k));
+  dataPfns.forEach((p, k) => {
+    data.set(page(p, version), 4096 * k);
+  });
   return rec('libxc', name, { kind: 'page-data', count: pfns.length, reserved: 0, pfns, types: t, pageData: data }, dialect);
 }
 

@@ -78,7 +78,7 @@ class Builder {
 const CONFIG = '{\n    "c_info": {\n        "type": "pv",\n        "name": "test"\n    }\n}\n';
 
 function xlHeader(config = CONFIG): Uint8Array {
-  return encodeXlHeader({ byteOrder: 'little', mandatoryFlags: 3, optionalFlags: 0, config: new Uint8Array(Buffer.from(config + '\0', 'utf8')), optionalTail: new Uint8Array(0) });
+  return encodeXlHeader({ byteOrder: 'little', mandatoryFlags: 3, optionalFlags: 0, config: new Uint8Array(Buffer.from(`${config}\0`, 'utf8')), optionalTail: new Uint8Array(0) });
 }
 
 function libxcHeaders(b: Builder, domainType: 1 | 2, version = 3): void {

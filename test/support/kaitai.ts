@@ -173,7 +173,7 @@ export function parseYamlSubset(src: string): YamlValue {
       pos++;
     }
     while (body.length > 0 && body[body.length - 1] === '') body.pop();
-    return body.join('\n') + '\n';
+    return `${body.join('\n')}\n`;
   }
 
   // Value after `key:` or `- `: inline scalar, literal block, or nested block.
@@ -192,7 +192,7 @@ export function parseYamlSubset(src: string): YamlValue {
 
   function mapping(indent: number, into: { [key: string]: YamlValue }, firstText?: string, firstNo?: number): { [key: string]: YamlValue } {
     let pendingText = firstText;
-    let pendingNo = firstNo ?? 0;
+    const pendingNo = firstNo ?? 0;
     while (true) {
       let text: string;
       let no: number;
@@ -213,7 +213,7 @@ export function parseYamlSubset(src: string): YamlValue {
       }
       const kv = splitKey(text, no);
       if (kv === null) throw new Error(`ksy line ${no}: expected "key: value", got ${text}`);
-      if (Object.prototype.hasOwnProperty.call(into, kv.key)) throw new Error(`ksy line ${no}: duplicate key ${kv.key}`);
+      if (Object.hasOwn(into, kv.key)) throw new Error(`ksy line ${no}: duplicate key ${kv.key}`);
       into[kv.key] = valueAfter(kv.value, indent, no);
     }
     return into;

@@ -4,7 +4,7 @@
  */
 import { PAGE_SIZE } from '../../src/format/constants.js';
 import { PAGE_TYPE } from '../../src/format/page-types.js';
-import { StreamWriter } from '../../src/writer/stream-writer.js';
+import type { StreamWriter } from '../../src/writer/stream-writer.js';
 import type { GuestKind, WriterMode, WriterOp } from '../../src/writer/writer-automaton.js';
 import { synthCpuidPolicy, synthEmulatorContext, synthHvmContext, synthMsrPolicy, synthP2mFrames, synthSharedInfo, synthVcpuBasic, synthVcpuExtended } from '../../src/writer/synth-records.js';
 

@@ -29,13 +29,13 @@ export const diffCommand: CommandModule<object, DiffArgs> = {
       const maxListed = parseNonNegativeInteger(args.maxListed);
       if (maxListed === undefined) throw new UsageError(`--max-listed: expected a number, got "${args.maxListed}"`);
       const progress = await progressFor('diff', args.a);
-      let r;
+      let r: Awaited<ReturnType<typeof diffStreams>>;
       try {
         r = await diffStreams(inputSource(args.a), inputSource(args.b), { reader: readerOptionsFrom(args), maxListed, onProgress: (n) => progress.update(n) });
       } finally {
         progress.done();
       }
-      process.stdout.write(args.json ? JSON.stringify(diffJson(r), null, 2) + '\n' : renderDiffText(inputName(args.a), inputName(args.b), r));
+      process.stdout.write(args.json ? `${JSON.stringify(diffJson(r), null, 2)}\n` : renderDiffText(inputName(args.a), inputName(args.b), r));
       return r.same ? EXIT_OK : EXIT_INVALID;
     }),
 };

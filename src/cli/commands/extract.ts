@@ -49,7 +49,7 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
   handler: (args) =>
     runCommand(args, async () => {
       const progress = await progressFor('extract', args.file);
-      let r;
+      let r: Awaited<ReturnType<typeof extractStream>>;
       try {
         r = await extractStream(inputSource(args.file), {
           reader: readerOptionsFrom(args),
@@ -66,7 +66,7 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
       if (args.output) {
         let line = `${args.output}: ${grouped(r.pages)} pages of data, image size ${sizeText(r.imageBytes)}`;
         if (r.checkpoint !== undefined) line += `, state of checkpoint ${r.checkpoint}${r.rolledBackPfns ? ` (${grouped(r.rolledBackPfns)} pfns of the incomplete checkpoint after it rolled back)` : ''}`;
-        process.stdout.write(line + '\n');
+        process.stdout.write(`${line}\n`);
       }
       if (args.emulatorContext) process.stdout.write(`${args.emulatorContext}: emulator context, ${grouped(r.emulatorContextBytes ?? 0)} bytes\n`);
       if (args.config) process.stdout.write(`${args.config}: xl config, ${grouped(r.configBytes ?? 0)} bytes\n`);

@@ -35,7 +35,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       const file = args.output === '-' ? undefined : await AtomicOutput.open(args.output, { inputs: [args.file === '-' ? 0 : args.file] });
       const progress = await progressFor('report', args.file);
       let bytes: Buffer;
-      let built;
+      let built: Awaited<ReturnType<typeof buildReport>>;
       try {
         try {
           built = await buildReport(source, { reader: readerOptionsFrom(args), inputName: inputName(args.file), onProgress: (n) => progress.update(n) });

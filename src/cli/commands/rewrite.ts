@@ -56,7 +56,7 @@ export const rewriteCommand: CommandModule<object, RewriteArgs> = {
         phase = p;
         bars[p].update(n);
       };
-      let r;
+      let r: Awaited<ReturnType<typeof rewriteStream>>;
       try {
         r = await rewriteStream(inputSource(args.file), output, {
           reader: readerOptionsFrom(args),
@@ -74,7 +74,7 @@ export const rewriteCommand: CommandModule<object, RewriteArgs> = {
         let line = `${args.output === '-' ? '(stdout)' : args.output}: ${r.outputMode} ${r.guest} stream, ${sizeText(r.bytesOut)}, ${grouped(rec(r.outputRecords))} records (${grouped(pd)} PAGE_DATA with ${grouped(r.pageEntriesOut)} pfns)`;
         line += ` from ${inputName(args.file)}: ${r.inputMode}, ${grouped(rec(r.inputRecords))} records, ${grouped(r.pageEntriesIn)} pfn entries in ${r.passesIn} pass(es)`;
         if (r.checkpoint !== undefined) line += `, state of checkpoint ${r.checkpoint}`;
-        process.stdout.write(line + '\n');
+        process.stdout.write(`${line}\n`);
         for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
       }
       for (const p of r.problems) process.stderr.write(`${p.severity}: ${p.message}\n`);

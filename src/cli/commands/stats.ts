@@ -22,13 +22,13 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
   handler: (args) =>
     runCommand(args, async () => {
       const progress = await progressFor('stats', args.file);
-      let result;
+      let result: Awaited<ReturnType<typeof streamStats>>;
       try {
         result = await streamStats(inputSource(args.file), { reader: readerOptionsFrom(args), onProgress: (n) => progress.update(n) });
       } finally {
         progress.done();
       }
-      if (args.json) process.stdout.write(JSON.stringify({ ...result.summary, problems: result.problems.map(problemJson) }, null, 2) + '\n');
+      if (args.json) process.stdout.write(`${JSON.stringify({ ...result.summary, problems: result.problems.map(problemJson) }, null, 2)}\n`);
       else {
         process.stdout.write(renderStatsText(result.summary));
         for (const p of result.problems) process.stdout.write(`${p.severity}: ${p.message}\n`);

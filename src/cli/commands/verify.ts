@@ -25,14 +25,14 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
     runCommand(args, async () => {
       const source = inputSource(args.file);
       const progress = await progressFor('verify', args.file);
-      let result;
+      let result: Awaited<ReturnType<typeof verifyStream>>;
       try {
         const reader = { ...readerOptionsFrom(args), pageContents: args.deep ? 'read' : 'skip' } as const;
         result = await verifyStream(source, { reader, onProgress: (n) => progress.update(n) });
       } finally {
         progress.done();
       }
-      process.stdout.write(args.json ? JSON.stringify(verifyJson(inputName(args.file), result), null, 2) + '\n' : renderVerifyText(inputName(args.file), result));
+      process.stdout.write(args.json ? `${JSON.stringify(verifyJson(inputName(args.file), result), null, 2)}\n` : renderVerifyText(inputName(args.file), result));
       return result.status === 'valid' ? EXIT_OK : EXIT_INVALID;
     }),
 };

@@ -153,7 +153,11 @@ export const cpuidPolicyCodec: BodyCodec<CpuidPolicyBody, Static<typeof CpuidPol
     if (packed) return [packed];
     const out = new Uint8Array(24 * b.leaves.length);
     const dv = dataView(out);
-    b.leaves.forEach((l, i) => CPUID_FIELDS.forEach((f, k) => dv.setUint32(24 * i + 4 * k, l[f], true)));
+    b.leaves.forEach((l, i) => {
+      CPUID_FIELDS.forEach((f, k) => {
+        dv.setUint32(24 * i + 4 * k, l[f], true);
+      });
+    });
     return [out];
   },
   toJson: (b) => ({ kind: 'cpuid-policy', leaves: b.leaves.map((l) => ({ ...l })) }),
@@ -206,7 +210,9 @@ export const dirtyPfnListCodec: BodyCodec<DirtyPfnListBody, Static<typeof DirtyP
     if (packed) return [packed];
     const out = new Uint8Array(8 * b.pfns.length);
     const dv = dataView(out);
-    b.pfns.forEach((p, i) => dv.setBigUint64(8 * i, p, true));
+    b.pfns.forEach((p, i) => {
+      dv.setBigUint64(8 * i, p, true);
+    });
     return [out];
   },
   toJson: (b) => ({ kind: 'dirty-pfn-list', pfns: b.pfns.map((p) => u64ToJson(p)) }),

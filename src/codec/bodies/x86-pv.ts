@@ -80,7 +80,9 @@ export const p2mFramesCodec: BodyCodec<P2mFramesBody, Static<typeof P2mFramesJso
     const dv = dataView(out);
     dv.setUint32(0, b.startPfn, true);
     dv.setUint32(4, b.endPfn, true);
-    b.frames.forEach((f, i) => dv.setBigUint64(8 + 8 * i, f, true));
+    b.frames.forEach((f, i) => {
+      dv.setBigUint64(8 + 8 * i, f, true);
+    });
     return [out];
   },
   toJson: (b) => ({ kind: 'p2m-frames', startPfn: b.startPfn, endPfn: b.endPfn, frames: b.frames.map((f) => u64ToJson(f)) }),
