@@ -48,7 +48,7 @@ function loadBases(): Base[] {
 const BASES = loadBases();
 const isPrefix = (b: Base) => b.entry.origin === 'xen';
 
-type Expect = { rule: string; offset: number } | { oneOf: string[]; offset?: number } | 'typed-or-valid' | 'truncated';
+type Expect = { rule: string; offset: number } | { oneOf: string[]; offset?: number | undefined } | 'typed-or-valid' | 'truncated';
 
 function run(bytes: Uint8Array, opts: ReaderOptions): { ok: true } | { ok: false; error: unknown } {
   try {

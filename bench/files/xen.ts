@@ -25,7 +25,7 @@ function realPython(): { path: string; version: string } | undefined {
 }
 
 export async function findXenRunner(): Promise<{ runner?: XenRunner; reason?: string }> {
-  let found: { verifier?: { script: string; pythonPath?: string }; reason?: string };
+  let found: { verifier?: { script: string; pythonPath?: string | undefined }; reason?: string };
   try {
     const mod = await import('../../test/support/xen-verifier.js');
     found = mod.findXenVerifier();

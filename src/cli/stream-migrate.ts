@@ -134,7 +134,7 @@ async function connectTo(host: string, port: number, timeoutMs: number): Promise
   return socket;
 }
 
-async function receive(args: CommonArgs & { output: string; listen?: string; strict: boolean; 'token-file'?: string }): Promise<number> {
+async function receive(args: CommonArgs & { output: string; listen?: string | undefined; strict: boolean; 'token-file'?: string | undefined }): Promise<number> {
   const variant = variantOf(args);
   const timeouts = timeoutsOf(args);
   const endpoint = args.listen === undefined ? undefined : parseListen(args.listen);
@@ -194,7 +194,7 @@ async function receive(args: CommonArgs & { output: string; listen?: string; str
   return 0;
 }
 
-async function send(args: CommonArgs & { file: string; exec?: string; connect?: string; 'token-file'?: string }): Promise<number> {
+async function send(args: CommonArgs & { file: string; exec?: string | undefined; connect?: string | undefined; 'token-file'?: string | undefined }): Promise<number> {
   const variant = variantOf(args);
   const timeouts = timeoutsOf(args);
   const handshakeMs = handshakeMsOf(args);
@@ -230,7 +230,7 @@ async function sendToSocket(
   input: SendInput,
   variant: MigrationVariant,
   timeouts: SessionTimeouts,
-  auth: { token?: Uint8Array; handshakeMs: number },
+  auth: { token?: Uint8Array | undefined; handshakeMs: number },
   debug: boolean,
 ): Promise<number> {
   let socket: Socket;

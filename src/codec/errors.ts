@@ -6,22 +6,22 @@ export interface ErrorLocation {
   /** Absolute byte offset of the offending bytes in the input (decompressed stream). */
   offset: number;
   /** Index of the record in the whole stream (0-based), when the problem is in a record. */
-  recordIndex?: number;
-  layer?: Layer | 'xl';
+  recordIndex?: number | undefined;
+  layer?: Layer | 'xl' | undefined;
   /** Record type number. */
-  recordType?: number;
+  recordType?: number | undefined;
   /** Record or header name, e.g. PAGE_DATA or "libxc image header". */
-  recordName?: string;
+  recordName?: string | undefined;
 }
 
 export interface ProblemDetails extends ErrorLocation {
   rule: RuleInfo;
   /** What the rule broken wanted, in words or numbers. */
-  expected?: string;
+  expected?: string | undefined;
   /** What was found instead. */
-  actual?: string;
+  actual?: string | undefined;
   /** Free-form explanation, shown after the rule's text. */
-  detail?: string;
+  detail?: string | undefined;
 }
 
 function describe(p: ProblemDetails): string {
@@ -45,12 +45,12 @@ export class StreamFormatError extends Error {
   readonly ruleId: string;
   readonly rule: RuleInfo;
   readonly offset: number;
-  readonly recordIndex?: number;
-  readonly layer?: Layer | 'xl';
-  readonly recordType?: number;
-  readonly recordName?: string;
-  readonly expected?: string;
-  readonly actual?: string;
+  readonly recordIndex?: number | undefined;
+  readonly layer?: Layer | 'xl' | undefined;
+  readonly recordType?: number | undefined;
+  readonly recordName?: string | undefined;
+  readonly expected?: string | undefined;
+  readonly actual?: string | undefined;
   /** The explanation given by the thrower (the rule's text when none). */
   readonly detail: string;
 
@@ -75,7 +75,7 @@ export interface DecodeContext extends ErrorLocation {}
 export function formatError(
   key: RuleKey,
   at: ErrorLocation,
-  extra: { expected?: string | number; actual?: string | number; detail?: string; relative?: number } = {},
+  extra: { expected?: string | number | undefined; actual?: string | number | undefined; detail?: string | undefined; relative?: number } = {},
 ): StreamFormatError {
   return new StreamFormatError({
     ...at,

@@ -36,7 +36,7 @@ export interface XlHeader {
   mandatoryFlags: number;
   optionalFlags: number;
   /** The config text including its terminating NUL, when the optional data has a config_len field. */
-  config?: Uint8Array;
+  config?: Uint8Array | undefined;
   /** Optional data after the config that readers ignore (kept for exact re-encoding). */
   optionalTail: Uint8Array;
 }

@@ -31,8 +31,8 @@ export interface HvmSaveEntryType {
   readonly size: number;
   readonly length: HvmSaveLengthRule;
   /** Instances allowed for a one-per-domain entry; undefined for per-vCPU entries (instance = vCPU id). */
-  readonly maxInstance?: number;
-  readonly compatSize?: number;
+  readonly maxInstance?: number | undefined;
+  readonly compatSize?: number | undefined;
 }
 
 const T = (typecode: number, name: string, size: number, length: HvmSaveLengthRule, maxInstance?: number, compatSize?: number): HvmSaveEntryType =>

@@ -50,7 +50,7 @@ export interface DiffResult {
   itemsA: number;
   itemsB: number;
   /** First differing item: offsets of its first differing byte (or where one stream ended). */
-  first?: ItemDifference;
+  first?: ItemDifference | undefined;
   itemDifferences: ItemDifference[];
   itemDifferenceCount: number;
   /** Record types whose counts differ: records added (b > a) or removed. */

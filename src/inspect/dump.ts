@@ -14,9 +14,9 @@ export const DUMP_FORMATS: readonly DumpFormat[] = ['text', 'json', 'ndjson'];
 export interface DumpOptions extends WalkOptions {
   format?: DumpFormat;
   /** Only these records (headers are left out too when a filter is given). */
-  records?: RecordFilter;
+  records?: RecordFilter | undefined;
   /** List pfns of PAGE_DATA-like records (text, ndjson). The JSON document always has everything. */
-  pages?: boolean;
+  pages?: boolean | undefined;
 }
 
 export interface DumpResult {

@@ -20,19 +20,19 @@ import type { WalkOptions } from './walk-options.js';
 
 export interface ExtractOptions extends WalkOptions {
   /** Raw memory image path. */
-  memory?: string;
+  memory?: string | undefined;
   /** Where the last EMULATOR_CONTEXT blob (without its sub-header) goes. */
-  emulatorContext?: string;
+  emulatorContext?: string | undefined;
   /** Where the xl config goes (text, without xl's terminating NUL). */
-  config?: string;
+  config?: string | undefined;
   /** Directory for the checkpoint undo log (default: the memory image's directory). */
-  spillDir?: string;
+  spillDir?: string | undefined;
   /**
    * Refuse a stream whose pfns would make the (sparse) memory image bigger than
    * this, with an ImageSizeError naming the pfn and its record's offset.
    * Default DEFAULT_MAX_IMAGE_BYTES (1 TiB).
    */
-  maxImageBytes?: number;
+  maxImageBytes?: number | undefined;
 }
 
 /** The source as an input an output must not be (a path, or stdin's fd). */

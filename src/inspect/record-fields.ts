@@ -13,7 +13,7 @@ import { asciiPreview, elided, grouped, hex } from './text-format.js';
 
 export interface FieldOptions {
   /** List every pfn of PAGE_DATA-like records. */
-  pages?: boolean;
+  pages?: boolean | undefined;
   /** Items shown before eliding a long array. */
   keep?: number;
 }

@@ -12,7 +12,7 @@ export interface RecordFilter {
 }
 
 interface Term {
-  layer?: Layer;
+  layer?: Layer | undefined;
   type?: number;
   name?: string;
 }

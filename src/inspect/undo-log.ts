@@ -13,8 +13,8 @@ const ENTRY = 8 + PAGE_SIZE;
 const BUFFER_ENTRIES = 1024;
 
 export class UndoLog {
-  private scratch?: ScratchFile;
-  private file?: FileHandle;
+  private scratch?: ScratchFile | undefined;
+  private file?: FileHandle | undefined;
   private fileEntries = 0;
   private readonly buffer = Buffer.alloc(BUFFER_ENTRIES * ENTRY);
   private buffered = 0;

@@ -17,7 +17,7 @@ export type VerifyStatus = 'valid' | 'invalid';
 export interface VerifyResult {
   status: VerifyStatus;
   /** Present when valid. */
-  end?: StreamEnd;
+  end?: StreamEnd | undefined;
   /** The fatal problem, when invalid. */
   error?: StreamFormatError;
   problems: readonly Problem[];

@@ -3,7 +3,7 @@ import type { ReaderOptions } from '../reader/decoder.js';
 
 export interface WalkOptions {
   /** dialect, mode, strict (default strict, like Xen's verifier). */
-  reader?: ReaderOptions;
+  reader?: ReaderOptions | undefined;
   /** Called after each item with the (decompressed) bytes walked so far. */
-  onProgress?: (bytesDone: number) => void;
+  onProgress?: ((bytesDone: number) => void) | undefined;
 }

@@ -110,7 +110,7 @@ export class BackChannelDecoder {
     return { item };
   }
 
-  private expected(): { layer: Layer; names: string[]; controlId?: number } {
+  private expected(): { layer: Layer; names: string[]; controlId?: number | undefined } {
     if (this.channel === 'postcopy') return { layer: 'libxc', names: ['POSTCOPY_FAULT', 'POSTCOPY_COMPLETE'] };
     const step = COLO_CYCLE[this.index % COLO_CYCLE.length];
     return { layer: step.layer, names: [step.name], controlId: step.controlId };

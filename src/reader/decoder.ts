@@ -25,19 +25,19 @@ import { SummaryBuilder, type StreamSummary } from './summary.js';
 
 export interface ReaderOptions {
   /** Record numbering of the libxc (and libxl) layer. Never guessed: default upstream. */
-  dialect?: Dialect;
+  dialect?: Dialect | undefined;
   /** Stream mode; 'auto' (default) detects Remus/COLO from the first CHECKPOINT. */
-  mode?: 'auto' | 'plain' | 'remus' | 'colo';
+  mode?: 'auto' | 'plain' | 'remus' | 'colo' | undefined;
   /** Strict (default): verifier-level rules are errors. Lenient: they become warnings, as Xen's C reader accepts them. */
-  strict?: boolean;
+  strict?: boolean | undefined;
   /** Refuse records whose body_length exceeds this before allocating anything (default 128 MiB, REC_LENGTH_MAX). */
-  maxRecordLength?: number;
+  maxRecordLength?: number | undefined;
   /** Refuse an xl header whose optional_data_len exceeds this before buffering it (default 16 MiB, XL_OPTIONAL_DATA_MAX). */
-  maxXlOptionalData?: number;
+  maxXlOptionalData?: number | undefined;
   /** Stop at the final END and leave what follows unread (for protocol sessions). */
-  stopAtEnd?: boolean;
+  stopAtEnd?: boolean | undefined;
   /** Force the container instead of detecting it. */
-  container?: Container;
+  container?: Container | undefined;
   /**
    * 'read' (default): every byte is decoded; PAGE_DATA bodies carry views of their pages.
    * 'skip': a PAGE_DATA (or POSTCOPY_PAGE_DATA) record whose bytes the driver knows
@@ -45,7 +45,7 @@ export interface ReaderOptions {
    * alone and its pages are stepped over (body.pagesSkipped, empty pageData). No rule
    * looks at page contents, so the verdicts are the same.
    */
-  pageContents?: 'read' | 'skip';
+  pageContents?: 'read' | 'skip' | undefined;
 }
 
 export type Step =

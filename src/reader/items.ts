@@ -43,7 +43,7 @@ export interface Problem {
   rule: RuleInfo;
   severity: 'error' | 'warning' | 'note';
   offset: number;
-  recordIndex?: number;
+  recordIndex?: number | undefined;
   message: string;
 }
 

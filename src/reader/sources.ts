@@ -365,14 +365,14 @@ export interface WindowOptions {
    * Reuse read buffers: an item's views are then valid only until the next
    * item is requested. For walks that keep nothing (verify, stats); off by default.
    */
-  recycleBuffers?: boolean;
+  recycleBuffers?: boolean | undefined;
   /**
    * Read a pipe, FIFO or socket given as a path or fd with blocking reads on the
    * calling thread, not through the thread pool (one round trip per pipe-sized
    * chunk otherwise). For a CLI that has nothing else to do meanwhile: it blocks
    * the event loop until data comes. Off by default.
    */
-  syncReads?: boolean;
+  syncReads?: boolean | undefined;
 }
 
 /** Open any supported source as a window. Paths and fds are gunzipped transparently too. */

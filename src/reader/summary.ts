@@ -27,13 +27,13 @@ export interface PassSummary {
 }
 
 export interface StreamSummary {
-  container?: Container;
+  container?: Container | undefined;
   dialect: string;
-  mode?: StreamMode;
-  domainType?: string;
-  imageVersion?: number;
-  xenVersion?: string;
-  guestWidth?: number;
+  mode?: StreamMode | undefined;
+  domainType?: string | undefined;
+  imageVersion?: number | undefined;
+  xenVersion?: string | undefined;
+  guestWidth?: number | undefined;
   records: number;
   bytes: number;
   byType: TypeCount[];
@@ -44,13 +44,13 @@ export interface StreamSummary {
   distinctPfns: number;
   /** pfns sent more than once. */
   resentPfns: number;
-  pfnMin?: number;
-  pfnMax?: number;
+  pfnMin?: number | undefined;
+  pfnMax?: number | undefined;
   /** pfn entries per page type name. */
   pageTypes: Record<string, number>;
   checkpoints: number;
-  postcopyPages?: number;
-  end?: StreamEnd;
+  postcopyPages?: number | undefined;
+  end?: StreamEnd | undefined;
 }
 
 export class SummaryBuilder {

@@ -69,7 +69,7 @@ export class RecordTableBuilder {
   private readonly head: RecordRow[] = [];
   private readonly tail: RecordRow[] = [];
   private readonly omitted = { rows: 0, records: 0, bytes: 0 };
-  private open?: RecordRow;
+  private open?: RecordRow | undefined;
 
   constructor(
     private readonly headRows: number,

@@ -19,7 +19,7 @@ export interface TimelineSegment {
   /** Index of its first record (records only). */
   firstIndex?: number;
   /** Made of several types after merging (drawn in the colour of the biggest). */
-  mixed?: boolean;
+  mixed?: boolean | undefined;
   /** Precopy pass of a PAGE_DATA segment (a segment never spans two passes, unless merged). */
   pass?: number;
   /** Bytes of the type the segment is drawn as (for merging). */

@@ -29,7 +29,7 @@ export async function writeFlattened(
   scan: ScanResult,
   pages: PageReader,
   sink: StreamSink,
-  options: { batch?: number; onProgress?: (pfnsDone: number) => void },
+  options: { batch?: number | undefined; onProgress?: ((pfnsDone: number) => void) | undefined },
 ): Promise<FlattenResult> {
   const index = scan.index;
   if (!index) throw new Error('internal: flatten without an index');

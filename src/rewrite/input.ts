@@ -49,12 +49,12 @@ export interface PrepareOptions {
   /** Pages will be fetched by offset (--flatten). */
   positional: boolean;
   /** Spool file for inputs that cannot be read twice or by offset (must not exist). */
-  temp?: string;
+  temp?: string | undefined;
   /** Where a spool file without `temp` goes (default os.tmpdir(); rewrite passes the output's directory). */
-  spoolDir?: string;
+  spoolDir?: string | undefined;
   /** How the spooled bytes are validated while spooling. */
-  reader?: ReaderOptions;
-  onProgress?: (bytesDone: number) => void;
+  reader?: ReaderOptions | undefined;
+  onProgress?: ((bytesDone: number) => void) | undefined;
 }
 
 const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;

@@ -9,15 +9,15 @@ export type RewritePhase = 'spool' | 'scan' | 'write';
 
 export interface RewriteOptions {
   /** pfns per PAGE_DATA record, 1 … 1024 (Xen's limit). Default: the input's records as they are; 1024 with flatten. */
-  batch?: number;
+  batch?: number | undefined;
   /** Make a plain single-pass save of a multi-pass or checkpointed stream (every pfn once, last contents). */
-  flatten?: boolean;
+  flatten?: boolean | undefined;
   /** Spool file for a pipe (or a gzip file with flatten); must not exist; deleted afterwards. Default for gzip: in os.tmpdir(). */
-  temp?: string;
+  temp?: string | undefined;
   /** How to read the input (default strict, upstream dialect, auto mode). */
-  reader?: ReaderOptions;
+  reader?: ReaderOptions | undefined;
   /** Progress: the phase and the (decompressed) input bytes it has done. */
-  onProgress?: (phase: RewritePhase, bytesDone: number) => void;
+  onProgress?: ((phase: RewritePhase, bytesDone: number) => void) | undefined;
 }
 
 export interface RewriteResult {

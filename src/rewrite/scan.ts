@@ -30,11 +30,11 @@ export interface InputOutcome {
   end: StreamEnd;
   summary: StreamSummary;
   problems: readonly Problem[];
-  trailing?: TrailingBytes;
+  trailing?: TrailingBytes | undefined;
 }
 
 export interface ScanResult extends InputOutcome {
-  xlHeader?: XlHeader;
+  xlHeader?: XlHeader | undefined;
   domainHeader: LibxcDomainHeader;
   imageVersion: number;
   /** flatten: static data records, in order (copies). */
@@ -42,11 +42,11 @@ export interface ScanResult extends InputOutcome {
   /** flatten: the state records of the last complete checkpoint (the only one of a plain stream), in order (copies). */
   stateRecords: StreamRecord[];
   /** flatten: every pfn's last copy. */
-  index?: PfnLastCopyIndex;
+  index?: PfnLastCopyIndex | undefined;
   /** flatten: pfn updates of an incomplete last checkpoint, undone. */
   rolledBack: number;
   /** Checkpoint the state records belong to (checkpointed input). */
-  stateCheckpoint?: number;
+  stateCheckpoint?: number | undefined;
 }
 
 /** Copy of a decoded xl header that does not pin the reader's buffers. */
@@ -56,7 +56,7 @@ function detachXl(h: XlHeader): XlHeader {
 
 export async function scanStream(
   source: StreamSource,
-  options: { reader?: ReaderOptions; flatten: boolean; onProgress?: (n: number) => void },
+  options: { reader?: ReaderOptions | undefined; flatten: boolean; onProgress?: ((n: number) => void) | undefined },
 ): Promise<ScanResult> {
   // This pass needs the pages' positions, not their contents (the second pass copies them).
   const reader = readStream(source, { pageContents: 'skip', ...options.reader });

@@ -44,7 +44,7 @@ function guessHvmKind(xl: XlHeader | undefined): GuestKind {
 export async function writeThrough(
   source: StreamSource,
   sink: () => Promise<StreamSink>,
-  options: { reader?: ReaderOptions; batch?: number; scan?: ScanResult; onProgress?: (n: number) => void },
+  options: { reader?: ReaderOptions | undefined; batch?: number | undefined; scan?: ScanResult | undefined; onProgress?: ((n: number) => void) | undefined },
 ): Promise<WriteThroughResult> {
   const scan = options.scan;
   const reader = readStream(source, options.reader);

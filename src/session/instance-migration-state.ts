@@ -12,7 +12,7 @@ export type MigrationActionCode = 'OK' | 'DUPLICATE' | 'UNSUPPORTED' | 'INVALID'
 
 export interface MigrationActionResult {
   readonly code: MigrationActionCode;
-  readonly state?: InstanceMigrationState;
+  readonly state?: InstanceMigrationState | undefined;
   readonly message: string;
 }
 
@@ -33,7 +33,7 @@ export interface InstanceMigrationHooks {
 
 interface InstanceRecord {
   state: InstanceMigrationState;
-  request?: PrepareRequest;
+  request?: PrepareRequest | undefined;
   preparedAt?: string;
 }
 

@@ -148,7 +148,7 @@ export interface V3DestinationOptions {
 export class V3Destination {
   private job: MigrationJob | undefined;
   private listener: OneShotListener | undefined;
-  private incoming: Promise<{ file: CaptureFile; capture: CaptureResult } | { file?: CaptureFile; error: Error }> | undefined;
+  private incoming: Promise<{ file: CaptureFile; capture: CaptureResult } | { file?: CaptureFile | undefined; error: Error }> | undefined;
   private readonly timeouts: SessionTimeouts;
 
   constructor(private readonly options: V3DestinationOptions) {
@@ -202,7 +202,7 @@ export class V3Destination {
     return finishCookies.encode(finished);
   }
 
-  private async receive(listener: OneShotListener): Promise<{ file: CaptureFile; capture: CaptureResult } | { file?: CaptureFile; error: Error }> {
+  private async receive(listener: OneShotListener): Promise<{ file: CaptureFile; capture: CaptureResult } | { file?: CaptureFile | undefined; error: Error }> {
     let file: CaptureFile | undefined;
     try {
       const transport = await listener.accept(this.timeouts.messageMs);
@@ -239,8 +239,8 @@ export interface V3Result {
   readonly state: V3State;
   readonly history: readonly V3State[];
   /** The first error; a later step's error never overwrites Perform's. */
-  readonly error?: Error;
-  readonly finish?: FinishCookie;
+  readonly error?: Error | undefined;
+  readonly finish?: FinishCookie | undefined;
 }
 
 /** Drive the five steps as libvirt's caller does (`virDomainMigrateVersion3`). */

@@ -23,15 +23,15 @@ export interface ProtocolErrorDetails {
   /** What the state was waiting for (e.g. the expected fixed message). */
   readonly expected?: string;
   /** What arrived instead (printable rendering of the bytes), if anything. */
-  readonly actual?: string;
+  readonly actual?: string | undefined;
   readonly cause?: unknown;
 }
 
 export class ProtocolError extends Error {
   readonly state: string;
   readonly kind: ProtocolFailureKind;
-  readonly expected?: string;
-  readonly actual?: string;
+  readonly expected?: string | undefined;
+  readonly actual?: string | undefined;
 
   constructor(message: string, details: ProtocolErrorDetails) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });

@@ -30,8 +30,8 @@ export type StreamTrackerFactory = (variant: MigrationVariant) => StreamTracker;
 /** A validation failure as the project's StreamFormatError carries it (read structurally). */
 export interface StreamFailureInfo {
   readonly message: string;
-  readonly ruleId?: string;
-  readonly offset?: number;
+  readonly ruleId?: string | undefined;
+  readonly offset?: number | undefined;
 }
 
 export function describeStreamFailure(error: unknown): StreamFailureInfo {

@@ -29,7 +29,7 @@ export type HandshakeRole = 'sender' | 'receiver';
 
 export interface HandshakeOptions {
   /** The shared secret; both sides must have one, or neither. */
-  readonly token?: Uint8Array;
+  readonly token?: Uint8Array | undefined;
   readonly timeoutMs: number;
   /** State to blame for failures. */
   readonly state: string;

@@ -10,7 +10,7 @@ const MAX_PENDING = 8;
 export interface AcceptOptions {
   readonly host: string;
   readonly port: number;
-  readonly token?: Uint8Array;
+  readonly token?: Uint8Array | undefined;
   /** Each connection must finish the handshake within this (idle ones are dropped). */
   readonly handshakeMs: number;
   /** Give up when no sender got through within this. */

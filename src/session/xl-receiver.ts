@@ -38,13 +38,13 @@ export interface ReceiverResult {
   readonly variant: MigrationVariant;
   readonly state: ReceiverState;
   readonly history: readonly ReceiverState[];
-  readonly failedIn?: ReceiverState;
-  readonly error?: ProtocolError;
+  readonly failedIn?: ReceiverState | undefined;
+  readonly error?: ProtocolError | undefined;
   /** Stream bytes written (the file's size when committed). */
   readonly bytesReceived: number;
   /** The final path, only when the file was kept. */
-  readonly outputPath?: string;
-  readonly streamEnd?: StreamEnd;
+  readonly outputPath?: string | undefined;
+  readonly streamEnd?: StreamEnd | undefined;
 }
 
 /**

@@ -49,13 +49,13 @@ export interface SenderResult {
   readonly state: SenderState;
   readonly history: readonly SenderState[];
   /** State in which the failure was detected (absent on success). */
-  readonly failedIn?: SenderState;
-  readonly error?: ProtocolError;
+  readonly failedIn?: SenderState | undefined;
+  readonly error?: ProtocolError | undefined;
   readonly bytesSent: number;
   /** Status byte of the receiver's report (plain variant). */
-  readonly reportStatus?: number;
+  readonly reportStatus?: number | undefined;
   /** Back-channel records seen (postcopy: POSTCOPY_FAULT count; colo: bytes). */
-  readonly backChannel?: { readonly faults: number; readonly complete: boolean; readonly bytes: number };
+  readonly backChannel?: { readonly faults: number; readonly complete: boolean; readonly bytes: number } | undefined;
 }
 
 /**

@@ -51,7 +51,7 @@ export interface LoadedPage {
 export class Browser {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private readonly listeners: Array<(e: PageEvent & { sessionId?: string }) => void> = [];
+  private readonly listeners: Array<(e: PageEvent & { sessionId?: string | undefined }) => void> = [];
   private buffer = '';
   private stderr = '';
   private exited = false;
@@ -124,7 +124,7 @@ export class Browser {
   private waitFor(sessionId: string, method: string, timeoutMs: number): Promise<PageEvent> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out waiting for ${method}`)), timeoutMs);
-      const l = (e: PageEvent & { sessionId?: string }) => {
+      const l = (e: PageEvent & { sessionId?: string | undefined }) => {
         if (e.sessionId === sessionId && e.method === method) {
           clearTimeout(timer);
           this.listeners.splice(this.listeners.indexOf(l), 1);

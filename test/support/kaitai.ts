@@ -338,7 +338,7 @@ export interface KaitaiRecord {
   size: number;
   header?: 'xl' | 'libxl' | 'image' | 'domain';
   type?: number;
-  typeName?: string;
+  typeName?: string | undefined;
   bodyLength?: number;
   paddingNonZero?: boolean;
   version?: number;
@@ -346,7 +346,7 @@ export interface KaitaiRecord {
   mandatoryFlags?: number;
   optionalFlags?: number;
   optionalDataLen?: number;
-  configLen?: number;
+  configLen?: number | undefined;
   domainType?: number;
   pageShift?: number;
   xenMajor?: number;

@@ -19,7 +19,7 @@ export interface PairRun {
   readonly finalPath: string;
   /** Files left in the directory (temporary files must never remain). */
   readonly leftovers: string[];
-  readonly finalBytes?: Uint8Array;
+  readonly finalBytes?: Uint8Array | undefined;
 }
 
 export interface PairOptions {
@@ -58,7 +58,7 @@ export async function runPair(options: PairOptions): Promise<PairRun> {
     stream: chunked(options.bytes, options.chunkSize ?? 64),
     variant: options.variant,
     timeouts: TEST_TIMEOUTS,
-    peerVerdict: options.senderSeesReceiverVerdict === true ? () => receiving.then((result) => result.ok) : undefined,
+    ...(options.senderSeesReceiverVerdict === true ? { peerVerdict: () => receiving.then((result) => result.ok) } : {}),
     ...options.sender,
   });
   const [senderResult, receiverResult] = await Promise.all([sender.run(), receiving]);

@@ -11,7 +11,7 @@ import { synthCpuidPolicy, synthEmulatorContext, synthHvmContext, synthMsrPolicy
 export interface Step {
   op: WriterOp;
   /** The record the stream gets (`layer:NAME`), or undefined for headers and CLOSE. */
-  record?: string;
+  record?: string | undefined;
   run: (w: StreamWriter) => Promise<void>;
 }
 

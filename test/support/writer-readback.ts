@@ -16,7 +16,7 @@ export interface ReadbackRecord {
 }
 
 export interface Readback {
-  xlHeader?: XlHeader;
+  xlHeader?: XlHeader | undefined;
   imageHeader: LibxcImageHeader;
   domainHeader: LibxcDomainHeader;
   records: ReadbackRecord[];

@@ -16,7 +16,7 @@ export type VerifierFormat = 'xl' | 'libxl' | 'libxc';
 export interface XenVerifier {
   script: string;
   /** PYTHONPATH holding xen/migration, when it is not on python3's own path. */
-  pythonPath?: string;
+  pythonPath?: string | undefined;
   run(file: string, format: VerifierFormat): { status: number; output: string };
 }
 
