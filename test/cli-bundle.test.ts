@@ -59,6 +59,9 @@ describe('CLI bundles', () => {
     const commandChunks = loaded.filter((f) => /\/(synth|dump|verify|stats|hexdump|extract|encode|diff|rewrite|report)-[A-Z0-9]+\.js$/.test(f));
     expect(commandChunks).toHaveLength(1);
     expect(commandChunks[0]).toMatch(/\/verify-[A-Z0-9]+\.js$/);
+    // A plain command line runs without yargs (src/cli/plain-command-line.ts); only help and errors load it.
+    expect(loaded.filter((f) => /\/yargs-[A-Z0-9]+\.js$/.test(f))).toEqual([]);
+    expect(modulesLoadedBy(['verify', stream, '--help']).some((f) => /\/yargs-[A-Z0-9]+\.js$/.test(f))).toBe(true);
   });
 
   it('runs: verify of a small stream, from another directory', () => {
