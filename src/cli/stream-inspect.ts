@@ -91,8 +91,11 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) {
+/** What running this file as the executable does (also called by the build's start-up dispatcher, scripts/build-cli.mjs). */
+export async function runAsExecutable(): Promise<void> {
   guardStandardStreams(PROGRAM);
   // process.argv without node and the script (what yargs' hideBin gives outside Electron).
   process.exitCode = await main(process.argv.slice(2));
 }
+
+if (isEntryPoint()) await runAsExecutable();
