@@ -6,20 +6,23 @@
  *
  * Why bundles: start-up. Resolving and compiling ~90 separate modules (ours,
  * yargs and its helpers) cost more than the work of verifying a small stream.
- * Code splitting keeps a run to what it executes: each command's code is its
- * own chunk, imported only when that command runs (src/cli/stream-inspect.ts
- * imports the commands lazily); code both CLIs share is one chunk.
+ * A plainly valid command line runs without yargs (src/cli/plain-command-line.ts),
+ * and from one file holding its whole run path: dist/cli/stream-inspect.js is
+ * a small dispatcher that imports stream-inspect-run-<command>.js, and
+ * stream-migrate.js is one file. Help, version and usage errors load
+ * stream-inspect-main.js, a code-split build (each command and yargs a chunk,
+ * loaded only when needed), whose yargs chunk the one-file builds import too.
  *
- * Chunks sit next to the entry points, so code that finds files relative to
- * its own module (import.meta.url, e.g. ../../package.json for --version)
- * resolves them the same from an entry or a chunk.
+ * Everything sits in dist/cli, so code that finds files relative to its own
+ * module (import.meta.url, e.g. ../../package.json for --version) resolves
+ * them the same from every file.
  *
  * No source maps: the bundles are built from src/, which the package does not
  * ship; --debug stack traces name the bundle's own lines.
  */
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,20 +65,94 @@ const lazyStringWidth = {
 // dist/cli holds only this build's output (chunk names carry a content hash; old ones would pile up).
 rmSync(OUT, { recursive: true, force: true });
 
-await build({
-  absWorkingDir: ROOT,
-  entryPoints: { 'stream-inspect': 'src/cli/stream-inspect.ts', 'stream-migrate': 'src/cli/stream-migrate.ts' },
+const BANNER = {
+  // Bundled CommonJS code may call require() for Node's built-ins. Created on first call: every chunk
+  // carries this banner, and 15 eager createRequire(import.meta.url) showed in verify's start-up profile.
+  js: "import { createRequire as __createRequire } from 'node:module';\nlet __require_once;\nconst require = (id) => (__require_once ??= __createRequire(import.meta.url))(id);",
+};
+const COMMON = { absWorkingDir: ROOT, bundle: true, format: 'esm', platform: 'node', target: 'node20', sourcemap: false, legalComments: 'eof', logLevel: 'warning', banner: BANNER };
+
+// 1. stream-inspect's full main, code-split (help, version, usage errors; the commands and yargs as chunks).
+const split = await build({
+  ...COMMON,
+  entryPoints: { 'stream-inspect-main': 'src/cli/stream-inspect.ts' },
   outdir: OUT,
-  bundle: true,
   splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
   chunkNames: '[name]-[hash]',
-  sourcemap: false,
-  legalComments: 'eof',
-  logLevel: 'warning',
+  metafile: true,
   plugins: [lazyStringWidth],
-  // Some bundled CommonJS dependencies call require() for Node's built-ins.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
 });
+
+/** The chunk of build 1 that a dynamic import of `source` (its path as the metafile names it) became. */
+const splitChunks = new Map();
+for (const [file, output] of Object.entries(split.metafile.outputs)) {
+  if (output.entryPoint !== undefined) splitChunks.set(output.entryPoint, './' + basename(file));
+}
+function chunkOf(source) {
+  const chunk = typeof source === 'string' ? splitChunks.get(source) : [...splitChunks].find(([entry]) => source.test(entry))?.[1];
+  if (chunk === undefined) throw new Error(`build-cli: no chunk for ${source} in the split build`);
+  return chunk;
+}
+
+// (node_modules may be a link: the metafile names yargs by its real path.)
+const YARGS_ENTRY = /(^|\/)node_modules\/yargs\/index\.mjs$/;
+/** Resolves the dynamic import of yargs (help, usage errors) to build 1's chunk. */
+const yargsFromTheSplitBuild = {
+  name: 'yargs-from-the-split-build',
+  setup(b) {
+    b.onResolve({ filter: /^yargs$/ }, (args) => (args.kind === 'dynamic-import' ? { path: chunkOf(YARGS_ENTRY), external: true } : undefined));
+  },
+};
+
+/**
+ * 2. One file per stream-inspect command: its whole run path (the main, the
+ * command, the library code it uses) in one module. The split build spreads
+ * that code over ~15 shared chunks, and loading each chunk (resolve, open,
+ * stat, read, compile, link) was the larger part of start-up left once yargs
+ * was off the run path (measured: verify of a 16-page stream +61 ms CPU over
+ * `node -e 0` split, +43 ms as one file). The other commands and yargs (help,
+ * usage errors) stay imports of build 1's chunks: this file's main loads only
+ * its own command (the dispatcher below picks the file by that same name),
+ * and yargs carries none of our classes, so no error class exists twice in
+ * one run.
+ */
+const COMMAND_NAMES = ['synth', 'dump', 'verify', 'stats', 'hexdump', 'extract', 'encode', 'diff', 'rewrite', 'report'];
+for (const name of COMMAND_NAMES) {
+  await build({
+    ...COMMON,
+    entryPoints: { [`stream-inspect-run-${name}`]: 'src/cli/stream-inspect.ts' },
+    outdir: OUT,
+    splitting: false,
+    plugins: [
+      lazyStringWidth,
+      yargsFromTheSplitBuild,
+      {
+        name: 'other-commands-from-the-split-build',
+        setup(b) {
+          b.onResolve({ filter: /^\.\/commands\/[a-z]+\.js$/ }, (args) => {
+            const command = args.path.slice('./commands/'.length, -'.js'.length);
+            if (command === name || !args.importer.endsWith(join('src', 'cli', 'stream-inspect.ts'))) return undefined;
+            return { path: chunkOf(`src/cli/commands/${command}.ts`), external: true };
+          });
+        },
+      },
+    ],
+  });
+}
+
+// 3. stream-migrate: one file too (its run path loaded 10 chunks), yargs from build 1.
+await build({ ...COMMON, entryPoints: { 'stream-migrate': 'src/cli/stream-migrate.ts' }, outdir: OUT, splitting: false, plugins: [lazyStringWidth, yargsFromTheSplitBuild] });
+
+// 4. The executable: picks the run file of the command the line names (the first word that is not an option,
+// as main() reads it), or the full main for everything else.
+writeFileSync(
+  join(OUT, 'stream-inspect.js'),
+  `#!/usr/bin/env node
+// Generated by scripts/build-cli.mjs: start-up dispatch to one file per command (see there).
+const COMMANDS = new Set(${JSON.stringify(COMMAND_NAMES)});
+const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const { runAsExecutable } = await import(COMMANDS.has(named) ? \`./stream-inspect-run-\${named}.js\` : './stream-inspect-main.js');
+await runAsExecutable();
+`,
+);
+chmodSync(join(OUT, 'stream-inspect.js'), 0o755);

@@ -5,11 +5,11 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import yargs, { type CommandModule } from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import type { CommandModule } from 'yargs';
 import { EXIT_OK, failWithUsageError, guardStandardStreams, reportError } from './errors.js';
 import { namedCommand, refuseEmptyArguments } from './argv-checks.js';
 import { helpWidth } from './help-width.js';
+import { parsePlainCommandLine } from './plain-command-line.js';
 import { packageVersion } from './version.js';
 
 const PROGRAM = 'stream-inspect';
@@ -32,21 +32,40 @@ const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<AnyCommand> }>
   { name: 'report', load: async () => (await import('./commands/report.js')).reportCommand as unknown as AnyCommand },
 ];
 
-/** The command modules this command line needs: the one it names, or all of them (for help). */
-async function commandsFor(argv: readonly string[]): Promise<AnyCommand[]> {
-  refuseEmptyArguments(argv);
-  const name = namedCommand(argv, COMMANDS.map((c) => c.name));
-  const named = COMMANDS.find((c) => c.name === name);
-  return Promise.all((named ? [named] : COMMANDS).map((c) => c.load()));
+/** The option the program itself takes before or after any command. */
+const DEBUG_OPTION = { type: 'boolean', default: false, describe: 'show stack traces on errors' } as const;
+
+/** The status a command left in process.exitCode (verify, diff, … report through it), handed back instead. */
+function takeExitStatus(): number {
+  const status = typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
+  process.exitCode = undefined;
+  return status;
 }
 
-/** Run the CLI on `argv` (without node and script); returns the exit status (src/cli/errors.ts). */
+/**
+ * Run the CLI on `argv` (without node and script); returns the exit status (src/cli/errors.ts).
+ * A plainly valid command line runs its command straight away; yargs is
+ * loaded only for anything else: help, version, usage errors
+ * (src/cli/plain-command-line.ts says which lines are which).
+ */
 export async function main(argv: readonly string[]): Promise<number> {
   const debug = argv.includes('--debug');
   try {
+    refuseEmptyArguments(argv);
+    const name = namedCommand(argv, COMMANDS.map((c) => c.name));
+    const named = COMMANDS.find((c) => c.name === name);
+    if (named !== undefined) {
+      const command = await named.load();
+      const args = typeof command.command === 'string' ? parsePlainCommandLine(argv, { name: named.name, command: command.command, builder: command.builder }, PROGRAM, { debug: DEBUG_OPTION }) : undefined;
+      if (args !== undefined) {
+        await command.handler(args as never);
+        return takeExitStatus();
+      }
+    }
+    const { default: yargs } = await import('yargs');
     let cli = yargs([...argv])
       .scriptName(PROGRAM)
-      .option('debug', { type: 'boolean', default: false, describe: 'show stack traces on errors' })
+      .option('debug', DEBUG_OPTION)
       .demandCommand(1, 'name a command (stream-inspect --help lists them)')
       .strict()
       .help()
@@ -54,12 +73,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       .wrap(helpWidth())
       .exitProcess(false)
       .fail(failWithUsageError);
-    for (const command of await commandsFor(argv)) cli = cli.command(command);
+    // The command this line names, or all of them (for help).
+    for (const command of await Promise.all((named ? [named] : COMMANDS).map((c) => c.load()))) cli = cli.command(command);
     await cli.parseAsync();
-    // Commands report through their exit status (verify, diff, …) in process.exitCode: hand it back instead.
-    const status = typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
-    process.exitCode = undefined;
-    return status;
+    return takeExitStatus();
   } catch (error) {
     return reportError(PROGRAM, error, debug);
   }
@@ -74,7 +91,11 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) {
+/** What running this file as the executable does (also called by the build's start-up dispatcher, scripts/build-cli.mjs). */
+export async function runAsExecutable(): Promise<void> {
   guardStandardStreams(PROGRAM);
-  process.exitCode = await main(hideBin(process.argv));
+  // process.argv without node and the script (what yargs' hideBin gives outside Electron).
+  process.exitCode = await main(process.argv.slice(2));
 }
+
+if (isEntryPoint()) await runAsExecutable();

@@ -12,11 +12,11 @@
 import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import type { Argv } from 'yargs';
 import { EXIT_OK, failWithUsageError, guardStandardStreams, reportError, UsageError } from './errors.js';
 import { namedCommand, refuseEmptyArguments } from './argv-checks.js';
 import { helpWidth } from './help-width.js';
+import { parsePlainCommandLine } from './plain-command-line.js';
 import { packageVersion } from './version.js';
 import { CommandGroup } from '../session/command-group.js';
 import type { MigrationVariant } from '../session/migration-variant.js';
@@ -301,48 +301,59 @@ export async function main(argv: string[]): Promise<number> {
     'handshake-timeout': { type: 'number', default: 10, describe: 'TCP: seconds a connection has to complete the stream-migrate handshake' },
     debug: { type: 'boolean', default: false, describe: 'print stack traces on failure' },
   } as const;
-  const parser = yargs(argv)
-    .scriptName(NAME)
-    .usage('$0 <command> [options]\n\nStand in for either end of `xl migrate`.')
-    .command(
-      'receive',
-      'receiver side (like `xl migrate-receive`) on stdin/stdout, or on one TCP connection',
-      (y) =>
-        y
-          .options(commonOptions)
-          .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'file to write the received stream to (appears only after a valid end)' })
-          .option('listen', { type: 'string', describe: 'serve one TCP sender on PORT (loopback) or HOST:PORT instead of stdin/stdout' })
-          .option('token-file', { type: 'string', describe: 'TCP: accept only a sender that proves this shared secret (and prove it back)' })
-          .option('strict', { type: 'boolean', default: false, describe: "validate with the verifier's rules, not only Xen's C reader's" }),
-      async (args) => {
-        status = await receive(args);
-      },
-    )
-    .command(
-      'send <file>',
-      'sender side (like `xl migrate`): replay a saved stream as a migration',
-      (y) =>
-        y
-          .options(commonOptions)
-          .positional('file', { type: 'string', demandOption: true, describe: 'xl save file to send' })
-          .option('exec', { type: 'string', describe: 'run CMD via sh -c and speak over its stdin/stdout (like xl with ssh)' })
-          .option('connect', { type: 'string', describe: 'connect to HOST:PORT instead' })
-          .option('token-file', { type: 'string', describe: 'with --connect: prove this shared secret (and check the receiver has it)' }),
-      async (args) => {
-        status = await send(args);
-      },
-    )
-    .demandCommand(1, 'a command is required: receive or send')
-    .strict()
-    .help()
-    .version('version', 'show the version of stream-migrate', packageVersion())
-    .wrap(helpWidth())
-    .exitProcess(false)
-    .fail(failWithUsageError);
+  const receiveCommand = {
+    name: 'receive',
+    command: 'receive',
+    describe: 'receiver side (like `xl migrate-receive`) on stdin/stdout, or on one TCP connection',
+    builder: (y: Argv) =>
+      y
+        .options(commonOptions)
+        .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'file to write the received stream to (appears only after a valid end)' })
+        .option('listen', { type: 'string', describe: 'serve one TCP sender on PORT (loopback) or HOST:PORT instead of stdin/stdout' })
+        .option('token-file', { type: 'string', describe: 'TCP: accept only a sender that proves this shared secret (and prove it back)' })
+        .option('strict', { type: 'boolean', default: false, describe: "validate with the verifier's rules, not only Xen's C reader's" }),
+    handler: async (args: Parameters<typeof receive>[0]) => {
+      status = await receive(args);
+    },
+  };
+  const sendCommand = {
+    name: 'send',
+    command: 'send <file>',
+    describe: 'sender side (like `xl migrate`): replay a saved stream as a migration',
+    builder: (y: Argv) =>
+      y
+        .options(commonOptions)
+        .positional('file', { type: 'string', demandOption: true, describe: 'xl save file to send' })
+        .option('exec', { type: 'string', describe: 'run CMD via sh -c and speak over its stdin/stdout (like xl with ssh)' })
+        .option('connect', { type: 'string', describe: 'connect to HOST:PORT instead' })
+        .option('token-file', { type: 'string', describe: 'with --connect: prove this shared secret (and check the receiver has it)' }),
+    handler: async (args: Parameters<typeof send>[0]) => {
+      status = await send(args);
+    },
+  };
   try {
     refuseEmptyArguments(argv);
-    namedCommand(argv, ['receive', 'send']);
-    await parser.parseAsync();
+    const named = [receiveCommand, sendCommand].find((c) => c.name === namedCommand(argv, ['receive', 'send']));
+    // A plainly valid command line runs straight away; yargs is loaded only for help, version and usage errors.
+    const plain = named && parsePlainCommandLine(argv, named, NAME);
+    if (named !== undefined && plain !== undefined) {
+      await named.handler(plain as never);
+      return status;
+    }
+    const { default: yargs } = await import('yargs');
+    await yargs(argv)
+      .scriptName(NAME)
+      .usage('$0 <command> [options]\n\nStand in for either end of `xl migrate`.')
+      .command(receiveCommand.command, receiveCommand.describe, receiveCommand.builder, receiveCommand.handler as never)
+      .command(sendCommand.command, sendCommand.describe, sendCommand.builder, sendCommand.handler as never)
+      .demandCommand(1, 'a command is required: receive or send')
+      .strict()
+      .help()
+      .version('version', 'show the version of stream-migrate', packageVersion())
+      .wrap(helpWidth())
+      .exitProcess(false)
+      .fail(failWithUsageError)
+      .parseAsync();
   } catch (error) {
     return reportError(NAME, error, debug);
   }
@@ -353,6 +364,8 @@ export async function main(argv: string[]): Promise<number> {
 const invokedAs = process.argv[1] ?? '';
 if (invokedAs.endsWith('stream-migrate.js') || invokedAs.endsWith('stream-migrate')) {
   // The receiver on stdin/stdout speaks its protocol on stdout and handles a closed peer itself.
-  guardStandardStreams(NAME, { stdout: hideBin(process.argv).find((a) => !a.startsWith('-')) !== 'receive' });
-  process.exitCode = await main(hideBin(process.argv));
+  // process.argv without node and the script (what yargs' hideBin gives outside Electron).
+  const argv = process.argv.slice(2);
+  guardStandardStreams(NAME, { stdout: argv.find((a) => !a.startsWith('-')) !== 'receive' });
+  process.exitCode = await main(argv);
 }
