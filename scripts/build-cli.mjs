@@ -86,7 +86,7 @@ const split = await build({
 /** The chunk of build 1 that a dynamic import of `source` (its path as the metafile names it) became. */
 const splitChunks = new Map();
 for (const [file, output] of Object.entries(split.metafile.outputs)) {
-  if (output.entryPoint !== undefined) splitChunks.set(output.entryPoint, './' + basename(file));
+  if (output.entryPoint !== undefined) splitChunks.set(output.entryPoint, `./${basename(file)}`);
 }
 function chunkOf(source) {
   const chunk = typeof source === 'string' ? splitChunks.get(source) : [...splitChunks].find(([entry]) => source.test(entry))?.[1];

@@ -45,14 +45,20 @@ function recordBuilder(builder: unknown): { options: Map<string, OptionSpec>; po
       get(_target, method) {
         switch (method) {
           case 'option':
-            return (name: string, spec: OptionSpec) => (options.set(name, spec), recorder);
+            return (name: string, spec: OptionSpec) => {
+              options.set(name, spec);
+              return recorder;
+            };
           case 'options':
             return (specs: Record<string, OptionSpec>) => {
               for (const [name, spec] of Object.entries(specs)) options.set(name, spec);
               return recorder;
             };
           case 'positional':
-            return (name: string, spec: OptionSpec) => (positionals.set(name, spec), recorder);
+            return (name: string, spec: OptionSpec) => {
+              positionals.set(name, spec);
+              return recorder;
+            };
           case 'example':
             return () => recorder;
           default:
