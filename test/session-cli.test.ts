@@ -151,6 +151,19 @@ describe('stream-migrate CLI', () => {
     expect(await readdir(dir)).toEqual(['picture.png']);
   });
 
+  it('send of an xl file whose header claims a huge optional_data_len is refused with XL-OPTIONAL-DATA-MAX before the receiver command runs', async () => {
+    const input = join(dir, 'huge.bin');
+    const ran = join(dir, 'ran');
+    const bytes = Buffer.from(exampleXlSave());
+    bytes.writeUInt32LE(0x7fffffff, 44); // optional_data_len: 2 GiB, over the reader's 16 MiB cap
+    await writeFile(input, bytes);
+    const run = await runCli(['send', input, '--exec', `touch ${quote(ran)}`]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^stream-migrate: send failed before the protocol started: XL-OPTIONAL-DATA-MAX /);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(await readdir(dir)).toEqual(['huge.bin']);
+  });
+
   it('send of a missing file exits 2 (an I/O error, like stream-inspect), naming it', async () => {
     const run = await runCli(['send', join(dir, 'missing.bin'), '--exec', 'cat']);
     expect(run.code).toBe(2);

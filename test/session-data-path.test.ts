@@ -10,6 +10,7 @@ import { readFileRecycled } from '../src/session/send-input.js';
 import { captureStream } from '../src/session/stream-capture.js';
 import type { StreamTracker } from '../src/session/stream-tracker.js';
 import { XlMigrationSender } from '../src/session/xl-sender.js';
+import { exampleXlSave } from './support/session-streams.js';
 
 /** How the session moves stream bytes: no copies, few large writes, recycled read buffers. */
 let dir = '';
@@ -121,5 +122,37 @@ describe('sender data path', () => {
     expect(result.state).toBe('DONE_OK');
     expect(result.bytesSent).toBe(bytes.length);
     expect(Buffer.compare(Buffer.concat(received).subarray(0, bytes.length), bytes)).toBe(0);
+  });
+});
+
+describe('the sender finds the xl header end with the codec', () => {
+  it('a stream whose xl header claims a huge optional_data_len fails in STREAMING with XL-OPTIONAL-DATA-MAX, without reading on', async () => {
+    const header = Buffer.from(exampleXlSave().subarray(0, 48));
+    header.writeUInt32LE(0x7fffffff, 44);
+    let pulled = 0;
+    async function* endless(): AsyncGenerator<Uint8Array> {
+      yield header;
+      // Before the fix the sender kept re-joining these, waiting for 2 GiB of header.
+      for (;;) {
+        pulled += 1;
+        yield new Uint8Array(64 * 1024);
+      }
+    }
+    const fromReceiver = new PassThrough();
+    const toReceiver = new PassThrough();
+    toReceiver.resume();
+    fromReceiver.write(BANNER.bytes);
+    const sender = new XlMigrationSender({
+      transport: { input: fromReceiver, output: toReceiver },
+      stream: endless(),
+      timeouts: { messageMs: 2000, writeMs: 2000, idleMs: 2000 },
+    });
+    const result = await sender.run();
+    expect(result.failedIn).toBe('STREAMING');
+    expect(result.error?.kind).toBe('bad-stream');
+    expect(result.error?.actual).toBe('XL-OPTIONAL-DATA-MAX');
+    expect(result.error?.message).toMatch(/XL-OPTIONAL-DATA-MAX/);
+    expect(result.bytesSent).toBe(0);
+    expect(pulled).toBe(0);
   });
 });

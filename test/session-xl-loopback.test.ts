@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BANNER, READY, REPORT, GO, POSTCOPY_SYNC } from '../src/session/fixed-messages.js';
-import { encodePostcopyComplete } from '../src/session/postcopy-back-channel.js';
+import { encodePostcopyComplete } from '../src/session/xl-receiver.js';
 import { ExpectedBytesTracker } from './support/session-fake-tracker.js';
 import { runPair } from './support/session-harness.js';
 import { concat } from './support/session-link.js';

@@ -588,7 +588,24 @@ export class StreamDecoder {
    * bytes followed END; throws STREAM-TRUNCATED when the stream is incomplete.
    */
   finish(rest: Uint8Array = new Uint8Array(0)): { end: StreamEnd; trailing?: StreamItem } {
-    const eof = this.offset + rest.length;
+    return this.finishAt(rest, rest.length);
+  }
+
+  /**
+   * The input ended inside `item`, a page-data record whose pages a push driver
+   * let pass unread (pageContents 'skip' with bytes not yet seen): `present` of
+   * its bytes arrived, `head` holds at least its record header. The verdict is
+   * the one finish() gives a full decoder left at the record's start.
+   */
+  finishInside(item: RecordItem, head: Uint8Array, present: number): { end: StreamEnd; trailing?: StreamItem } {
+    this.offset = item.offset;
+    this.recordIndex = item.index;
+    return this.finishAt(head, present);
+  }
+
+  /** finish() with `restLength` undecoded bytes at EOF, of which `rest` holds the first (at least the record header when one was read). */
+  private finishAt(rest: Uint8Array, restLength: number): { end: StreamEnd; trailing?: StreamItem } {
+    const eof = this.offset + restLength;
     if (this.state === 'DONE') {
       const end: StreamEnd = { status: 'complete', bytesRead: eof, streamEnd: this.streamEnd };
       if (this.trailingBytes === 0) return { end };
@@ -617,8 +634,8 @@ export class StreamDecoder {
     if (this.checkpointed && this.completeCheckpoints === 0) {
       throw formatError('CHECKPOINT_INCOMPLETE', { offset: eof }, { detail: 'the stream ended inside its first checkpoint: nothing to fail over to' });
     }
-    const insideRecord = rest.length >= RECORD_HEADER_SIZE && this.isRecordState();
-    throw formatError('TRUNCATED', this.truncationLocation(rest, eof), { detail: this.truncationDetail(rest), expected: insideRecord ? undefined : this.expectation() });
+    const insideRecord = restLength >= RECORD_HEADER_SIZE && this.isRecordState();
+    throw formatError('TRUNCATED', this.truncationLocation(rest, eof), { detail: this.truncationDetail(rest, restLength), expected: insideRecord ? undefined : this.expectation() });
   }
 
   /** Where a truncation happened: the EOF offset, and the record it cut when its header was read. */
@@ -637,7 +654,7 @@ export class StreamDecoder {
     return !['DETECT', 'XL', 'LIBXL_HDR', 'LIBXC_IHDR', 'LIBXC_DHDR'].includes(this.state);
   }
 
-  private truncationDetail(rest: Uint8Array): string {
+  private truncationDetail(rest: Uint8Array, restLength: number): string {
     if (this.state === 'DETECT' && rest.length < DETECT_BYTES) {
       const d = detectContainer(rest);
       if (!d.container) return `input ends after ${rest.length} bytes: not a v2 migration stream (looks like ${d.looksLike})`;
@@ -645,9 +662,9 @@ export class StreamDecoder {
     if (rest.length >= RECORD_HEADER_SIZE && this.isRecordState()) {
       const { layer, recordName } = this.truncationLocation(rest, 0);
       const len = dataView(rest).getUint32(4, true);
-      return `the stream ends inside ${layer} record #${this.recordIndex} (${recordName}), which starts at offset ${this.offset}: it needs ${RECORD_HEADER_SIZE + roundUp8(len)} bytes, ${rest.length} are there`;
+      return `the stream ends inside ${layer} record #${this.recordIndex} (${recordName}), which starts at offset ${this.offset}: it needs ${RECORD_HEADER_SIZE + roundUp8(len)} bytes, ${restLength} are there`;
     }
-    if (rest.length > 0) return `the stream ends inside ${this.expectation()} at offset ${this.offset} (${rest.length} bytes of it present)`;
+    if (restLength > 0) return `the stream ends inside ${this.expectation()} at offset ${this.offset} (${restLength} bytes of it present)`;
     return `the stream ends at offset ${this.offset}, before ${this.expectation()}`;
   }
 

@@ -3,22 +3,39 @@
  * stream ends inside a byte flow (xl migrate sends its go message right after
  * the libxl END on the same pipe).
  */
+import { RECORD_HEADER_SIZE } from '../format/constants.js';
 import { StreamDecoder, type ReaderOptions } from './decoder.js';
-import type { StreamEnd, StreamItem } from './items.js';
+import type { RecordItem, StreamEnd, StreamItem } from './items.js';
 import type { StreamSummary } from './summary.js';
 import { ChunkQueue } from './sources.js';
 
 export type { ReaderOptions };
 
+/** Nothing bounds a pushed stream's length: every record is "known" to be whole until the input ends. */
+const UNBOUNDED = Number.POSITIVE_INFINITY;
+
 export class PushDecoder {
   private readonly decoder: StreamDecoder;
   private readonly chunks = new ChunkQueue();
+  private readonly passPages: boolean;
   private need = 0;
   private stopped = false;
+  /** Page bytes of `passing` still to arrive; they are counted, never buffered. */
+  private passRemaining = 0;
+  /** The page-data record whose pages are passing, and its record header (for a truncation verdict). */
+  private passing?: { item: RecordItem; head: Uint8Array };
 
+  /**
+   * pageContents 'read' (default): every record is assembled and decoded.
+   * 'skip': a PAGE_DATA / POSTCOPY_PAGE_DATA record is checked from its header
+   * and pfn array (the reader's skip-pages path, same rules and messages) and
+   * its pages are counted as they pass, never assembled: the caller keeps the
+   * bytes it pushed (a session receiver writes them to its capture file), and
+   * no rule looks at page contents.
+   */
   constructor(options: ReaderOptions = {}) {
-    // A session receiver checks and keeps every byte it is pushed: nothing to skip.
-    this.decoder = new StreamDecoder({ ...options, pageContents: 'read' });
+    this.passPages = options.pageContents === 'skip';
+    this.decoder = new StreamDecoder(options);
   }
 
   /** True once the stream's final END has been decoded. */
@@ -41,12 +58,15 @@ export class PushDecoder {
 
   /** Feed bytes; returns the items they completed. Throws StreamFormatError on bad input. */
   push(chunk: Uint8Array): StreamItem[] {
-    this.chunks.push(chunk);
     const items: StreamItem[] = [];
-    while (!this.stopped && this.chunks.assemble(this.need)) {
-      const step = this.decoder.next(this.chunks.current());
+    const rest = this.passThrough(chunk);
+    if (rest.length === 0) return items;
+    this.chunks.push(rest);
+    while (!this.stopped && this.passRemaining === 0 && this.chunks.assemble(this.need)) {
+      const view = this.chunks.current();
+      const step = this.decoder.next(view, this.passPages ? UNBOUNDED : view.length);
       if ('item' in step) {
-        this.chunks.consume(step.item.length);
+        this.consumeItem(step.item, view);
         this.need = 0;
         items.push(step.item);
       } else if ('skip' in step) {
@@ -68,9 +88,35 @@ export class PushDecoder {
 
   /** The input ended: how did the stream end? Throws StreamFormatError if it is incomplete. */
   end(): StreamEnd & { complete: boolean; failover: boolean } {
-    if (!this.stopped) this.chunks.assemble(this.chunks.available);
-    const rest = this.decoder.done ? new Uint8Array(0) : this.chunks.current();
-    const { end } = this.decoder.finish(rest);
+    let verdict: { end: StreamEnd };
+    if (this.passing !== undefined && this.passRemaining > 0) {
+      const { item, head } = this.passing;
+      verdict = this.decoder.finishInside(item, head, item.length - this.passRemaining);
+    } else {
+      if (!this.stopped) this.chunks.assemble(this.chunks.available);
+      const rest = this.decoder.done ? new Uint8Array(0) : this.chunks.current();
+      verdict = this.decoder.finish(rest);
+    }
+    const { end } = verdict;
     return { ...end, complete: end.status === 'complete', failover: end.status === 'failover' };
+  }
+
+  /** Count the leading bytes of `chunk` that belong to pages passing unread; return the rest. */
+  private passThrough(chunk: Uint8Array): Uint8Array {
+    if (this.passRemaining === 0) return chunk;
+    const counted = Math.min(this.passRemaining, chunk.length);
+    this.passRemaining -= counted;
+    if (this.passRemaining === 0) this.passing = undefined;
+    return chunk.subarray(counted);
+  }
+
+  private consumeItem(item: StreamItem, view: Uint8Array): void {
+    if (item.length <= view.length) {
+      this.chunks.consume(item.length);
+      return;
+    }
+    // A record whose pages were skipped: drop what is buffered of them, count the rest as it arrives.
+    this.passRemaining = item.length - this.chunks.drop(item.length);
+    if (this.passRemaining > 0) this.passing = { item: item as RecordItem, head: view.slice(0, RECORD_HEADER_SIZE) };
   }
 }

@@ -207,6 +207,22 @@ export class ChunkQueue {
     this.owned = owned;
   }
 
+  /** Drop up to n bytes unread (window first, then queued chunks, no copy); returns how many were dropped. */
+  drop(n: number): number {
+    const fromWindow = Math.min(n, this.end - this.pos);
+    this.pos += fromWindow;
+    let dropped = fromWindow;
+    while (dropped < n && this.queue.length > 0) {
+      const chunk = this.queue[0];
+      const take = Math.min(chunk.length, n - dropped);
+      if (take === chunk.length) this.queue.shift();
+      else this.queue[0] = chunk.subarray(take);
+      this.queued -= take;
+      dropped += take;
+    }
+    return dropped;
+  }
+
   /** Everything not consumed, as one buffer (a copy). */
   rest(): Uint8Array {
     return Buffer.concat([this.current(), ...this.queue]);

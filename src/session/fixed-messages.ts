@@ -3,6 +3,7 @@
  * (spec/PROTOCOLS.md §1.2). They are compared byte-for-byte on the wire, so they
  * are kept here as exact byte arrays, not as strings to be re-encoded later.
  */
+import { XL_MIGRATE_GO_MESSAGE } from '../format/constants.js';
 
 export interface FixedMessage {
   /** Short name used in states, errors and logs. */
@@ -14,7 +15,6 @@ export interface FixedMessage {
 const ascii = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'latin1'));
 const withNul = (text: string): Uint8Array => ascii(`${text}\0`);
 
-const GO_TEXT = 'domain is yours, you are cleared to unpause';
 
 /** Receiver → sender, first thing on the wire: 54 bytes, newline, no NUL (xl sends `sizeof - 1`). */
 export const BANNER: FixedMessage = {
@@ -25,11 +25,11 @@ export const BANNER: FixedMessage = {
 /** Receiver → sender after the whole stream arrived: 33 characters + NUL = 34 bytes. */
 export const READY: FixedMessage = { name: 'ready', bytes: withNul('domain received, ready to unpause') };
 
-/** Sender → receiver, the point of no return: 43 characters + NUL = 44 bytes. */
-export const GO: FixedMessage = { name: 'go', bytes: withNul(GO_TEXT) };
+/** Sender → receiver, the point of no return: 43 characters + NUL = 44 bytes (the format's own constant). */
+export const GO: FixedMessage = { name: 'go', bytes: ascii(XL_MIGRATE_GO_MESSAGE) };
 
 /** Receiver → sender after a failed start: the same 44 bytes as GO, meaning "you may resume". */
-export const PERMISSION: FixedMessage = { name: 'permission', bytes: withNul(GO_TEXT) };
+export const PERMISSION: FixedMessage = { name: 'permission', bytes: ascii(XL_MIGRATE_GO_MESSAGE) };
 
 /** Receiver → sender: 38 characters + NUL = 39 bytes, always followed by one status byte. */
 export const REPORT: FixedMessage = { name: 'report', bytes: withNul('my copy unpause results are as follows') };

@@ -8,6 +8,7 @@ export interface PushDecoderOptions {
   mode?: 'auto' | 'plain' | 'remus' | 'colo';
   strict?: boolean;
   stopAtEnd?: boolean;
+  pageContents?: 'read' | 'skip';
 }
 
 /** The part of PushDecoder's contract the session layer relies on. */
@@ -50,7 +51,11 @@ export function trackerFromPushDecoder(decoder: PushDecoderLike): StreamTracker 
   };
 }
 
-/** The default validator: the project's streaming reader, configured per variant. */
+/**
+ * The default validator: the project's streaming reader, configured per
+ * variant. Pages pass through unassembled (the capture file gets the pushed
+ * bytes as they are; every other byte and every record's framing is checked).
+ */
 export function pushDecoderTrackerFactory(options: { strict?: boolean } = {}): StreamTrackerFactory {
-  return (variant) => trackerFromPushDecoder(new PushDecoder(readerOptionsFor(variant, options.strict ?? false)));
+  return (variant) => trackerFromPushDecoder(new PushDecoder({ ...readerOptionsFor(variant, options.strict ?? false), pageContents: 'skip' }));
 }

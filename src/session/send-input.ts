@@ -1,6 +1,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
+import { XL_HEADER_SIZE } from '../format/constants.js';
 import { formatError } from '../codec/errors.js';
+import { xlHeaderLength } from '../codec/headers.js';
 import { DETECT_BYTES, detectContainer } from '../reader/detect.js';
 
 /** Read the file this many bytes at a time: few thread-pool round trips, few pipe/socket writes. */
@@ -82,32 +84,53 @@ async function* gunzipped(handle: FileHandle): AsyncGenerator<Uint8Array> {
   }
 }
 
-/** Look at the first bytes (decompressed) before handing the stream over; refuse what is not a migration stream. */
+/**
+ * Look at the first bytes (decompressed) before handing the stream over;
+ * refuse what is not a migration stream, and an xl header the reader would
+ * refuse from its 48 fixed bytes (e.g. an optional_data_len over
+ * XL-OPTIONAL-DATA-MAX, which the sender would otherwise buffer to find the
+ * header's end).
+ */
 async function checkedStream(source: AsyncIterable<Uint8Array>, path: string, gzip: boolean): Promise<AsyncIterable<Uint8Array>> {
   const iterator = source[Symbol.asyncIterator]();
   const head: Uint8Array[] = [];
   let headBytes = 0;
   let ended = false;
-  while (headBytes < DETECT_BYTES) {
-    let next: IteratorResult<Uint8Array>;
-    try {
-      next = await iterator.next();
-    } catch (error) {
-      throw gzip ? notAStream(`gzip-compressed data that could not be decompressed (${(error as Error).message})`) : ioError(path, error);
+  const readHead = async (want: number): Promise<Uint8Array> => {
+    while (headBytes < want && !ended) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await iterator.next();
+      } catch (error) {
+        throw gzip ? notAStream(`gzip-compressed data that could not be decompressed (${(error as Error).message})`) : ioError(path, error);
+      }
+      if (next.done === true) ended = true;
+      else {
+        head.push(next.value);
+        headBytes += next.value.length;
+        // One chunk (the usual case) is passed on as it is; several tiny ones are joined (a copy of a few
+        // bytes) before the next read, which may recycle the buffer before last.
+        if (head.length > 1) head.splice(0, head.length, new Uint8Array(Buffer.concat(head)));
+      }
     }
-    if (next.done === true) {
-      ended = true;
-      break;
-    }
-    head.push(next.value);
-    headBytes += next.value.length;
-  }
-  // One chunk (the usual case) is passed on as it is; several tiny ones are joined (a copy of a few bytes).
-  const first = head.length === 1 ? head[0] : new Uint8Array(Buffer.concat(head));
+    return head[0] ?? new Uint8Array(0);
+  };
+  let first = await readHead(DETECT_BYTES);
   const detection = detectContainer(first.subarray(0, DETECT_BYTES));
   if (detection.container === undefined) {
     await iterator.return?.();
     throw notAStream(`${detection.looksLike}${gzip ? ' (after gzip decompression)' : ''}`);
+  }
+  if (detection.container === 'xl') {
+    first = await readHead(XL_HEADER_SIZE);
+    if (first.length >= XL_HEADER_SIZE) {
+      try {
+        xlHeaderLength(first);
+      } catch (error) {
+        await iterator.return?.();
+        throw error;
+      }
+    }
   }
   return (async function* replay(): AsyncGenerator<Uint8Array> {
     if (first.length > 0) yield first;

@@ -1,10 +1,10 @@
+import { encodeRecord, makeRecord } from '../codec/records.js';
 import { CaptureFile } from './capture-file.js';
 import { BANNER, GO, PERMISSION, POSTCOPY_SYNC, READY, REPORT, REPORT_STATUS_OK, reportStatusFromRc } from './fixed-messages.js';
 import { readFixedMessage, writeFixedMessage } from './fixed-message-io.js';
 import { InputChannel } from './input-channel.js';
 import { isCheckpointed, type MigrationVariant } from './migration-variant.js';
 import { OutputChannel } from './output-channel.js';
-import { encodePostcopyComplete } from './postcopy-back-channel.js';
 import { pushDecoderTrackerFactory } from './push-decoder-tracker.js';
 import { asProtocolError, type ProtocolError } from './protocol-error.js';
 import { RECEIVER_STATES, receiverDefinition, type ReceiverState } from './receiver-states.js';
@@ -136,7 +136,7 @@ export class XlMigrationReceiver {
     if (this.variant === 'postcopy') {
       this.machine.moveTo('SYNC_SENT');
       // No pages are ever missing from a captured stream: COMPLETE at once, then the sync message.
-      await this.output.writeFlushed(new Uint8Array([...encodePostcopyComplete(), ...POSTCOPY_SYNC.bytes]), {
+      await this.output.writeFlushed(new Uint8Array(Buffer.concat([encodePostcopyComplete(), POSTCOPY_SYNC.bytes])), {
         state: 'SYNC_SENT',
         timeoutMs: this.timeouts.writeMs,
         what: 'POSTCOPY_COMPLETE record and postcopy sync message',
@@ -215,4 +215,9 @@ export class XlMigrationReceiver {
 
 function isReceiverState(state: string): state is ReceiverState {
   return (RECEIVER_STATES as readonly string[]).includes(state);
+}
+
+/** The back channel's POSTCOPY_COMPLETE record (8 bytes), from the codec. */
+export function encodePostcopyComplete(): Uint8Array {
+  return encodeRecord(makeRecord('libxc', 'POSTCOPY_COMPLETE', { kind: 'empty' }, 'postcopy-rfc'), 'postcopy-rfc');
 }

@@ -1,17 +1,19 @@
+import { RECORD_HEADER_SIZE, XL_HEADER_SIZE } from '../format/constants.js';
+import { hasXlMagic, xlHeaderLength } from '../codec/headers.js';
+import { BackChannelDecoder } from '../reader/back-channel.js';
 import { checkDevicesMigratable, DeviceRefusedError, runDeviceStep, type DeviceHookContext, type DeviceMigrationHook } from './device-hooks.js';
 import { BANNER, GO, PERMISSION, POSTCOPY_SYNC, READY, REPORT, REPORT_STATUS_OK } from './fixed-messages.js';
 import { readFixedMessage, writeFixedMessage } from './fixed-message-io.js';
 import { InputChannel } from './input-channel.js';
 import type { MigrationVariant } from './migration-variant.js';
 import { OutputChannel } from './output-channel.js';
-import { paddedLength, POSTCOPY_COMPLETE_TYPE, POSTCOPY_FAULT_TYPE } from './postcopy-back-channel.js';
 import { asProtocolError, describeBytes, ProtocolError } from './protocol-error.js';
+import { describeStreamFailure } from './stream-tracker.js';
 import { SENDER_STATES, senderDefinition, senderFailureState, type SenderState } from './sender-states.js';
 import { detachedDomain, MIGRATED_AWAY_SUFFIX, POSTCOPY_INCONSISTENT_SUFFIX, type SourceDomain } from './source-domain.js';
 import { StateMachine } from './state-machine.js';
 import { resolveTimeouts, withTimeout, type SessionTimeouts } from './timeouts.js';
 import type { Transport } from './transport.js';
-import { XL_FIXED_HEADER_LENGTH, xlHeaderLength } from './xl-header-length.js';
 
 export interface SenderOptions {
   readonly transport: Transport;
@@ -167,34 +169,24 @@ export class XlMigrationSender {
     });
   }
 
-  /** [RFC] back channel (POSTCOPY_FAULT*, POSTCOPY_COMPLETE), then the sync message. */
+  /** [RFC] back channel (POSTCOPY_FAULT*, POSTCOPY_COMPLETE), checked by the reader's back-channel decoder, then the sync message. */
   private async postcopyEnd(): Promise<void> {
     this.machine.moveTo('AWAIT_SYNC');
     const context = { state: 'AWAIT_SYNC', timeoutMs: this.timeouts.messageMs };
-    const syncHead = POSTCOPY_SYNC.bytes.subarray(0, 8);
-    for (;;) {
-      const head = await this.input.readExact(8, { ...context, expected: 'a back-channel record or the postcopy sync message' });
-      if (Buffer.from(head).equals(Buffer.from(syncHead))) {
-        this.input.unshift(head);
-        await readFixedMessage(this.input, POSTCOPY_SYNC, 'AWAIT_SYNC', this.timeouts.messageMs);
-        break;
+    const decoder = new BackChannelDecoder({ channel: 'postcopy' });
+    while (!decoder.done) {
+      const head = await this.input.readExact(RECORD_HEADER_SIZE, { ...context, expected: 'a back-channel record' });
+      let step = backChannelStep(decoder, head);
+      if ('need' in step) {
+        const rest = await this.input.readExact(step.need - head.length, { ...context, expected: 'a back-channel record body' });
+        step = backChannelStep(decoder, new Uint8Array(Buffer.concat([head, rest])));
       }
-      const view = new DataView(head.buffer, head.byteOffset, 8);
-      const type = view.getUint32(0, true);
-      const bodyLength = view.getUint32(4, true);
-      if (type !== POSTCOPY_FAULT_TYPE && type !== POSTCOPY_COMPLETE_TYPE) {
-        throw new ProtocolError(`back channel contained unexpected data: ${describeBytes(head)}`, {
-          state: 'AWAIT_SYNC',
-          kind: 'unexpected-data',
-          expected: 'POSTCOPY_FAULT (0x15), POSTCOPY_COMPLETE (0x16) or the postcopy sync message',
-          actual: describeBytes(head),
-        });
-      }
-      if (bodyLength > 0) await this.input.readExact(paddedLength(bodyLength), { ...context, expected: 'a back-channel record body' });
-      this.backChannel.bytes += 8 + paddedLength(bodyLength);
-      if (type === POSTCOPY_FAULT_TYPE) this.backChannel.faults += 1;
+      if (!('item' in step) || step.item.kind !== 'record') throw new Error(`back-channel decoder: unexpected step ${JSON.stringify(step)}`);
+      this.backChannel.bytes += step.item.length;
+      if (step.item.record.name === 'POSTCOPY_FAULT') this.backChannel.faults += 1;
       else this.backChannel.complete = true;
     }
+    await readFixedMessage(this.input, POSTCOPY_SYNC, 'AWAIT_SYNC', this.timeouts.messageMs);
     await this.action('source domain destroy', () => this.domain.destroy?.());
     this.machine.moveTo('DONE_OK');
   }
@@ -245,7 +237,10 @@ export class XlMigrationSender {
       write.catch(() => undefined); // awaited by the next sendNext or at the end
       inFlight = write;
     };
-    let pending: Uint8Array | undefined; // the start of the stream, copied, while the xl header is incomplete
+    // The start of the stream, copied (the producer recycles its buffers), while the xl header is incomplete.
+    const pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    let headerLength = Number.POSITIVE_INFINITY;
     let headerDone = false;
     for await (const raw of this.options.stream) {
       const chunk = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -253,13 +248,16 @@ export class XlMigrationSender {
         await sendNext(chunk);
         continue;
       }
-      const head = pending === undefined ? chunk : new Uint8Array(Buffer.concat([pending, chunk]));
-      const headerLength = head.length < XL_FIXED_HEADER_LENGTH ? Number.POSITIVE_INFINITY : xlHeaderLength(head);
-      if (head.length < headerLength) {
-        pending = head === chunk ? chunk.slice() : head;
-        continue;
+      if (pendingBytes === 0 && chunk.length >= XL_HEADER_SIZE) headerLength = xlHeaderEnd(chunk);
+      let head = chunk;
+      if (pendingBytes > 0 || chunk.length < headerLength) {
+        pending.push(chunk.slice());
+        pendingBytes += chunk.length;
+        if (headerLength === Number.POSITIVE_INFINITY && pendingBytes >= XL_HEADER_SIZE) headerLength = xlHeaderEnd(Buffer.concat(pending));
+        if (pendingBytes < headerLength) continue;
+        head = new Uint8Array(Buffer.concat(pending));
+        pending.length = 0;
       }
-      pending = undefined;
       await sendNext(head.subarray(0, headerLength));
       await inFlight;
       await afterHeader();
@@ -267,8 +265,8 @@ export class XlMigrationSender {
       if (head.length > headerLength) await sendNext(head.subarray(headerLength));
     }
     if (!headerDone) {
-      // Shorter than an xl header: send it anyway, the receiver will judge it.
-      if (pending !== undefined) await sendNext(pending);
+      // Shorter than its xl header: send it anyway, the receiver will judge it.
+      if (pendingBytes > 0) await sendNext(new Uint8Array(Buffer.concat(pending)));
       await inFlight;
       await afterHeader();
     }
@@ -328,4 +326,35 @@ export class XlMigrationSender {
 
 function isSenderState(state: string): state is SenderState {
   return (SENDER_STATES as readonly string[]).includes(state);
+}
+
+/**
+ * Where the xl save-file header ends in a stream starting with `head` (at
+ * least 48 bytes): the codec's xlHeaderLength, so the reader's checks and its
+ * XL-OPTIONAL-DATA-MAX cap apply; 0 for a bare libxl stream.
+ */
+function xlHeaderEnd(head: Uint8Array): number {
+  if (!hasXlMagic(head)) return 0;
+  try {
+    return xlHeaderLength(head);
+  } catch (error) {
+    const info = describeStreamFailure(error);
+    throw new ProtocolError(`invalid xl header: ${info.message}`, { state: 'STREAMING', kind: 'bad-stream', expected: 'a valid xl save-file header', actual: info.ruleId, cause: error });
+  }
+}
+
+/** One step of the back-channel decoder; its format errors become the session's unexpected-data failures. */
+function backChannelStep(decoder: BackChannelDecoder, bytes: Uint8Array): ReturnType<BackChannelDecoder['next']> {
+  try {
+    return decoder.next(bytes);
+  } catch (error) {
+    const info = describeStreamFailure(error);
+    throw new ProtocolError(`back channel contained unexpected data: ${info.message}`, {
+      state: 'AWAIT_SYNC',
+      kind: 'unexpected-data',
+      expected: 'POSTCOPY_FAULT or POSTCOPY_COMPLETE',
+      actual: info.ruleId ?? describeBytes(bytes),
+      cause: error,
+    });
+  }
 }
