@@ -6,9 +6,9 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PushDecoder, readStreamSync, type ReaderOptions } from '../src/reader/index.js';
-import { checkpointed, concat, hvmLibxc, libxlHeader, pageData, plainHvm, plainPv, postcopy, rec, xlHeader } from './support/build.js';
+import { checkpointed, concat, hvmLibxc, libxlHeader, plainHvm, plainPv, postcopy, rec, xlHeader } from './support/build.js';
 
-type Outcome = { end: unknown } | { error: { name: string; ruleId?: string; offset?: number; message: string } };
+type Outcome = { end: unknown } | { error: { name: string; ruleId?: string | undefined; offset?: number | undefined; message: string } };
 
 /** Push `bytes` in chunks of 1..`maxChunk` bytes (seeded), then end(). */
 function outcome(bytes: Uint8Array, opts: ReaderOptions, seed: number, maxChunk: number): Outcome {

@@ -23,7 +23,7 @@ export class PushDecoder {
   /** Page bytes of `passing` still to arrive; they are counted, never buffered. */
   private passRemaining = 0;
   /** The page-data record whose pages are passing, and its record header (for a truncation verdict). */
-  private passing?: { item: RecordItem; head: Uint8Array };
+  private passing?: { item: RecordItem; head: Uint8Array } | undefined;
 
   /**
    * pageContents 'read' (default): every record is assembled and decoded.
