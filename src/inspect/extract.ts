@@ -73,10 +73,9 @@ export async function extractStream(source: StreamSource, options: ExtractOption
     if (options.config !== undefined) outputs.push((configFile = await AtomicOutput.open(options.config, { inputs })));
     // The reader reuses its buffers: an item's views are valid until the next item is asked
     // for. image.apply() resolves when the record's page writes are done, and what is kept
-    // longer (emulator context, config) is copied. Read-ahead reads the next record into a
-    // second buffer meanwhile, so reading overlaps writing (fresh buffers per record cost
-    // more in page faults than that overlap gained).
-    const reader = readStream(source, { ...options.reader, recycleBuffers: true, readAhead: true });
+    // longer (emulator context, config) is copied. Fresh buffers per record cost more in page
+    // faults than the overlap of reading with writing gained.
+    const reader = readStream(source, { ...options.reader, recycleBuffers: true });
     let openCheckpoint = 1;
     let pendingEmulator: Uint8Array | undefined;
     let committedEmulator: Uint8Array | undefined;

@@ -29,8 +29,6 @@ export interface ByteWindow {
 const MIN_READ = 256 * 1024;
 /** After a big record, read that much plus the next record's header, so equal-sized records line up with reads. */
 const LOOKAHEAD = 8;
-/** A read-ahead guessed from a record header is taken up to this size (a bigger record is read when asked for). */
-const MAX_READ_AHEAD = 64 << 20;
 
 /** A buffer that is not zero-filled: it is about to be overwritten by a read. */
 function uninitialised(size: number): Uint8Array {
@@ -38,29 +36,11 @@ function uninitialised(size: number): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, size);
 }
 
-/** A read into the spare buffer started before the decoder asked for its bytes. */
-interface ReadAhead {
-  buf: Uint8Array;
-  /** Where in `buf` the read goes: room before it for the unread tail of the current buffer. */
-  at: number;
-  /** The file offset it reads from (it is stale if the decoder skipped bytes meanwhile). */
-  filePos: number;
-  /** Bytes read; rejects with the read's error. */
-  done: Promise<number>;
-}
-
 /**
  * A file descriptor / handle, read into buffers sized to what the decoder needs.
  * A regular file is read with positioned reads from offset 0 and its size is
  * known, so bytes the decoder steps over (skipped page contents) are never read;
  * anything else (a pipe, a FIFO) is read sequentially.
- *
- * Read-ahead (recycled buffers, regular file): two buffers take turns. When the
- * decoder has its bytes in one, the next read (as big as the last) starts into
- * the other, so the consumer's work on this item (extract's page writes)
- * overlaps reading the next. Views stay valid until the next item is asked for,
- * as with one recycled buffer: by then the buffer read into next is the one the
- * item before held.
  */
 export class FileWindow implements ByteWindow {
   private buf: Uint8Array = new Uint8Array(0);
@@ -70,18 +50,12 @@ export class FileWindow implements ByteWindow {
   /** Regular file: the offset of buf[end] in it, and its size (a lower bound: it may grow). */
   private filePos = 0;
   private size = -1;
-  /** Read-ahead: the buffer not in use, and the read in flight into it. */
-  private spare: Uint8Array = new Uint8Array(0);
-  private ahead?: ReadAhead;
-  /** The size of the last read the decoder waited for: read-aheads are as big (equal-sized records stay aligned). */
-  private readSize = MIN_READ;
 
   constructor(
     private readonly handle: FileHandle,
     private readonly ownsHandle: boolean,
     private readonly recycle = false,
     fileSize?: number,
-    private readonly readAhead = false,
   ) {
     if (fileSize !== undefined) this.size = fileSize;
   }
@@ -105,15 +79,8 @@ export class FileWindow implements ByteWindow {
   }
 
   async ensure(n: number): Promise<boolean> {
-    if (this.end - this.pos >= n) return true;
-    if (this.ahead) {
-      await this.takeReadAhead();
-      if (this.end - this.pos >= n) {
-        this.startReadAhead(n);
-        return true;
-      }
-    }
     const have = this.end - this.pos;
+    if (have >= n) return true;
     if (this.eof) return false;
     let size = Math.max(n + LOOKAHEAD, MIN_READ);
     let next: Uint8Array;
@@ -142,68 +109,10 @@ export class FileWindow implements ByteWindow {
         if (this.filePos > this.size) this.size = this.filePos;
       }
     }
-    this.readSize = size - have;
-    this.startReadAhead(n);
     return true;
   }
 
-  /**
-   * Start the next read into the spare buffer, leaving room in front for what
-   * will be unread once the decoder has consumed the `n` bytes it asked for.
-   * When exactly a record header is left over (a read of a record plus the next
-   * header), read that record and the header after it, so records of varying
-   * size stay aligned with reads and only the 8 header bytes move; otherwise
-   * read as much as last time.
-   */
-  private startReadAhead(n: number): void {
-    if (!this.readAhead || !this.recycle || this.size < 0 || this.eof || this.filePos >= this.size) return;
-    const at = Math.max(0, this.end - this.pos - n);
-    let want = this.readSize;
-    if (at === LOOKAHEAD) {
-      const h = this.buf.subarray(this.end - LOOKAHEAD, this.end);
-      const bodyLength = (h[4] | (h[5] << 8) | (h[6] << 16) | (h[7] << 24)) >>> 0;
-      const next = Math.ceil(bodyLength / 8) * 8 + LOOKAHEAD;
-      if (next <= MAX_READ_AHEAD) want = Math.max(next, MIN_READ);
-    }
-    const len = Math.min(want, this.size - this.filePos);
-    // Whole MiBs, so records a few pages smaller or bigger reuse the buffer (fresh ones cost page faults).
-    if (this.spare.length < at + len) this.spare = uninitialised(Math.ceil((at + len) / (1 << 20)) * (1 << 20));
-    const buf = this.spare;
-    const done = this.handle.read(buf, at, len, this.filePos).then((r) => r.bytesRead);
-    done.catch(() => undefined); // reported by the ensure() or close() that takes it
-    this.ahead = { buf, at, filePos: this.filePos, done };
-  }
-
-  /** Switch to the buffer read ahead, the unread tail copied in front of its bytes (or drop it if the decoder skipped). */
-  private async takeReadAhead(): Promise<void> {
-    const ahead = this.ahead as ReadAhead;
-    this.ahead = undefined;
-    const got = await ahead.done;
-    if (ahead.filePos !== this.filePos) return; // bytes were skipped: read where the decoder is now
-    const have = this.end - this.pos;
-    let next = ahead.buf;
-    let dataAt = ahead.at;
-    if (have > dataAt) {
-      // More is unread than room was left for (the decoder consumed less than it asked for): make room.
-      if (next.length < have + got) {
-        next = uninitialised(have + got);
-        next.set(ahead.buf.subarray(dataAt, dataAt + got), have);
-      } else next.copyWithin(have, dataAt, dataAt + got);
-      dataAt = have;
-    }
-    next.set(this.buf.subarray(this.pos, this.end), dataAt - have);
-    if (next === ahead.buf) this.spare = this.buf;
-    this.buf = next;
-    this.pos = dataAt - have;
-    this.end = dataAt + got;
-    this.filePos += got;
-    if (this.filePos > this.size) this.size = this.filePos;
-    if (got === 0) this.eof = true;
-  }
-
   async close(): Promise<void> {
-    await this.ahead?.done.catch(() => undefined);
-    this.ahead = undefined;
     if (this.ownsHandle) await this.handle.close();
   }
 }
@@ -464,12 +373,6 @@ export interface WindowOptions {
    * the event loop until data comes. Off by default.
    */
   syncReads?: boolean;
-  /**
-   * With recycleBuffers, on a regular file: read the next bytes while the
-   * consumer works on the current item (two buffers). For walks that need
-   * every byte (extract); it would read what a skipping walk steps over.
-   */
-  readAhead?: boolean;
 }
 
 /** Open any supported source as a window. Paths and fds are gunzipped transparently too. */
@@ -504,10 +407,10 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
         if (owns) void handle.close();
       }, recycle);
     }
-    return new FileWindow(handle, owns, recycle, fileSize, options.readAhead ?? false);
+    return new FileWindow(handle, owns, recycle, fileSize);
   }
   if (typeof (source as FileHandle).read === 'function' && typeof (source as FileHandle).fd === 'number' && !isAsyncIterable(source)) {
-    return new FileWindow(source as FileHandle, false, recycle, await regularFileSize(source as FileHandle), options.readAhead ?? false);
+    return new FileWindow(source as FileHandle, false, recycle, await regularFileSize(source as FileHandle));
   }
   if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function' && !isAsyncIterable(source)) {
     return chunkWindow(Readable.fromWeb(source as import('node:stream/web').ReadableStream<Uint8Array>), undefined, recycle);

@@ -79,7 +79,7 @@ export class StreamReader extends ReaderBase implements AsyncIterable<StreamItem
     options: (ReaderOptions | { backChannel: BackChannelOptions }) & WindowOptions = {},
   ) {
     super(options);
-    this.windowOptions = { recycleBuffers: options.recycleBuffers, syncReads: options.syncReads, readAhead: options.readAhead };
+    this.windowOptions = { recycleBuffers: options.recycleBuffers, syncReads: options.syncReads };
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<StreamItem> {
