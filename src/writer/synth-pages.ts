@@ -86,12 +86,12 @@ function poolIndex(seed: number, pfn: number, pass: number): number {
   return synthHash(seed, pfn, 0x9a9e + pass) % POOL_PAGES;
 }
 
-function writeStamp(out: Uint8Array, at: number, seed: number, pfn: number, pass: number): void {
-  const dv = new DataView(out.buffer, out.byteOffset + at, SYNTH_STAMP_SIZE);
-  dv.setUint32(0, pfn >>> 0, true);
-  dv.setUint32(4, Math.floor(pfn / 0x1_0000_0000), true);
-  dv.setUint32(8, pass >>> 0, true);
-  dv.setUint32(12, seed >>> 0, true);
+/** The stamp at byte `at` of the bytes `dv` covers (one DataView per batch: not one allocation per page). */
+function writeStamp(dv: DataView, at: number, seed: number, pfn: number, pass: number): void {
+  dv.setUint32(at, pfn >>> 0, true);
+  dv.setUint32(at + 4, Math.floor(pfn / 0x1_0000_0000), true);
+  dv.setUint32(at + 8, pass >>> 0, true);
+  dv.setUint32(at + 12, seed >>> 0, true);
 }
 
 /** Produces page views for a seed. Memory: the pool (256 KiB) plus one stamp array per batch. */
@@ -111,11 +111,12 @@ export class SynthPageSource {
     let dataPages = 0;
     for (let i = 0; i < types.length; i++) dataPages += PAGE_TYPE_HAS_DATA[types[i]];
     const stamps = new Uint8Array(dataPages * SYNTH_STAMP_SIZE);
+    const dv = new DataView(stamps.buffer);
     let k = 0;
     for (let i = 0; i < pfns.length; i++) {
       if (!PAGE_TYPE_HAS_DATA[types[i]]) continue;
       const at = k * SYNTH_STAMP_SIZE;
-      writeStamp(stamps, at, this.seed, pfns[i], pass);
+      writeStamp(dv, at, this.seed, pfns[i], pass);
       out.push(stamps.subarray(at, at + SYNTH_STAMP_SIZE), this.tails[poolIndex(this.seed, pfns[i], pass)]);
       k++;
     }
@@ -127,7 +128,7 @@ export class SynthPageSource {
     const out = new Uint8Array(PAGE_SIZE);
     const i = poolIndex(this.seed, pfn, pass);
     out.set(this.pool.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
-    writeStamp(out, 0, this.seed, pfn, pass);
+    writeStamp(new DataView(out.buffer), 0, this.seed, pfn, pass);
     return out;
   }
 }

@@ -5,13 +5,14 @@
  * end-of-checkpoint records, libxl's emulator records for HVM, and the
  * Remus / COLO / postcopy-RFC variants.
  *
- * Memory stays bounded (one batch of pfns plus a 256 KiB page pool) and page
+ * Memory stays bounded (two batches of pfns plus a 256 KiB page pool) and page
  * data is never copied, so multi-GiB streams go out at the sink's speed.
  */
 import { MAX_BATCH_SIZE } from '../format/constants.js';
 import { PAGE_TYPE } from '../format/page-types.js';
 import type { StreamSink } from './sink.js';
 import { StreamWriter } from './stream-writer.js';
+import { WriteBehindSink } from './write-behind-sink.js';
 import type { GuestKind, WriterMode } from './writer-automaton.js';
 import { SynthPageSource, synthPageType, synthSendsPfn } from './synth-pages.js';
 import {
@@ -147,7 +148,8 @@ export async function synth(sink: StreamSink, options: SynthOptions): Promise<Sy
     throw error;
   }
   const { kind, pages } = options;
-  const writer = new StreamWriter(sink, { mode: p.mode, guest: kind });
+  // Build record N+1 while record N is written: synth never changes a chunk it handed over.
+  const writer = new StreamWriter(new WriteBehindSink(sink), { mode: p.mode, guest: kind });
   const source = new SynthPageSource(p.seed);
   let pagesSent = 0;
 
