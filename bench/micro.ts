@@ -108,7 +108,13 @@ function layoutFixtures(): LayoutFixture[] {
   const pfnList = pageDataRecord(1024).body;
   return [
     { layout: 'empty', layer: 'libxc', name: 'END', body: { kind: 'empty' }, check: (b) => b.kind === 'empty' },
-    { layout: 'opaque', layer: 'libxc', name: 'TOOLSTACK', body: { kind: 'opaque', data: new Uint8Array(256).fill(7) }, check: (b) => b.kind === 'opaque' && b.data.length === 256 },
+    {
+      layout: 'opaque',
+      layer: 'libxc',
+      name: 'TOOLSTACK',
+      body: { kind: 'opaque', data: new Uint8Array(256).fill(7) },
+      check: (b) => b.kind === 'opaque' && b.data.length === 256,
+    },
     {
       layout: 'pfn-list',
       layer: 'libxc',
@@ -117,10 +123,34 @@ function layoutFixtures(): LayoutFixture[] {
       body: { kind: 'pfn-list', count: 1024, reserved: 0, pfns: pfnList.pfns, types: pfnList.types.map(() => PAGE_TYPE.NOTAB) },
       check: (b) => b.kind === 'pfn-list' && b.pfns[1023] === 0x10_0000 + 1023,
     },
-    { layout: 'pv-info', layer: 'libxc', name: 'X86_PV_INFO', body: { kind: 'pv-info', guestWidth: 8, ptLevels: 4, reserved: new Uint8Array(6) }, check: (b) => b.kind === 'pv-info' && b.guestWidth === 8 },
-    { layout: 'p2m-frames', layer: 'libxc', name: 'X86_PV_P2M_FRAMES', body: { kind: 'p2m-frames', ...p2m }, check: (b) => b.kind === 'p2m-frames' && b.frames.length === p2m.frames.length },
-    { layout: 'vcpu', layer: 'libxc', name: 'X86_PV_VCPU_BASIC', body: { kind: 'vcpu', vcpuId: 0, reserved: 0, context: synthVcpuBasic(1, 0) }, check: (b) => b.kind === 'vcpu' && b.context.length === 0x1430 },
-    { layout: 'shared-info', layer: 'libxc', name: 'SHARED_INFO', body: { kind: 'opaque', data: synthSharedInfo(1) }, check: (b) => b.kind === 'opaque' && b.data.length === PAGE_SIZE },
+    {
+      layout: 'pv-info',
+      layer: 'libxc',
+      name: 'X86_PV_INFO',
+      body: { kind: 'pv-info', guestWidth: 8, ptLevels: 4, reserved: new Uint8Array(6) },
+      check: (b) => b.kind === 'pv-info' && b.guestWidth === 8,
+    },
+    {
+      layout: 'p2m-frames',
+      layer: 'libxc',
+      name: 'X86_PV_P2M_FRAMES',
+      body: { kind: 'p2m-frames', ...p2m },
+      check: (b) => b.kind === 'p2m-frames' && b.frames.length === p2m.frames.length,
+    },
+    {
+      layout: 'vcpu',
+      layer: 'libxc',
+      name: 'X86_PV_VCPU_BASIC',
+      body: { kind: 'vcpu', vcpuId: 0, reserved: 0, context: synthVcpuBasic(1, 0) },
+      check: (b) => b.kind === 'vcpu' && b.context.length === 0x1430,
+    },
+    {
+      layout: 'shared-info',
+      layer: 'libxc',
+      name: 'SHARED_INFO',
+      body: { kind: 'opaque', data: synthSharedInfo(1) },
+      check: (b) => b.kind === 'opaque' && b.data.length === PAGE_SIZE,
+    },
     {
       layout: 'tsc-info',
       layer: 'libxc',
@@ -128,7 +158,13 @@ function layoutFixtures(): LayoutFixture[] {
       body: { kind: 'tsc-info', mode: 0, khz: 2_400_000, nsec: 123_456_789_012n, incarnation: 1, reserved: 0 },
       check: (b) => b.kind === 'tsc-info' && b.khz === 2_400_000,
     },
-    { layout: 'hvm-context', layer: 'libxc', name: 'HVM_CONTEXT', body: { kind: 'opaque', data: synthHvmContext(2_400_000) }, check: (b) => b.kind === 'opaque' && b.data.length === 40 },
+    {
+      layout: 'hvm-context',
+      layer: 'libxc',
+      name: 'HVM_CONTEXT',
+      body: { kind: 'opaque', data: synthHvmContext(2_400_000) },
+      check: (b) => b.kind === 'opaque' && b.data.length === 40,
+    },
     {
       layout: 'hvm-params',
       layer: 'libxc',
@@ -136,9 +172,27 @@ function layoutFixtures(): LayoutFixture[] {
       body: { kind: 'hvm-params', reserved: 0, params: [1, 5, 6, 17, 19, 12, 36].map((i) => ({ index: BigInt(i), value: BigInt(0xfeff0 + i) })) },
       check: (b) => b.kind === 'hvm-params' && b.params.length === 7,
     },
-    { layout: 'cpuid-policy', layer: 'libxc', name: 'X86_CPUID_POLICY', body: { kind: 'cpuid-policy', leaves: synthCpuidPolicy() }, check: (b) => b.kind === 'cpuid-policy' && b.leaves.length === 8 },
-    { layout: 'msr-policy', layer: 'libxc', name: 'X86_MSR_POLICY', body: { kind: 'msr-policy', entries: synthMsrPolicy() }, check: (b) => b.kind === 'msr-policy' && b.entries.length === 2 },
-    { layout: 'dirty-pfn-list', layer: 'libxc', name: 'CHECKPOINT_DIRTY_PFN_LIST', body: { kind: 'dirty-pfn-list', pfns: dirty }, check: (b) => b.kind === 'dirty-pfn-list' && b.pfns.length === 1024 },
+    {
+      layout: 'cpuid-policy',
+      layer: 'libxc',
+      name: 'X86_CPUID_POLICY',
+      body: { kind: 'cpuid-policy', leaves: synthCpuidPolicy() },
+      check: (b) => b.kind === 'cpuid-policy' && b.leaves.length === 8,
+    },
+    {
+      layout: 'msr-policy',
+      layer: 'libxc',
+      name: 'X86_MSR_POLICY',
+      body: { kind: 'msr-policy', entries: synthMsrPolicy() },
+      check: (b) => b.kind === 'msr-policy' && b.entries.length === 2,
+    },
+    {
+      layout: 'dirty-pfn-list',
+      layer: 'libxc',
+      name: 'CHECKPOINT_DIRTY_PFN_LIST',
+      body: { kind: 'dirty-pfn-list', pfns: dirty },
+      check: (b) => b.kind === 'dirty-pfn-list' && b.pfns.length === 1024,
+    },
     {
       layout: 'emulator-xenstore',
       layer: 'libxl',
@@ -153,7 +207,13 @@ function layoutFixtures(): LayoutFixture[] {
       body: { kind: 'emulator-context', emulatorId: 2, index: 0, blob: synthEmulatorContext(1) },
       check: (b) => b.kind === 'emulator-context' && b.blob.length === 6132,
     },
-    { layout: 'checkpoint-state', layer: 'libxl', name: 'CHECKPOINT_STATE', body: { kind: 'checkpoint-state', controlId: 3 }, check: (b) => b.kind === 'checkpoint-state' && b.controlId === 3 },
+    {
+      layout: 'checkpoint-state',
+      layer: 'libxl',
+      name: 'CHECKPOINT_STATE',
+      body: { kind: 'checkpoint-state', controlId: 3 },
+      check: (b) => b.kind === 'checkpoint-state' && b.controlId === 3,
+    },
   ];
 }
 
@@ -298,7 +358,9 @@ export async function microMain(argv: readonly string[]): Promise<MicroResult> {
   const filter = typeof args.filter === 'string' ? args.filter.toLowerCase() : undefined;
   const cases = microCases().filter((c) => !filter || c.name.toLowerCase().includes(filter));
   const machine = machineInfo();
-  process.stdout.write(`micro-benchmarks (benchmark.js ${Benchmark.version}, node ${process.version}, ${machine.nproc} cpus, load ${machine.loadavg.join(' ')}), ${maxTime} s per case:\n`);
+  process.stdout.write(
+    `micro-benchmarks (benchmark.js ${Benchmark.version}, node ${process.version}, ${machine.nproc} cpus, load ${machine.loadavg.join(' ')}), ${maxTime} s per case:\n`,
+  );
   const rows = runMicro(cases, maxTime);
   const result: MicroResult = { kind: 'micro', startedAt: new Date().toISOString(), machine, maxTimeSeconds: maxTime, rows, targets: microTargets(rows) };
   process.stdout.write(`\n${table(microTable(rows))}`);

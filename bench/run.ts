@@ -30,7 +30,11 @@ export async function benchMain(argv: readonly string[], log: (s: string) => voi
       micro: { type: 'boolean', default: true, describe: 'run the micro-benchmarks (--no-micro to skip)' },
       files: { type: 'boolean', default: true, describe: 'run the whole-file benchmarks (--no-files to skip)' },
       'micro-time': { type: 'string', default: '1', describe: 'seconds benchmark.js spends per micro case' },
-      smoke: { type: 'boolean', default: false, describe: 'tiny and quick: --size 16M --runs 1 --record-size 1M --micro-time 0.02 (checks the harness, not the speed)' },
+      smoke: {
+        type: 'boolean',
+        default: false,
+        describe: 'tiny and quick: --size 16M --runs 1 --record-size 1M --micro-time 0.02 (checks the harness, not the speed)',
+      },
     },
     'usage: npm run bench -- [options]',
   );

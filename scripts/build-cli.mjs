@@ -70,7 +70,17 @@ const BANNER = {
   // carries this banner, and 15 eager createRequire(import.meta.url) showed in verify's start-up profile.
   js: "import { createRequire as __createRequire } from 'node:module';\nlet __require_once;\nconst require = (id) => (__require_once ??= __createRequire(import.meta.url))(id);",
 };
-const COMMON = { absWorkingDir: ROOT, bundle: true, format: 'esm', platform: 'node', target: 'node20', sourcemap: false, legalComments: 'eof', logLevel: 'warning', banner: BANNER };
+const COMMON = {
+  absWorkingDir: ROOT,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: false,
+  legalComments: 'eof',
+  logLevel: 'warning',
+  banner: BANNER,
+};
 
 // 1. stream-inspect's full main, code-split (help, version, usage errors; the commands and yargs as chunks).
 const split = await build({
@@ -141,7 +151,13 @@ for (const name of COMMAND_NAMES) {
 }
 
 // 3. stream-migrate: one file too (its run path loaded 10 chunks), yargs from build 1.
-await build({ ...COMMON, entryPoints: { 'stream-migrate': 'src/cli/stream-migrate.ts' }, outdir: OUT, splitting: false, plugins: [lazyStringWidth, yargsFromTheSplitBuild] });
+await build({
+  ...COMMON,
+  entryPoints: { 'stream-migrate': 'src/cli/stream-migrate.ts' },
+  outdir: OUT,
+  splitting: false,
+  plugins: [lazyStringWidth, yargsFromTheSplitBuild],
+});
 
 // 4. The executable: picks the run file of the command the line names (the first word that is not an option,
 // as main() reads it), or the full main for everything else.

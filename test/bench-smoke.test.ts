@@ -26,7 +26,22 @@ beforeAll(async () => {
   run = await new Promise((done, fail) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', resolve(ROOT, 'bench/run.ts'), '--smoke', '--micro-time', '0.01', '--sizes', '8M', '--results-dir', resultsDir, '--dir', dataDir, '--label', 'smoke'],
+      [
+        '--import',
+        'tsx',
+        resolve(ROOT, 'bench/run.ts'),
+        '--smoke',
+        '--micro-time',
+        '0.01',
+        '--sizes',
+        '8M',
+        '--results-dir',
+        resultsDir,
+        '--dir',
+        dataDir,
+        '--label',
+        'smoke',
+      ],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -91,9 +106,28 @@ describe('bench harness, smoke mode', () => {
     expect(f.bytes).toBeGreaterThan(15 * 2 ** 20); // about the guest size (holes carry no page)
     const ids = f.rows.map((r) => r.id);
     expect(ids).toEqual([
-      'read-floor', 'node-startup', 'startup', 'verify', 'stats', 'dump-ndjson', 'xen-verify', 'zcat-floor', 'verify-gz',
-      'cp', 'user-copy', 'extract', 'write-floor', 'synth', 'pipe-floor', 'pipe-read-floor', 'pipe-verify',
-      'pipe-copy-floor', 'migrate-pipe', 'migrate-tcp', 'migrate-record', 'record-pipe-verify',
+      'read-floor',
+      'node-startup',
+      'startup',
+      'verify',
+      'stats',
+      'dump-ndjson',
+      'xen-verify',
+      'zcat-floor',
+      'verify-gz',
+      'cp',
+      'user-copy',
+      'extract',
+      'write-floor',
+      'synth',
+      'pipe-floor',
+      'pipe-read-floor',
+      'pipe-verify',
+      'pipe-copy-floor',
+      'migrate-pipe',
+      'migrate-tcp',
+      'migrate-record',
+      'record-pipe-verify',
     ]);
     for (const r of f.rows) expectMeasuredOrExplained(r);
     for (const id of ['read-floor', 'node-startup', 'cp', 'pipe-floor', 'write-floor', 'pipe-copy-floor', 'zcat-floor']) {
@@ -112,7 +146,7 @@ describe('bench harness, smoke mode', () => {
     expect(run.stdout).toContain('at 8M (');
   });
 
-  it("files result: every target of issue #15 scored met / missed, or n/a with the reason", () => {
+  it('files result: every target of issue #15 scored met / missed, or n/a with the reason', () => {
     const f = readResult<FilesResult>('files');
     // At 16 MiB the size-dependent bounds (stated at 1 GiB / 4 GiB) and the 64 MiB record's are shown, not scored.
     expect(f.targets.map((t) => t.id)).toEqual(TARGETS.map((t) => t.id));

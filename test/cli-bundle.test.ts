@@ -82,7 +82,7 @@ describe('CLI bundles', () => {
     expect(migrate.stdout).toContain('stream-migrate receive');
   });
 
-  it('--version prints this package.json\'s version', () => {
+  it("--version prints this package.json's version", () => {
     const r = node([CLI, '--version']);
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe(VERSION);
@@ -97,7 +97,10 @@ describe('CLI bundles', () => {
       if (!link) continue;
       const map = JSON.parse(readFileSync(new URL(link[1], pathToFileURL(file)), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
       expect(map.sourcesContent?.length, file).toBe(map.sources.length);
-      expect(map.sourcesContent?.every((s) => typeof s === 'string'), file).toBe(true);
+      expect(
+        map.sourcesContent?.every((s) => typeof s === 'string'),
+        file,
+      ).toBe(true);
     }
   });
 });

@@ -194,7 +194,10 @@ describe('messages (item 20)', () => {
     expect(empty.stderr).toContain('empty argument');
     expect(empty.code).toBe(EXIT_USAGE);
     expect(empty.out).toBe('');
-    for (const args of [['dump', many, '-o', ''], ['dump', many, '--output=']]) {
+    for (const args of [
+      ['dump', many, '-o', ''],
+      ['dump', many, '--output='],
+    ]) {
       const r = await runCli(args);
       expectOneLine(r.stderr);
       expect(r.stderr).toMatch(/-(o|-output): empty value/);
@@ -258,7 +261,11 @@ describe('output details (item 21)', () => {
     const { summary } = await streamStats(readFileSync(many));
     const wide = { ...summary, passes: summary.passes.map((p) => ({ ...p, records: 123_456_789, pfns: 12_345_678_901, pages: 12_345_678_901 })) };
     const text = renderStatsText(wide);
-    const passRows = text.slice(text.indexOf('passes:')).split('\n').slice(2).filter((l) => l.trim() !== '');
+    const passRows = text
+      .slice(text.indexOf('passes:'))
+      .split('\n')
+      .slice(2)
+      .filter((l) => l.trim() !== '');
     expect(passRows.length).toBeGreaterThan(0);
     for (const row of passRows) expect(row.trim().split(/ {2,}/)).toEqual(['1', '-', '123,456,789', '12,345,678,901', '12,345,678,901']);
   });

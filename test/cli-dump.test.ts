@@ -36,7 +36,8 @@ describe('dump --format text', () => {
     expect(r.out).toContain('"c_info": {');
     expect(r.out).toMatch(/libxc {2}#7 {4}PAGE_DATA \(0x1\) +36,944 {2}count 9, 9 pages of data, pfns 0x8–0x28, NOTAB×8 L1TAB×1/);
     // Each record's line starts at its offset.
-    for (const [i, off] of multiStream.recordOffsets.entries()) expect(r.out).toContain(`0x${off.toString(16).padStart(8, '0')}  ${i === 0 || i === multiStream.recordOffsets.length - 1 ? 'libxl' : 'libxc'}  #${i} `);
+    for (const [i, off] of multiStream.recordOffsets.entries())
+      expect(r.out).toContain(`0x${off.toString(16).padStart(8, '0')}  ${i === 0 || i === multiStream.recordOffsets.length - 1 ? 'libxl' : 'libxc'}  #${i} `);
     expect(r.out).toContain('end: complete stream');
   });
 
@@ -48,7 +49,12 @@ describe('dump --format text', () => {
     expect(recordLines.every((l) => l.includes('PAGE_DATA'))).toBe(true);
     expect(r.out).toContain('pfns: 0x9 NOTAB, 0xa XTAB, 0x3c NOTAB');
     const byNumber = await runCli(['dump', multi, '--records', '0x0']);
-    expect(byNumber.out.split('\n').filter((l) => /^0x/.test(l)).map((l) => l.split(/\s+/)[1])).toEqual(['libxc', 'libxl']);
+    expect(
+      byNumber.out
+        .split('\n')
+        .filter((l) => /^0x/.test(l))
+        .map((l) => l.split(/\s+/)[1]),
+    ).toEqual(['libxc', 'libxl']);
   });
 
   it('rejects an unknown record name as a usage error (exit 2)', async () => {
@@ -70,7 +76,10 @@ describe('dump --format ndjson / json', () => {
   it('ndjson: one object per line with layer, type, name, offset, length; pfns only with --pages', async () => {
     const r = await runCli(['dump', multi, '--format', 'ndjson']);
     expect(r.code).toBe(0);
-    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const records = lines.filter((l) => l.kind === 'record');
     expect(records).toHaveLength(multiStream.recordOffsets.length);
     records.forEach((rec, i) => {
@@ -85,7 +94,7 @@ describe('dump --format ndjson / json', () => {
     expect((JSON.parse(withPages.out.split('\n')[0]) as { body: { pfns: number[] } }).body.pfns).toEqual([...Array(16).keys()]);
   });
 
-  it('json: one document in the codec\'s form', async () => {
+  it("json: one document in the codec's form", async () => {
     const r = await runCli(['dump', multi, '--format', 'json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out) as { format: string; dialect: string; items: Array<{ kind: string }>; end: { status: string } };

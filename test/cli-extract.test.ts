@@ -4,7 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureCliBuilt, runCli } from './support/cli-run.js';
-import { EMULATOR_BLOB, expectedImage, hvmWithEmulator, hvmWithPages, multiPassPv, NOTAB, pageContent, PAGE, postcopyRfc, remusWithPartialCheckpoint, simplePv, XTAB } from './support/cli-streams.js';
+import {
+  EMULATOR_BLOB,
+  expectedImage,
+  hvmWithEmulator,
+  hvmWithPages,
+  multiPassPv,
+  NOTAB,
+  pageContent,
+  PAGE,
+  postcopyRfc,
+  remusWithPartialCheckpoint,
+  simplePv,
+  XTAB,
+} from './support/cli-streams.js';
 
 let dir: string;
 const file = (name: string, bytes: Uint8Array) => {
@@ -91,7 +104,9 @@ describe('extract', () => {
     const r = await runCli(['extract', cut, '-o', join(dir, 'cut.raw'), '--config', join(dir, 'cut.json')]);
     expect(r.code).toBe(1);
     // The reader's truncation error carries the record index; its text names the record.
-    expect(r.stderr).toMatch(/^stream-inspect: STREAM-TRUNCATED at offset \d+ \(0x[0-9a-f]+\), record #6 libxc PAGE_DATA: the stream ends inside libxc record #6 \(PAGE_DATA\), which starts at offset \d+/);
+    expect(r.stderr).toMatch(
+      /^stream-inspect: STREAM-TRUNCATED at offset \d+ \(0x[0-9a-f]+\), record #6 libxc PAGE_DATA: the stream ends inside libxc record #6 \(PAGE_DATA\), which starts at offset \d+/,
+    );
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(readdirSync(dir).length).toBe(before);
   });
@@ -107,9 +122,20 @@ describe('extract', () => {
 
   describe('huge but legal pfns (up to 2^52 − 1): refused above --max-image-size, never a raw Node error', () => {
     const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
-    for (const [pfn, type] of [[2 ** 31, NOTAB], [2 ** 40, NOTAB], [2 ** 52 - 1, NOTAB], [2 ** 45, XTAB]] as const) {
+    for (const [pfn, type] of [
+      [2 ** 31, NOTAB],
+      [2 ** 40, NOTAB],
+      [2 ** 52 - 1, NOTAB],
+      [2 ** 45, XTAB],
+    ] as const) {
       it(`pfn 0x${pfn.toString(16)} (${type === XTAB ? 'XTAB' : 'with data'}): one line naming the pfn and its record's offset, exit 2, no file`, async () => {
-        const s = hvmWithPages([[{ pfn: 0, type: NOTAB }], [{ pfn: 1, type: NOTAB }, { pfn, type }]]);
+        const s = hvmWithPages([
+          [{ pfn: 0, type: NOTAB }],
+          [
+            { pfn: 1, type: NOTAB },
+            { pfn, type },
+          ],
+        ]);
         const at = s.recordOffsets[3]; // LIBXC_CONTEXT, STATIC_DATA_END, PAGE_DATA, PAGE_DATA
         const name = `huge-${pfn.toString(16)}`;
         const r = await runCli(['extract', file(`${name}.bin`, s.bytes), '-o', join(dir, `${name}.raw`)]);
@@ -124,7 +150,12 @@ describe('extract', () => {
     }
 
     it('--max-image-size sets the limit: refused just above it, extracted at it', async () => {
-      const s = hvmWithPages([[{ pfn: 0, type: NOTAB }, { pfn: 255, type: NOTAB }]]);
+      const s = hvmWithPages([
+        [
+          { pfn: 0, type: NOTAB },
+          { pfn: 255, type: NOTAB },
+        ],
+      ]);
       const input = file('limit.bin', s.bytes);
       const refused = await runCli(['extract', input, '-o', join(dir, 'limit.raw'), '--max-image-size', '1020K']);
       expect(refused.code).toBe(2);

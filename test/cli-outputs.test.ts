@@ -5,7 +5,20 @@
  * 18 (-o -) and the -o parts of 20 (messages, refusing before reading).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  createReadStream,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -113,7 +126,10 @@ describe('item 4: a target that is not a regular file is written directly, never
     sh(`mkfifo "${fifo}"`);
     const reader = new Promise<Buffer>((resolve, reject) => {
       const chunks: Buffer[] = [];
-      createReadStream(fifo).on('data', (c) => chunks.push(c as Buffer)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+      createReadStream(fifo)
+        .on('data', (c) => chunks.push(c as Buffer))
+        .on('end', () => resolve(Buffer.concat(chunks)))
+        .on('error', reject);
     });
     const r = await runCli(['dump', small, '-f', 'ndjson', '-o', fifo]);
     expect(r.code).toBe(0);
@@ -170,7 +186,8 @@ describe('item 7: outputs that can hold guest memory or device state are 0600', 
     expect((await runCli(['dump', small, '-f', 'json', '-o', p('doc.json')])).code).toBe(0);
     expect((await runCli(['encode', p('doc.json'), '-o', p('enc.bin')])).code).toBe(0);
     expect((await runCli(['report', small, '-o', p('r.html'), '-q'])).code).toBe(0);
-    for (const f of ['mem.raw', 'qemu.state', 'guest.json', 're.bin', 'doc.json', 'enc.bin', 'r.html', 'xl.bin']) expect([f, mode(p(f)).toString(8)]).toEqual([f, '600']);
+    for (const f of ['mem.raw', 'qemu.state', 'guest.json', 're.bin', 'doc.json', 'enc.bin', 'r.html', 'xl.bin'])
+      expect([f, mode(p(f)).toString(8)]).toEqual([f, '600']);
   });
 
   it('an existing 0600 file is never replaced by a looser one, and a looser one is tightened', async () => {
@@ -214,7 +231,7 @@ describe('item 18: -o - is standard output where the output is a stream', () => 
   });
 });
 
-describe('item 20: -o errors name the user\'s path and come before any input is read', () => {
+describe("item 20: -o errors name the user's path and come before any input is read", () => {
   const commands: Array<[string, (input: string, out: string) => string[]]> = [
     ['extract', (i, o) => ['extract', i, '-o', o]],
     ['rewrite', (i, o) => ['rewrite', i, '-o', o]],
@@ -247,9 +264,18 @@ describe('item 20: -o errors name the user\'s path and come before any input is 
 });
 
 /** Start the CLI, wait until a file matching `pattern` exists in `watch`, send `signal`; resolve with the exit status. */
-async function interrupt(args: readonly string[], watch: string, pattern: RegExp, signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', stdin?: string): Promise<{ code: number | null; stderr: string; seen: string }> {
+async function interrupt(
+  args: readonly string[],
+  watch: string,
+  pattern: RegExp,
+  signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP',
+  stdin?: string,
+): Promise<{ code: number | null; stderr: string; seen: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
-  if (stdin !== undefined && child.stdin) createReadStream(stdin).pipe(child.stdin).on('error', () => undefined);
+  if (stdin !== undefined && child.stdin)
+    createReadStream(stdin)
+      .pipe(child.stdin)
+      .on('error', () => undefined);
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

@@ -29,9 +29,12 @@ async function viaYargs(command: AnyCommand, argv: string[]): Promise<Record<str
       .fail((message, error) => {
         throw error ?? new Error(message);
       })
-      .command({ ...command, handler: (args: Record<string, unknown>) => {
+      .command({
+        ...command,
+        handler: (args: Record<string, unknown>) => {
           got = { ...args };
-        } } as unknown as AnyCommand)
+        },
+      } as unknown as AnyCommand)
       .parseAsync();
   } catch (e) {
     return e as Error;

@@ -28,11 +28,18 @@ function readNotes(name: string): Notes {
     return m[1].trim();
   };
   // "libxc:PAGE_DATA x32" stands for 32 records in a row.
-  const sequence = field('record sequence').split(', ').flatMap((entry) => {
-    const m = /^(\S+) x(\d+)$/.exec(entry);
-    return m ? Array<string>(Number(m[2])).fill(m[1]) : [entry];
-  });
-  return { sha256: field('sha256 \\(uncompressed\\)'), size: Number(field('uncompressed size').split(' ')[0]), sequence, pfnEntries: Number(field('PAGE_DATA pfn entries in total')) };
+  const sequence = field('record sequence')
+    .split(', ')
+    .flatMap((entry) => {
+      const m = /^(\S+) x(\d+)$/.exec(entry);
+      return m ? Array<string>(Number(m[2])).fill(m[1]) : [entry];
+    });
+  return {
+    sha256: field('sha256 \\(uncompressed\\)'),
+    size: Number(field('uncompressed size').split(' ')[0]),
+    sequence,
+    pfnEntries: Number(field('PAGE_DATA pfn entries in total')),
+  };
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -56,13 +63,21 @@ describe.each(FIXTURES)('real Xen 4.17 fixture %s', (name) => {
   it('verify: valid, exit 0', async () => {
     const r = await runCli(['verify', input]);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(new RegExp(`VALID — xl container, libxc v3, .*Xen 4\\.17, ${notes.sequence.length.toLocaleString('en-US')} records, ${notes.size.toLocaleString('en-US')} bytes\\n$`));
+    expect(r.out).toMatch(
+      new RegExp(
+        `VALID — xl container, libxc v3, .*Xen 4\\.17, ${notes.sequence.length.toLocaleString('en-US')} records, ${notes.size.toLocaleString('en-US')} bytes\\n$`,
+      ),
+    );
   });
 
   it('dump --format ndjson: the record sequence of the notes', async () => {
     const r = await runCli(['dump', input, '--format', 'ndjson']);
     expect(r.code).toBe(0);
-    const records = r.out.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; layer: string; name: string }).filter((l) => l.kind === 'record');
+    const records = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; layer: string; name: string })
+      .filter((l) => l.kind === 'record');
     expect(records.map((l) => `${l.layer}:${l.name}`)).toEqual(notes.sequence);
   });
 

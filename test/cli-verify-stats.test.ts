@@ -123,7 +123,11 @@ describe('hexdump', () => {
     expect(lines.length).toBeGreaterThan(3);
     for (const l of lines) {
       const off = parseInt(l.slice(2, 10), 16);
-      const hexBytes = l.slice(12, 12 + 16 * 3).trim().split(/\s+/).map((h) => parseInt(h, 16));
+      const hexBytes = l
+        .slice(12, 12 + 16 * 3)
+        .trim()
+        .split(/\s+/)
+        .map((h) => parseInt(h, 16));
       expect(hexBytes).toEqual([...hvm.bytes.subarray(off, off + hexBytes.length)]);
     }
   });

@@ -67,7 +67,9 @@ describe('the 247-byte worked example of spec/FORMAT.md §11', () => {
     const { items, end } = readStreamSync(file).readAll();
     expect(items.map((i) => i.offset)).toEqual([0x00, 0x37, 0x47, 0x4f, 0x67, 0x77, 0x7f, 0x9f, 0xcf, 0xd7, 0xef]);
     expect(end).toMatchObject({ status: 'complete', streamEnd: 247 });
-    const doc = JSON.parse(JSON.stringify({ format: 'xen-migration-stream/1', dialect: 'upstream', items: items.map((i) => itemToJson(i as Parameters<typeof itemToJson>[0])) }));
+    const doc = JSON.parse(
+      JSON.stringify({ format: 'xen-migration-stream/1', dialect: 'upstream', items: items.map((i) => itemToJson(i as Parameters<typeof itemToJson>[0])) }),
+    );
     expect(Buffer.compare(Buffer.concat(encodeDocumentChunks(parseStreamDocument(doc))), file)).toBe(0);
   });
 });
@@ -119,7 +121,20 @@ describe('libxl and libxc headers', () => {
 
 describe('JSON document validation', () => {
   it('names the JSON path of a bad field', () => {
-    const doc = { format: 'xen-migration-stream/1', dialect: 'upstream', items: [{ kind: 'libxl-header', version: 2, options: 0 }, { kind: 'record', layer: 'libxc', type: 8, name: 'X86_TSC_INFO', body: { kind: 'tsc-info', mode: 0, khz: -1, nsec: '0x0', incarnation: 0, reserved: 0 } }] };
+    const doc = {
+      format: 'xen-migration-stream/1',
+      dialect: 'upstream',
+      items: [
+        { kind: 'libxl-header', version: 2, options: 0 },
+        {
+          kind: 'record',
+          layer: 'libxc',
+          type: 8,
+          name: 'X86_TSC_INFO',
+          body: { kind: 'tsc-info', mode: 0, khz: -1, nsec: '0x0', incarnation: 0, reserved: 0 },
+        },
+      ],
+    };
     let err: unknown;
     try {
       parseStreamDocument(doc);

@@ -11,7 +11,14 @@ import {
   forEachPage,
   type StreamRecord,
 } from '../src/codec/index.js';
-import { LIBXC_RFC_RECORD_TYPES, LIBXC_UPSTREAM_RECORD_TYPES, LIBXL_RECORD_TYPES, LIBXL_RFC_RECORD_TYPES, type Dialect, type Layer } from '../src/format/index.js';
+import {
+  LIBXC_RFC_RECORD_TYPES,
+  LIBXC_UPSTREAM_RECORD_TYPES,
+  LIBXL_RECORD_TYPES,
+  LIBXL_RFC_RECORD_TYPES,
+  type Dialect,
+  type Layer,
+} from '../src/format/index.js';
 import { page } from './support/build.js';
 
 const hex = (s: string) => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -46,7 +53,11 @@ const BASE = 1000; // records are decoded as if they sat at this absolute offset
 const VALID: Array<{ layer: Layer; name: string; hex: string; dialect?: Dialect }> = [
   { layer: 'libxl', name: 'END', hex: '00000000 00000000' },
   { layer: 'libxl', name: 'LIBXC_CONTEXT', hex: '01000000 00000000' },
-  { layer: 'libxl', name: 'EMULATOR_XENSTORE_DATA', hex: '02000000 2d000000 02000000 00000000 706879736d61702f66303030303030302f73746172745f6164647200663030303030303000 000000' },
+  {
+    layer: 'libxl',
+    name: 'EMULATOR_XENSTORE_DATA',
+    hex: '02000000 2d000000 02000000 00000000 706879736d61702f66303030303030302f73746172745f6164647200663030303030303000 000000',
+  },
   { layer: 'libxl', name: 'EMULATOR_CONTEXT', hex: '03000000 0c000000 02000000 00000000 5145564d 00000000' },
   { layer: 'libxl', name: 'CHECKPOINT_END', hex: '04000000 00000000' },
   { layer: 'libxl', name: 'CHECKPOINT_STATE', hex: '05000000 04000000 02000000 00000000' },
@@ -106,7 +117,11 @@ describe('every record type decodes from spec/FORMAT.md bytes and re-encodes byt
       seen.push([pfn, type, pg !== undefined]);
       if (pg) expect(Buffer.compare(pg, page(pfn))).toBe(0);
     });
-    expect(seen).toEqual([[0x100, 0, true], [0x101, 0xf, false], [0x102, 9, true]]);
+    expect(seen).toEqual([
+      [0x100, 0, true],
+      [0x101, 0xf, false],
+      [0x102, 9, true],
+    ]);
   });
 
   it('covers every type in the tables', () => {
@@ -173,18 +188,24 @@ describe('malformed bodies give a typed error at the offending bytes', () => {
 
   it('random bytes never throw anything but StreamFormatError', () => {
     fc.assert(
-      fc.property(fc.constantFrom<Layer>('libxl', 'libxc'), fc.integer({ min: 0, max: 0x16 }), fc.uint8Array({ maxLength: 96 }), fc.constantFrom<Dialect>('upstream', 'postcopy-rfc'), (layer, type, body, dialect) => {
-        const bytes = new Uint8Array(8 + body.length + ((8 - (body.length % 8)) % 8));
-        new DataView(bytes.buffer).setUint32(0, type, true);
-        new DataView(bytes.buffer).setUint32(4, body.length, true);
-        bytes.set(body, 8);
-        try {
-          const { record } = decodeRecord(layer, bytes, 0, { offset: 0 }, dialect);
-          expect(Buffer.compare(encodeRecord(record, dialect), bytes)).toBe(0);
-        } catch (e) {
-          if (!(e instanceof StreamFormatError)) throw e;
-        }
-      }),
+      fc.property(
+        fc.constantFrom<Layer>('libxl', 'libxc'),
+        fc.integer({ min: 0, max: 0x16 }),
+        fc.uint8Array({ maxLength: 96 }),
+        fc.constantFrom<Dialect>('upstream', 'postcopy-rfc'),
+        (layer, type, body, dialect) => {
+          const bytes = new Uint8Array(8 + body.length + ((8 - (body.length % 8)) % 8));
+          new DataView(bytes.buffer).setUint32(0, type, true);
+          new DataView(bytes.buffer).setUint32(4, body.length, true);
+          bytes.set(body, 8);
+          try {
+            const { record } = decodeRecord(layer, bytes, 0, { offset: 0 }, dialect);
+            expect(Buffer.compare(encodeRecord(record, dialect), bytes)).toBe(0);
+          } catch (e) {
+            if (!(e instanceof StreamFormatError)) throw e;
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -39,7 +39,9 @@ function loadBases(): Base[] {
       bytes = bytes.slice(0, last.offset + last.length);
       items = firstRecords;
     }
-    const checkpointEnds = items.filter((i): i is RecordItem => i.kind === 'record' && i.layer === 'libxl' && i.record.name === 'CHECKPOINT_END').map((i) => i.offset + i.length);
+    const checkpointEnds = items
+      .filter((i): i is RecordItem => i.kind === 'record' && i.layer === 'libxl' && i.record.name === 'CHECKPOINT_END')
+      .map((i) => i.offset + i.length);
     out.push({ entry, bytes, items, opts, checkpointEnds });
   }
   return out;
@@ -68,11 +70,18 @@ function check(base: Base, name: string, bytes: Uint8Array, expect: Expect, opts
   if (expect === 'typed-or-valid') return undefined;
   // A prefix of a real stream, or a checkpointed stream after a complete checkpoint, ends by truncation / failover.
   const truncatedOk = (x: StreamFormatError | undefined) =>
-    x === undefined ? base.checkpointEnds.some((c) => c <= bytes.length) : ['STREAM-TRUNCATED', 'STREAM-NO-COMPLETE-CHECKPOINT'].includes(x.ruleId) && x.offset === bytes.length;
-  if (expect === 'truncated') return truncatedOk(e) ? undefined : `${where}: expected truncation at ${bytes.length}, got ${e ? `${e.ruleId}@${e.offset}` : 'a valid end'}`;
+    x === undefined
+      ? base.checkpointEnds.some((c) => c <= bytes.length)
+      : ['STREAM-TRUNCATED', 'STREAM-NO-COMPLETE-CHECKPOINT'].includes(x.ruleId) && x.offset === bytes.length;
+  if (expect === 'truncated')
+    return truncatedOk(e) ? undefined : `${where}: expected truncation at ${bytes.length}, got ${e ? `${e.ruleId}@${e.offset}` : 'a valid end'}`;
   if (!e) return `${where}: accepted, expected ${JSON.stringify(expect)}`;
-  if ('rule' in expect) return e.ruleId === expect.rule && e.offset === expect.offset ? undefined : `${where}: got ${e.ruleId}@${e.offset}, expected ${expect.rule}@${expect.offset}`;
-  if (!expect.oneOf.includes(e.ruleId) || (expect.offset !== undefined && e.offset !== expect.offset)) return `${where}: got ${e.ruleId}@${e.offset}, expected one of ${expect.oneOf.join(', ')}@${expect.offset ?? '*'}`;
+  if ('rule' in expect)
+    return e.ruleId === expect.rule && e.offset === expect.offset
+      ? undefined
+      : `${where}: got ${e.ruleId}@${e.offset}, expected ${expect.rule}@${expect.offset}`;
+  if (!expect.oneOf.includes(e.ruleId) || (expect.offset !== undefined && e.offset !== expect.offset))
+    return `${where}: got ${e.ruleId}@${e.offset}, expected one of ${expect.oneOf.join(', ')}@${expect.offset ?? '*'}`;
   return undefined;
 }
 
@@ -128,37 +137,184 @@ describe('bad-input corpus from the valid fixtures', () => {
           const h = xl.offset;
           const le = !(base.bytes[h + 32] === 1 && base.bytes[h + 33] === 2);
           const flagsByte = h + (le ? 36 : 39);
-          f.push(check(base, 'xl magic', mutate(base.bytes, (b) => (b[h + 3] ^= 0xff)), { rule: 'STREAM-NOT-V2', offset: 0 }));
-          f.push(check(base, 'xl byteorder', mutate(base.bytes, (b) => put32(b, h + 32, 0x11223344)), { rule: 'XL-BYTEORDER', offset: h + 32 }));
-          f.push(check(base, 'xl mandatory flags bit 2', mutate(base.bytes, (b) => (b[flagsByte] |= 4)), { rule: 'XL-MANDATORY-FLAGS', offset: h + 36 }));
-          f.push(check(base, 'xl STREAMv2 clear', mutate(base.bytes, (b) => (b[flagsByte] &= ~2)), { rule: 'XL-LEGACY-STREAM', offset: h + 36 }));
-          f.push(check(base, 'xl optional_data_len + 1', mutate(base.bytes, (b) => put32(b, h + 44, xl.length - 48 + 1, le)), { rule: 'LIBXL-IDENT', offset: xl.length + 1 }));
-          f.push(check(base, 'xl optional_data_len huge', mutate(base.bytes, (b) => put32(b, h + 44, 0xfffffff0)), { rule: 'XL-OPTIONAL-DATA-MAX', offset: h + 44 }));
-          f.push(check(base, 'xl config_len beyond the optional data', mutate(base.bytes, (b) => put32(b, h + 48, xl.length, le)), { rule: 'XL-CONFIG-TRUNCATED', offset: h + 48 }));
-          f.push(check(base, 'xl optional_flags', mutate(base.bytes, (b) => (b[h + 40] = 1)), isPrefix(base) ? 'truncated' : 'typed-or-valid'));
+          f.push(
+            check(
+              base,
+              'xl magic',
+              mutate(base.bytes, (b) => (b[h + 3] ^= 0xff)),
+              { rule: 'STREAM-NOT-V2', offset: 0 },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'xl byteorder',
+              mutate(base.bytes, (b) => put32(b, h + 32, 0x11223344)),
+              { rule: 'XL-BYTEORDER', offset: h + 32 },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'xl mandatory flags bit 2',
+              mutate(base.bytes, (b) => (b[flagsByte] |= 4)),
+              { rule: 'XL-MANDATORY-FLAGS', offset: h + 36 },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'xl STREAMv2 clear',
+              mutate(base.bytes, (b) => (b[flagsByte] &= ~2)),
+              { rule: 'XL-LEGACY-STREAM', offset: h + 36 },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'xl optional_data_len + 1',
+              mutate(base.bytes, (b) => put32(b, h + 44, xl.length - 48 + 1, le)),
+              { rule: 'LIBXL-IDENT', offset: xl.length + 1 },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'xl optional_data_len huge',
+              mutate(base.bytes, (b) => put32(b, h + 44, 0xfffffff0)),
+              { rule: 'XL-OPTIONAL-DATA-MAX', offset: h + 44 },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'xl config_len beyond the optional data',
+              mutate(base.bytes, (b) => put32(b, h + 48, xl.length, le)),
+              { rule: 'XL-CONFIG-TRUNCATED', offset: h + 48 },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'xl optional_flags',
+              mutate(base.bytes, (b) => (b[h + 40] = 1)),
+              isPrefix(base) ? 'truncated' : 'typed-or-valid',
+            ),
+          );
         }
         if (lx) {
           const h = lx.offset;
-          f.push(check(base, 'libxl ident', mutate(base.bytes, (b) => (b[h + 7] ^= 1)), xl ? { rule: 'LIBXL-IDENT', offset: h } : { rule: 'STREAM-NOT-V2', offset: 0 }));
-          f.push(check(base, 'libxl version', mutate(base.bytes, (b) => (b[h + 11] = 1)), { rule: 'LIBXL-VERSION', offset: h + 8 }));
-          f.push(check(base, 'libxl big-endian', mutate(base.bytes, (b) => (b[h + 15] |= 1)), { rule: 'STREAM-BIG-ENDIAN', offset: h + 12 }));
-          f.push(check(base, 'libxl reserved option', mutate(base.bytes, (b) => (b[h + 12] = 0x80)), { rule: 'LIBXL-OPTIONS-RESERVED', offset: h + 12 }));
+          f.push(
+            check(
+              base,
+              'libxl ident',
+              mutate(base.bytes, (b) => (b[h + 7] ^= 1)),
+              xl ? { rule: 'LIBXL-IDENT', offset: h } : { rule: 'STREAM-NOT-V2', offset: 0 },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'libxl version',
+              mutate(base.bytes, (b) => (b[h + 11] = 1)),
+              { rule: 'LIBXL-VERSION', offset: h + 8 },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'libxl big-endian',
+              mutate(base.bytes, (b) => (b[h + 15] |= 1)),
+              { rule: 'STREAM-BIG-ENDIAN', offset: h + 12 },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'libxl reserved option',
+              mutate(base.bytes, (b) => (b[h + 12] = 0x80)),
+              { rule: 'LIBXL-OPTIONS-RESERVED', offset: h + 12 },
+            ),
+          );
         }
         if (im) {
           const h = im.offset;
           const bare = base.entry.container === 'libxc';
-          f.push(check(base, 'libxc marker', mutate(base.bytes, (b) => (b[h + 2] = 0x7f)), bare ? { rule: 'STREAM-NOT-V2', offset: 0 } : { rule: 'LIBXC-MARKER', offset: h }));
-          f.push(check(base, 'libxc id', mutate(base.bytes, (b) => (b[h + 11] = 0x47)), bare ? { rule: 'STREAM-NOT-V2', offset: 0 } : { rule: 'LIBXC-ID', offset: h + 8 }));
-          f.push(check(base, 'libxc version 4', mutate(base.bytes, (b) => (b[h + 15] = 4)), { rule: 'LIBXC-VERSION', offset: h + 12 }));
-          f.push(check(base, 'libxc big-endian', mutate(base.bytes, (b) => (b[h + 17] |= 1)), { rule: 'STREAM-BIG-ENDIAN', offset: h + 16 }));
-          f.push(check(base, 'libxc reserved option', mutate(base.bytes, (b) => (b[h + 16] = 0x80)), { rule: 'LIBXC-OPTIONS-RESERVED', offset: h + 16 }));
-          f.push(check(base, 'libxc reserved16', mutate(base.bytes, (b) => (b[h + 19] = 1)), { rule: 'LIBXC-HEADER-RESERVED', offset: h + 18 }));
+          f.push(
+            check(
+              base,
+              'libxc marker',
+              mutate(base.bytes, (b) => (b[h + 2] = 0x7f)),
+              bare ? { rule: 'STREAM-NOT-V2', offset: 0 } : { rule: 'LIBXC-MARKER', offset: h },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'libxc id',
+              mutate(base.bytes, (b) => (b[h + 11] = 0x47)),
+              bare ? { rule: 'STREAM-NOT-V2', offset: 0 } : { rule: 'LIBXC-ID', offset: h + 8 },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'libxc version 4',
+              mutate(base.bytes, (b) => (b[h + 15] = 4)),
+              { rule: 'LIBXC-VERSION', offset: h + 12 },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'libxc big-endian',
+              mutate(base.bytes, (b) => (b[h + 17] |= 1)),
+              { rule: 'STREAM-BIG-ENDIAN', offset: h + 16 },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'libxc reserved option',
+              mutate(base.bytes, (b) => (b[h + 16] = 0x80)),
+              { rule: 'LIBXC-OPTIONS-RESERVED', offset: h + 16 },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'libxc reserved16',
+              mutate(base.bytes, (b) => (b[h + 19] = 1)),
+              { rule: 'LIBXC-HEADER-RESERVED', offset: h + 18 },
+            ),
+          );
         }
         if (dm) {
           const h = dm.offset;
-          f.push(check(base, 'domain type 4', mutate(base.bytes, (b) => put32(b, h, 4)), { rule: 'LIBXC-DOMAIN-TYPE', offset: h }));
-          f.push(check(base, 'page_shift 21', mutate(base.bytes, (b) => (b[h + 4] = 21)), { rule: 'LIBXC-PAGE-SHIFT', offset: h + 4 }));
-          f.push(check(base, 'domain reserved', mutate(base.bytes, (b) => (b[h + 7] = 1)), { rule: 'LIBXC-DOMAIN-RESERVED', offset: h + 6 }));
+          f.push(
+            check(
+              base,
+              'domain type 4',
+              mutate(base.bytes, (b) => put32(b, h, 4)),
+              { rule: 'LIBXC-DOMAIN-TYPE', offset: h },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'page_shift 21',
+              mutate(base.bytes, (b) => (b[h + 4] = 21)),
+              { rule: 'LIBXC-PAGE-SHIFT', offset: h + 4 },
+            ),
+          );
+          f.push(
+            check(
+              base,
+              'domain reserved',
+              mutate(base.bytes, (b) => (b[h + 7] = 1)),
+              { rule: 'LIBXC-DOMAIN-RESERVED', offset: h + 6 },
+            ),
+          );
         }
         expect(xl ?? lx ?? im).toBeDefined();
         expectNone(f);
@@ -169,12 +325,32 @@ describe('bad-input corpus from the valid fixtures', () => {
         for (const r of records(base)) {
           const o = r.offset;
           const name = `${r.layer} ${r.record.name} #${r.index}`;
-          f.push(check(base, `${name} type → unknown mandatory`, mutate(base.bytes, (b) => put32(b, o, 0x7ffffff0)),
-            { rule: r.layer === 'libxc' ? 'LIBXC-UNKNOWN-MANDATORY' : 'LIBXL-UNKNOWN-TYPE', offset: o }));
+          f.push(
+            check(
+              base,
+              `${name} type → unknown mandatory`,
+              mutate(base.bytes, (b) => put32(b, o, 0x7ffffff0)),
+              { rule: r.layer === 'libxc' ? 'LIBXC-UNKNOWN-MANDATORY' : 'LIBXL-UNKNOWN-TYPE', offset: o },
+            ),
+          );
           const beyond = base.bytes.length - o; // body_length reaching past EOF
-          f.push(check(base, `${name} length beyond EOF`, mutate(base.bytes, (b) => put32(b, o + 4, beyond)), 'truncated'));
+          f.push(
+            check(
+              base,
+              `${name} length beyond EOF`,
+              mutate(base.bytes, (b) => put32(b, o + 4, beyond)),
+              'truncated',
+            ),
+          );
           for (const huge of [0x08000001, 0x7fffffff, 0xffffffff]) {
-            f.push(check(base, `${name} length ${huge}`, mutate(base.bytes, (b) => put32(b, o + 4, huge)), { rule: 'RECORD-LENGTH-MAX', offset: o + 4 }));
+            f.push(
+              check(
+                base,
+                `${name} length ${huge}`,
+                mutate(base.bytes, (b) => put32(b, o + 4, huge)),
+                { rule: 'RECORD-LENGTH-MAX', offset: o + 4 },
+              ),
+            );
           }
           for (const d of [-1, 1]) {
             if (r.bodyLength + d < 0) continue;
@@ -184,13 +360,18 @@ describe('bad-input corpus from the valid fixtures', () => {
             // Predictable for bodies whose length is checked exactly; misframing elsewhere only has to fail typed.
             // +1 on a multiple of 8 grows the record by 8 bytes: for the last record, that is a truncation.
             const exp: Expect =
-              last && d === 1 && r.bodyLength % 8 === 0 ? 'truncated'
-              : b === 'page-data' && r.record.name === 'PAGE_DATA' ? { rule: 'LIBXC-PAGE-DATA-LENGTH', offset: o + 8 }
-              : b === 'tsc-info' ? { rule: 'LIBXC-TSC-INFO-LENGTH', offset: o + 8 }
-              : b === 'hvm-params' ? { rule: 'LIBXC-HVM-PARAMS-LENGTH', offset: o + 8 }
-              // An empty record's one body byte is the next header's first byte; the next 7 its (non-zero) padding.
-              : b === 'empty' && d === 1 ? { oneOf: ['RECORD-PADDING-NONZERO', 'LIBXC-EMPTY-BODY', 'LIBXL-EMPTY-BODY'], offset: undefined }
-              : 'typed-or-valid';
+              last && d === 1 && r.bodyLength % 8 === 0
+                ? 'truncated'
+                : b === 'page-data' && r.record.name === 'PAGE_DATA'
+                  ? { rule: 'LIBXC-PAGE-DATA-LENGTH', offset: o + 8 }
+                  : b === 'tsc-info'
+                    ? { rule: 'LIBXC-TSC-INFO-LENGTH', offset: o + 8 }
+                    : b === 'hvm-params'
+                      ? { rule: 'LIBXC-HVM-PARAMS-LENGTH', offset: o + 8 }
+                      : // An empty record's one body byte is the next header's first byte; the next 7 its (non-zero) padding.
+                        b === 'empty' && d === 1
+                        ? { oneOf: ['RECORD-PADDING-NONZERO', 'LIBXC-EMPTY-BODY', 'LIBXL-EMPTY-BODY'], offset: undefined }
+                        : 'typed-or-valid';
             f.push(check(base, `${name} length ${d > 0 ? '+1' : '-1'}`, m, exp));
           }
         }
@@ -209,7 +390,14 @@ describe('bad-input corpus from the valid fixtures', () => {
           f.push(check(base, 'duplicate STATIC_DATA_END', insert(at, sdeBytes), { rule: 'LIBXC-STATIC-DATA-END-DUPLICATE', offset: at }));
           // Wrong order: STATIC_DATA_END moved after the first PAGE_DATA (what now sits where it was is refused).
           if (firstPages) {
-            const moved = new Uint8Array(Buffer.concat([base.bytes.subarray(0, sde.offset), base.bytes.subarray(at, firstPages.offset + firstPages.length), sdeBytes, base.bytes.subarray(firstPages.offset + firstPages.length)]));
+            const moved = new Uint8Array(
+              Buffer.concat([
+                base.bytes.subarray(0, sde.offset),
+                base.bytes.subarray(at, firstPages.offset + firstPages.length),
+                sdeBytes,
+                base.bytes.subarray(firstPages.offset + firstPages.length),
+              ]),
+            );
             f.push(check(base, 'PAGE_DATA before STATIC_DATA_END', moved, { rule: 'LIBXC-STATIC-DATA-END-MISSING', offset: sde.offset }));
           }
         }
@@ -218,18 +406,41 @@ describe('bad-input corpus from the valid fixtures', () => {
           const at = firstPages.offset;
           const m = insert(at, new Uint8Array(8));
           const pv = base.entry.guest === 'pv' && !base.entry.options.mode;
-          f.push(check(base, 'libxc END in the middle', m,
-            base.entry.container === 'libxc' ? { rule: 'STREAM-TRAILING-BYTES', offset: at + 8 }
-            : pv ? { rule: 'LIBXC-VCPU0-MISSING', offset: at }
-            : { oneOf: ['LIBXL-EMPTY-BODY', 'LIBXL-UNEXPECTED-RECORD'], offset: at + 16 }));
+          f.push(
+            check(
+              base,
+              'libxc END in the middle',
+              m,
+              base.entry.container === 'libxc'
+                ? { rule: 'STREAM-TRAILING-BYTES', offset: at + 8 }
+                : pv
+                  ? { rule: 'LIBXC-VCPU0-MISSING', offset: at }
+                  : { oneOf: ['LIBXL-EMPTY-BODY', 'LIBXL-UNEXPECTED-RECORD'], offset: at + 16 },
+            ),
+          );
         }
         // Wrong dialect.
         if (base.entry.dialect === 'postcopy-rfc') {
           const begin = recs.find((r) => r.record.name === 'POSTCOPY_BEGIN') as RecordItem;
-          f.push(check(base, 'postcopy stream read as upstream', base.bytes, { rule: 'STREAM-DIALECT', offset: begin.offset }, { ...base.opts, dialect: 'upstream' }));
+          f.push(
+            check(
+              base,
+              'postcopy stream read as upstream',
+              base.bytes,
+              { rule: 'STREAM-DIALECT', offset: begin.offset },
+              { ...base.opts, dialect: 'upstream' },
+            ),
+          );
         } else if (recs.some((r) => r.layer === 'libxc' && r.record.type >= 0x10 && r.record.type <= 0x12)) {
-          f.push(check(base, 'upstream v3 stream read as postcopy-rfc', base.bytes, // 0x10–0x12 become POSTCOPY_BEGIN / PFNS_BEGIN / PFNS: the first misfit is refused (no dialect hint for a v3 image yet).
-            { oneOf: ['RFC-POSTCOPY-ORDER', 'LIBXC-EMPTY-BODY', 'LIBXL-UNEXPECTED-RECORD', 'STREAM-DIALECT'] }, { ...base.opts, dialect: 'postcopy-rfc', mode: undefined }));
+          f.push(
+            check(
+              base,
+              'upstream v3 stream read as postcopy-rfc',
+              base.bytes, // 0x10–0x12 become POSTCOPY_BEGIN / PFNS_BEGIN / PFNS: the first misfit is refused (no dialect hint for a v3 image yet).
+              { oneOf: ['RFC-POSTCOPY-ORDER', 'LIBXC-EMPTY-BODY', 'LIBXL-UNEXPECTED-RECORD', 'STREAM-DIALECT'] },
+              { ...base.opts, dialect: 'postcopy-rfc', mode: undefined },
+            ),
+          );
         }
         expectNone(f);
       });
@@ -255,7 +466,9 @@ describe('huge record lengths are refused before allocating', () => {
 
   it('a PAGE_DATA claiming 0x7fffffff bytes, read from a Readable: RECORD-LENGTH-MAX, arrayBuffers does not grow by the claim', async () => {
     // The prefix up to that record, its header claiming 2 GiB, then 32 MiB of data that follows on the wire.
-    const bytes = new Uint8Array(Buffer.concat([base.bytes.subarray(0, pages.offset), Buffer.from([1, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f]), Buffer.alloc(32 * 1024 * 1024, 0x55)]));
+    const bytes = new Uint8Array(
+      Buffer.concat([base.bytes.subarray(0, pages.offset), Buffer.from([1, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f]), Buffer.alloc(32 * 1024 * 1024, 0x55)]),
+    );
     const before = process.memoryUsage().arrayBuffers;
     const e = await readAsync(bytes, base.opts);
     const grown = process.memoryUsage().arrayBuffers - before;
@@ -266,7 +479,9 @@ describe('huge record lengths are refused before allocating', () => {
   });
 
   it('a configured limit (maxRecordLength 1 MiB) refuses a legal-looking 100 MiB claim the same way', async () => {
-    const bytes = new Uint8Array(Buffer.concat([base.bytes.subarray(0, pages.offset), Buffer.from([1, 0, 0, 0, 0, 0, 0x40, 0x06]), Buffer.alloc(8 * 1024 * 1024)]));
+    const bytes = new Uint8Array(
+      Buffer.concat([base.bytes.subarray(0, pages.offset), Buffer.from([1, 0, 0, 0, 0, 0, 0x40, 0x06]), Buffer.alloc(8 * 1024 * 1024)]),
+    );
     const before = process.memoryUsage().arrayBuffers;
     const e = await readAsync(bytes, { ...base.opts, maxRecordLength: 1024 * 1024 });
     const grown = process.memoryUsage().arrayBuffers - before;

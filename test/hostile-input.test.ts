@@ -42,9 +42,15 @@ describe('xl optional_data_len beyond the limit (XL-OPTIONAL-DATA-MAX)', () => {
     const huge = file('xl-ffffffff.bin', xlClaiming(0xffffffff));
     const big = file('xl-1.5g.bin', xlClaiming(0x6000_0000));
     const commands: string[][] = [
-      ['verify', huge], ['verify', big], ['stats', huge], ['dump', huge], ['dump', '-f', 'ndjson', big],
-      ['hexdump', '--record', '0', huge], ['extract', huge, '-o', join(dir, 'x.img')],
-      ['rewrite', huge, '-o', join(dir, 'x.bin')], ['diff', huge, big],
+      ['verify', huge],
+      ['verify', big],
+      ['stats', huge],
+      ['dump', huge],
+      ['dump', '-f', 'ndjson', big],
+      ['hexdump', '--record', '0', huge],
+      ['extract', huge, '-o', join(dir, 'x.img')],
+      ['rewrite', huge, '-o', join(dir, 'x.bin')],
+      ['diff', huge, big],
     ];
     for (const args of commands) {
       const r = await runCli(args);
@@ -72,7 +78,9 @@ describe('encode reads its document item by item', () => {
   });
 
   it('a gzip of 128 MiB of whitespace: bounded memory, then "not JSON" at the end', async () => {
-    const spaces = gzipSync(Buffer.concat([Buffer.from('{"format":"xen-migration-stream/1","dialect":"upstream","items":['), Buffer.alloc(128 * MiB, 0x20)]), { level: 1 });
+    const spaces = gzipSync(Buffer.concat([Buffer.from('{"format":"xen-migration-stream/1","dialect":"upstream","items":['), Buffer.alloc(128 * MiB, 0x20)]), {
+      level: 1,
+    });
     const r = await runCliPeak(['encode', file('spaces.json.gz', spaces), '-o', join(dir, 'sp.bin')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/not JSON: the end of the input at byte \d+ where the rest of the document was expected/);
@@ -142,8 +150,14 @@ describe('records of millions of tiny list entries cost a small multiple of the 
   });
 
   it.each([
-    ['xenstore', ['verify'], 150], ['xenstore', ['dump', '-f', 'ndjson'], 170], ['xenstore', ['dump'], 150], ['xenstore', ['stats'], 150],
-    ['msr', ['verify'], 120], ['msr', ['dump', '-f', 'json'], 140], ['params', ['verify'], 120], ['params', ['dump', '-f', 'ndjson'], 140],
+    ['xenstore', ['verify'], 150],
+    ['xenstore', ['dump', '-f', 'ndjson'], 170],
+    ['xenstore', ['dump'], 150],
+    ['xenstore', ['stats'], 150],
+    ['msr', ['verify'], 120],
+    ['msr', ['dump', '-f', 'json'], 140],
+    ['params', ['verify'], 120],
+    ['params', ['dump', '-f', 'ndjson'], 140],
   ] as Array<[string, string[], number]>)('%s: %j', async (name, command, boundMiB) => {
     const r = await runCliPeak([...command, inputs[name]]);
     expect(r.stderr).toBe('');

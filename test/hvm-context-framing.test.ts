@@ -27,14 +27,17 @@ async function writerAtHvmContext(): Promise<{ w: StreamWriter; sink: MemorySink
 async function refusal(blob: Uint8Array): Promise<WriterGuardError> {
   const { w, sink } = await writerAtHvmContext();
   const before = sink.bytesWritten;
-  const error = await w.writeHvmContext(blob).then(() => undefined, (e: unknown) => e);
+  const error = await w.writeHvmContext(blob).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(WriterGuardError);
   expect(sink.bytesWritten).toBe(before);
   return error as WriterGuardError;
 }
 
 describe('HVM_CONTEXT framing in the writer', () => {
-  it('refuses the README example\'s old blob (HEADER, type4742[21560], END) with LIBXC-HVM-CONTEXT-HEADER', async () => {
+  it("refuses the README example's old blob (HEADER, type4742[21560], END) with LIBXC-HVM-CONTEXT-HEADER", async () => {
     const old = new Uint8Array(40);
     new DataView(old.buffer).setUint32(0, 0x0018_0001, true);
     new DataView(old.buffer).setUint32(8, 0x54381286, true);
@@ -50,7 +53,7 @@ describe('HVM_CONTEXT framing in the writer', () => {
     expect((await refusal(new Uint8Array(0))).ruleId).toBe('LIBXC-HVM-CONTEXT-EMPTY');
   });
 
-  it('writes well-framed blobs: synth\'s, the §11 example\'s, and one with every fixed-size entry', async () => {
+  it("writes well-framed blobs: synth's, the §11 example's, and one with every fixed-size entry", async () => {
     const every = hvmBlob(HVM_SAVE_ENTRY_TYPES.filter((t) => t.typecode > 1).map((t) => [t.typecode, 0, t.typecode === 20 ? 8 : t.size]));
     for (const blob of [synthHvmContext(2_000_000), hvmContextBlob(), every]) {
       expect(hvmContextProblems(blob)).toEqual([]);
@@ -59,11 +62,27 @@ describe('HVM_CONTEXT framing in the writer', () => {
     }
   });
 
-  it('one table gives the typecodes\' names and sizes (save.h, Xen 4.17)', () => {
+  it("one table gives the typecodes' names and sizes (save.h, Xen 4.17)", () => {
     expect(HVM_SAVE_TYPECODES[2]).toBe('CPU');
     expect(HVM_SAVE_TYPECODES[20]).toBe('CPU_MSR');
     // The sizes the real Xen 4.17.5 HVM save (fixtures/xen-4.17/hvm128-save) carries.
-    const seen: Record<string, number> = { CPU: 1032, PIC: 8, IOAPIC: 400, LAPIC: 24, LAPIC_REGS: 1024, PCI_IRQ: 16, ISA_IRQ: 8, PCI_LINK: 8, PIT: 56, RTC: 24, HPET: 1048, PMTIMER: 8, MTRR: 240, VMCE_VCPU: 32, TSC_ADJUST: 8 };
+    const seen: Record<string, number> = {
+      CPU: 1032,
+      PIC: 8,
+      IOAPIC: 400,
+      LAPIC: 24,
+      LAPIC_REGS: 1024,
+      PCI_IRQ: 16,
+      ISA_IRQ: 8,
+      PCI_LINK: 8,
+      PIT: 56,
+      RTC: 24,
+      HPET: 1048,
+      PMTIMER: 8,
+      MTRR: 240,
+      VMCE_VCPU: 32,
+      TSC_ADJUST: 8,
+    };
     for (const [name, size] of Object.entries(seen)) expect(HVM_SAVE_ENTRY_TYPES.find((t) => t.name === name)?.size, name).toBe(size);
   });
 });

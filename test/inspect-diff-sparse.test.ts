@@ -6,8 +6,21 @@ import * as B from './support/build.js';
 describe('diff with huge pfns', () => {
   const huge = 2 ** 40 + 5;
   const stream = (version: number) =>
-    B.concat([B.xlHeader(), B.libxlHeader(), B.rec('libxl', 'LIBXC_CONTEXT'), B.imageHeader(), B.domainHeader(2), B.rec('libxc', 'STATIC_DATA_END'),
-      B.pageData([1, huge], version), B.tscInfo(), B.hvmContext(), B.hvmParams(), B.rec('libxc', 'END'), B.emulatorContext(), B.rec('libxl', 'END')]);
+    B.concat([
+      B.xlHeader(),
+      B.libxlHeader(),
+      B.rec('libxl', 'LIBXC_CONTEXT'),
+      B.imageHeader(),
+      B.domainHeader(2),
+      B.rec('libxc', 'STATIC_DATA_END'),
+      B.pageData([1, huge], version),
+      B.tscInfo(),
+      B.hvmContext(),
+      B.hvmParams(),
+      B.rec('libxc', 'END'),
+      B.emulatorContext(),
+      B.rec('libxl', 'END'),
+    ]);
 
   it('finds the page that differs, by pfn, with bounded memory', async () => {
     const before = process.memoryUsage().arrayBuffers;

@@ -88,7 +88,9 @@ describe('MemoryImage', () => {
     const tooFar = record([1, 64], 1);
     const refused = image.apply(tooFar.entries, tooFar.data, 0x1234);
     await expect(refused).rejects.toBeInstanceOf(ImageSizeError);
-    await expect(refused).rejects.toThrow('pfn 64 (0x40) of the record at offset 4660 (0x00001234) would make the memory image 260.0 KiB (sparse), more than the limit of 256.0 KiB');
+    await expect(refused).rejects.toThrow(
+      'pfn 64 (0x40) of the record at offset 4660 (0x00001234) would make the memory image 260.0 KiB (sparse), more than the limit of 256.0 KiB',
+    );
     await expect(image.announceMaxPfn(2 ** 32 - 1, 96)).rejects.toThrow('pfn 4294967295 (0xffffffff) of the record at offset 96');
     await image.finish();
     await file.commit();
@@ -103,7 +105,9 @@ describe('MemoryImage', () => {
       handle: { truncate: () => Promise.reject(efbig), read: () => Promise.resolve({ bytesRead: 0 }) },
     } as unknown as AtomicOutput;
     const image = new MemoryImage(file, dir, 2 ** 52);
-    await expect(image.announceMaxPfn(2 ** 32 - 1, 0)).rejects.toThrow("the memory image would be 16.0 TiB (sparse), more than the output's filesystem allows a file to be (EFBIG)");
+    await expect(image.announceMaxPfn(2 ** 32 - 1, 0)).rejects.toThrow(
+      "the memory image would be 16.0 TiB (sparse), more than the output's filesystem allows a file to be (EFBIG)",
+    );
     const r = record([2 ** 36], 1);
     const failed = image.apply(r.entries, r.data, 0);
     await expect(failed).rejects.toBeInstanceOf(ImageSizeError);

@@ -18,18 +18,29 @@ import { synthHvmContext } from '../src/writer/synth-records.js';
 import { StreamWriter } from '../src/writer/stream-writer.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; exports: Record<string, unknown>; files: string[]; sideEffects: unknown };
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  exports: Record<string, unknown>;
+  files: string[];
+  sideEffects: unknown;
+};
 const SUBPATHS = ['./codec', './format', './reader', './writer', './inspect', './rewrite', './report', './session'];
 
 /** Runs `code` (an ES module) in a child node from the repository, logging every module URL it loads. */
 function loadedBy(code: string): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'xms-api-'));
   try {
-    writeFileSync(join(dir, 'hooks.mjs'), "import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(process.env.LOAD_LOG, url + '\\n'); return next(url, context); }\n");
+    writeFileSync(
+      join(dir, 'hooks.mjs'),
+      "import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(process.env.LOAD_LOG, url + '\\n'); return next(url, context); }\n",
+    );
     writeFileSync(join(dir, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
     const log = join(dir, 'loaded.txt');
     writeFileSync(log, '');
-    execFileSync(process.execPath, ['--import', join(dir, 'register.mjs'), '--input-type=module', '-e', code], { cwd: ROOT, env: { ...process.env, LOAD_LOG: log } });
+    execFileSync(process.execPath, ['--import', join(dir, 'register.mjs'), '--input-type=module', '-e', code], {
+      cwd: ROOT,
+      env: { ...process.env, LOAD_LOG: log },
+    });
     return readFileSync(log, 'utf8').split('\n').filter(Boolean);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -51,21 +62,65 @@ describe('package entry points', () => {
   it('the root has named exports only: the reader, writer, sinks, errors, record types and inspect functions', async () => {
     const root = await import(join(ROOT, 'dist/index.js'));
     expect(Object.keys(root).sort()).toEqual([
-      'ColoBackChannelWriter', 'EncodeError', 'FileByteSink', 'FileSink', 'InspectArgumentError', 'JsonFormError', 'MemorySink',
-      'PAGE_TYPE', 'PAGE_TYPES', 'PostcopyBackChannelWriter', 'PushDecoder', 'RULES', 'RULE_LIST', 'StreamFormatError', 'StreamReader',
-      'StreamWriter', 'StringTextSink', 'SyncStreamReader', 'WritableByteSink', 'WritableSink', 'WritableTextSink', 'WriterError',
-      'WriterGuardError', 'WriterStateError', 'diffStreams', 'dumpStream', 'encodeJsonStream', 'extractStream', 'hexdumpItem',
-      'pageTypeName', 'readBackChannel', 'readBackChannelSync', 'readStream', 'readStreamSync', 'recordTypeName', 'recordTypeTable',
-      'ruleById', 'streamStats', 'synth', 'synthFinalPass', 'synthPageContent', 'verifyStream',
+      'ColoBackChannelWriter',
+      'EncodeError',
+      'FileByteSink',
+      'FileSink',
+      'InspectArgumentError',
+      'JsonFormError',
+      'MemorySink',
+      'PAGE_TYPE',
+      'PAGE_TYPES',
+      'PostcopyBackChannelWriter',
+      'PushDecoder',
+      'RULES',
+      'RULE_LIST',
+      'StreamFormatError',
+      'StreamReader',
+      'StreamWriter',
+      'StringTextSink',
+      'SyncStreamReader',
+      'WritableByteSink',
+      'WritableSink',
+      'WritableTextSink',
+      'WriterError',
+      'WriterGuardError',
+      'WriterStateError',
+      'diffStreams',
+      'dumpStream',
+      'encodeJsonStream',
+      'extractStream',
+      'hexdumpItem',
+      'pageTypeName',
+      'readBackChannel',
+      'readBackChannelSync',
+      'readStream',
+      'readStreamSync',
+      'recordTypeName',
+      'recordTypeTable',
+      'ruleById',
+      'streamStats',
+      'synth',
+      'synthFinalPass',
+      'synthPageContent',
+      'verifyStream',
     ]);
   });
 
   it('every subpath resolves by the package name and has named exports only', () => {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `
       for (const sub of ${JSON.stringify(SUBPATHS)}) {
         const m = await import('${PKG.name}/' + sub.slice(2));
         console.log(sub, Object.keys(m).length, 'default' in m);
-      }`], { cwd: ROOT, encoding: 'utf8' });
+      }`,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     for (const line of out.trim().split('\n')) {
       const [sub, count, hasDefault] = line.split(' ');
       expect(Number(count), sub).toBeGreaterThan(0);
@@ -91,7 +146,11 @@ describe('package entry points', () => {
       }
     };
     walk(join(ROOT, 'dist'));
-    const shipped = (file: string) => PKG.files.some((f) => { const r = relative(join(ROOT, f), file); return r === '' || (!r.startsWith('..') && !r.startsWith('/')); });
+    const shipped = (file: string) =>
+      PKG.files.some((f) => {
+        const r = relative(join(ROOT, f), file);
+        return r === '' || (!r.startsWith('..') && !r.startsWith('/'));
+      });
     const bad: string[] = [];
     for (const map of maps) {
       const { sources, sourcesContent } = JSON.parse(readFileSync(map, 'utf8')) as { sources: string[]; sourcesContent?: unknown[] };
@@ -106,7 +165,7 @@ describe('package entry points', () => {
 });
 
 describe('nothing mutable is shared', () => {
-  it('the root\'s tables (PAGE_TYPE, PAGE_TYPES, RULES, RULE_LIST, the record-type tables) are deeply frozen', async () => {
+  it("the root's tables (PAGE_TYPE, PAGE_TYPES, RULES, RULE_LIST, the record-type tables) are deeply frozen", async () => {
     const root = await import('../src/index.js');
     const unfrozen: string[] = [];
     const check = (v: unknown, path: string, seen: Set<unknown>) => {
@@ -117,10 +176,13 @@ describe('nothing mutable is shared', () => {
     };
     for (const [name, value] of Object.entries(root)) if (typeof value === 'object') check(value, name, new Set());
     for (const layer of ['libxl', 'libxc'] as const) {
-      for (const dialect of ['upstream', 'postcopy-rfc'] as const) check(root.recordTypeTable(layer, dialect), `recordTypeTable(${layer}, ${dialect})`, new Set());
+      for (const dialect of ['upstream', 'postcopy-rfc'] as const)
+        check(root.recordTypeTable(layer, dialect), `recordTypeTable(${layer}, ${dialect})`, new Set());
     }
     expect(unfrozen).toEqual([]);
-    expect(() => { (root.RULES.TRUNCATED as { severity: string }).severity = 'warning'; }).toThrow(TypeError);
+    expect(() => {
+      (root.RULES.TRUNCATED as { severity: string }).severity = 'warning';
+    }).toThrow(TypeError);
   });
 
   it('record padding is a fresh buffer per record: writing into one does not change the next', () => {

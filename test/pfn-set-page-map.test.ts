@@ -29,8 +29,10 @@ function pfnMix(seed: number, n: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const pick = r();
-    if (pick < 0.4) out.push(Math.floor(r() * 65536)); // block 0: singleton → array → bitmap / dense tables
-    else if (pick < 0.6) out.push(65536 * 7 + Math.floor(r() * 300)); // stays a sorted array
+    if (pick < 0.4)
+      out.push(Math.floor(r() * 65536)); // block 0: singleton → array → bitmap / dense tables
+    else if (pick < 0.6)
+      out.push(65536 * 7 + Math.floor(r() * 300)); // stays a sorted array
     else if (pick < 0.8) out.push(Math.floor(r() * 2 ** 24));
     else out.push(Math.floor(r() * 2 ** 52));
   }
@@ -92,7 +94,12 @@ describe('PageMap', () => {
     // Same content and type give the same hash; XTAB/no-data entries hash to 0.
     const again = new PageMap();
     const sample = [...ref].slice(0, 500);
-    again.apply(body(sample.map(([p]) => p), sample.map(([, t]) => t)));
+    again.apply(
+      body(
+        sample.map(([p]) => p),
+        sample.map(([, t]) => t),
+      ),
+    );
     for (const [pfn, t] of sample) {
       expect(again.hashOf(pfn)).toBe(hashes.get(pfn));
       if (t === 0xf) expect(again.hashOf(pfn)).toBe(0);

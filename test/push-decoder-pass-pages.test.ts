@@ -67,7 +67,9 @@ describe('PushDecoder passing pages: the same verdicts as the full decode', () =
 
   it('a pfn count that does not match the body, a bad page type, pfn reserved bits and a pfn past the p2m are refused as the full decode refuses them', () => {
     const valid = plainPv([[0, 1, 2]]);
-    const first = readStreamSync(valid).readAll().items.find((i) => i.kind === 'record' && i.record.name === 'PAGE_DATA');
+    const first = readStreamSync(valid)
+      .readAll()
+      .items.find((i) => i.kind === 'record' && i.record.name === 'PAGE_DATA');
     if (first === undefined) throw new Error('no PAGE_DATA');
     const body = first.offset + 8;
     const corruptions: Array<(b: Buffer) => void> = [

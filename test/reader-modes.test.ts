@@ -23,8 +23,18 @@ describe('plain streams', () => {
     const { items, end, summary } = readStreamSync(bytes).readAll();
     expect(items.slice(0, 5).map((i) => i.kind)).toEqual(['xl-header', 'libxl-header', 'record', 'libxc-image-header', 'libxc-domain-header']);
     expect(names(items)).toEqual([
-      'libxl:LIBXC_CONTEXT', 'libxc:STATIC_DATA_END', 'libxc:PAGE_DATA', 'libxc:PAGE_DATA', 'libxc:PAGE_DATA', 'libxc:X86_TSC_INFO',
-      'libxc:HVM_CONTEXT', 'libxc:HVM_PARAMS', 'libxc:END', 'libxl:EMULATOR_XENSTORE_DATA', 'libxl:EMULATOR_CONTEXT', 'libxl:END',
+      'libxl:LIBXC_CONTEXT',
+      'libxc:STATIC_DATA_END',
+      'libxc:PAGE_DATA',
+      'libxc:PAGE_DATA',
+      'libxc:PAGE_DATA',
+      'libxc:X86_TSC_INFO',
+      'libxc:HVM_CONTEXT',
+      'libxc:HVM_PARAMS',
+      'libxc:END',
+      'libxl:EMULATOR_XENSTORE_DATA',
+      'libxl:EMULATOR_CONTEXT',
+      'libxl:END',
     ]);
     records(items).forEach((r, i) => {
       expect(r.index).toBe(i);
@@ -37,7 +47,18 @@ describe('plain streams', () => {
     }
     expect(pos).toBe(bytes.length);
     expect(end).toEqual({ status: 'complete', bytesRead: bytes.length, streamEnd: bytes.length });
-    expect(summary).toMatchObject({ container: 'xl', mode: 'plain', domainType: 'x86 HVM', imageVersion: 3, distinctPfns: 4, resentPfns: 2, pageEntries: 7, pfnMin: 0, pfnMax: 3, checkpoints: 0 });
+    expect(summary).toMatchObject({
+      container: 'xl',
+      mode: 'plain',
+      domainType: 'x86 HVM',
+      imageVersion: 3,
+      distinctPfns: 4,
+      resentPfns: 2,
+      pageEntries: 7,
+      pfnMin: 0,
+      pfnMax: 3,
+      checkpoints: 0,
+    });
     expect(summary.passes.map((p) => p.pfns)).toEqual([4, 2, 1]);
   });
 
@@ -133,9 +154,21 @@ describe('postcopy RFC dialect', () => {
     expect(summary.mode).toBe('postcopy-rfc');
     expect(summary.postcopyPages).toBe(2);
     expect(names(items)).toEqual([
-      'libxl:LIBXC_CONTEXT', 'libxc:PAGE_DATA', 'libxc:POSTCOPY_BEGIN', 'libxc:X86_TSC_INFO', 'libxc:HVM_CONTEXT', 'libxc:HVM_PARAMS',
-      'libxc:POSTCOPY_PFNS_BEGIN', 'libxc:POSTCOPY_PFNS', 'libxc:POSTCOPY_TRANSITION', 'libxl:EMULATOR_CONTEXT', 'libxl:POSTCOPY_TRANSITION_END',
-      'libxc:POSTCOPY_PAGE_DATA', 'libxc:POSTCOPY_PAGE_DATA', 'libxc:END', 'libxl:END',
+      'libxl:LIBXC_CONTEXT',
+      'libxc:PAGE_DATA',
+      'libxc:POSTCOPY_BEGIN',
+      'libxc:X86_TSC_INFO',
+      'libxc:HVM_CONTEXT',
+      'libxc:HVM_PARAMS',
+      'libxc:POSTCOPY_PFNS_BEGIN',
+      'libxc:POSTCOPY_PFNS',
+      'libxc:POSTCOPY_TRANSITION',
+      'libxl:EMULATOR_CONTEXT',
+      'libxl:POSTCOPY_TRANSITION_END',
+      'libxc:POSTCOPY_PAGE_DATA',
+      'libxc:POSTCOPY_PAGE_DATA',
+      'libxc:END',
+      'libxl:END',
     ]);
   });
 
@@ -164,7 +197,7 @@ describe('back channels', () => {
     expectRule(() => readBackChannelSync(colo([3, 2, 1]), { channel: 'colo' }).readAll(), 'BACK-CHANNEL-ORDER');
   });
 
-  it('postcopy: FAULT* then COMPLETE, then xl\'s sync message', () => {
+  it("postcopy: FAULT* then COMPLETE, then xl's sync message", () => {
     const d = 'postcopy-rfc' as const;
     const bytes = B.concat([
       B.rec('libxc', 'POSTCOPY_FAULT', { kind: 'pfn-list', count: 2, reserved: 0, pfns: [0x1234, 0x1235], types: [0, 0] }, d),

@@ -59,9 +59,20 @@ async function outcome(bytes: Uint8Array, opts: ReaderOptions, pageContents: 're
 
 /** An item without its page views (what skip mode leaves out); everything else as decoded. */
 function shape(item: StreamItem): unknown {
-  if (item.kind !== 'record' || item.record.body.kind !== 'page-data') return JSON.stringify(item, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+  if (item.kind !== 'record' || item.record.body.kind !== 'page-data')
+    return JSON.stringify(item, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
   const { pageData: _pages, pagesSkipped: _skipped, ...entries } = item.record.body;
-  return { kind: item.kind, offset: item.offset, length: item.length, index: item.index, layer: item.layer, name: item.record.name, bodyLength: item.bodyLength, checkpoint: item.checkpoint, entries };
+  return {
+    kind: item.kind,
+    offset: item.offset,
+    length: item.length,
+    index: item.index,
+    layer: item.layer,
+    name: item.record.name,
+    bodyLength: item.bodyLength,
+    checkpoint: item.checkpoint,
+    entries,
+  };
 }
 
 /** The same outcome; returns the bytes each mode read. */
@@ -73,7 +84,9 @@ async function expectSameOutcome(bytes: Uint8Array, opts: ReaderOptions, maxRead
 }
 
 const pageRecords = (bytes: Uint8Array, opts: ReaderOptions): RecordItem[] =>
-  readStreamSync(bytes, opts).readAll().items.filter((i): i is RecordItem => i.kind === 'record' && i.record.body.kind === 'page-data');
+  readStreamSync(bytes, opts)
+    .readAll()
+    .items.filter((i): i is RecordItem => i.kind === 'record' && i.record.body.kind === 'page-data');
 
 describe('skip mode gives the same walk as reading every byte', () => {
   const manifest = loadManifest();
@@ -92,8 +105,8 @@ describe('skip mode gives the same walk as reading every byte', () => {
 
 describe('skip mode finds what is wrong in or after a PAGE_DATA record, as a full read does', () => {
   // A prefix of each real Xen stream (its first page records) and the hand-made page streams.
-  const bases = loadManifest().fixtures
-    .filter((e) => e.strict.verdict === 'valid' && (e.records?.['libxc:PAGE_DATA'] ?? 0) > 0)
+  const bases = loadManifest()
+    .fixtures.filter((e) => e.strict.verdict === 'valid' && (e.records?.['libxc:PAGE_DATA'] ?? 0) > 0)
     .map((entry) => {
       let bytes = fixtureBytes(entry);
       const pages = pageRecords(bytes, entry.options).slice(0, 3);
@@ -115,7 +128,16 @@ describe('skip mode finds what is wrong in or after a PAGE_DATA record, as a ful
         const o = r.offset;
         const count = (r.record.body as { count: number }).count;
         const entries = o + RECORD_HEADER_SIZE + 8;
-        for (const cut of [o + 3, o + RECORD_HEADER_SIZE + 4, entries + 4 * count, entries + 8 * count, entries + 8 * count + 1, o + r.length - PAGE_SIZE, o + r.length - 1, o + r.length]) {
+        for (const cut of [
+          o + 3,
+          o + RECORD_HEADER_SIZE + 4,
+          entries + 4 * count,
+          entries + 8 * count,
+          entries + 8 * count + 1,
+          o + r.length - PAGE_SIZE,
+          o + r.length - 1,
+          o + r.length,
+        ]) {
           cases.push([`cut at ${cut}`, bytes.slice(0, cut)]);
         }
         for (const d of [-8, -1, 1, 8, PAGE_SIZE, -PAGE_SIZE]) cases.push([`body length ${d}`, mutate(bytes, (b) => put32(b, o + 4, r.bodyLength + d))]);
@@ -159,8 +181,21 @@ describe('skip mode finds what is wrong in or after a PAGE_DATA record, as a ful
 describe('what is read', () => {
   // 64 records of 256 pages: 64 MiB of pages, 130 KiB of record headers and pfn arrays.
   const pfns = Array.from({ length: 64 }, (_, r) => Array.from({ length: 256 }, (_, i) => r * 256 + i));
-  const bytes = B.concat([B.libxlHeader(), B.rec('libxl', 'LIBXC_CONTEXT'), B.imageHeader(), B.domainHeader(1), B.pvInfo(), B.rec('libxc', 'STATIC_DATA_END'), B.p2mFrames(64 * 256 - 1),
-    ...pfns.map((p) => B.pageData(p)), B.tscInfo(), B.sharedInfo(), B.vcpuBasic(0), B.rec('libxc', 'END'), B.rec('libxl', 'END')]);
+  const bytes = B.concat([
+    B.libxlHeader(),
+    B.rec('libxl', 'LIBXC_CONTEXT'),
+    B.imageHeader(),
+    B.domainHeader(1),
+    B.pvInfo(),
+    B.rec('libxc', 'STATIC_DATA_END'),
+    B.p2mFrames(64 * 256 - 1),
+    ...pfns.map((p) => B.pageData(p)),
+    B.tscInfo(),
+    B.sharedInfo(),
+    B.vcpuBasic(0),
+    B.rec('libxc', 'END'),
+    B.rec('libxl', 'END'),
+  ]);
 
   it('verify of a regular file reads record headers and pfn arrays, not page contents', async () => {
     const file = memoryFile(bytes);
@@ -194,7 +229,8 @@ describe('what is read', () => {
     for (const source of [() => Readable.from([bytes.subarray(0, 100_000), bytes.subarray(100_000)]), () => new Uint8Array(gzipSync(bytes)), () => bytes]) {
       const reader = readStream(source(), { pageContents: 'skip' });
       let pages = 0;
-      for await (const item of reader) if (item.kind === 'record' && item.record.body.kind === 'page-data') pages += item.record.body.pageData.length / PAGE_SIZE;
+      for await (const item of reader)
+        if (item.kind === 'record' && item.record.body.kind === 'page-data') pages += item.record.body.pageData.length / PAGE_SIZE;
       expect(pages).toBe(64 * 256);
       expect(reader.summary()).toEqual(reference.summary);
     }

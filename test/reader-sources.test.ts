@@ -13,7 +13,10 @@ import * as B from './support/build.js';
 const dir = mkdtempSync(join(tmpdir(), 'xms-src-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const bytes = B.plainHvm([[0, 1, 2, 3, 4, 5, 6, 7], [2, 3]]);
+const bytes = B.plainHvm([
+  [0, 1, 2, 3, 4, 5, 6, 7],
+  [2, 3],
+]);
 const file = join(dir, 'plain.bin');
 writeFileSync(file, bytes);
 writeFileSync(`${file}.gz`, gzipSync(bytes));
@@ -46,7 +49,13 @@ describe('every kind of source gives the same items', async () => {
     ['a Node Readable in odd chunks', () => Readable.from(chunked(bytes))],
     ['a gzip Readable', () => Readable.from(chunked(gzipSync(bytes), [100]))],
     ['a web ReadableStream', () => Readable.toWeb(Readable.from(chunked(bytes))) as ReadableStream<Uint8Array>],
-    ['an async iterable', () => (async function* () { yield* chunked(bytes, [3, 9000]); })()],
+    [
+      'an async iterable',
+      () =>
+        (async function* () {
+          yield* chunked(bytes, [3, 9000]);
+        })(),
+    ],
     ['gzip bytes', () => new Uint8Array(gzipSync(bytes))],
   ];
   for (const [name, make] of sources) {
@@ -67,7 +76,10 @@ describe('every kind of source gives the same items', async () => {
     expect(shape(got.items)).toEqual(shape(reference.items));
   });
 
-  for (const [name, src] of [['a FIFO (non-seekable path)', file], ['a gzip FIFO', `${file}.gz`]] as const) {
+  for (const [name, src] of [
+    ['a FIFO (non-seekable path)', file],
+    ['a gzip FIFO', `${file}.gz`],
+  ] as const) {
     it(name, async () => {
       const fifo = join(dir, `fifo-${name.length}`);
       execFileSync('mkfifo', [fifo]);
@@ -79,7 +91,10 @@ describe('every kind of source gives the same items', async () => {
     });
   }
 
-  for (const [name, src] of [['a FIFO read with blocking reads (syncReads)', file], ['a gzip FIFO read with blocking reads', `${file}.gz`]] as const) {
+  for (const [name, src] of [
+    ['a FIFO read with blocking reads (syncReads)', file],
+    ['a gzip FIFO read with blocking reads', `${file}.gz`],
+  ] as const) {
     it(name, async () => {
       const fifo = join(dir, `fifo-sync-${name.length}`);
       execFileSync('mkfifo', [fifo]);
@@ -118,7 +133,8 @@ describe('every kind of source gives the same items', async () => {
   it('recycled buffers give the same walk from odd chunks and gzip (records assembled in one reused buffer)', async () => {
     const big = B.plainHvm([Array.from({ length: 300 }, (_, i) => i), [7, 8], Array.from({ length: 200 }, (_, i) => 1000 + i)]);
     const want = await walk(big);
-    const body = (items: StreamItem[]) => items.map((i) => (i.kind === 'record' && i.record.body.kind === 'page-data' ? Buffer.from(i.record.body.pageData).toString('base64') : i.kind));
+    const body = (items: StreamItem[]) =>
+      items.map((i) => (i.kind === 'record' && i.record.body.kind === 'page-data' ? Buffer.from(i.record.body.pageData).toString('base64') : i.kind));
     for (const src of [() => Readable.from(chunked(big, [4093, 1, 70001])), () => Readable.from(chunked(gzipSync(big), [999]))]) {
       const reader = readStream(src(), { recycleBuffers: true });
       const items: string[] = [];
@@ -216,7 +232,14 @@ describe('ChunkQueue copies a record spanning chunks at most once', () => {
   it('whatever the chunking, a push-decoded stream copies no more bytes than it holds', () => {
     // A 16 MiB EMULATOR_CONTEXT, the session receiver's worst case.
     const blob = new Uint8Array(16 << 20).fill(0x5a);
-    const stream = B.concat([B.xlHeader(), B.libxlHeader(), B.rec('libxl', 'LIBXC_CONTEXT'), ...B.hvmLibxc(), B.rec('libxl', 'EMULATOR_CONTEXT', { kind: 'emulator-context', emulatorId: 2, index: 0, blob }), B.rec('libxl', 'END')]);
+    const stream = B.concat([
+      B.xlHeader(),
+      B.libxlHeader(),
+      B.rec('libxl', 'LIBXC_CONTEXT'),
+      ...B.hvmLibxc(),
+      B.rec('libxl', 'EMULATOR_CONTEXT', { kind: 'emulator-context', emulatorId: 2, index: 0, blob }),
+      B.rec('libxl', 'END'),
+    ]);
     for (const sizes of [[64 << 10], [32 << 10, 1, 4095], [1 << 20, 7]]) {
       const chunks = [...chunked(stream, sizes)];
       const dec = new PushDecoder();

@@ -45,7 +45,7 @@ const chromium = findChromium();
 
 if (chromium === undefined) {
   it('the HTML report in headless Chromium', (ctx) => {
-    ctx.skip("no Chromium found (apt-get install chromium, or set $CHROMIUM): the HTML report was not checked in a browser");
+    ctx.skip('no Chromium found (apt-get install chromium, or set $CHROMIUM): the HTML report was not checked in a browser');
   });
 }
 
@@ -81,7 +81,9 @@ describe.runIf(chromium !== undefined)('the HTML report in headless Chromium', (
     const { html } = await buildReport(bytes, { inputName: 'multi-pass.bin' });
     const { page, path } = await openReport('multi', html);
 
-    const bars = await page.evaluate<Array<{ pages: number; fresh: number; resent: number }>>(`[...document.querySelectorAll('#chart-passes g.bar')].map((g) => ({
+    const bars = await page.evaluate<
+      Array<{ pages: number; fresh: number; resent: number }>
+    >(`[...document.querySelectorAll('#chart-passes g.bar')].map((g) => ({
       pages: Number(g.dataset.pages),
       fresh: g.querySelector('rect.fresh').getBoundingClientRect().height,
       resent: g.querySelector('rect.resent')?.getBoundingClientRect().height ?? 0 }))`);
@@ -96,7 +98,9 @@ describe.runIf(chromium !== undefined)('the HTML report in headless Chromium', (
 
     expect(await page.evaluate<number>(`document.querySelectorAll('#chart-bytes g.bar').length`)).toBe(summary.byType.length);
     expect(await page.evaluate<number>(`document.querySelectorAll('#chart-pfn rect.cell').length`)).toBe(8);
-    expect(await page.evaluate<number[]>(`[...document.querySelectorAll('#chart-pfn rect.cell')].map((c) => Number(c.dataset.entries))`)).toEqual([1, 2, 3, 1, 1, 2, 1, 1]);
+    expect(await page.evaluate<number[]>(`[...document.querySelectorAll('#chart-pfn rect.cell')].map((c) => Number(c.dataset.entries))`)).toEqual([
+      1, 2, 3, 1, 1, 2, 1, 1,
+    ]);
     const segs = await page.evaluate<number>(`document.querySelectorAll('#chart-timeline g.seg').length`);
     expect(segs).toBeGreaterThanOrEqual(10);
     expect(JSON.parse(await page.evaluate<string>(`document.getElementById('xl-config').textContent`))).toEqual(JSON.parse(CONFIG.slice(0, -1)));
@@ -106,7 +110,11 @@ describe.runIf(chromium !== undefined)('the HTML report in headless Chromium', (
     expect(await page.evaluate<boolean>(`document.getElementById('row-tools').hidden`)).toBe(false);
     const rows = await page.evaluate<number>(`document.querySelectorAll('details.rec').length`);
     expect(await page.evaluate<number>(`document.getElementById('expand-all').click(), document.querySelectorAll('details.rec[open]').length`)).toBe(rows);
-    expect(await page.evaluate<string>(`document.querySelector('details.rec.run .hexdump')?.textContent ?? document.querySelector('details.rec .hexdump').textContent`)).toMatch(/^0x[0-9a-f]{8} {2}[0-9a-f]{2} /);
+    expect(
+      await page.evaluate<string>(
+        `document.querySelector('details.rec.run .hexdump')?.textContent ?? document.querySelector('details.rec .hexdump').textContent`,
+      ),
+    ).toMatch(/^0x[0-9a-f]{8} {2}[0-9a-f]{2} /);
 
     const png = await page.screenshot();
     const size = pngSize(png);
@@ -132,7 +140,9 @@ describe.runIf(chromium !== undefined)('the HTML report in headless Chromium', (
     expect(await page.evaluate<string>(`document.getElementById('xl-config').textContent`)).toContain('"name": "hvm128"');
     expect(await page.evaluate<string>(`document.getElementById('verdict').dataset.status`)).toBe('valid');
     // The timeline is to scale: the PAGE_DATA segment covers almost all of the strip.
-    const widths = await page.evaluate<Array<{ name: string; w: number }>>(`[...document.querySelectorAll('#chart-timeline g.seg')].map((g) => ({ name: g.dataset.name, w: g.querySelector('rect:not(.layer-band)').getBoundingClientRect().width }))`);
+    const widths = await page.evaluate<Array<{ name: string; w: number }>>(
+      `[...document.querySelectorAll('#chart-timeline g.seg')].map((g) => ({ name: g.dataset.name, w: g.querySelector('rect:not(.layer-band)').getBoundingClientRect().width }))`,
+    );
     const total = widths.reduce((a, s) => a + s.w, 0);
     expect((widths.find((s) => s.name === 'PAGE_DATA')?.w ?? 0) / total).toBeGreaterThan(0.95);
     pngSize(await page.screenshot());
@@ -144,7 +154,9 @@ describe.runIf(chromium !== undefined)('the HTML report in headless Chromium', (
     const { data, html } = await buildReport(bytes, { inputName: 'invalid.bin' });
     const { page, path } = await openReport('invalid', html);
     expect(await page.evaluate<string>(`document.getElementById('verdict').dataset.status`)).toBe('invalid');
-    const err = await page.evaluate<{ rule: string; offset: string; text: string }>(`(() => { const e = document.getElementById('stream-error'); return { rule: e.dataset.rule, offset: e.dataset.offset, text: e.textContent }; })()`);
+    const err = await page.evaluate<{ rule: string; offset: string; text: string }>(
+      `(() => { const e = document.getElementById('stream-error'); return { rule: e.dataset.rule, offset: e.dataset.offset, text: e.textContent }; })()`,
+    );
     expect(err.rule).toBe(data.verdict.error?.ruleId);
     expect(err.rule).toMatch(/^[A-Z0-9-]+$/);
     expect(Number(err.offset)).toBe(offset);
@@ -157,7 +169,7 @@ describe.runIf(chromium !== undefined)('the HTML report in headless Chromium', (
     expectIsolated(page, path);
   });
 
-  it('the network check can fail: a request from a page is seen, and the report\'s CSP blocks an injected one', async () => {
+  it("the network check can fail: a request from a page is seen, and the report's CSP blocks an injected one", async () => {
     const leaky = await openReport('leaky', '<!DOCTYPE html><title>leaky</title><img src="http://192.0.2.1/pixel.png">');
     expect(leaky.page.requests).toContain('http://192.0.2.1/pixel.png');
 

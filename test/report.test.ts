@@ -26,7 +26,13 @@ function multiPass(passes: number[][]): Uint8Array {
 /** Everything that would make a browser fetch something. */
 function externalReferences(html: string): string[] {
   const found: string[] = [];
-  for (const re of [/\b(?:src|href|action|srcset|poster|data|xlink:href)\s*=\s*["']?(?!#)[^"'\s>]+/gi, /url\s*\(/gi, /@import/gi, /<(?:link|iframe|object|embed|img|image|use|base|form)\b/gi, /\b(?:https?|ftp|wss?|file):\/\//gi]) {
+  for (const re of [
+    /\b(?:src|href|action|srcset|poster|data|xlink:href)\s*=\s*["']?(?!#)[^"'\s>]+/gi,
+    /url\s*\(/gi,
+    /@import/gi,
+    /<(?:link|iframe|object|embed|img|image|use|base|form)\b/gi,
+    /\b(?:https?|ftp|wss?|file):\/\//gi,
+  ]) {
     for (const m of html.matchAll(re)) found.push(m[0]);
   }
   return found;
@@ -52,7 +58,10 @@ describe('report data', () => {
   it('buckets pfns into at most the cell limit, keeping every count', () => {
     const heat = new PfnHeat(16);
     const pfns = [0, 1, 2, 999_999, 500_000, 2];
-    heat.add(pfns, pfns.map(() => 0));
+    heat.add(
+      pfns,
+      pfns.map(() => 0),
+    );
     const map = heat.build();
     expect(map.buckets.length).toBeLessThanOrEqual(16);
     expect(map.bucketSize * 16).toBeGreaterThan(999_999);
@@ -78,7 +87,10 @@ describe('report data', () => {
   });
 
   it('an invalid stream keeps what was read and the error with its offset and rule', async () => {
-    const good = multiPass([[0, 1, 2, 3], [1, 2]]);
+    const good = multiPass([
+      [0, 1, 2, 3],
+      [1, 2],
+    ]);
     const cut = good.subarray(0, good.length - 100);
     const data = await collectReport(cut);
     expect(data.verdict.status).toBe('invalid');
@@ -89,7 +101,12 @@ describe('report data', () => {
   });
 
   it('the HTML references nothing outside itself and forbids fetching in its CSP', async () => {
-    const { html } = await buildReport(multiPass([[0, 1, 2, 3], [1, 2]]));
+    const { html } = await buildReport(
+      multiPass([
+        [0, 1, 2, 3],
+        [1, 2],
+      ]),
+    );
     expect(externalReferences(html)).toEqual([]);
     expect(html).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;/);
     // The detector finds what it is meant to find.
@@ -101,12 +118,16 @@ describe('report data', () => {
 });
 
 describe('stream-inspect report', () => {
-  const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/stream-inspect.ts'), 'report', ...args], { cwd: ROOT, encoding: 'utf8' });
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/stream-inspect.ts'), 'report', ...args], { cwd: ROOT, encoding: 'utf8' });
 
   it('exits 0 and writes the report, also for an invalid stream; 2 on usage and I/O errors, leaving no file', () => {
     const good = join(dir, 'good.bin');
     const bad = join(dir, 'bad.bin');
-    const bytes = multiPass([[0, 1, 2, 3], [1, 2]]);
+    const bytes = multiPass([
+      [0, 1, 2, 3],
+      [1, 2],
+    ]);
     writeFileSync(good, bytes);
     writeFileSync(bad, bytes.subarray(0, 300));
     const ok = cli([good, '-o', join(dir, 'good.html')]);

@@ -37,7 +37,7 @@ describe('stream-inspect rewrite', () => {
     rmSync(out);
   });
 
-  it('invalid input: exit 1 with the reader\'s rule and offset, and no output file', async () => {
+  it("invalid input: exit 1 with the reader's rule and offset, and no output file", async () => {
     const input = join(dir, 'cut.bin');
     writeFileSync(input, multi.subarray(0, multi.length - 3000));
     for (const extra of [[], ['--flatten'], ['--batch', '16']]) {
@@ -83,7 +83,8 @@ describe('stream-inspect rewrite', () => {
     expect(pageRecords(b.items).every((i) => i.record.body.kind === 'page-data' && i.record.body.pfns.length === 64)).toBe(true);
     const pages = (items: typeof a.items) => {
       const m: Buffer[] = [];
-      for (const i of pageRecords(items)) if (i.record.body.kind === 'page-data') forEachPage(i.record.body, (_pfn, t, p) => m.push(Buffer.concat([Buffer.from([t]), Buffer.from(p ?? [])])));
+      for (const i of pageRecords(items))
+        if (i.record.body.kind === 'page-data') forEachPage(i.record.body, (_pfn, t, p) => m.push(Buffer.concat([Buffer.from([t]), Buffer.from(p ?? [])])));
       return m;
     };
     const pa = pages(a.items);
@@ -93,7 +94,9 @@ describe('stream-inspect rewrite', () => {
     expect(b.summary.pageTypes).toEqual(a.summary.pageTypes);
     // every other record (static data, vCPU, shared info, ENDs) byte-identical
     const others = (items: typeof a.items, bytes: Buffer) =>
-      items.filter((i): i is RecordItem => i.kind === 'record' && i.record.name !== 'PAGE_DATA').map((i) => bytes.subarray(i.offset, i.offset + i.length).toString('hex'));
+      items
+        .filter((i): i is RecordItem => i.kind === 'record' && i.record.name !== 'PAGE_DATA')
+        .map((i) => bytes.subarray(i.offset, i.offset + i.length).toString('hex'));
     expect(others(b.items, output)).toEqual(others(a.items, input));
     expect(existsSync(out)).toBe(false);
   });

@@ -115,7 +115,11 @@ describe('rewrite --batch', () => {
     // same entries, same order, same page bytes
     const entries = (items: StreamItem[]) => {
       const e: string[] = [];
-      for (const r of records(items)) if (r.record.body.kind === 'page-data') forEachPage(r.record.body, (pfn, t, page) => e.push(`${pfn}/${t}/${page ? Buffer.from(page).toString('base64').slice(0, 24) + Buffer.from(page.subarray(4000)).toString('hex') : '-'}`));
+      for (const r of records(items))
+        if (r.record.body.kind === 'page-data')
+          forEachPage(r.record.body, (pfn, t, page) =>
+            e.push(`${pfn}/${t}/${page ? Buffer.from(page).toString('base64').slice(0, 24) + Buffer.from(page.subarray(4000)).toString('hex') : '-'}`),
+          );
       return e;
     };
     expect(entries(out.items)).toEqual(entries(inp.items));
@@ -201,7 +205,10 @@ describe('rewrite --flatten', () => {
       const { bytes, result } = await rewriteToBytes(input, { flatten: true });
       const items = expectFlat(bytes, want);
       expect(tsc(items)).toEqual([tsc(fullItems)[1]]);
-      const emu = (xs: StreamItem[]) => records(xs).filter((r) => r.record.name === 'EMULATOR_CONTEXT').map((r) => Buffer.from((r.record.body as { blob: Uint8Array }).blob).toString('hex'));
+      const emu = (xs: StreamItem[]) =>
+        records(xs)
+          .filter((r) => r.record.name === 'EMULATOR_CONTEXT')
+          .map((r) => Buffer.from((r.record.body as { blob: Uint8Array }).blob).toString('hex'));
       expect(emu(items)).toEqual([emu(fullItems)[1]]);
       expect(result.checkpoint).toBe(2);
       expect(result.notes.join('\n')).toMatch(/incomplete checkpoint after checkpoint 2/);
@@ -249,7 +256,7 @@ describe('rewrite --flatten', () => {
 });
 
 describe('rewrite never corrupts silently', () => {
-  it.each([false, true])('truncated or corrupt input (flatten %s): the reader\'s typed error, no output file', async (flatten) => {
+  it.each([false, true])("truncated or corrupt input (flatten %s): the reader's typed error, no output file", async (flatten) => {
     const input = await synthBytes({ kind: 'pv', pages: 300, passes: 2, xl: true });
     const bad = [
       input.subarray(0, input.length - 5000), // cut inside a record
@@ -298,7 +305,11 @@ describe('PfnLastCopyIndex', () => {
     expect(ix.size).toBe(3);
     const seen: Array<[number, number, number]> = [];
     await ix.forEachAscending((p, t, o) => void seen.push([p, t, o]));
-    expect(seen).toEqual([[3, 0xf, -1], [7, 0, 400], [big, 0, 100]]);
+    expect(seen).toEqual([
+      [3, 0xf, -1],
+      [7, 0, 400],
+      [big, 0, 100],
+    ]);
     expect(ix.rollback()).toBe(2);
     expect(ix.size).toBe(2);
     expect(ix.get(3)).toEqual({ type: 2, offset: 300 });
@@ -328,7 +339,13 @@ describe('StreamWriter.writeXlHeader({ header }) (the option rewrite added to th
   it('refuses a header without STREAMv2, and header together with config (nothing written)', async () => {
     const sink = new MemorySink();
     const w = new StreamWriter(sink, { mode: 'plain', guest: 'pv' });
-    const legacy = { byteOrder: 'little' as const, mandatoryFlags: 0x1, optionalFlags: 0, config: new Uint8Array([0x7b, 0x7d, 0]), optionalTail: new Uint8Array(0) };
+    const legacy = {
+      byteOrder: 'little' as const,
+      mandatoryFlags: 0x1,
+      optionalFlags: 0,
+      config: new Uint8Array([0x7b, 0x7d, 0]),
+      optionalTail: new Uint8Array(0),
+    };
     await expect(w.writeXlHeader({ header: legacy })).rejects.toBeInstanceOf(WriterGuardError);
     await expect(w.writeXlHeader({ header: { ...legacy, mandatoryFlags: 3 }, config: '{}' })).rejects.toBeInstanceOf(WriterGuardError);
     expect(sink.bytesWritten).toBe(0);

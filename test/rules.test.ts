@@ -36,7 +36,20 @@ import {
   domainHeader,
   type Part,
 } from './support/build.js';
-import { hvmHead, hvmLibxcBody, hvmLibxlTail, layout, patched, pvHead, pvLibxcBody, pvLibxlTail, tryRead, u32s, type Layout, type LayoutPart } from './support/conformance-layout.js';
+import {
+  hvmHead,
+  hvmLibxcBody,
+  hvmLibxlTail,
+  layout,
+  patched,
+  pvHead,
+  pvLibxcBody,
+  pvLibxlTail,
+  tryRead,
+  u32s,
+  type Layout,
+  type LayoutPart,
+} from './support/conformance-layout.js';
 
 type Bytes = Uint8Array | Layout;
 const bytesOf = (b: Bytes): Uint8Array => (b instanceof Uint8Array ? b : b.bytes);
@@ -118,12 +131,19 @@ const ppd = (pfns: number[]) => pageData(pfns, 1, undefined, 'POSTCOPY_PAGE_DATA
 /** A postcopy-RFC stream; `mid` replaces the records between POSTCOPY_BEGIN's CPU context and POSTCOPY_TRANSITION, `pages` the page phase. */
 function postcopyWith(opts: { pre?: LayoutPart[]; mid?: LayoutPart[]; pages?: LayoutPart[] } = {}): Layout {
   return layout(
-    xlHeader(), libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(2), domainHeader(2),
+    xlHeader(),
+    libxlHeader(),
+    rec('libxl', 'LIBXC_CONTEXT'),
+    imageHeader(2),
+    domainHeader(2),
     ...(opts.pre ?? [pageData([0, 1], 0), pc('POSTCOPY_BEGIN'), tscInfo(), hvmContext(), hvmParams()]),
     ...(opts.mid ?? [pc('POSTCOPY_PFNS_BEGIN'), pcPfns([2, 3])]),
-    pc('POSTCOPY_TRANSITION'), emulatorContext(), rec('libxl', 'POSTCOPY_TRANSITION_END', undefined, RFC),
+    pc('POSTCOPY_TRANSITION'),
+    emulatorContext(),
+    rec('libxl', 'POSTCOPY_TRANSITION_END', undefined, RFC),
     ...(opts.pages ?? [ppd([3]), ppd([2])]),
-    rec('libxc', 'END', undefined, RFC), rec('libxl', 'END', undefined, RFC),
+    rec('libxc', 'END', undefined, RFC),
+    rec('libxl', 'END', undefined, RFC),
   );
 }
 const rfc: ReaderOptions = { dialect: RFC };
@@ -131,7 +151,14 @@ const rfc: ReaderOptions = { dialect: RFC };
 /** A COLO stream with one complete checkpoint whose CHECKPOINT_STATE is `state`. */
 function coloWith(state: Part): Layout {
   return layout(
-    ...hvmHead(), pageData([0, 1]), tscInfo(), hvmContext(), hvmParams(), rec('libxc', 'CHECKPOINT'), emulatorContext(), rec('libxl', 'CHECKPOINT_END'),
+    ...hvmHead(),
+    pageData([0, 1]),
+    tscInfo(),
+    hvmContext(),
+    hvmParams(),
+    rec('libxc', 'CHECKPOINT'),
+    emulatorContext(),
+    rec('libxl', 'CHECKPOINT_END'),
     ['state', state],
   );
 }
@@ -189,7 +216,7 @@ describe('container and framing', () => {
     expect(r.end).toMatchObject({ streamEnd: MIN.end, bytesRead: MIN.end + 3, trailingBytes: 3 });
   });
 
-  it('STREAM-TRAILING-GO-MESSAGE: xl migrate\'s go message after END is a note, not an error', () => {
+  it("STREAM-TRAILING-GO-MESSAGE: xl migrate's go message after END is a note, not an error", () => {
     const b = concat([minimalXl(), text(XL_MIGRATE_GO_MESSAGE)]);
     reportedRule(b, 'STREAM-TRAILING-GO-MESSAGE', MIN.end);
     const r = readStreamSync(b).readAll();
@@ -292,7 +319,7 @@ describe('libxl header and records', () => {
     strictRule(l, 'LIBXL-FIRST-RECORD', l.at('first'));
   });
 
-  it('LIBXL-UNEXPECTED-RECORD: CHECKPOINT_END in a plain stream\'s libxl tail', () => {
+  it("LIBXL-UNEXPECTED-RECORD: CHECKPOINT_END in a plain stream's libxl tail", () => {
     const l = hvmWith(hvmLibxcBody(), [['bad', rec('libxl', 'CHECKPOINT_END')], rec('libxl', 'END')]);
     errorRule(l, 'LIBXL-UNEXPECTED-RECORD', l.at('bad'));
     const l2 = hvmWith(hvmLibxcBody(), [['bad', rec('libxl', 'LIBXC_CONTEXT')], rec('libxl', 'END')]);
@@ -432,14 +459,41 @@ describe('libxc records', () => {
   });
 
   it('LIBXC-STATIC-DATA-END-MISSING: v3 PAGE_DATA before STATIC_DATA_END', () => {
-    const l = layout(xlHeader(), libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(3), domainHeader(2), ['bad', pageData([0])], ...hvmLibxcBody(), ...hvmLibxlTail());
+    const l = layout(
+      xlHeader(),
+      libxlHeader(),
+      rec('libxl', 'LIBXC_CONTEXT'),
+      imageHeader(3),
+      domainHeader(2),
+      ['bad', pageData([0])],
+      ...hvmLibxcBody(),
+      ...hvmLibxlTail(),
+    );
     errorRule(l, 'LIBXC-STATIC-DATA-END-MISSING', l.at('bad'));
-    const l2 = layout(libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(3), domainHeader(1), pvInfo(), ['bad', p2mFrames(1023)], ...pvLibxcBody(), ...pvLibxlTail());
+    const l2 = layout(
+      libxlHeader(),
+      rec('libxl', 'LIBXC_CONTEXT'),
+      imageHeader(3),
+      domainHeader(1),
+      pvInfo(),
+      ['bad', p2mFrames(1023)],
+      ...pvLibxcBody(),
+      ...pvLibxlTail(),
+    );
     errorRule(l2, 'LIBXC-STATIC-DATA-END-MISSING', l2.at('bad'));
   });
 
   it('LIBXC-V3-RECORD-IN-V2: STATIC_DATA_END in a v2 image (lenient: accepted)', () => {
-    const l = layout(xlHeader(), libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(2), domainHeader(2), ['bad', rec('libxc', 'STATIC_DATA_END')], ...hvmLibxcBody(), ...hvmLibxlTail());
+    const l = layout(
+      xlHeader(),
+      libxlHeader(),
+      rec('libxl', 'LIBXC_CONTEXT'),
+      imageHeader(2),
+      domainHeader(2),
+      ['bad', rec('libxc', 'STATIC_DATA_END')],
+      ...hvmLibxcBody(),
+      ...hvmLibxlTail(),
+    );
     strictRule(l, 'LIBXC-V3-RECORD-IN-V2', l.at('bad'));
   });
 
@@ -469,12 +523,36 @@ describe('libxc records', () => {
   });
 
   it('LIBXC-PAGE-DATA-TYPE: type nibble 5 in pfn[1] (at that entry)', () => {
-    const l = hvmWith([['bad', rawRecord(1, pfnBody(2, 0, [[0, 0xf], [1, 5]]))], ...hvmLibxcBody()]);
+    const l = hvmWith([
+      [
+        'bad',
+        rawRecord(
+          1,
+          pfnBody(2, 0, [
+            [0, 0xf],
+            [1, 5],
+          ]),
+        ),
+      ],
+      ...hvmLibxcBody(),
+    ]);
     errorRule(l, 'LIBXC-PAGE-DATA-TYPE', l.at('bad') + 8 + 8 + 8);
   });
 
   it('LIBXC-PAGE-DATA-PFN-RESERVED: pfn bits 52–59 set in pfn[1] (at that entry)', () => {
-    const l = hvmWith([['bad', rawRecord(1, pfnBody(2, 0, [[5, 0xf], [6, 0xf, 0x81]]))], ...hvmLibxcBody()]);
+    const l = hvmWith([
+      [
+        'bad',
+        rawRecord(
+          1,
+          pfnBody(2, 0, [
+            [5, 0xf],
+            [6, 0xf, 0x81],
+          ]),
+        ),
+      ],
+      ...hvmLibxcBody(),
+    ]);
     strictRule(l, 'LIBXC-PAGE-DATA-PFN-RESERVED', l.at('bad') + 8 + 8 + 8);
   });
 
@@ -494,19 +572,40 @@ describe('libxc records', () => {
   });
 
   it('LIBXC-PV-INFO-WIDTH: width/levels (8,3)', () => {
-    const l = layout(libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(3), domainHeader(1), ['bad', rawRecord(2, Uint8Array.of(8, 3, 0, 0, 0, 0, 0, 0))]);
+    const l = layout(libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(3), domainHeader(1), [
+      'bad',
+      rawRecord(2, Uint8Array.of(8, 3, 0, 0, 0, 0, 0, 0)),
+    ]);
     errorRule(l, 'LIBXC-PV-INFO-WIDTH', l.at('bad') + 8);
   });
 
   it('LIBXC-PV-INFO-EXTRA: X86_PV_INFO body of 16 bytes', () => {
-    const l = layout(libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(3), domainHeader(1),
-      ['bad', rawRecord(2, Uint8Array.of(8, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))], rec('libxc', 'STATIC_DATA_END'), p2mFrames(1023), ...pvLibxcBody(), ...pvLibxlTail());
+    const l = layout(
+      libxlHeader(),
+      rec('libxl', 'LIBXC_CONTEXT'),
+      imageHeader(3),
+      domainHeader(1),
+      ['bad', rawRecord(2, Uint8Array.of(8, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))],
+      rec('libxc', 'STATIC_DATA_END'),
+      p2mFrames(1023),
+      ...pvLibxcBody(),
+      ...pvLibxlTail(),
+    );
     strictRule(l, 'LIBXC-PV-INFO-EXTRA', l.at('bad') + 8);
   });
 
   it('LIBXC-PV-INFO-RESERVED: X86_PV_INFO reserved byte set (at the reserved bytes)', () => {
-    const l = layout(libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(3), domainHeader(1),
-      ['bad', rawRecord(2, Uint8Array.of(8, 4, 0, 0, 1, 0, 0, 0))], rec('libxc', 'STATIC_DATA_END'), p2mFrames(1023), ...pvLibxcBody(), ...pvLibxlTail());
+    const l = layout(
+      libxlHeader(),
+      rec('libxl', 'LIBXC_CONTEXT'),
+      imageHeader(3),
+      domainHeader(1),
+      ['bad', rawRecord(2, Uint8Array.of(8, 4, 0, 0, 1, 0, 0, 0))],
+      rec('libxc', 'STATIC_DATA_END'),
+      p2mFrames(1023),
+      ...pvLibxcBody(),
+      ...pvLibxlTail(),
+    );
     strictRule(l, 'LIBXC-PV-INFO-RESERVED', l.at('bad') + 8 + 2);
   });
 
@@ -526,17 +625,26 @@ describe('libxc records', () => {
   });
 
   it('LIBXC-P2M-FRAMES-SHORT: X86_PV_P2M_FRAMES body of 12 bytes', () => {
-    const l = layout(libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(3), domainHeader(1), pvInfo(), rec('libxc', 'STATIC_DATA_END'), ['bad', rawRecord(3, u32s(0, 0, 1))]);
+    const l = layout(libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(3), domainHeader(1), pvInfo(), rec('libxc', 'STATIC_DATA_END'), [
+      'bad',
+      rawRecord(3, u32s(0, 0, 1)),
+    ]);
     errorRule(l, 'LIBXC-P2M-FRAMES-SHORT', l.at('bad') + 8);
   });
 
   it('LIBXC-P2M-FRAMES-RANGE: start pfn above end pfn', () => {
-    const l = layout(libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(3), domainHeader(1), pvInfo(), rec('libxc', 'STATIC_DATA_END'), ['bad', rawRecord(3, u32s(10, 5, 0, 0))]);
+    const l = layout(libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(3), domainHeader(1), pvInfo(), rec('libxc', 'STATIC_DATA_END'), [
+      'bad',
+      rawRecord(3, u32s(10, 5, 0, 0)),
+    ]);
     errorRule(l, 'LIBXC-P2M-FRAMES-RANGE', l.at('bad') + 8);
   });
 
   it('LIBXC-P2M-FRAMES-LENGTH: pfns 0..1023 of a 64-bit guest need 2 frames, 1 given', () => {
-    const l = layout(libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(3), domainHeader(1), pvInfo(), rec('libxc', 'STATIC_DATA_END'), ['bad', rawRecord(3, u32s(0, 1023, 0x1000, 0))]);
+    const l = layout(libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(3), domainHeader(1), pvInfo(), rec('libxc', 'STATIC_DATA_END'), [
+      'bad',
+      rawRecord(3, u32s(0, 1023, 0x1000, 0)),
+    ]);
     errorRule(l, 'LIBXC-P2M-FRAMES-LENGTH', l.at('bad') + 8);
   });
 
@@ -547,7 +655,12 @@ describe('libxc records', () => {
 
   it('LIBXC-VCPU-SIZE: BASIC of the wrong size; EXTENDED > 128; XSAVE < 16; MSRS not a multiple of 16', () => {
     const vcpu = (type: number, n: number) => rawRecord(type, concat([u32s(0, 0), new Uint8Array(n)]));
-    for (const [type, n] of [[4, 100], [5, 136], [6, 8], [0x0c, 24]]) {
+    for (const [type, n] of [
+      [4, 100],
+      [5, 136],
+      [6, 8],
+      [0x0c, 24],
+    ]) {
       const l = pvWith([pageData([0]), tscInfo(), sharedInfo(), ['bad', vcpu(type, n)]]);
       errorRule(l, 'LIBXC-VCPU-SIZE', l.at('bad') + 8);
     }
@@ -599,7 +712,7 @@ describe('libxc records', () => {
     errorRule(endLen, 'LIBXC-HVM-CONTEXT-FRAMING', endLen.at('bad') + 8 + 32 + 4);
   });
 
-  it('LIBXC-HVM-CONTEXT-HEADER: the README example\'s blob (HEADER with instance 24, length 0), a bad magic, a bad version', () => {
+  it("LIBXC-HVM-CONTEXT-HEADER: the README example's blob (HEADER with instance 24, length 0), a bad magic, a bad version", () => {
     const readme = new Uint8Array(40);
     new DataView(readme.buffer).setUint32(0, 0x0018_0001, true);
     new DataView(readme.buffer).setUint32(8, 0x54381286, true);
@@ -629,14 +742,28 @@ describe('libxc records', () => {
       errorRule(l, 'LIBXC-HVM-CONTEXT-ENTRY', l.at('bad') + 8 + at);
     }
     // What Xen 4.17 accepts is accepted: the pre-3.4 CPU size, a short zero-extended LAPIC, PIC instance 1.
-    const ok = hvmCtx(hvmBlob([[2, 0, 1024], [3, 0, 8], [3, 1, 8], [5, 0, 16], [16, 0, 832], [20, 0, Uint8Array.of(1, ...new Array(23).fill(0))]]));
+    const ok = hvmCtx(
+      hvmBlob([
+        [2, 0, 1024],
+        [3, 0, 8],
+        [3, 1, 8],
+        [5, 0, 16],
+        [16, 0, 832],
+        [20, 0, Uint8Array.of(1, ...new Array(23).fill(0))],
+      ]),
+    );
     expect(readStreamSync(ok.bytes).readAll().end.status).toBe('complete');
   });
 
   it('LIBXC-HVM-CONTEXT-INSTANCE: a PIT with instance 1 (a later ENTRY problem is still found in lenient mode)', () => {
     const l = hvmCtx(hvmBlob([[10, 1, 56]]));
     strictRule(l, 'LIBXC-HVM-CONTEXT-INSTANCE', l.at('bad') + 8 + 32 + 2);
-    const both = hvmCtx(hvmBlob([[10, 1, 56], [10, 0, 48]]));
+    const both = hvmCtx(
+      hvmBlob([
+        [10, 1, 56],
+        [10, 0, 48],
+      ]),
+    );
     const e = thrown(both.bytes, { strict: false });
     expect({ ruleId: e.ruleId, offset: e.offset }).toEqual({ ruleId: 'LIBXC-HVM-CONTEXT-ENTRY', offset: both.at('bad') + 8 + 32 + 64 + 4 });
   });
@@ -685,7 +812,10 @@ describe('postcopy RFC dialect', () => {
     errorRule(l, 'RFC-POSTCOPY-ORDER', l.at('bad'), rfc);
     l = postcopyWith({ mid: [['bad', pcPfns([2, 3])]] });
     errorRule(l, 'RFC-POSTCOPY-ORDER', l.at('bad'), rfc);
-    l = layout(xlHeader(), libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(2), domainHeader(2), pageData([0]), pc('POSTCOPY_BEGIN'), ['bad', pc('POSTCOPY_TRANSITION')]);
+    l = layout(xlHeader(), libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(2), domainHeader(2), pageData([0]), pc('POSTCOPY_BEGIN'), [
+      'bad',
+      pc('POSTCOPY_TRANSITION'),
+    ]);
     errorRule(l, 'RFC-POSTCOPY-ORDER', l.at('bad'), rfc);
     l = postcopyWith({ pre: [pageData([0, 1]), pc('POSTCOPY_BEGIN'), ['bad', pageData([4])]] });
     errorRule(l, 'RFC-POSTCOPY-ORDER', l.at('bad'), rfc);
@@ -694,7 +824,21 @@ describe('postcopy RFC dialect', () => {
   });
 
   it('RFC-POSTCOPY-PFNS-LENGTH: POSTCOPY_PFNS count 1 with 16 bytes of pfns', () => {
-    const l = postcopyWith({ mid: [pc('POSTCOPY_PFNS_BEGIN'), ['bad', rawRecord(0x12, pfnBody(1, 0, [[2, 0], [3, 0]]))]] });
+    const l = postcopyWith({
+      mid: [
+        pc('POSTCOPY_PFNS_BEGIN'),
+        [
+          'bad',
+          rawRecord(
+            0x12,
+            pfnBody(1, 0, [
+              [2, 0],
+              [3, 0],
+            ]),
+          ),
+        ],
+      ],
+    });
     errorRule(l, 'RFC-POSTCOPY-PFNS-LENGTH', l.at('bad') + 8, rfc);
   });
 
@@ -721,7 +865,10 @@ describe('postcopy RFC dialect', () => {
 
 describe('layer automaton and stream ends', () => {
   it('STREAM-NO-COMPLETE-CHECKPOINT: a checkpointed stream that ends inside its first checkpoint', () => {
-    const l = layout(...hvmHead(), pageData([0, 1]), tscInfo(), hvmContext(), hvmParams(), rec('libxc', 'CHECKPOINT'), emulatorContext(), ['cut', rec('libxl', 'CHECKPOINT_END')]);
+    const l = layout(...hvmHead(), pageData([0, 1]), tscInfo(), hvmContext(), hvmParams(), rec('libxc', 'CHECKPOINT'), emulatorContext(), [
+      'cut',
+      rec('libxl', 'CHECKPOINT_END'),
+    ]);
     const cut = l.bytes.subarray(0, l.at('cut'));
     errorRule(cut, 'STREAM-NO-COMPLETE-CHECKPOINT', cut.length);
     // Mode remus given: even before the first CHECKPOINT record.
@@ -732,9 +879,22 @@ describe('layer automaton and stream ends', () => {
   it('STREAM-PARTIAL-CHECKPOINT-DISCARDED: failover after checkpoint 2 discards the partial third', () => {
     const l = layout(
       ...hvmHead(),
-      pageData([0, 1]), tscInfo(), hvmContext(), hvmParams(), rec('libxc', 'CHECKPOINT'), emulatorContext(), rec('libxl', 'CHECKPOINT_END'),
-      pageData([1], 1), tscInfo(), hvmContext(), hvmParams(), rec('libxc', 'CHECKPOINT'), emulatorContext(), rec('libxl', 'CHECKPOINT_END'),
-      ['partial', pageData([0], 2)], tscInfo(),
+      pageData([0, 1]),
+      tscInfo(),
+      hvmContext(),
+      hvmParams(),
+      rec('libxc', 'CHECKPOINT'),
+      emulatorContext(),
+      rec('libxl', 'CHECKPOINT_END'),
+      pageData([1], 1),
+      tscInfo(),
+      hvmContext(),
+      hvmParams(),
+      rec('libxc', 'CHECKPOINT'),
+      emulatorContext(),
+      rec('libxl', 'CHECKPOINT_END'),
+      ['partial', pageData([0], 2)],
+      tscInfo(),
     );
     reportedRule(l, 'STREAM-PARTIAL-CHECKPOINT-DISCARDED', l.at('partial'), { mode: 'remus' }, 'failover');
     const r = readStreamSync(l.bytes, { mode: 'remus' }).readAll();

@@ -53,29 +53,126 @@ const PLAIN_CASES: Record<ProtocolStepId & PlainStep, readonly FaultCase[]> = {
     },
   ],
   banner: [
-    { name: 'wrong banner', setup: { fault: { kind: 'corrupt', direction: 'r2s', offset: 5 } }, sender: 'RESUMED', senderFailedIn: 'PREAMBLE', senderKind: 'unexpected-data', receiver: 'DESTROYED' },
-    { name: 'receiver killed mid-banner', setup: { fault: { kind: 'reset', direction: 'r2s', offset: 20 } }, sender: 'RESUMED', senderFailedIn: 'PREAMBLE', senderKind: 'peer-closed', receiver: 'DESTROYED' },
-    { name: 'banner stalls', setup: { fault: { kind: 'stall', direction: 'r2s', offset: 0 } }, sender: 'RESUMED', senderFailedIn: 'PREAMBLE', senderKind: 'timeout', receiver: 'DESTROYED' },
+    {
+      name: 'wrong banner',
+      setup: { fault: { kind: 'corrupt', direction: 'r2s', offset: 5 } },
+      sender: 'RESUMED',
+      senderFailedIn: 'PREAMBLE',
+      senderKind: 'unexpected-data',
+      receiver: 'DESTROYED',
+    },
+    {
+      name: 'receiver killed mid-banner',
+      setup: { fault: { kind: 'reset', direction: 'r2s', offset: 20 } },
+      sender: 'RESUMED',
+      senderFailedIn: 'PREAMBLE',
+      senderKind: 'peer-closed',
+      receiver: 'DESTROYED',
+    },
+    {
+      name: 'banner stalls',
+      setup: { fault: { kind: 'stall', direction: 'r2s', offset: 0 } },
+      sender: 'RESUMED',
+      senderFailedIn: 'PREAMBLE',
+      senderKind: 'timeout',
+      receiver: 'DESTROYED',
+    },
   ],
   'xl-header': [
-    { name: 'corrupt xl magic', setup: { fault: { kind: 'corrupt', direction: 's2r', offset: 0 } }, sender: 'RESUMED', receiver: 'DESTROYED', receiverFailedIn: 'RECEIVING', receiverKind: 'bad-stream' },
-    { name: 'sender killed in the header', setup: { fault: { kind: 'reset', direction: 's2r', offset: 10 } }, sender: 'RESUMED', receiver: 'DESTROYED', receiverFailedIn: 'RECEIVING', receiverKind: 'peer-closed' },
+    {
+      name: 'corrupt xl magic',
+      setup: { fault: { kind: 'corrupt', direction: 's2r', offset: 0 } },
+      sender: 'RESUMED',
+      receiver: 'DESTROYED',
+      receiverFailedIn: 'RECEIVING',
+      receiverKind: 'bad-stream',
+    },
+    {
+      name: 'sender killed in the header',
+      setup: { fault: { kind: 'reset', direction: 's2r', offset: 10 } },
+      sender: 'RESUMED',
+      receiver: 'DESTROYED',
+      receiverFailedIn: 'RECEIVING',
+      receiverKind: 'peer-closed',
+    },
   ],
   stream: [
-    { name: 'corrupt libxl ident', setup: { fault: { kind: 'corrupt', direction: 's2r', offset: H + 2 } }, sender: 'RESUMED', receiver: 'DESTROYED', receiverFailedIn: 'RECEIVING', receiverKind: 'bad-stream' },
-    { name: 'sender closes mid-stream', setup: { fault: { kind: 'end', direction: 's2r', offset: N - 5 } }, sender: 'RESUMED', senderFailedIn: 'AWAIT_READY', receiver: 'DESTROYED', receiverFailedIn: 'RECEIVING', receiverKind: 'peer-closed' },
-    { name: 'sender killed mid-stream', setup: { fault: { kind: 'reset', direction: 's2r', offset: N - 5 } }, sender: 'RESUMED', receiver: 'DESTROYED', receiverFailedIn: 'RECEIVING', receiverKind: 'peer-closed' },
-    { name: 'stream stalls', setup: { fault: { kind: 'stall', direction: 's2r', offset: N - 5 } }, sender: 'RESUMED', senderFailedIn: 'AWAIT_READY', receiver: 'DESTROYED', receiverFailedIn: 'RECEIVING', receiverKind: 'timeout' },
+    {
+      name: 'corrupt libxl ident',
+      setup: { fault: { kind: 'corrupt', direction: 's2r', offset: H + 2 } },
+      sender: 'RESUMED',
+      receiver: 'DESTROYED',
+      receiverFailedIn: 'RECEIVING',
+      receiverKind: 'bad-stream',
+    },
+    {
+      name: 'sender closes mid-stream',
+      setup: { fault: { kind: 'end', direction: 's2r', offset: N - 5 } },
+      sender: 'RESUMED',
+      senderFailedIn: 'AWAIT_READY',
+      receiver: 'DESTROYED',
+      receiverFailedIn: 'RECEIVING',
+      receiverKind: 'peer-closed',
+    },
+    {
+      name: 'sender killed mid-stream',
+      setup: { fault: { kind: 'reset', direction: 's2r', offset: N - 5 } },
+      sender: 'RESUMED',
+      receiver: 'DESTROYED',
+      receiverFailedIn: 'RECEIVING',
+      receiverKind: 'peer-closed',
+    },
+    {
+      name: 'stream stalls',
+      setup: { fault: { kind: 'stall', direction: 's2r', offset: N - 5 } },
+      sender: 'RESUMED',
+      senderFailedIn: 'AWAIT_READY',
+      receiver: 'DESTROYED',
+      receiverFailedIn: 'RECEIVING',
+      receiverKind: 'timeout',
+    },
   ],
   ready: [
-    { name: 'wrong ready', setup: { fault: { kind: 'corrupt', direction: 'r2s', offset: R_READY + 3 } }, sender: 'RESUMED', senderFailedIn: 'AWAIT_READY', senderKind: 'unexpected-data', receiver: 'DESTROYED', receiverFailedIn: 'AWAIT_GO' },
-    { name: 'receiver killed before ready', setup: { fault: { kind: 'reset', direction: 'r2s', offset: R_READY } }, sender: 'RESUMED', senderFailedIn: 'AWAIT_READY', senderKind: 'peer-closed', receiver: 'DESTROYED' },
-    { name: 'ready stalls', setup: { fault: { kind: 'stall', direction: 'r2s', offset: R_READY } }, sender: 'RESUMED', senderFailedIn: 'AWAIT_READY', senderKind: 'timeout', receiver: 'DESTROYED', receiverFailedIn: 'AWAIT_GO' },
+    {
+      name: 'wrong ready',
+      setup: { fault: { kind: 'corrupt', direction: 'r2s', offset: R_READY + 3 } },
+      sender: 'RESUMED',
+      senderFailedIn: 'AWAIT_READY',
+      senderKind: 'unexpected-data',
+      receiver: 'DESTROYED',
+      receiverFailedIn: 'AWAIT_GO',
+    },
+    {
+      name: 'receiver killed before ready',
+      setup: { fault: { kind: 'reset', direction: 'r2s', offset: R_READY } },
+      sender: 'RESUMED',
+      senderFailedIn: 'AWAIT_READY',
+      senderKind: 'peer-closed',
+      receiver: 'DESTROYED',
+    },
+    {
+      name: 'ready stalls',
+      setup: { fault: { kind: 'stall', direction: 'r2s', offset: R_READY } },
+      sender: 'RESUMED',
+      senderFailedIn: 'AWAIT_READY',
+      senderKind: 'timeout',
+      receiver: 'DESTROYED',
+      receiverFailedIn: 'AWAIT_GO',
+    },
   ],
   rename: [
     {
       name: 'source rename fails',
-      setup: { sender: { domain: { name: 'guest', rename: (to: string) => { if (to.endsWith('--migratedaway')) throw new Error('xenstore busy'); } } } },
+      setup: {
+        sender: {
+          domain: {
+            name: 'guest',
+            rename: (to: string) => {
+              if (to.endsWith('--migratedaway')) throw new Error('xenstore busy');
+            },
+          },
+        },
+      },
       sender: 'RESUMED',
       senderFailedIn: 'RENAMED',
       senderKind: 'hook-failed',
@@ -85,19 +182,77 @@ const PLAIN_CASES: Record<ProtocolStepId & PlainStep, readonly FaultCase[]> = {
   ],
   go: [
     // The receiver answers a bad GO with a failure report and permission: the sender resumes.
-    { name: 'wrong go', setup: { fault: { kind: 'corrupt', direction: 's2r', offset: N + 3 } }, sender: 'RESUMED', senderFailedIn: 'AWAIT_REPORT', senderKind: 'remote-failure', receiver: 'PERMISSION_SENT', receiverFailedIn: 'AWAIT_GO', receiverKind: 'unexpected-data' },
-    { name: 'go stalls', setup: { fault: { kind: 'stall', direction: 's2r', offset: N } }, sender: 'RESUMED', senderFailedIn: 'AWAIT_REPORT', senderKind: 'remote-failure', receiver: 'PERMISSION_SENT', receiverFailedIn: 'AWAIT_GO', receiverKind: 'timeout' },
+    {
+      name: 'wrong go',
+      setup: { fault: { kind: 'corrupt', direction: 's2r', offset: N + 3 } },
+      sender: 'RESUMED',
+      senderFailedIn: 'AWAIT_REPORT',
+      senderKind: 'remote-failure',
+      receiver: 'PERMISSION_SENT',
+      receiverFailedIn: 'AWAIT_GO',
+      receiverKind: 'unexpected-data',
+    },
+    {
+      name: 'go stalls',
+      setup: { fault: { kind: 'stall', direction: 's2r', offset: N } },
+      sender: 'RESUMED',
+      senderFailedIn: 'AWAIT_REPORT',
+      senderKind: 'remote-failure',
+      receiver: 'PERMISSION_SENT',
+      receiverFailedIn: 'AWAIT_GO',
+      receiverKind: 'timeout',
+    },
     // Past the point of no return a dead link leaves the sender FAILED_BADLY (manual cleanup).
-    { name: 'sender killed while sending go', setup: { fault: { kind: 'reset', direction: 's2r', offset: N + 10 } }, sender: 'FAILED_BADLY', receiver: 'DESTROYED', receiverFailedIn: 'AWAIT_GO', receiverKind: 'peer-closed' },
+    {
+      name: 'sender killed while sending go',
+      setup: { fault: { kind: 'reset', direction: 's2r', offset: N + 10 } },
+      sender: 'FAILED_BADLY',
+      receiver: 'DESTROYED',
+      receiverFailedIn: 'AWAIT_GO',
+      receiverKind: 'peer-closed',
+    },
   ],
   start: [
-    { name: 'receiver cannot start its copy', setup: failingStart, sender: 'RESUMED', senderFailedIn: 'AWAIT_REPORT', senderKind: 'remote-failure', receiver: 'PERMISSION_SENT', receiverFailedIn: 'STARTING', receiverKind: 'hook-failed' },
+    {
+      name: 'receiver cannot start its copy',
+      setup: failingStart,
+      sender: 'RESUMED',
+      senderFailedIn: 'AWAIT_REPORT',
+      senderKind: 'remote-failure',
+      receiver: 'PERMISSION_SENT',
+      receiverFailedIn: 'STARTING',
+      receiverKind: 'hook-failed',
+    },
   ],
   report: [
     // The receiver already started its copy (point of no return passed): it keeps it.
-    { name: 'wrong report', setup: { fault: { kind: 'corrupt', direction: 'r2s', offset: R_REPORT + 1 } }, sender: 'FAILED_BADLY', senderFailedIn: 'AWAIT_REPORT', senderKind: 'unexpected-data', receiver: 'DONE', fileKept: true },
-    { name: 'report stalls', setup: { fault: { kind: 'stall', direction: 'r2s', offset: R_REPORT } }, sender: 'FAILED_BADLY', senderFailedIn: 'AWAIT_REPORT', senderKind: 'timeout', receiver: 'DONE', fileKept: true },
-    { name: 'receiver closes before the status byte', setup: { fault: { kind: 'end', direction: 'r2s', offset: R_PERMISSION - 1 } }, sender: 'FAILED_BADLY', senderFailedIn: 'AWAIT_REPORT', senderKind: 'peer-closed', receiver: 'DONE', fileKept: true },
+    {
+      name: 'wrong report',
+      setup: { fault: { kind: 'corrupt', direction: 'r2s', offset: R_REPORT + 1 } },
+      sender: 'FAILED_BADLY',
+      senderFailedIn: 'AWAIT_REPORT',
+      senderKind: 'unexpected-data',
+      receiver: 'DONE',
+      fileKept: true,
+    },
+    {
+      name: 'report stalls',
+      setup: { fault: { kind: 'stall', direction: 'r2s', offset: R_REPORT } },
+      sender: 'FAILED_BADLY',
+      senderFailedIn: 'AWAIT_REPORT',
+      senderKind: 'timeout',
+      receiver: 'DONE',
+      fileKept: true,
+    },
+    {
+      name: 'receiver closes before the status byte',
+      setup: { fault: { kind: 'end', direction: 'r2s', offset: R_PERMISSION - 1 } },
+      sender: 'FAILED_BADLY',
+      senderFailedIn: 'AWAIT_REPORT',
+      senderKind: 'peer-closed',
+      receiver: 'DONE',
+      fileKept: true,
+    },
   ],
   'destroy-source': [
     {
@@ -111,40 +266,149 @@ const PLAIN_CASES: Record<ProtocolStepId & PlainStep, readonly FaultCase[]> = {
     },
   ],
   permission: [
-    { name: 'wrong permission', setup: { ...failingStart, fault: { kind: 'corrupt', direction: 'r2s', offset: R_PERMISSION + 2 } }, sender: 'FAILED_BADLY', senderFailedIn: 'AWAIT_PERMISSION', senderKind: 'unexpected-data', receiver: 'PERMISSION_SENT' },
-    { name: 'permission never comes', setup: { ...failingStart, fault: { kind: 'stall', direction: 'r2s', offset: R_PERMISSION } }, sender: 'FAILED_BADLY', senderFailedIn: 'AWAIT_PERMISSION', senderKind: 'timeout', receiver: 'PERMISSION_SENT' },
+    {
+      name: 'wrong permission',
+      setup: { ...failingStart, fault: { kind: 'corrupt', direction: 'r2s', offset: R_PERMISSION + 2 } },
+      sender: 'FAILED_BADLY',
+      senderFailedIn: 'AWAIT_PERMISSION',
+      senderKind: 'unexpected-data',
+      receiver: 'PERMISSION_SENT',
+    },
+    {
+      name: 'permission never comes',
+      setup: { ...failingStart, fault: { kind: 'stall', direction: 'r2s', offset: R_PERMISSION } },
+      sender: 'FAILED_BADLY',
+      senderFailedIn: 'AWAIT_PERMISSION',
+      senderKind: 'timeout',
+      receiver: 'PERMISSION_SENT',
+    },
   ],
 };
 type PlainStep = 'device-check' | 'banner' | 'xl-header' | 'stream' | 'ready' | 'rename' | 'go' | 'start' | 'report' | 'destroy-source' | 'permission';
 
 const remus = remusStream(2);
 const REMUS_CASES: Partial<Record<ProtocolStepId, readonly FaultCase[]>> = {
-  'device-check': [{ name: 'step-0 hook vetoes', setup: { sender: { deviceHooks: [refusingDevice] } }, sender: 'RESUMED', senderKind: 'refused', receiver: 'DESTROYED' }],
-  banner: [{ name: 'wrong banner', setup: { fault: { kind: 'corrupt', direction: 'r2s', offset: 53 } }, sender: 'RESUMED', senderFailedIn: 'PREAMBLE', senderKind: 'unexpected-data', receiver: 'DESTROYED' }],
-  'xl-header': [{ name: 'corrupt xl header', setup: { fault: { kind: 'corrupt', direction: 's2r', offset: 40 } }, sender: 'RESUMED', receiver: 'DESTROYED', receiverKind: 'bad-stream' }],
+  'device-check': [
+    { name: 'step-0 hook vetoes', setup: { sender: { deviceHooks: [refusingDevice] } }, sender: 'RESUMED', senderKind: 'refused', receiver: 'DESTROYED' },
+  ],
+  banner: [
+    {
+      name: 'wrong banner',
+      setup: { fault: { kind: 'corrupt', direction: 'r2s', offset: 53 } },
+      sender: 'RESUMED',
+      senderFailedIn: 'PREAMBLE',
+      senderKind: 'unexpected-data',
+      receiver: 'DESTROYED',
+    },
+  ],
+  'xl-header': [
+    {
+      name: 'corrupt xl header',
+      setup: { fault: { kind: 'corrupt', direction: 's2r', offset: 40 } },
+      sender: 'RESUMED',
+      receiver: 'DESTROYED',
+      receiverKind: 'bad-stream',
+    },
+  ],
   stream: [
-    { name: 'corrupt checkpoint byte', setup: { fault: { kind: 'corrupt', direction: 's2r', offset: 200 } }, sender: 'RESUMED', receiver: 'DESTROYED', receiverKind: 'bad-stream' },
-    { name: 'stream stalls', setup: { fault: { kind: 'stall', direction: 's2r', offset: 300 } }, sender: 'RESUMED', receiver: 'DESTROYED', receiverKind: 'timeout' },
+    {
+      name: 'corrupt checkpoint byte',
+      setup: { fault: { kind: 'corrupt', direction: 's2r', offset: 200 } },
+      sender: 'RESUMED',
+      receiver: 'DESTROYED',
+      receiverKind: 'bad-stream',
+    },
+    {
+      name: 'stream stalls',
+      setup: { fault: { kind: 'stall', direction: 's2r', offset: 300 } },
+      sender: 'RESUMED',
+      receiver: 'DESTROYED',
+      receiverKind: 'timeout',
+    },
   ],
   failover: [
-    { name: 'primary dies before the first checkpoint completes', setup: { fault: { kind: 'reset', direction: 's2r', offset: remus.checkpointEnds[0] - 8 } }, sender: 'RESUMED', receiver: 'DESTROYED', receiverKind: 'bad-stream' },
+    {
+      name: 'primary dies before the first checkpoint completes',
+      setup: { fault: { kind: 'reset', direction: 's2r', offset: remus.checkpointEnds[0] - 8 } },
+      sender: 'RESUMED',
+      receiver: 'DESTROYED',
+      receiverKind: 'bad-stream',
+    },
     // Dying inside the second checkpoint is a valid Remus end: fail over to the first one.
-    { name: 'primary dies inside the second checkpoint', setup: { fault: { kind: 'end', direction: 's2r', offset: remus.checkpointEnds[0] + 8 } }, sender: 'DONE_OK', receiver: 'DONE', fileKept: true },
+    {
+      name: 'primary dies inside the second checkpoint',
+      setup: { fault: { kind: 'end', direction: 's2r', offset: remus.checkpointEnds[0] + 8 } },
+      sender: 'DONE_OK',
+      receiver: 'DONE',
+      fileKept: true,
+    },
   ],
 };
 
 const postcopy = postcopyStream();
 const POSTCOPY_CASES: Partial<Record<ProtocolStepId, readonly FaultCase[]>> = {
-  'device-check': [{ name: 'step-0 hook vetoes', setup: { sender: { deviceHooks: [refusingDevice] } }, sender: 'RESUMED', senderKind: 'refused', receiver: 'DESTROYED' }],
-  banner: [{ name: 'banner stalls', setup: { fault: { kind: 'stall', direction: 'r2s', offset: 10 } }, sender: 'RESUMED', senderKind: 'timeout', receiver: 'DESTROYED' }],
+  'device-check': [
+    { name: 'step-0 hook vetoes', setup: { sender: { deviceHooks: [refusingDevice] } }, sender: 'RESUMED', senderKind: 'refused', receiver: 'DESTROYED' },
+  ],
+  banner: [
+    {
+      name: 'banner stalls',
+      setup: { fault: { kind: 'stall', direction: 'r2s', offset: 10 } },
+      sender: 'RESUMED',
+      senderKind: 'timeout',
+      receiver: 'DESTROYED',
+    },
+  ],
   // Whether the sender had already written its whole stream (= transitioned) when the receiver gave up is a race.
-  'xl-header': [{ name: 'corrupt xl header', setup: { fault: { kind: 'corrupt', direction: 's2r', offset: 33 } }, sender: ['RESUMED', 'POSTCOPY_INCONSISTENT'], receiver: 'DESTROYED', receiverKind: 'bad-stream' }],
-  stream: [{ name: 'sender killed mid-stream', setup: { fault: { kind: 'reset', direction: 's2r', offset: 4000 } }, sender: 'RESUMED', receiver: 'DESTROYED', receiverKind: 'peer-closed' }],
+  'xl-header': [
+    {
+      name: 'corrupt xl header',
+      setup: { fault: { kind: 'corrupt', direction: 's2r', offset: 33 } },
+      sender: ['RESUMED', 'POSTCOPY_INCONSISTENT'],
+      receiver: 'DESTROYED',
+      receiverKind: 'bad-stream',
+    },
+  ],
+  stream: [
+    {
+      name: 'sender killed mid-stream',
+      setup: { fault: { kind: 'reset', direction: 's2r', offset: 4000 } },
+      sender: 'RESUMED',
+      receiver: 'DESTROYED',
+      receiverKind: 'peer-closed',
+    },
+  ],
   // After the transition the guest runs at the destination: the receiver keeps it, the source is left renamed.
-  'back-channel': [{ name: 'corrupt COMPLETE record', setup: { fault: { kind: 'corrupt', direction: 'r2s', offset: 54 } }, sender: 'POSTCOPY_INCONSISTENT', senderFailedIn: 'AWAIT_SYNC', senderKind: 'unexpected-data', receiver: 'DONE', fileKept: true }],
+  'back-channel': [
+    {
+      name: 'corrupt COMPLETE record',
+      setup: { fault: { kind: 'corrupt', direction: 'r2s', offset: 54 } },
+      sender: 'POSTCOPY_INCONSISTENT',
+      senderFailedIn: 'AWAIT_SYNC',
+      senderKind: 'unexpected-data',
+      receiver: 'DONE',
+      fileKept: true,
+    },
+  ],
   'postcopy-sync': [
-    { name: 'wrong sync', setup: { fault: { kind: 'corrupt', direction: 'r2s', offset: 70 } }, sender: 'POSTCOPY_INCONSISTENT', senderFailedIn: 'AWAIT_SYNC', senderKind: 'unexpected-data', receiver: 'DONE', fileKept: true },
-    { name: 'sync stalls', setup: { fault: { kind: 'stall', direction: 'r2s', offset: 62 } }, sender: 'POSTCOPY_INCONSISTENT', senderFailedIn: 'AWAIT_SYNC', senderKind: 'timeout', receiver: 'DONE', fileKept: true },
+    {
+      name: 'wrong sync',
+      setup: { fault: { kind: 'corrupt', direction: 'r2s', offset: 70 } },
+      sender: 'POSTCOPY_INCONSISTENT',
+      senderFailedIn: 'AWAIT_SYNC',
+      senderKind: 'unexpected-data',
+      receiver: 'DONE',
+      fileKept: true,
+    },
+    {
+      name: 'sync stalls',
+      setup: { fault: { kind: 'stall', direction: 'r2s', offset: 62 } },
+      sender: 'POSTCOPY_INCONSISTENT',
+      senderFailedIn: 'AWAIT_SYNC',
+      senderKind: 'timeout',
+      receiver: 'DONE',
+      fileKept: true,
+    },
   ],
 };
 
@@ -219,10 +483,16 @@ describe('step-0 veto', () => {
       ...pairFor('plain'),
       sender: {
         domain: { name: 'guest', suspend: () => void calls.push('suspend') },
-        deviceHooks: [{ deviceType: 'vtpm', canMigrate: () => {
+        deviceHooks: [
+          {
+            deviceType: 'vtpm',
+            canMigrate: () => {
               calls.push('0');
               return true;
-            }, migrate: (step) => void calls.push(String(step)) }],
+            },
+            migrate: (step) => void calls.push(String(step)),
+          },
+        ],
       },
     });
     expect(run.sender.ok).toBe(true);

@@ -15,7 +15,18 @@ afterEach(async () => {
 
 describe('migration job lock', () => {
   it('phase numbering follows qemuMigrationJobPhase', () => {
-    expect(MIGRATION_JOB_PHASES).toEqual(['NONE', 'PERFORM2', 'BEGIN3', 'PERFORM3', 'PERFORM3_DONE', 'CONFIRM3_CANCELLED', 'CONFIRM3', 'PREPARE', 'FINISH2', 'FINISH3']);
+    expect(MIGRATION_JOB_PHASES).toEqual([
+      'NONE',
+      'PERFORM2',
+      'BEGIN3',
+      'PERFORM3',
+      'PERFORM3_DONE',
+      'CONFIRM3_CANCELLED',
+      'CONFIRM3',
+      'PREPARE',
+      'FINISH2',
+      'FINISH3',
+    ]);
     expect(phaseValue('CONFIRM3')).toBe(6);
   });
 

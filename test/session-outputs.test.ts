@@ -58,7 +58,7 @@ describe('stream-migrate receive: the capture', () => {
     expect((await readdir(dir)).sort()).toEqual(['guest.bin']);
   });
 
-  it('item 2: a second receiver with the same -o is refused and leaves the first one\'s capture alone', async () => {
+  it("item 2: a second receiver with the same -o is refused and leaves the first one's capture alone", async () => {
     const out = join(dir, 'guest.bin');
     const stream = exampleXlSave();
     const first = spawnCli(['receive', '-o', out, '--timeout', '10']);

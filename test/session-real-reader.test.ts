@@ -26,9 +26,11 @@ describe('send → receive with the real PushDecoder', () => {
     expect(run.sender.state).toBe('DONE_OK');
     expect(run.receiver.state).toBe('DONE');
     expect(run.finalBytes).toEqual(bytes);
-    expect(createHash('sha256').update(run.finalBytes ?? new Uint8Array()).digest('hex')).toBe(
-      '5d5ab05ba33ade4baee3ebe609d3d7f789a3776e5841351d99a2845dbc52be8b',
-    );
+    expect(
+      createHash('sha256')
+        .update(run.finalBytes ?? new Uint8Array())
+        .digest('hex'),
+    ).toBe('5d5ab05ba33ade4baee3ebe609d3d7f789a3776e5841351d99a2845dbc52be8b');
   });
 
   it('remus: ends by failover after the last complete checkpoint', async () => {
@@ -89,7 +91,12 @@ describe('send → receive with the real PushDecoder', () => {
     const dir = await mkdtemp(join(tmpdir(), 'session-real-'));
     const finalPath = join(dir, 'hvm.bin');
     const link = createLink();
-    const receiver = new XlMigrationReceiver({ transport: link.receiver, outputPath: finalPath, trackerFactory, timeouts: { ...TEST_TIMEOUTS, idleMs: 10_000 } });
+    const receiver = new XlMigrationReceiver({
+      transport: link.receiver,
+      outputPath: finalPath,
+      trackerFactory,
+      timeouts: { ...TEST_TIMEOUTS, idleMs: 10_000 },
+    });
     const sender = new XlMigrationSender({
       transport: link.sender,
       stream: Readable.from(createReadStream(fixture).pipe(createGunzip())),

@@ -116,6 +116,8 @@ describe('cookies', () => {
     expect(() => beginCookies.decode(JSON.stringify({ version: 2, domain: 'g', sourceHost: 'h', flags: { live: true, paused: false }, leases: [] }))).toThrow(
       /invalid begin cookie: \/version/,
     );
-    expect(prepareCookies.decode(JSON.stringify({ version: 3, domain: 'guest', uri: 'tcp://127.0.0.1:1', incomingName: 'guest--incoming' })).uri).toBe('tcp://127.0.0.1:1');
+    expect(prepareCookies.decode(JSON.stringify({ version: 3, domain: 'guest', uri: 'tcp://127.0.0.1:1', incomingName: 'guest--incoming' })).uri).toBe(
+      'tcp://127.0.0.1:1',
+    );
   });
 });

@@ -26,12 +26,16 @@ it('skipped tests are listed with their reasons, and leave no temporary director
   };
   delete env.XEN_VERIFY_STREAM;
   delete env.VITEST; // a fresh top-level run, not a child of this one
-  const run = spawnSync(process.execPath, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', 'test/report-browser.test.ts', 'test/writer-xen-verifier.test.ts'], {
-    cwd: ROOT,
-    env,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const run = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', 'test/report-browser.test.ts', 'test/writer-xen-verifier.test.ts'],
+    {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   const output = run.stdout + run.stderr;
   expect(run.status, output).toBe(0);
   expect(output).toMatch(/Skipped tests:\n/);

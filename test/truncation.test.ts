@@ -12,7 +12,21 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { StreamFormatError } from '../src/codec/index.js';
 import { PushDecoder, readStream, readStreamSync, type ReaderOptions, type StreamEnd } from '../src/reader/index.js';
-import { checkpointed, concat, domainHeader, imageHeader, minimalXl, pageData, plainHvm, plainPv, postcopy, rec, tscInfo, hvmContext, hvmParams } from './support/build.js';
+import {
+  checkpointed,
+  concat,
+  domainHeader,
+  imageHeader,
+  minimalXl,
+  pageData,
+  plainHvm,
+  plainPv,
+  postcopy,
+  rec,
+  tscInfo,
+  hvmContext,
+  hvmParams,
+} from './support/build.js';
 
 interface Case {
   name: string;
@@ -27,7 +41,16 @@ function checkpointEnds(bytes: Uint8Array, opts: ReaderOptions): number[] {
   return items.filter((i) => i.kind === 'record' && i.layer === 'libxl' && i.record.name === 'CHECKPOINT_END').map((i) => i.offset + i.length);
 }
 
-const bareLibxc = concat([imageHeader(3), domainHeader(2), rec('libxc', 'STATIC_DATA_END'), pageData([0, 1]), tscInfo(), hvmContext(), hvmParams(), rec('libxc', 'END')]);
+const bareLibxc = concat([
+  imageHeader(3),
+  domainHeader(2),
+  rec('libxc', 'STATIC_DATA_END'),
+  pageData([0, 1]),
+  tscInfo(),
+  hvmContext(),
+  hvmParams(),
+  rec('libxc', 'END'),
+]);
 
 const CASES: Case[] = (
   [

@@ -28,11 +28,19 @@ function fakeFile() {
   const tick = () => new Promise((r) => setImmediate(r));
   /** w.write() of `bytes` at `position` through this file. */
   const put = (w: PositionedWrites, bytes: Uint8Array, position: number) => w.write(position, bytes.length, () => writeAt(bytes, position));
-  return { put, pending, landed, tick, get maxInFlight() { return maxInFlight; } };
+  return {
+    put,
+    pending,
+    landed,
+    tick,
+    get maxInFlight() {
+      return maxInFlight;
+    },
+  };
 }
 
 describe('PositionedWrites', () => {
-  it('keeps up to the limit of writes in flight at once, from the caller\'s buffers', async () => {
+  it("keeps up to the limit of writes in flight at once, from the caller's buffers", async () => {
     const f = fakeFile();
     const w = new PositionedWrites({ writes: 3, bytes: 1 << 20 });
     const buffers = [0, 1, 2, 3, 4].map((i) => new Uint8Array(16).fill(i));
@@ -69,7 +77,11 @@ describe('PositionedWrites', () => {
     f.pending[2].release();
     f.pending[1].release();
     await w.drain();
-    expect(f.landed).toEqual([{ position: 4096, value: 1 }, { position: 8192, value: 2 }, { position: 0, value: 9 }]);
+    expect(f.landed).toEqual([
+      { position: 4096, value: 1 },
+      { position: 8192, value: 2 },
+      { position: 0, value: 9 },
+    ]);
   });
 
   it('limits bytes in flight, but a single write bigger than the limit still goes', async () => {

@@ -8,7 +8,16 @@ import { describe, expect, it } from 'vitest';
 import { readStreamSync } from '../src/reader/index.js';
 import { MemorySink } from '../src/writer/memory-sink.js';
 import { StreamWriter } from '../src/writer/stream-writer.js';
-import { GUEST_KINDS, WRITER_MODES, WRITER_OPS, WRITER_STATES, type GuestKind, type WriterMode, type WriterOp, type WriterState } from '../src/writer/writer-automaton.js';
+import {
+  GUEST_KINDS,
+  WRITER_MODES,
+  WRITER_OPS,
+  WRITER_STATES,
+  type GuestKind,
+  type WriterMode,
+  type WriterOp,
+  type WriterState,
+} from '../src/writer/writer-automaton.js';
 import { WriterGuardError, WriterStateError } from '../src/writer/writer-errors.js';
 import { synthHvmContext } from '../src/writer/synth-records.js';
 import { PAGE_TYPE } from '../src/format/page-types.js';
@@ -155,10 +164,19 @@ async function writerAt(state: WriterState, mode: WriterMode, guest: GuestKind):
   throw new Error(`path of ${mode} ${guest} never reaches ${state}`);
 }
 
-async function expectRefused(w: StreamWriter, sink: MemorySink, call: () => Promise<void>, kind: typeof WriterGuardError | typeof WriterStateError, text: RegExp): Promise<void> {
+async function expectRefused(
+  w: StreamWriter,
+  sink: MemorySink,
+  call: () => Promise<void>,
+  kind: typeof WriterGuardError | typeof WriterStateError,
+  text: RegExp,
+): Promise<void> {
   const before = sink.bytesWritten;
   const state = w.state;
-  const error = await call().then(() => undefined, (e: unknown) => e);
+  const error = await call().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(kind);
   expect((error as Error).message).toMatch(text);
   expect(sink.bytesWritten).toBe(before);
@@ -170,9 +188,26 @@ describe('writer guards (spec/STATE-MACHINES.md §6)', () => {
     const { w, sink } = await writerAt('MEMORY', 'plain', 'pv');
     await expectRefused(w, sink, () => w.writePages([], [], new Uint8Array(0)), WriterGuardError, /count must be ≥ 1/);
     const many = Array.from({ length: 1025 }, (_, i) => i);
-    await expectRefused(w, sink, () => w.writePages(many, many.map(() => PAGE_TYPE.XTAB), new Uint8Array(0)), WriterGuardError, /batch limit of 1024/);
+    await expectRefused(
+      w,
+      sink,
+      () =>
+        w.writePages(
+          many,
+          many.map(() => PAGE_TYPE.XTAB),
+          new Uint8Array(0),
+        ),
+      WriterGuardError,
+      /batch limit of 1024/,
+    );
     await expectRefused(w, sink, () => w.writePages([1], [5], pagesFor(1)), WriterGuardError, /not a valid page type/);
-    await expectRefused(w, sink, () => w.writePages([1, 2], [PAGE_TYPE.NOTAB, PAGE_TYPE.XTAB], pagesFor(2)), WriterGuardError, /need 4096 bytes of pages, got 8192/);
+    await expectRefused(
+      w,
+      sink,
+      () => w.writePages([1, 2], [PAGE_TYPE.NOTAB, PAGE_TYPE.XTAB], pagesFor(2)),
+      WriterGuardError,
+      /need 4096 bytes of pages, got 8192/,
+    );
     await expectRefused(w, sink, () => w.writePages([1, 2], [PAGE_TYPE.NOTAB], pagesFor(1)), WriterGuardError, /2 pfns but 1 types/);
     await expectRefused(w, sink, () => w.writePages([2 ** 52], [PAGE_TYPE.NOTAB], pagesFor(1)), WriterGuardError, /not a 52-bit pfn/);
     await w.writePages([1, 2], [PAGE_TYPE.XTAB, PAGE_TYPE.BROKEN], new Uint8Array(0)); // no data pages is fine

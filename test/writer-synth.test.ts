@@ -29,7 +29,8 @@ async function run(options: SynthOptions) {
   const dialect = result.mode === 'postcopy-rfc' ? 'postcopy-rfc' : 'upstream';
   const read = readStreamSync(bytes, { dialect }).readAll();
   const counts: Record<string, number> = {};
-  for (const item of read.items) if (item.kind === 'record') counts[`${item.layer}:${item.record.name}`] = (counts[`${item.layer}:${item.record.name}`] ?? 0) + 1;
+  for (const item of read.items)
+    if (item.kind === 'record') counts[`${item.layer}:${item.record.name}`] = (counts[`${item.layer}:${item.record.name}`] ?? 0) + 1;
   return { result, bytes, read, counts };
 }
 
@@ -43,7 +44,16 @@ const CASES: Array<{ name: string; options: SynthOptions; expect: Record<string,
   {
     name: 'plain PV',
     options: { kind: 'pv', pages: 1500, passes: 3, batch: 200, vcpus: 2 },
-    expect: { 'libxc:X86_PV_INFO': 1, 'libxc:STATIC_DATA_END': 1, 'libxc:X86_PV_P2M_FRAMES': 1, 'libxc:SHARED_INFO': 1, 'libxc:X86_PV_VCPU_BASIC': 2, 'libxc:X86_PV_VCPU_EXTENDED': 2, 'libxc:END': 1, 'libxl:END': 1 },
+    expect: {
+      'libxc:X86_PV_INFO': 1,
+      'libxc:STATIC_DATA_END': 1,
+      'libxc:X86_PV_P2M_FRAMES': 1,
+      'libxc:SHARED_INFO': 1,
+      'libxc:X86_PV_VCPU_BASIC': 2,
+      'libxc:X86_PV_VCPU_EXTENDED': 2,
+      'libxc:END': 1,
+      'libxl:END': 1,
+    },
   },
   {
     name: 'plain HVM',
@@ -52,7 +62,11 @@ const CASES: Array<{ name: string; options: SynthOptions; expect: Record<string,
   },
   { name: 'plain PVH', options: { kind: 'pvh', pages: 700, passes: 1 }, expect: { 'libxc:HVM_CONTEXT': 1, 'libxc:END': 1, 'libxl:END': 1 } },
   { name: 'xl container (PV)', options: { kind: 'pv', pages: 600, passes: 2, xl: true }, expect: { 'libxc:END': 1, 'libxl:END': 1 } },
-  { name: 'remus (PV)', options: { kind: 'pv', pages: 800, passes: 2, checkpoints: 3, batch: 128 }, expect: { 'libxc:CHECKPOINT': 3, 'libxl:CHECKPOINT_END': 3, 'libxc:X86_TSC_INFO': 3, 'libxc:SHARED_INFO': 3 } },
+  {
+    name: 'remus (PV)',
+    options: { kind: 'pv', pages: 800, passes: 2, checkpoints: 3, batch: 128 },
+    expect: { 'libxc:CHECKPOINT': 3, 'libxl:CHECKPOINT_END': 3, 'libxc:X86_TSC_INFO': 3, 'libxc:SHARED_INFO': 3 },
+  },
   {
     name: 'colo (HVM)',
     options: { kind: 'hvm', pages: 800, passes: 1, checkpoints: 3, colo: true },
@@ -61,9 +75,21 @@ const CASES: Array<{ name: string; options: SynthOptions; expect: Record<string,
   {
     name: 'postcopy (HVM, RFC)',
     options: { kind: 'hvm', pages: 1000, passes: 2, postcopy: true, batch: 256 },
-    expect: { 'libxc:POSTCOPY_BEGIN': 1, 'libxc:POSTCOPY_PFNS_BEGIN': 1, 'libxc:POSTCOPY_PFNS': 1, 'libxc:POSTCOPY_TRANSITION': 1, 'libxl:POSTCOPY_TRANSITION_END': 1, 'libxc:END': 1, 'libxl:END': 1 },
+    expect: {
+      'libxc:POSTCOPY_BEGIN': 1,
+      'libxc:POSTCOPY_PFNS_BEGIN': 1,
+      'libxc:POSTCOPY_PFNS': 1,
+      'libxc:POSTCOPY_TRANSITION': 1,
+      'libxl:POSTCOPY_TRANSITION_END': 1,
+      'libxc:END': 1,
+      'libxl:END': 1,
+    },
   },
-  { name: 'postcopy (PVH, RFC)', options: { kind: 'pvh', pages: 500, passes: 1, postcopy: true }, expect: { 'libxc:POSTCOPY_TRANSITION': 1, 'libxl:POSTCOPY_TRANSITION_END': 1 } },
+  {
+    name: 'postcopy (PVH, RFC)',
+    options: { kind: 'pvh', pages: 500, passes: 1, postcopy: true },
+    expect: { 'libxc:POSTCOPY_TRANSITION': 1, 'libxl:POSTCOPY_TRANSITION_END': 1 },
+  },
 ];
 
 describe('synth streams read back with the expected records', () => {
@@ -124,7 +150,8 @@ describe('synth streams read back with the expected records', () => {
   it('PV streams carry page-table types, pinned ones and XTAB holes', async () => {
     const { read } = await run({ kind: 'pv', pages: 4000, passes: 1 });
     const types = read.summary.pageTypes;
-    for (const t of ['NOTAB', 'L1TAB', 'L2TAB', 'L1TAB_PINNED', 'L2TAB_PINNED', 'L3TAB_PINNED', 'L4TAB_PINNED', 'XTAB']) expect(types[t] ?? 0, t).toBeGreaterThan(0);
+    for (const t of ['NOTAB', 'L1TAB', 'L2TAB', 'L1TAB_PINNED', 'L2TAB_PINNED', 'L3TAB_PINNED', 'L4TAB_PINNED', 'XTAB'])
+      expect(types[t] ?? 0, t).toBeGreaterThan(0);
   });
 
   it('is deterministic in the seed, and later passes resend a shrinking subset', async () => {

@@ -36,14 +36,20 @@ function parseNote(text: string): Note {
     if (!l) throw new Error(`note has no "${prefix}" line`);
     return l.slice(prefix.length).trim();
   };
-  const sequence = line('record sequence:').split(', ').flatMap((entry) => {
-    const m = /^(\S+) x(\d+)$/.exec(entry);
-    return m ? Array<string>(Number(m[2])).fill(m[1]) : [entry];
-  });
-  const counts = Object.fromEntries(line('record counts:').split(', ').map((kv) => {
-    const [k, v] = kv.split('=');
-    return [k, Number(v)];
-  }));
+  const sequence = line('record sequence:')
+    .split(', ')
+    .flatMap((entry) => {
+      const m = /^(\S+) x(\d+)$/.exec(entry);
+      return m ? Array<string>(Number(m[2])).fill(m[1]) : [entry];
+    });
+  const counts = Object.fromEntries(
+    line('record counts:')
+      .split(', ')
+      .map((kv) => {
+        const [k, v] = kv.split('=');
+        return [k, Number(v)];
+      }),
+  );
   return {
     size: Number(line('uncompressed size:').split(' ')[0]),
     sequence,

@@ -48,8 +48,14 @@ export function sizedReadRows(ctx: RowContext): RowSpec[] {
     },
     cliRow('verify', 'verify', 'stream-inspect verify FILE', ['verify', path], expectOut(VALID)),
     cliRow('stats', 'stats', 'stream-inspect stats FILE', ['stats', path], expectOut(/records/)),
-    cliRow('dump-ndjson', 'dump -f ndjson > /dev/null', 'stream-inspect dump -f ndjson FILE > /dev/null', 
-      ['dump', '-f', 'ndjson', path], expectExit0, 'ignore'),
+    cliRow(
+      'dump-ndjson',
+      'dump -f ndjson > /dev/null',
+      'stream-inspect dump -f ndjson FILE > /dev/null',
+      ['dump', '-f', 'ndjson', path],
+      expectExit0,
+      'ignore',
+    ),
     xenRow(ctx),
   ];
 }

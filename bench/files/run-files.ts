@@ -177,7 +177,12 @@ export async function runFiles(opts: FilesOptions): Promise<FilesResult> {
     [opts.dir, 'DIR'],
     [ROOT, '.'],
     [process.execPath, 'node'],
-    ...(xen.runner ? ([[xen.runner.python, 'python3'], [xen.runner.script, 'verify-stream-v2']] as Array<[string, string]>) : []),
+    ...(xen.runner
+      ? ([
+          [xen.runner.python, 'python3'],
+          [xen.runner.script, 'verify-stream-v2'],
+        ] as Array<[string, string]>)
+      : []),
   ]);
 }
 

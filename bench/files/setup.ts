@@ -73,7 +73,10 @@ export function chooseOutDir(requested: string, dir: string, bytes: number): { p
   if (requested !== 'auto') return { path: resolve(requested), why: '--out-dir' };
   try {
     const shm = '/dev/shm';
-    const fsType = readFileSync('/proc/mounts', 'utf8').split('\n').find((l) => l.split(' ')[1] === shm)?.split(' ')[2];
+    const fsType = readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .find((l) => l.split(' ')[1] === shm)
+      ?.split(' ')[2];
     const st = statfsSync(shm);
     const free = st.bavail * st.bsize;
     if (fsType === 'tmpfs' && free > 2 * bytes + 256 * MiB) {

@@ -34,7 +34,8 @@ export function namedCommand(argv: readonly string[], commands: readonly string[
   const previous = argv[at - 1];
   if (previous !== undefined && !previous.includes('=') && !FLAGS_WITHOUT_VALUE.has(previous)) return undefined;
   const nearest = commands.map((c) => ({ c, d: editDistance(name, c) })).sort((x, y) => x.d - y.d)[0];
-  const hint = nearest !== undefined && nearest.d <= Math.max(2, Math.floor(name.length / 3)) ? `did you mean '${nearest.c}'?` : `the commands are ${commands.join(', ')}`;
+  const hint =
+    nearest !== undefined && nearest.d <= Math.max(2, Math.floor(name.length / 3)) ? `did you mean '${nearest.c}'?` : `the commands are ${commands.join(', ')}`;
   throw new UsageError(`unknown command '${name}': ${hint}`);
 }
 
@@ -46,6 +47,8 @@ export function refuseEmptyArguments(argv: readonly string[]): void {
     if (arg.startsWith('-') && arg.endsWith('=')) throw new UsageError(`${arg.slice(0, -1)}: empty value`);
     if (arg !== '') continue;
     const previous = argv[i - 1];
-    throw new UsageError(previous?.startsWith('-') && !previous.includes('=') ? `${previous}: empty value` : "empty argument: give a file name, or '-' for standard input");
+    throw new UsageError(
+      previous?.startsWith('-') && !previous.includes('=') ? `${previous}: empty value` : "empty argument: give a file name, or '-' for standard input",
+    );
   }
 }

@@ -24,7 +24,7 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     .option('dialect', {
       choices: DIALECTS,
       default: 'upstream' as Dialect,
-      describe: 'record numbering of the libxc layer (postcopy-rfc: Joshua Otto\'s unmerged postcopy series)',
+      describe: "record numbering of the libxc layer (postcopy-rfc: Joshua Otto's unmerged postcopy series)",
     })
     .option('mode', {
       choices: MODES,
@@ -34,7 +34,7 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     .option('lenient', {
       type: 'boolean',
       default: false,
-      describe: 'accept what Xen\'s C reader accepts (verifier-only rules become warnings)',
+      describe: "accept what Xen's C reader accepts (verifier-only rules become warnings)",
     })
     .option('debug', { type: 'boolean', default: false, describe: 'show the stack trace of errors' }) as unknown as Argv<T & CommonArgs>;
 }

@@ -115,7 +115,12 @@ export interface PlainCommand {
  * when the line is not plainly valid (then yargs must parse it). `global`
  * are options every command accepts (the CLI's own --debug).
  */
-export function parsePlainCommandLine(argv: readonly string[], command: PlainCommand, program: string, global: Record<string, OptionSpec> = {}): Record<string, unknown> | undefined {
+export function parsePlainCommandLine(
+  argv: readonly string[],
+  command: PlainCommand,
+  program: string,
+  global: Record<string, OptionSpec> = {},
+): Record<string, unknown> | undefined {
   const words = command.command.trim().split(/\s+/);
   if (words[0] !== command.name || argv[0] !== command.name) return undefined;
   const declared = words.slice(1).map((w) => /^<([a-z][a-z0-9-]*)>$/i.exec(w)?.[1]);

@@ -52,11 +52,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   const debug = argv.includes('--debug');
   try {
     refuseEmptyArguments(argv);
-    const name = namedCommand(argv, COMMANDS.map((c) => c.name));
+    const name = namedCommand(
+      argv,
+      COMMANDS.map((c) => c.name),
+    );
     const named = COMMANDS.find((c) => c.name === name);
     if (named !== undefined) {
       const command = await named.load();
-      const args = typeof command.command === 'string' ? parsePlainCommandLine(argv, { name: named.name, command: command.command, builder: command.builder }, PROGRAM, { debug: DEBUG_OPTION }) : undefined;
+      const args =
+        typeof command.command === 'string'
+          ? parsePlainCommandLine(argv, { name: named.name, command: command.command, builder: command.builder }, PROGRAM, { debug: DEBUG_OPTION })
+          : undefined;
       if (args !== undefined) {
         await command.handler(args as never);
         return takeExitStatus();

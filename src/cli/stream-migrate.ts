@@ -83,7 +83,9 @@ async function readToken(path: string): Promise<Uint8Array> {
     if ((stats.mode & 0o077) !== 0) log(`warning: token file ${path} is readable by other users (chmod 600 it)`);
     bytes = await readFile(path);
   } catch (error) {
-    throw new TokenFileError(`cannot read token file ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new TokenFileError(
+      `cannot read token file ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
   const token = bytes.subarray(0, bytes.length - (bytes.at(-1) === 0x0a ? (bytes.at(-2) === 0x0d ? 2 : 1) : 0));
   if (token.length === 0) throw new UsageError(`token file ${path} is empty`);
@@ -134,7 +136,9 @@ async function connectTo(host: string, port: number, timeoutMs: number): Promise
   return socket;
 }
 
-async function receive(args: CommonArgs & { output: string; listen?: string | undefined; strict: boolean; 'token-file'?: string | undefined }): Promise<number> {
+async function receive(
+  args: CommonArgs & { output: string; listen?: string | undefined; strict: boolean; 'token-file'?: string | undefined },
+): Promise<number> {
   const variant = variantOf(args);
   const timeouts = timeoutsOf(args);
   const endpoint = args.listen === undefined ? undefined : parseListen(args.listen);
@@ -194,7 +198,9 @@ async function receive(args: CommonArgs & { output: string; listen?: string | un
   return 0;
 }
 
-async function send(args: CommonArgs & { file: string; exec?: string | undefined; connect?: string | undefined; 'token-file'?: string | undefined }): Promise<number> {
+async function send(
+  args: CommonArgs & { file: string; exec?: string | undefined; connect?: string | undefined; 'token-file'?: string | undefined },
+): Promise<number> {
   const variant = variantOf(args);
   const timeouts = timeoutsOf(args);
   const handshakeMs = handshakeMsOf(args);
@@ -218,7 +224,9 @@ async function send(args: CommonArgs & { file: string; exec?: string | undefined
     return error instanceof SendInputError ? 2 : 1;
   }
   try {
-    return endpoint === undefined ? await sendToCommand(args.exec ?? '', input, variant, timeouts, args.debug) : await sendToSocket(endpoint, args.connect ?? '', input, variant, timeouts, { token, handshakeMs }, args.debug);
+    return endpoint === undefined
+      ? await sendToCommand(args.exec ?? '', input, variant, timeouts, args.debug)
+      : await sendToSocket(endpoint, args.connect ?? '', input, variant, timeouts, { token, handshakeMs }, args.debug);
   } finally {
     await input.close();
   }

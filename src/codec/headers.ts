@@ -43,7 +43,12 @@ export interface XlHeader {
 
 const xlFixedLE = new Parser().endianness('little').skip(32).uint32('byteorder').uint32('mandatoryFlags').uint32('optionalFlags').uint32('optionalDataLength');
 const xlFixedBE = new Parser().endianness('big').skip(32).uint32('byteorder').uint32('mandatoryFlags').uint32('optionalFlags').uint32('optionalDataLength');
-interface XlFixed { byteorder: number; mandatoryFlags: number; optionalFlags: number; optionalDataLength: number }
+interface XlFixed {
+  byteorder: number;
+  mandatoryFlags: number;
+  optionalFlags: number;
+  optionalDataLength: number;
+}
 
 /** Whether the bytes start with the xl magic (needs ≥ 32 bytes to say yes). */
 export function hasXlMagic(bytes: Uint8Array): boolean {
@@ -58,7 +63,11 @@ export function hasXlMagic(bytes: Uint8Array): boolean {
 export function xlHeaderLength(bytes: Uint8Array, at: ErrorLocation = { offset: 0 }, maxOptionalData = XL_OPTIONAL_DATA_MAX): number {
   const claimed = decodeXlFixed(bytes, at).fixed.optionalDataLength;
   if (claimed > maxOptionalData) {
-    throw formatError('XL_OPTIONAL_DATA_TOO_LONG', { ...at, layer: 'xl', recordName: 'xl header' }, { relative: 44, expected: `≤ ${maxOptionalData}`, actual: claimed });
+    throw formatError(
+      'XL_OPTIONAL_DATA_TOO_LONG',
+      { ...at, layer: 'xl', recordName: 'xl header' },
+      { relative: 44, expected: `≤ ${maxOptionalData}`, actual: claimed },
+    );
   }
   return XL_HEADER_SIZE + claimed;
 }
@@ -88,7 +97,12 @@ export function decodeXlHeader(bytes: Uint8Array, at: ErrorLocation = { offset: 
   const { fixed, byteOrder } = decodeXlFixed(bytes, at);
   const loc = { ...at, layer: 'xl' as const, recordName: 'xl header' };
   const length = XL_HEADER_SIZE + fixed.optionalDataLength;
-  if (bytes.length < length) throw formatError('TRUNCATED', loc, { relative: bytes.length, expected: `${fixed.optionalDataLength} bytes of optional data`, actual: bytes.length - XL_HEADER_SIZE });
+  if (bytes.length < length)
+    throw formatError('TRUNCATED', loc, {
+      relative: bytes.length,
+      expected: `${fixed.optionalDataLength} bytes of optional data`,
+      actual: bytes.length - XL_HEADER_SIZE,
+    });
   const opt = bytes.subarray(XL_HEADER_SIZE, length);
   let config: Uint8Array | undefined;
   let optionalTail = opt;
@@ -155,7 +169,8 @@ export function hasLibxlIdent(bytes: Uint8Array): boolean {
 
 export function decodeLibxlHeader(bytes: Uint8Array, at: ErrorLocation = { offset: 0 }): LibxlHeader {
   const loc = { ...at, layer: 'libxl' as const, recordName: 'libxl header' };
-  if (bytes.length < LIBXL_HEADER_SIZE) throw formatError('TRUNCATED', loc, { relative: bytes.length, expected: `${LIBXL_HEADER_SIZE} header bytes`, actual: bytes.length });
+  if (bytes.length < LIBXL_HEADER_SIZE)
+    throw formatError('TRUNCATED', loc, { relative: bytes.length, expected: `${LIBXL_HEADER_SIZE} header bytes`, actual: bytes.length });
   if (!hasLibxlIdent(bytes)) {
     throw formatError('LIBXL_IDENT', loc, { expected: '0x4c6962786c466d74 ("LibxlFmt")', actual: `0x${Buffer.from(bytes.subarray(0, 8)).toString('hex')}` });
   }
@@ -192,7 +207,15 @@ const imageHeaderParser = new Parser()
   .uint16('options')
   .uint16('reserved16')
   .uint32('reserved32');
-interface ImageFixed { markerHi: number; markerLo: number; id: number; version: number; options: number; reserved16: number; reserved32: number }
+interface ImageFixed {
+  markerHi: number;
+  markerLo: number;
+  id: number;
+  version: number;
+  options: number;
+  reserved16: number;
+  reserved32: number;
+}
 
 export function hasLibxcMarker(bytes: Uint8Array): boolean {
   if (bytes.length < 12) return false;
@@ -202,7 +225,8 @@ export function hasLibxcMarker(bytes: Uint8Array): boolean {
 
 export function decodeLibxcImageHeader(bytes: Uint8Array, at: ErrorLocation = { offset: 0 }): LibxcImageHeader {
   const loc = { ...at, layer: 'libxc' as const, recordName: 'libxc image header' };
-  if (bytes.length < LIBXC_IMAGE_HEADER_SIZE) throw formatError('TRUNCATED', loc, { relative: bytes.length, expected: `${LIBXC_IMAGE_HEADER_SIZE} header bytes`, actual: bytes.length });
+  if (bytes.length < LIBXC_IMAGE_HEADER_SIZE)
+    throw formatError('TRUNCATED', loc, { relative: bytes.length, expected: `${LIBXC_IMAGE_HEADER_SIZE} header bytes`, actual: bytes.length });
   const h = imageHeaderParser.parse(bytes) as ImageFixed;
   if (h.markerHi !== 0xffffffff || h.markerLo !== 0xffffffff) {
     throw formatError('LIBXC_MARKER', loc, { expected: '0xffffffffffffffff', actual: `0x${Buffer.from(bytes.subarray(0, 8)).toString('hex')}` });
@@ -239,17 +263,12 @@ export interface LibxcDomainHeader {
   xenMinor: number;
 }
 
-const domainHeaderParser = new Parser()
-  .endianness('little')
-  .uint32('domainType')
-  .uint16('pageShift')
-  .uint16('reserved')
-  .uint32('xenMajor')
-  .uint32('xenMinor');
+const domainHeaderParser = new Parser().endianness('little').uint32('domainType').uint16('pageShift').uint16('reserved').uint32('xenMajor').uint32('xenMinor');
 
 export function decodeLibxcDomainHeader(bytes: Uint8Array, at: ErrorLocation = { offset: 0 }): LibxcDomainHeader {
   const loc = { ...at, layer: 'libxc' as const, recordName: 'libxc domain header' };
-  if (bytes.length < LIBXC_DOMAIN_HEADER_SIZE) throw formatError('TRUNCATED', loc, { relative: bytes.length, expected: `${LIBXC_DOMAIN_HEADER_SIZE} header bytes`, actual: bytes.length });
+  if (bytes.length < LIBXC_DOMAIN_HEADER_SIZE)
+    throw formatError('TRUNCATED', loc, { relative: bytes.length, expected: `${LIBXC_DOMAIN_HEADER_SIZE} header bytes`, actual: bytes.length });
   const h = domainHeaderParser.parse(bytes) as LibxcDomainHeader;
   if (h.domainType !== DOMAIN_TYPE_X86_PV && h.domainType !== DOMAIN_TYPE_X86_HVM) {
     throw formatError('DOMAIN_TYPE', loc, { expected: '1 (x86 PV) or 2 (x86 HVM)', actual: h.domainType });

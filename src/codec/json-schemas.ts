@@ -176,7 +176,6 @@ export const RecordJson = Type.Object(
   { additionalProperties: false },
 );
 
-
 export const XlHeaderJson = Type.Object(
   {
     kind: Type.Literal('xl-header'),
@@ -200,7 +199,10 @@ export const LibxcDomainHeaderJson = Type.Object(
   { additionalProperties: false },
 );
 export const RecordItemJson = Type.Object({ kind: Type.Literal('record'), ...RecordJson.properties }, { additionalProperties: false });
-export const TrailingJson = Type.Object({ kind: Type.Literal('trailing'), data: Type.String({ description: 'bytes after the final END, base64' }) }, { additionalProperties: false });
+export const TrailingJson = Type.Object(
+  { kind: Type.Literal('trailing'), data: Type.String({ description: 'bytes after the final END, base64' }) },
+  { additionalProperties: false },
+);
 
 export const StreamItemJson = Type.Union([XlHeaderJson, LibxlHeaderJson, LibxcImageHeaderJson, LibxcDomainHeaderJson, RecordItemJson, TrailingJson]);
 
@@ -210,6 +212,8 @@ export const StreamDocumentJson = Type.Object(
     dialect: Type.Union([Type.Literal('upstream'), Type.Literal('postcopy-rfc')]),
     items: Type.Array(StreamItemJson),
   },
-  { additionalProperties: true, description: 'A whole stream: headers and records in wire order. Other top-level keys (e.g. a summary) are ignored by encode.' },
+  {
+    additionalProperties: true,
+    description: 'A whole stream: headers and records in wire order. Other top-level keys (e.g. a summary) are ignored by encode.',
+  },
 );
-

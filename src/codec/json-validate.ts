@@ -6,15 +6,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { JsonFormError } from './errors.js';
 import type { StreamDocument, StreamItemJsonForm } from './json.js';
-import {
-  bodySchemaForKind,
-  LibxcDomainHeaderJson,
-  LibxcImageHeaderJson,
-  LibxlHeaderJson,
-  RecordItemJson,
-  TrailingJson,
-  XlHeaderJson,
-} from './json-schemas.js';
+import { bodySchemaForKind, LibxcDomainHeaderJson, LibxcImageHeaderJson, LibxlHeaderJson, RecordItemJson, TrailingJson, XlHeaderJson } from './json-schemas.js';
 
 const checks = new Map<TSchema, TypeCheck<TSchema>>();
 function compiled<T extends TSchema>(schema: T): TypeCheck<T> {
@@ -55,13 +47,19 @@ export function parseStreamDocument(value: unknown): StreamDocument {
 export function assertStreamItem(item: unknown, i: number): asserts item is StreamItemJsonForm {
   const kind = (item as { kind?: unknown } | null)?.kind;
   const schema =
-    kind === 'xl-header' ? XlHeaderJson
-    : kind === 'libxl-header' ? LibxlHeaderJson
-    : kind === 'libxc-image-header' ? LibxcImageHeaderJson
-    : kind === 'libxc-domain-header' ? LibxcDomainHeaderJson
-    : kind === 'record' ? RecordItemJson
-    : kind === 'trailing' ? TrailingJson
-    : undefined;
+    kind === 'xl-header'
+      ? XlHeaderJson
+      : kind === 'libxl-header'
+        ? LibxlHeaderJson
+        : kind === 'libxc-image-header'
+          ? LibxcImageHeaderJson
+          : kind === 'libxc-domain-header'
+            ? LibxcDomainHeaderJson
+            : kind === 'record'
+              ? RecordItemJson
+              : kind === 'trailing'
+                ? TrailingJson
+                : undefined;
   if (!schema) throw new JsonFormError(`/items/${i}/kind`, `unknown item kind ${JSON.stringify(kind)}`);
   if (kind === 'record') {
     // Check the body against its own kind's schema first: union errors say too little.

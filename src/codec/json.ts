@@ -67,10 +67,17 @@ export function itemToJson(item: EncodableItem, dialect: Dialect = 'upstream'): 
 export function itemFromJson(j: StreamItemJsonForm, dialect: Dialect = 'upstream'): EncodableItem {
   switch (j.kind) {
     case 'xl-header': {
-      const config = j.config !== undefined ? new Uint8Array(Buffer.from(j.config, 'utf8')) : j.configBase64 !== undefined ? fromBase64(j.configBase64) : undefined;
+      const config =
+        j.config !== undefined ? new Uint8Array(Buffer.from(j.config, 'utf8')) : j.configBase64 !== undefined ? fromBase64(j.configBase64) : undefined;
       return {
         kind: 'xl-header',
-        header: { byteOrder: j.byteOrder, mandatoryFlags: j.mandatoryFlags, optionalFlags: j.optionalFlags, config, optionalTail: j.optionalTail ? fromBase64(j.optionalTail) : new Uint8Array(0) },
+        header: {
+          byteOrder: j.byteOrder,
+          mandatoryFlags: j.mandatoryFlags,
+          optionalFlags: j.optionalFlags,
+          config,
+          optionalTail: j.optionalTail ? fromBase64(j.optionalTail) : new Uint8Array(0),
+        },
       };
     }
     case 'libxl-header':
@@ -78,7 +85,10 @@ export function itemFromJson(j: StreamItemJsonForm, dialect: Dialect = 'upstream
     case 'libxc-image-header':
       return { kind: 'libxc-image-header', header: { version: j.version, options: j.options, reserved16: j.reserved16, reserved32: j.reserved32 } };
     case 'libxc-domain-header':
-      return { kind: 'libxc-domain-header', header: { domainType: j.domainType, pageShift: j.pageShift, reserved: j.reserved, xenMajor: j.xenMajor, xenMinor: j.xenMinor } };
+      return {
+        kind: 'libxc-domain-header',
+        header: { domainType: j.domainType, pageShift: j.pageShift, reserved: j.reserved, xenMajor: j.xenMajor, xenMinor: j.xenMinor },
+      };
     case 'record': {
       const { kind: _kind, ...rec } = j;
       return { kind: 'record', record: recordFromJson(rec, dialect) };

@@ -153,11 +153,15 @@ export function decodeRecord(
   const { type, bodyLength } = decodeRecordHeader(bytes, pos);
   const wire = recordWireLength(bodyLength);
   if (bytes.length - pos < wire) {
-    throw formatError('TRUNCATED', { ...at, layer, recordType: type, recordName: recordTypeName(layer, type, dialect) }, {
-      relative: bytes.length - pos,
-      expected: `${wire} bytes of record`,
-      actual: `${bytes.length - pos}`,
-    });
+    throw formatError(
+      'TRUNCATED',
+      { ...at, layer, recordType: type, recordName: recordTypeName(layer, type, dialect) },
+      {
+        relative: bytes.length - pos,
+        expected: `${wire} bytes of record`,
+        actual: `${bytes.length - pos}`,
+      },
+    );
   }
   const body = bytes.subarray(pos + RECORD_HEADER_SIZE, pos + RECORD_HEADER_SIZE + bodyLength);
   const padding = bytes.subarray(pos + RECORD_HEADER_SIZE + bodyLength, pos + wire);

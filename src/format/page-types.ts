@@ -30,12 +30,16 @@ const rows: Array<[number, string, boolean, boolean]> = [
   [0xf, 'XTAB', false, true],
 ];
 
-export const PAGE_TYPES: readonly PageTypeInfo[] = Object.freeze(rows.map(([nibble, name, hasData, valid]) => Object.freeze({
-  nibble,
-  name,
-  hasData,
-  valid,
-})));
+export const PAGE_TYPES: readonly PageTypeInfo[] = Object.freeze(
+  rows.map(([nibble, name, hasData, valid]) =>
+    Object.freeze({
+      nibble,
+      name,
+      hasData,
+      valid,
+    }),
+  ),
+);
 
 export const PAGE_TYPE = Object.freeze({
   NOTAB: 0x0,

@@ -65,16 +65,31 @@ export interface DiffResult {
 }
 
 function describe(item: StreamItem): ItemRef {
-  const what = item.kind === 'record' ? `record #${item.index} ${item.layer} ${item.record.name}` : item.kind === 'trailing' ? 'trailing bytes' : item.kind.replace(/-/g, ' ');
+  const what =
+    item.kind === 'record'
+      ? `record #${item.index} ${item.layer} ${item.record.name}`
+      : item.kind === 'trailing'
+        ? 'trailing bytes'
+        : item.kind.replace(/-/g, ' ');
   return { offset: item.offset, length: item.length, what };
 }
 
 /** First index where two chunk lists differ as byte strings, or -1 when equal. */
 function firstDifferentByte(a: readonly Uint8Array[], b: readonly Uint8Array[]): number {
-  let ia = 0, ib = 0, oa = 0, ob = 0, pos = 0;
+  let ia = 0,
+    ib = 0,
+    oa = 0,
+    ob = 0,
+    pos = 0;
   for (;;) {
-    while (ia < a.length && oa === a[ia].length) { ia++; oa = 0; }
-    while (ib < b.length && ob === b[ib].length) { ib++; ob = 0; }
+    while (ia < a.length && oa === a[ia].length) {
+      ia++;
+      oa = 0;
+    }
+    while (ib < b.length && ob === b[ib].length) {
+      ib++;
+      ob = 0;
+    }
     if (ia === a.length || ib === b.length) return ia === a.length && ib === b.length ? -1 : pos;
     const n = Math.min(a[ia].length - oa, b[ib].length - ob);
     const x = Buffer.from(a[ia].buffer, a[ia].byteOffset + oa, n);
@@ -82,7 +97,9 @@ function firstDifferentByte(a: readonly Uint8Array[], b: readonly Uint8Array[]):
     if (!x.equals(y)) {
       for (let i = 0; i < n; i++) if (x[i] !== y[i]) return pos + i;
     }
-    oa += n; ob += n; pos += n;
+    oa += n;
+    ob += n;
+    pos += n;
   }
 }
 
@@ -158,18 +175,34 @@ export async function diffStreams(a: StreamSource, b: StreamSource, options: Dif
   }
 
   const pageDifferences: PageDifference[] = [];
-  let pagesOnlyInA = 0, pagesOnlyInB = 0, pagesDiffering = 0;
+  let pagesOnlyInA = 0,
+    pagesOnlyInB = 0,
+    pagesDiffering = 0;
   // Visit only the pfns either stream sent, in pfn order.
   for (const pfn of mergedPfns(A.pages.pfns(), B.pages.pfns())) {
     const ta = A.pages.typeOf(pfn);
     const tb = B.pages.typeOf(pfn);
     let what: PageDifference['what'] | undefined;
-    if (tb === undefined) { what = 'only in A'; pagesOnlyInA++; }
-    else if (ta === undefined) { what = 'only in B'; pagesOnlyInB++; }
-    else if (ta !== tb) { what = 'type differs'; pagesDiffering++; }
-    else if (A.pages.hashOf(pfn) !== B.pages.hashOf(pfn)) { what = 'content differs'; pagesDiffering++; }
+    if (tb === undefined) {
+      what = 'only in A';
+      pagesOnlyInA++;
+    } else if (ta === undefined) {
+      what = 'only in B';
+      pagesOnlyInB++;
+    } else if (ta !== tb) {
+      what = 'type differs';
+      pagesDiffering++;
+    } else if (A.pages.hashOf(pfn) !== B.pages.hashOf(pfn)) {
+      what = 'content differs';
+      pagesDiffering++;
+    }
     if (what && pageDifferences.length < maxListed) {
-      pageDifferences.push({ pfn, what, ...(ta !== undefined ? { typeA: PAGE_TYPES[ta].name } : {}), ...(tb !== undefined ? { typeB: PAGE_TYPES[tb].name } : {}) });
+      pageDifferences.push({
+        pfn,
+        what,
+        ...(ta !== undefined ? { typeA: PAGE_TYPES[ta].name } : {}),
+        ...(tb !== undefined ? { typeB: PAGE_TYPES[tb].name } : {}),
+      });
     }
   }
   const pageDifferenceCount = pagesOnlyInA + pagesOnlyInB + pagesDiffering;
@@ -227,7 +260,9 @@ export function renderDiffText(nameA: string, nameB: string, r: DiffResult): str
   if (r.first) {
     const f = r.first;
     const at = f.offsetA ?? f.a?.offset ?? f.b?.offset ?? 0;
-    out.push(`first difference at offset ${at} (${offsetHex(at)}) in A${f.offsetB !== undefined && f.offsetB !== f.offsetA ? `, ${offsetHex(f.offsetB)} in B` : ''}`);
+    out.push(
+      `first difference at offset ${at} (${offsetHex(at)}) in A${f.offsetB !== undefined && f.offsetB !== f.offsetA ? `, ${offsetHex(f.offsetB)} in B` : ''}`,
+    );
   }
   if (r.itemDifferenceCount) {
     out.push('', `items that differ (position in the sequence): ${grouped(r.itemDifferenceCount)} of ${grouped(Math.max(r.itemsA, r.itemsB))}`);
@@ -239,10 +274,14 @@ export function renderDiffText(nameA: string, nameB: string, r: DiffResult): str
   }
   if (r.typeCounts.length) {
     out.push('', 'records added / removed (count in A → count in B):');
-    for (const t of r.typeCounts) out.push(`  ${t.layer.padEnd(6)} ${t.name.padEnd(26)} ${grouped(t.a).padStart(7)} → ${grouped(t.b).padEnd(7)} (${t.b > t.a ? '+' : ''}${t.b - t.a})`);
+    for (const t of r.typeCounts)
+      out.push(`  ${t.layer.padEnd(6)} ${t.name.padEnd(26)} ${grouped(t.a).padStart(7)} → ${grouped(t.b).padEnd(7)} (${t.b > t.a ? '+' : ''}${t.b - t.a})`);
   }
   if (r.pageDifferenceCount) {
-    out.push('', `pages that differ (last copy of each pfn): ${grouped(r.pageDifferenceCount)} — ${grouped(r.pagesDiffering)} changed, ${grouped(r.pagesOnlyInA)} only in A, ${grouped(r.pagesOnlyInB)} only in B`);
+    out.push(
+      '',
+      `pages that differ (last copy of each pfn): ${grouped(r.pageDifferenceCount)} — ${grouped(r.pagesDiffering)} changed, ${grouped(r.pagesOnlyInA)} only in A, ${grouped(r.pagesOnlyInB)} only in B`,
+    );
     for (const p of r.pageDifferences) out.push(`  pfn ${hex(p.pfn)}: ${p.what}${p.typeA || p.typeB ? ` (${p.typeA ?? '-'} / ${p.typeB ?? '-'})` : ''}`);
     if (r.pageDifferenceCount > r.pageDifferences.length) out.push(`  … (+${grouped(r.pageDifferenceCount - r.pageDifferences.length)} more)`);
   } else {

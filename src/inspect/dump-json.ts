@@ -59,7 +59,13 @@ export function jsonDocumentTail(end: StreamEnd, problems: readonly Problem[]): 
 }
 
 export function problemJson(p: Problem): { rule: string; severity: string; offset: number; recordIndex?: number; message: string } {
-  return { rule: p.rule.id, severity: p.severity, offset: p.offset, ...(p.recordIndex !== undefined ? { recordIndex: p.recordIndex } : {}), message: p.message };
+  return {
+    rule: p.rule.id,
+    severity: p.severity,
+    offset: p.offset,
+    ...(p.recordIndex !== undefined ? { recordIndex: p.recordIndex } : {}),
+    message: p.message,
+  };
 }
 
 export function ndjsonItem(item: StreamItem, dialect: Dialect, pages: boolean): string {

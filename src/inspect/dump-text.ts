@@ -41,13 +41,27 @@ export function renderItemText(item: StreamItem, opts: FieldOptions & { config?:
       const h = item.header;
       const text = xlConfigText(h);
       const isJson = (h.mandatoryFlags & XL_MANDATORY_FLAG_JSON) !== 0;
-      let out = line(item.offset, 'xl', '', 'xl header', item.length,
-        `byteorder ${h.byteOrder}, mandatory ${hex(h.mandatoryFlags)}${flagNames(h.mandatoryFlags)}, optional ${hex(h.optionalFlags)}, config ${h.config ? `${grouped(h.config.length)} bytes` : 'none'}${h.optionalTail.length ? `, ${h.optionalTail.length} ignored bytes` : ''}`);
-      if (text !== undefined && text.length > 0 && opts.config !== false) out += details([`config (${isJson ? 'JSON' : 'xl config text'}):`, ...configLines(text).map((l) => `  ${l}`)]);
+      let out = line(
+        item.offset,
+        'xl',
+        '',
+        'xl header',
+        item.length,
+        `byteorder ${h.byteOrder}, mandatory ${hex(h.mandatoryFlags)}${flagNames(h.mandatoryFlags)}, optional ${hex(h.optionalFlags)}, config ${h.config ? `${grouped(h.config.length)} bytes` : 'none'}${h.optionalTail.length ? `, ${h.optionalTail.length} ignored bytes` : ''}`,
+      );
+      if (text !== undefined && text.length > 0 && opts.config !== false)
+        out += details([`config (${isJson ? 'JSON' : 'xl config text'}):`, ...configLines(text).map((l) => `  ${l}`)]);
       return out;
     }
     case 'libxl-header':
-      return line(item.offset, 'libxl', '', 'libxl header', item.length, `version ${item.header.version}, options ${hex(item.header.options)}${item.header.options & 2 ? ' (legacy-converted)' : ''}`);
+      return line(
+        item.offset,
+        'libxl',
+        '',
+        'libxl header',
+        item.length,
+        `version ${item.header.version}, options ${hex(item.header.options)}${item.header.options & 2 ? ' (legacy-converted)' : ''}`,
+      );
     case 'libxc-image-header': {
       const h = item.header;
       const reserved = h.reserved16 || h.reserved32 ? `, reserved ${hex(h.reserved16)}:${hex(h.reserved32)}` : '';
@@ -56,7 +70,14 @@ export function renderItemText(item: StreamItem, opts: FieldOptions & { config?:
     case 'libxc-domain-header': {
       const h = item.header;
       const xen = h.xenMajor === 0 ? `legacy converter v${h.xenMinor}` : `Xen ${h.xenMajor}.${h.xenMinor}`;
-      return line(item.offset, 'libxc', '', 'libxc domain header', item.length, `type ${h.domainType} (${DOMAIN_TYPE_NAMES[h.domainType] ?? 'reserved'}), page_shift ${h.pageShift}, ${xen}`);
+      return line(
+        item.offset,
+        'libxc',
+        '',
+        'libxc domain header',
+        item.length,
+        `type ${h.domainType} (${DOMAIN_TYPE_NAMES[h.domainType] ?? 'reserved'}), page_shift ${h.pageShift}, ${xen}`,
+      );
     }
     case 'record': {
       const rec = item.record;
@@ -66,16 +87,25 @@ export function renderItemText(item: StreamItem, opts: FieldOptions & { config?:
       return line(item.offset, item.layer, `#${item.index}`, `${rec.name} (${hex(rec.type)})`, item.bodyLength, cp + f.summary + pad) + details(f.details);
     }
     case 'trailing':
-      return line(item.offset, '', '', 'trailing bytes', item.length, item.isGoMessage
-        ? `xl migrate's go message "${asciiPreview(item.head, 43)}" (a capture of the wire)`
-        : `after the final END, starting "${asciiPreview(item.head, 16)}"`);
+      return line(
+        item.offset,
+        '',
+        '',
+        'trailing bytes',
+        item.length,
+        item.isGoMessage
+          ? `xl migrate's go message "${asciiPreview(item.head, 43)}" (a capture of the wire)`
+          : `after the final END, starting "${asciiPreview(item.head, 16)}"`,
+      );
   }
 }
 
 export function renderEndText(end: StreamEnd, problems: readonly Problem[]): string {
   let out = '\n';
-  if (end.status === 'complete') out += `end: complete stream, ${sizeLine(end.streamEnd)}${end.trailingBytes ? `, then ${grouped(end.trailingBytes)} trailing bytes` : ''}\n`;
-  else out += `end: checkpointed stream ended by failover after ${end.completeCheckpoints} complete checkpoint(s) at offset ${offsetHex(end.streamEnd)}; ${end.discardedRecords ?? 0} records (${grouped(end.discardedBytes ?? 0)} bytes) after it are discarded\n`;
+  if (end.status === 'complete')
+    out += `end: complete stream, ${sizeLine(end.streamEnd)}${end.trailingBytes ? `, then ${grouped(end.trailingBytes)} trailing bytes` : ''}\n`;
+  else
+    out += `end: checkpointed stream ended by failover after ${end.completeCheckpoints} complete checkpoint(s) at offset ${offsetHex(end.streamEnd)}; ${end.discardedRecords ?? 0} records (${grouped(end.discardedBytes ?? 0)} bytes) after it are discarded\n`;
   for (const p of problems) out += `${p.severity}: ${p.message}\n`;
   return out;
 }

@@ -52,7 +52,8 @@ async function dumpItems(source: StreamSource, out: TextSink, options: DumpOptio
     options.onProgress?.(item.offset + item.length);
     if (options.records && (item.kind !== 'record' || !options.records.matches(item.layer, item.record.type, item.record.name))) continue;
     if (format === 'json') {
-      if (!isCompleteInJson(item)) notes.push(`the JSON document holds only the first ${item.kind === 'trailing' ? item.head.length : 0} of the ${item.length} trailing bytes`);
+      if (!isCompleteInJson(item))
+        notes.push(`the JSON document holds only the first ${item.kind === 'trailing' ? item.head.length : 0} of the ${item.length} trailing bytes`);
       for (const piece of jsonDocumentItemPieces(item, dialect, items === 0)) await out.write(piece);
     } else if (format === 'ndjson') {
       for (const piece of ndjsonItemPieces(item, dialect, options.pages ?? false)) await out.write(piece);

@@ -127,7 +127,8 @@ export async function extractStream(source: StreamSource, options: ExtractOption
       ...(checkpointed ? { checkpoint: end.completeCheckpoints } : {}),
     };
     if (emulatorFile) {
-      if (!committedEmulator) throw new InspectArgumentError('--emulator-context: the stream has no EMULATOR_CONTEXT record (only HVM guests with a device model have one)');
+      if (!committedEmulator)
+        throw new InspectArgumentError('--emulator-context: the stream has no EMULATOR_CONTEXT record (only HVM guests with a device model have one)');
       await emulatorFile.write([committedEmulator]);
       result.emulatorContextBytes = committedEmulator.length;
     }

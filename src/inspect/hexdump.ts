@@ -69,18 +69,33 @@ interface Segment {
 
 function segmentsOf(item: StreamItem): Segment[] {
   if (item.kind === 'record') {
-    const segs: Segment[] = [{ label: `record header: type ${hex(item.record.type)} (${item.record.name}), body_length ${item.bodyLength}`, start: 0, length: RECORD_HEADER_SIZE }];
+    const segs: Segment[] = [
+      { label: `record header: type ${hex(item.record.type)} (${item.record.name}), body_length ${item.bodyLength}`, start: 0, length: RECORD_HEADER_SIZE },
+    ];
     if (item.bodyLength > 0) segs.push({ label: `body (${grouped(item.bodyLength)} bytes)`, start: RECORD_HEADER_SIZE, length: item.bodyLength });
     const pad = item.length - RECORD_HEADER_SIZE - item.bodyLength;
-    if (pad > 0) segs.push({ label: `padding (${pad} bytes${item.record.padding ? ', NON-ZERO' : ''})`, start: RECORD_HEADER_SIZE + item.bodyLength, length: pad });
+    if (pad > 0)
+      segs.push({ label: `padding (${pad} bytes${item.record.padding ? ', NON-ZERO' : ''})`, start: RECORD_HEADER_SIZE + item.bodyLength, length: pad });
     return segs;
   }
   if (item.kind === 'xl-header') {
     const segs: Segment[] = [{ label: 'xl header (magic, byteorder, mandatory/optional flags, optional_data_len)', start: 0, length: XL_HEADER_SIZE }];
-    if (item.length > XL_HEADER_SIZE) segs.push({ label: `xl optional data (config_len + config, ${grouped(item.length - XL_HEADER_SIZE)} bytes)`, start: XL_HEADER_SIZE, length: item.length - XL_HEADER_SIZE });
+    if (item.length > XL_HEADER_SIZE)
+      segs.push({
+        label: `xl optional data (config_len + config, ${grouped(item.length - XL_HEADER_SIZE)} bytes)`,
+        start: XL_HEADER_SIZE,
+        length: item.length - XL_HEADER_SIZE,
+      });
     return segs;
   }
-  if (item.kind === 'trailing') return [{ label: `trailing bytes after END (${item.length}${item.head.length < item.length ? `, first ${item.head.length} shown` : ''})`, start: 0, length: Math.min(item.length, item.head.length) }];
+  if (item.kind === 'trailing')
+    return [
+      {
+        label: `trailing bytes after END (${item.length}${item.head.length < item.length ? `, first ${item.head.length} shown` : ''})`,
+        start: 0,
+        length: Math.min(item.length, item.head.length),
+      },
+    ];
   return [{ label: item.kind.replace(/-/g, ' '), start: 0, length: item.length }];
 }
 
@@ -103,9 +118,11 @@ export async function hexdumpItem(source: StreamSource, target: HexdumpTarget, o
     }
   }
   if (!found) {
-    throw new InspectArgumentError('record' in target
-      ? `record #${target.record} does not exist: the stream has ${records} records (#0–#${records - 1})`
-      : `offset ${target.offset} (${offsetHex(target.offset)}) is past the end of the stream`);
+    throw new InspectArgumentError(
+      'record' in target
+        ? `record #${target.record} does not exist: the stream has ${records} records (#0–#${records - 1})`
+        : `offset ${target.offset} (${offsetHex(target.offset)}) is past the end of the stream`,
+    );
   }
   return renderHexdump(found, options.maxBytes ?? 4096);
 }

@@ -29,8 +29,14 @@ export interface JsonItemsOptions {
 
 const WS = new Uint8Array(256);
 for (const c of [0x20, 0x09, 0x0a, 0x0d]) WS[c] = 1;
-const QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c, COLON = 0x3a;
-const OPEN_OBJ = 0x7b, CLOSE_OBJ = 0x7d, OPEN_ARR = 0x5b, CLOSE_ARR = 0x5d;
+const QUOTE = 0x22,
+  BACKSLASH = 0x5c,
+  COMMA = 0x2c,
+  COLON = 0x3a;
+const OPEN_OBJ = 0x7b,
+  CLOSE_OBJ = 0x7d,
+  OPEN_ARR = 0x5b,
+  CLOSE_ARR = 0x5d;
 
 type Expect = 'doc' | 'key-or-end' | 'key' | 'colon' | 'value' | 'next-key' | 'items' | 'item-or-end' | 'next-item' | 'end';
 
@@ -76,16 +82,25 @@ class ValueScan {
         i = q;
         if (run % 2 === 1) continue;
         this.inString = false;
-        if (this.depth === 0) { end = i + 1; break; }
+        if (this.depth === 0) {
+          end = i + 1;
+          break;
+        }
         continue;
       }
       const c = chunk[i];
       if (this.scalar) {
-        if (WS[c] || c === COMMA || c === CLOSE_ARR || c === CLOSE_OBJ) { end = i; break; }
+        if (WS[c] || c === COMMA || c === CLOSE_ARR || c === CLOSE_OBJ) {
+          end = i;
+          break;
+        }
       } else if (c === QUOTE) this.inString = true;
       else if (c === OPEN_OBJ || c === OPEN_ARR) this.depth++;
       else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
-        if (--this.depth === 0) { end = i + 1; break; }
+        if (--this.depth === 0) {
+          end = i + 1;
+          break;
+        }
       }
     }
     const stop = end < 0 ? chunk.length : end;
@@ -151,8 +166,10 @@ export async function* jsonDocumentItems(source: AsyncIterable<Uint8Array>, opti
   }
 
   const startItems = (): void => {
-    if (format !== 'xen-migration-stream/1') throw new JsonFormError('/format', format === undefined ? 'expected "format" before "items"' : 'expected "xen-migration-stream/1"');
-    if (dialect !== 'upstream' && dialect !== 'postcopy-rfc') throw new JsonFormError('/dialect', dialect === undefined ? 'expected "dialect" before "items"' : 'expected "upstream" or "postcopy-rfc"');
+    if (format !== 'xen-migration-stream/1')
+      throw new JsonFormError('/format', format === undefined ? 'expected "format" before "items"' : 'expected "xen-migration-stream/1"');
+    if (dialect !== 'upstream' && dialect !== 'postcopy-rfc')
+      throw new JsonFormError('/dialect', dialect === undefined ? 'expected "dialect" before "items"' : 'expected "upstream" or "postcopy-rfc"');
     options.onDialect?.(dialect);
     sawItems = true;
   };
@@ -178,7 +195,9 @@ export async function* jsonDocumentItems(source: AsyncIterable<Uint8Array>, opti
         continue;
       }
       const at = consumed + i;
-      switch (expect as Expect) { // finishValue() changes it too
+      switch (
+        expect as Expect // finishValue() changes it too
+      ) {
         case 'doc':
           if (c !== OPEN_OBJ) throw unexpected(c, at, "'{'");
           expect = 'key-or-end';
@@ -186,7 +205,11 @@ export async function* jsonDocumentItems(source: AsyncIterable<Uint8Array>, opti
           break;
         case 'key-or-end':
         case 'key':
-          if (c === CLOSE_OBJ && expect === 'key-or-end') { expect = 'end'; i++; break; }
+          if (c === CLOSE_OBJ && expect === 'key-or-end') {
+            expect = 'end';
+            i++;
+            break;
+          }
           if (c !== QUOTE) throw unexpected(c, at, 'a key');
           expect = 'key';
           value = new ValueScan(true, SMALL_VALUE_MAX);
@@ -206,8 +229,16 @@ export async function* jsonDocumentItems(source: AsyncIterable<Uint8Array>, opti
           value = new ValueScan(key === 'format' || key === 'dialect', key === 'format' || key === 'dialect' ? SMALL_VALUE_MAX : Infinity);
           break;
         case 'next-key':
-          if (c === COMMA) { expect = 'key'; i++; break; }
-          if (c === CLOSE_OBJ) { expect = 'end'; i++; break; }
+          if (c === COMMA) {
+            expect = 'key';
+            i++;
+            break;
+          }
+          if (c === CLOSE_OBJ) {
+            expect = 'end';
+            i++;
+            break;
+          }
           throw unexpected(c, at, "',' or '}'");
         case 'items':
           if (c !== OPEN_ARR) throw new JsonFormError('/items', 'expected an array');
@@ -215,13 +246,25 @@ export async function* jsonDocumentItems(source: AsyncIterable<Uint8Array>, opti
           i++;
           break;
         case 'item-or-end':
-          if (c === CLOSE_ARR && index === 0) { expect = 'next-key'; i++; break; }
+          if (c === CLOSE_ARR && index === 0) {
+            expect = 'next-key';
+            i++;
+            break;
+          }
           if (c === COMMA || c === CLOSE_ARR || c === CLOSE_OBJ || c === COLON) throw unexpected(c, at, 'an item');
           value = new ValueScan(true, maxItem);
           break;
         case 'next-item':
-          if (c === COMMA) { expect = 'item-or-end'; i++; break; }
-          if (c === CLOSE_ARR) { expect = 'next-key'; i++; break; }
+          if (c === COMMA) {
+            expect = 'item-or-end';
+            i++;
+            break;
+          }
+          if (c === CLOSE_ARR) {
+            expect = 'next-key';
+            i++;
+            break;
+          }
           throw unexpected(c, at, "',' or ']'");
         case 'end':
           throw unexpected(c, at, 'nothing after the document');

@@ -29,7 +29,7 @@ export const LIST_BATCH = 4096;
  */
 export function* recordJsonPieces(rec: StreamRecord, dialect: Dialect, render: (rec: StreamRecord) => string): Generator<string> {
   const field = LIST_FIELDS[rec.body.kind];
-  const list = field ? ((rec.body as unknown as Record<string, EntryList<unknown>>)[field]) : undefined;
+  const list = field ? (rec.body as unknown as Record<string, EntryList<unknown>>)[field] : undefined;
   if (!field || !list || list.length <= LIST_BATCH) {
     yield render(rec);
     return;

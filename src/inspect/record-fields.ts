@@ -37,7 +37,10 @@ export function pfnRuns(e: Pick<PfnEntries, 'pfns' | 'types'>): Array<{ first: n
 function typeCounts(types: readonly number[]): string {
   const counts = new Array<number>(16).fill(0);
   for (const t of types) counts[t]++;
-  return counts.map((n, t) => (n ? `${PAGE_TYPES[t].name}×${n}` : '')).filter(Boolean).join(' ');
+  return counts
+    .map((n, t) => (n ? `${PAGE_TYPES[t].name}×${n}` : ''))
+    .filter(Boolean)
+    .join(' ');
 }
 
 function pfnEntryFields(e: PfnEntries, what: string, opts: FieldOptions): RecordFields {
@@ -49,7 +52,9 @@ function pfnEntryFields(e: PfnEntries, what: string, opts: FieldOptions): Record
   }
   const summary = `count ${e.count}, ${what}, pfns ${hex(min)}–${hex(max)}, ${typeCounts(e.types)}${e.reserved ? `, reserved ${hex(e.reserved)}` : ''}`;
   if (!opts.pages) return { summary, details: [] };
-  const runs = pfnRuns(e).map((r) => (r.first === r.last ? `${hex(r.first)} ${PAGE_TYPES[r.type].name}` : `${hex(r.first)}–${hex(r.last)} ${PAGE_TYPES[r.type].name}`));
+  const runs = pfnRuns(e).map((r) =>
+    r.first === r.last ? `${hex(r.first)} ${PAGE_TYPES[r.type].name}` : `${hex(r.first)}–${hex(r.last)} ${PAGE_TYPES[r.type].name}`,
+  );
   const details: string[] = [];
   for (let i = 0; i < runs.length; i += 4) details.push(`pfns: ${runs.slice(i, i + 4).join(', ')}`);
   return { summary, details };
@@ -66,32 +71,50 @@ export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): Record
     case 'pfn-list':
       return pfnEntryFields(body, 'no page data', opts);
     case 'pv-info':
-      return { summary: `guest width ${body.guestWidth} (${body.guestWidth * 8}-bit), pt levels ${body.ptLevels}${body.extra ? `, ${body.extra.length} extra bytes` : ''}`, details: [] };
+      return {
+        summary: `guest width ${body.guestWidth} (${body.guestWidth * 8}-bit), pt levels ${body.ptLevels}${body.extra ? `, ${body.extra.length} extra bytes` : ''}`,
+        details: [],
+      };
     case 'p2m-frames':
       return {
         summary: `pfns ${hex(body.startPfn)}–${hex(body.endPfn)}, ${body.frames.length} frames`,
         details: [`frames: ${elided(body.frames, keep, (f) => hex(f))}`],
       };
     case 'vcpu':
-      return { summary: `vcpu ${body.vcpuId}, context ${grouped(body.context.length)} bytes${body.reserved ? `, reserved ${hex(body.reserved)}` : ''}`, details: [] };
+      return {
+        summary: `vcpu ${body.vcpuId}, context ${grouped(body.context.length)} bytes${body.reserved ? `, reserved ${hex(body.reserved)}` : ''}`,
+        details: [],
+      };
     case 'tsc-info':
-      return { summary: `mode ${body.mode} (${TSC_MODES[body.mode] ?? 'unknown'}), ${grouped(body.khz)} kHz, nsec ${body.nsec}, incarnation ${body.incarnation}`, details: [] };
+      return {
+        summary: `mode ${body.mode} (${TSC_MODES[body.mode] ?? 'unknown'}), ${grouped(body.khz)} kHz, nsec ${body.nsec}, incarnation ${body.incarnation}`,
+        details: [],
+      };
     case 'hvm-params':
       return {
         summary: `${body.params.length} params`,
-        details: body.params.slice(0, keep * 4).map((p) => `${HVM_PARAM_NAMES[Number(p.index)] ?? 'param'}(${p.index}) = ${hex(p.value)}`)
+        details: body.params
+          .slice(0, keep * 4)
+          .map((p) => `${HVM_PARAM_NAMES[Number(p.index)] ?? 'param'}(${p.index}) = ${hex(p.value)}`)
           .concat(body.params.length > keep * 4 ? [`… (+${body.params.length - keep * 4} more)`] : []),
       };
     case 'cpuid-policy':
       return {
         summary: `${body.leaves.length} leaves`,
-        details: body.leaves.slice(0, keep).map((l) => `leaf ${hex(l.leaf, 8)}/${l.subleaf === 0xffffffff ? '-' : hex(l.subleaf)}: a=${hex(l.a, 8)} b=${hex(l.b, 8)} c=${hex(l.c, 8)} d=${hex(l.d, 8)}`)
+        details: body.leaves
+          .slice(0, keep)
+          .map(
+            (l) =>
+              `leaf ${hex(l.leaf, 8)}/${l.subleaf === 0xffffffff ? '-' : hex(l.subleaf)}: a=${hex(l.a, 8)} b=${hex(l.b, 8)} c=${hex(l.c, 8)} d=${hex(l.d, 8)}`,
+          )
           .concat(body.leaves.length > keep ? [`… (+${body.leaves.length - keep} more leaves)`] : []),
       };
     case 'msr-policy':
       return {
         summary: `${body.entries.length} MSRs`,
-        details: body.entries.slice(0, keep).map((e) => `msr ${hex(e.idx, 8)} = ${hex(e.val)}${e.flags ? ` flags ${hex(e.flags)}` : ''}`)
+        details: body.entries
+          .slice(0, keep)
+          .map((e) => `msr ${hex(e.idx, 8)} = ${hex(e.val)}${e.flags ? ` flags ${hex(e.flags)}` : ''}`)
           .concat(body.entries.length > keep ? [`… (+${body.entries.length - keep} more)`] : []),
       };
     case 'dirty-pfn-list':
@@ -99,7 +122,9 @@ export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): Record
     case 'emulator-xenstore':
       return {
         summary: `emulator ${body.emulatorId} (${EMULATOR_IDS[body.emulatorId] ?? 'reserved'}), index ${body.index}, ${body.pairs.length} keys`,
-        details: body.pairs.slice(0, keep * 4).map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+        details: body.pairs
+          .slice(0, keep * 4)
+          .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
           .concat(body.pairs.length > keep * 4 ? [`… (+${body.pairs.length - keep * 4} more keys)`] : []),
       };
     case 'emulator-context':
@@ -108,7 +133,10 @@ export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): Record
         details: [],
       };
     case 'checkpoint-state':
-      return { summary: `control_id ${body.controlId} (${CHECKPOINT_CONTROL_IDS[body.controlId] ?? 'unknown'})${body.extra ? `, ${body.extra.length} extra bytes` : ''}`, details: [] };
+      return {
+        summary: `control_id ${body.controlId} (${CHECKPOINT_CONTROL_IDS[body.controlId] ?? 'unknown'})${body.extra ? `, ${body.extra.length} extra bytes` : ''}`,
+        details: [],
+      };
     case 'opaque': {
       if (rec.name === 'HVM_CONTEXT') {
         const { entries, truncatedAt } = hvmContextEntries(body.data);

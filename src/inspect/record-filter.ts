@@ -21,13 +21,17 @@ const LAYERS: readonly Layer[] = ['libxl', 'libxc'];
 
 export function parseRecordFilter(spec: string, dialect: Dialect = 'upstream'): RecordFilter {
   const terms: Term[] = [];
-  for (const raw of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     let text = raw;
     let layer: Layer | undefined;
     const colon = raw.indexOf(':');
     if (colon >= 0) {
       const prefix = raw.slice(0, colon).toLowerCase();
-      if (prefix !== 'libxl' && prefix !== 'libxc') throw new InspectArgumentError(`--records: unknown layer "${raw.slice(0, colon)}" in "${raw}" (use libxl: or libxc:)`);
+      if (prefix !== 'libxl' && prefix !== 'libxc')
+        throw new InspectArgumentError(`--records: unknown layer "${raw.slice(0, colon)}" in "${raw}" (use libxl: or libxc:)`);
       layer = prefix;
       text = raw.slice(colon + 1);
     }
@@ -41,7 +45,9 @@ export function parseRecordFilter(spec: string, dialect: Dialect = 'upstream'): 
     const known = (layer ? [layer] : LAYERS).some((l) => recordTypeTable(l, dialect).byName(name));
     if (!known) {
       const all = LAYERS.flatMap((l) => recordTypeTable(l, dialect).types.map((t) => t.name));
-      throw new InspectArgumentError(`--records: no ${layer ?? ''}${layer ? ' ' : ''}record type named "${text}" in the ${dialect} dialect (known: ${[...new Set(all)].join(', ')})`);
+      throw new InspectArgumentError(
+        `--records: no ${layer ?? ''}${layer ? ' ' : ''}record type named "${text}" in the ${dialect} dialect (known: ${[...new Set(all)].join(', ')})`,
+      );
     }
     terms.push({ layer, name });
   }

@@ -35,14 +35,23 @@ export function renderStatsText(s: StreamSummary): string {
   kv('bytes', sizeText(s.bytes));
   kv('records', grouped(s.records));
   if (s.end) {
-    kv('end', s.end.status === 'complete'
-      ? `complete at offset ${offsetHex(s.end.streamEnd)}${s.end.trailingBytes ? `, ${grouped(s.end.trailingBytes)} trailing bytes` : ''}`
-      : `failover after checkpoint ${s.end.completeCheckpoints} (${s.end.discardedRecords ?? 0} records discarded)`);
+    kv(
+      'end',
+      s.end.status === 'complete'
+        ? `complete at offset ${offsetHex(s.end.streamEnd)}${s.end.trailingBytes ? `, ${grouped(s.end.trailingBytes)} trailing bytes` : ''}`
+        : `failover after checkpoint ${s.end.completeCheckpoints} (${s.end.discardedRecords ?? 0} records discarded)`,
+    );
   }
   if (s.mode === 'remus' || s.mode === 'colo') kv('checkpoints', s.checkpoints);
 
   out.push('', 'records by type:');
-  out.push(...table(['LAYER', 'TYPE', 'RECORDS', 'BYTES'], s.byType.map((t) => [t.layer, `${t.name} (${hex(t.type)})`, grouped(t.records), grouped(t.bytes)]), new Set([2, 3])));
+  out.push(
+    ...table(
+      ['LAYER', 'TYPE', 'RECORDS', 'BYTES'],
+      s.byType.map((t) => [t.layer, `${t.name} (${hex(t.type)})`, grouped(t.records), grouped(t.bytes)]),
+      new Set([2, 3]),
+    ),
+  );
 
   if (s.pageEntries > 0) {
     out.push('', 'memory:');
@@ -53,7 +62,13 @@ export function renderStatsText(s: StreamSummary): string {
     if (s.pfnMin !== undefined) kv('  pfn range', `${hex(s.pfnMin)}–${hex(s.pfnMax ?? s.pfnMin)}`);
     if (s.postcopyPages) kv('  postcopy pages', grouped(s.postcopyPages));
     out.push('', 'page types:');
-    out.push(...table(['TYPE', 'PAGES'], Object.entries(s.pageTypes).map(([name, n]) => [name, grouped(n)]), new Set([1])).slice(1));
+    out.push(
+      ...table(
+        ['TYPE', 'PAGES'],
+        Object.entries(s.pageTypes).map(([name, n]) => [name, grouped(n)]),
+        new Set([1]),
+      ).slice(1),
+    );
     out.push('', 'passes:');
     const passRows = s.passes.map((p) => [String(p.pass), p.checkpoint ? String(p.checkpoint) : '-', grouped(p.records), grouped(p.pfns), grouped(p.pages)]);
     out.push(...table(['PASS', 'CHECKPOINT', 'RECORDS', 'PFNS', 'PAGES'], passRows, new Set([2, 3, 4])));

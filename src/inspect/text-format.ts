@@ -43,7 +43,12 @@ export function sizeText(n: number): string {
 }
 
 /** The first `keep` items, then "… (+N more)": long arrays stay readable. */
-export function elided<T>(items: { readonly length: number; slice(start?: number, end?: number): T[] }, keep: number, show: (item: T) => string = String, separator = ' '): string {
+export function elided<T>(
+  items: { readonly length: number; slice(start?: number, end?: number): T[] },
+  keep: number,
+  show: (item: T) => string = String,
+  separator = ' ',
+): string {
   if (items.length <= keep) return items.slice().map(show).join(separator);
   return `${items.slice(0, keep).map(show).join(separator)}${separator}… (+${items.length - keep} more)`;
 }

@@ -50,15 +50,23 @@ export function renderVerifyText(name: string, r: VerifyResult): string {
   for (const p of r.problems) lines.push(`${p.severity} ${p.rule.id} at offset ${p.offset} (${offsetHex(p.offset)}): ${stripRule(p.message, p.rule.id)}`);
   if (r.error) lines.push(`error ${r.error.ruleId} at offset ${r.error.offset} (${offsetHex(r.error.offset)}): ${stripRule(r.error.message, r.error.ruleId)}`);
   const s = r.summary;
-  const what = [s.container ? `${s.container} container` : '', s.imageVersion ? `libxc v${s.imageVersion}` : '', s.domainType ?? '', s.xenVersion ? `Xen ${s.xenVersion}` : '', s.mode && s.mode !== 'plain' ? `${s.mode} stream` : '']
-    .filter(Boolean).join(', ');
+  const what = [
+    s.container ? `${s.container} container` : '',
+    s.imageVersion ? `libxc v${s.imageVersion}` : '',
+    s.domainType ?? '',
+    s.xenVersion ? `Xen ${s.xenVersion}` : '',
+    s.mode && s.mode !== 'plain' ? `${s.mode} stream` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   if (r.status === 'invalid') {
     lines.push(`${name}: INVALID (${r.error?.ruleId}) after ${grouped(s.records)} records${what ? ` — ${what}` : ''}`);
   } else {
     const end = r.end as StreamEnd;
     let verdict = `${name}: VALID — ${what}, ${grouped(s.records)} records, ${grouped(end.streamEnd)} bytes`;
     if (end.status === 'failover') {
-      verdict += `; checkpointed stream ended by failover after ${end.completeCheckpoints} complete checkpoint(s) (valid: a receiver restores checkpoint ${end.completeCheckpoints}` +
+      verdict +=
+        `; checkpointed stream ended by failover after ${end.completeCheckpoints} complete checkpoint(s) (valid: a receiver restores checkpoint ${end.completeCheckpoints}` +
         `${end.discardedBytes ? `, discarding ${end.discardedRecords} records / ${grouped(end.discardedBytes)} bytes after it` : ''})`;
     } else if (end.trailingBytes) {
       verdict += r.goMessage
@@ -75,7 +83,18 @@ export function verifyJson(name: string, r: VerifyResult): object {
     input: name,
     status: r.status,
     ...(r.end ? { end: r.end } : {}),
-    ...(r.error ? { error: { rule: r.error.ruleId, offset: r.error.offset, recordIndex: r.error.recordIndex, layer: r.error.layer, recordName: r.error.recordName, message: r.error.message } } : {}),
+    ...(r.error
+      ? {
+          error: {
+            rule: r.error.ruleId,
+            offset: r.error.offset,
+            recordIndex: r.error.recordIndex,
+            layer: r.error.layer,
+            recordName: r.error.recordName,
+            message: r.error.message,
+          },
+        }
+      : {}),
     goMessage: r.goMessage,
     problems: r.problems.map(problemJson),
     records: r.summary.records,

@@ -117,7 +117,10 @@ const isDirectPath = (path: string) => /^\/(dev\/(stdout|stderr|fd\/)|proc\/)/.t
 export async function checkOutput(path: string, options: OutputOptions = {}): Promise<Target> {
   if (path === '') throw new OutputError('the output path is empty', 'EINVAL');
   if (path === '-') {
-    throw new OutputError(options.positional ? "-o - (standard output) cannot be used: this output is written at offsets and needs a regular file" : "'-' is not a file name here", 'EINVAL');
+    throw new OutputError(
+      options.positional ? '-o - (standard output) cannot be used: this output is written at offsets and needs a regular file' : "'-' is not a file name here",
+      'EINVAL',
+    );
   }
   const existing = await statOrUndefined(path).catch((e) => {
     throw outputIoError(path, e);

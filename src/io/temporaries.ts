@@ -72,7 +72,10 @@ export function registerTemporary(file: TemporaryFile): void {
  * Create a file under a new unique name with `create` (which must use O_EXCL),
  * covered by the signal cleanup from before the create starts.
  */
-export async function createTemporary<H extends { stat(): Promise<Stats>; close(): Promise<void> }>(path: string, create: () => Promise<H>): Promise<{ handle: H; temporary: TemporaryFile }> {
+export async function createTemporary<H extends { stat(): Promise<Stats>; close(): Promise<void> }>(
+  path: string,
+  create: () => Promise<H>,
+): Promise<{ handle: H; temporary: TemporaryFile }> {
   live.set(path, { path });
   install();
   let handle: H;

@@ -84,7 +84,8 @@ export class BackChannelDecoder {
     const expected = this.expected();
     const layer = expected.layer;
     const loc = { offset: this.offset, recordIndex: this.index, layer, recordType: type, recordName: recordTypeName(layer, type, this.dialect) };
-    if (bodyLength > this.maxRecordLength) throw formatError('RECORD_TOO_LONG', { ...loc, offset: this.offset + 4 }, { expected: `≤ ${this.maxRecordLength}`, actual: bodyLength });
+    if (bodyLength > this.maxRecordLength)
+      throw formatError('RECORD_TOO_LONG', { ...loc, offset: this.offset + 4 }, { expected: `≤ ${this.maxRecordLength}`, actual: bodyLength });
     const wire = RECORD_HEADER_SIZE + roundUp8(bodyLength);
     if (view.length < wire) return { need: wire };
     const info = recordTypeTable(layer, this.dialect).lookup(type);
@@ -92,13 +93,30 @@ export class BackChannelDecoder {
       throw formatError('BACK_CHANNEL_ORDER', loc, { expected: expected.names.join(' or '), actual: info?.name ?? `type 0x${type.toString(16)}` });
     }
     const body = view.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + bodyLength);
-    const record = decodeRecordBody(layer, type, body, view.subarray(RECORD_HEADER_SIZE + bodyLength, wire), { ...loc, offset: this.offset + RECORD_HEADER_SIZE }, this.dialect);
+    const record = decodeRecordBody(
+      layer,
+      type,
+      body,
+      view.subarray(RECORD_HEADER_SIZE + bodyLength, wire),
+      { ...loc, offset: this.offset + RECORD_HEADER_SIZE },
+      this.dialect,
+    );
     if (record.padding) {
       if (this.strict) throw formatError('PADDING_NONZERO', { ...loc, offset: this.offset + RECORD_HEADER_SIZE + bodyLength });
-      this.problems.push({ rule: RULES.PADDING_NONZERO, severity: 'warning', offset: this.offset + RECORD_HEADER_SIZE + bodyLength, recordIndex: this.index, message: 'non-zero padding' });
+      this.problems.push({
+        rule: RULES.PADDING_NONZERO,
+        severity: 'warning',
+        offset: this.offset + RECORD_HEADER_SIZE + bodyLength,
+        recordIndex: this.index,
+        message: 'non-zero padding',
+      });
     }
     if (record.body.kind === 'checkpoint-state' && expected.controlId !== undefined && record.body.controlId !== expected.controlId) {
-      throw formatError('BACK_CHANNEL_ORDER', { ...loc, offset: this.offset + RECORD_HEADER_SIZE }, { expected: `control_id ${expected.controlId}`, actual: `control_id ${record.body.controlId}` });
+      throw formatError(
+        'BACK_CHANNEL_ORDER',
+        { ...loc, offset: this.offset + RECORD_HEADER_SIZE },
+        { expected: `control_id ${expected.controlId}`, actual: `control_id ${record.body.controlId}` },
+      );
     }
     if (record.name === 'POSTCOPY_COMPLETE') this.complete = true;
     const item: RecordItem = { kind: 'record', offset: this.offset, length: wire, index: this.index, layer, record, bodyLength };
@@ -119,7 +137,11 @@ export class BackChannelDecoder {
   finish(rest: Uint8Array = new Uint8Array(0)): { end: StreamEnd; trailing?: StreamItem } {
     const eof = this.offset + rest.length;
     if (rest.length > 0 && !this.complete) {
-      throw formatError('TRUNCATED', { offset: eof, recordIndex: this.index }, { detail: `the back channel ends inside record #${this.index} at offset ${this.offset} (${rest.length} bytes of it present)` });
+      throw formatError(
+        'TRUNCATED',
+        { offset: eof, recordIndex: this.index },
+        { detail: `the back channel ends inside record #${this.index} at offset ${this.offset} (${rest.length} bytes of it present)` },
+      );
     }
     if (this.channel === 'postcopy' && !this.complete) {
       throw formatError('TRUNCATED', { offset: eof }, { detail: 'the postcopy back channel ended without POSTCOPY_COMPLETE' });

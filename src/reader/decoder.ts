@@ -7,7 +7,21 @@
  * ended (`finish`). The same decoder serves files, pipes, memory and push-fed
  * protocol sessions.
  */
-import { XL_MIGRATE_GO_MESSAGE, LIBXC_DOMAIN_HEADER_SIZE, LIBXC_IMAGE_HEADER_SIZE, LIBXL_HEADER_SIZE, LIBXL_OPTION_BIG_ENDIAN, LIBXC_OPTION_BIG_ENDIAN, RECORD_HEADER_SIZE, REC_LENGTH_MAX, XL_HEADER_SIZE, XL_OPTIONAL_DATA_MAX, XL_MANDATORY_FLAG_JSON, DOMAIN_TYPE_X86_PV, roundUp8 } from '../format/constants.js';
+import {
+  XL_MIGRATE_GO_MESSAGE,
+  LIBXC_DOMAIN_HEADER_SIZE,
+  LIBXC_IMAGE_HEADER_SIZE,
+  LIBXL_HEADER_SIZE,
+  LIBXL_OPTION_BIG_ENDIAN,
+  LIBXC_OPTION_BIG_ENDIAN,
+  RECORD_HEADER_SIZE,
+  REC_LENGTH_MAX,
+  XL_HEADER_SIZE,
+  XL_OPTIONAL_DATA_MAX,
+  XL_MANDATORY_FLAG_JSON,
+  DOMAIN_TYPE_X86_PV,
+  roundUp8,
+} from '../format/constants.js';
 import { PAGE_TYPE_HAS_DATA } from '../format/page-types.js';
 import { isOptionalType, recordTypeName, recordTypeTable, type Dialect, type Layer, type RecordTypeInfo } from '../format/record-types.js';
 import { RULES, type RuleKey } from '../format/rules.js';
@@ -58,8 +72,21 @@ export type Step =
   | { stop: true };
 
 type State =
-  | 'DETECT' | 'XL' | 'LIBXL_HDR' | 'LIBXL_FIRST' | 'LIBXC_IHDR' | 'LIBXC_DHDR' | 'LIBXC_REC'
-  | 'LIBXL_CKPT' | 'LIBXL_CKST' | 'LIBXL_PCT' | 'LIBXC_PC' | 'LIBXL_POSTPC' | 'LIBXL_TAIL' | 'DONE' | 'FAILED';
+  | 'DETECT'
+  | 'XL'
+  | 'LIBXL_HDR'
+  | 'LIBXL_FIRST'
+  | 'LIBXC_IHDR'
+  | 'LIBXC_DHDR'
+  | 'LIBXC_REC'
+  | 'LIBXL_CKPT'
+  | 'LIBXL_CKST'
+  | 'LIBXL_PCT'
+  | 'LIBXC_PC'
+  | 'LIBXL_POSTPC'
+  | 'LIBXL_TAIL'
+  | 'DONE'
+  | 'FAILED';
 
 const GO_MESSAGE = Buffer.from(XL_MIGRATE_GO_MESSAGE, 'latin1');
 const CHECKPOINT_STATE = 0x5;
@@ -184,10 +211,15 @@ export class StreamDecoder {
         const total = xlHeaderLength(view, { offset: this.offset }, this.maxXlOptionalData);
         if (view.length < total) return { need: total };
         const { header, length } = decodeXlHeader(view, { offset: this.offset });
-        if (header.optionalFlags !== 0) this.problem('XL_OPTIONAL_FLAGS', { offset: this.offset + 40, layer: 'xl' }, { actual: `0x${header.optionalFlags.toString(16)}`, expected: '0' });
+        if (header.optionalFlags !== 0)
+          this.problem('XL_OPTIONAL_FLAGS', { offset: this.offset + 40, layer: 'xl' }, { actual: `0x${header.optionalFlags.toString(16)}`, expected: '0' });
         const hasJson = (header.mandatoryFlags & XL_MANDATORY_FLAG_JSON) !== 0;
         if (hasJson !== (header.config !== undefined && header.config.length > 0)) {
-          this.problem('XL_JSON_FLAG', { offset: this.offset + 36, layer: 'xl' }, { detail: hasJson ? 'JSON flag set but no config' : 'config present but JSON flag clear (legacy config text)' });
+          this.problem(
+            'XL_JSON_FLAG',
+            { offset: this.offset + 36, layer: 'xl' },
+            { detail: hasJson ? 'JSON flag set but no config' : 'config present but JSON flag clear (legacy config text)' },
+          );
         }
         return this.emit({ kind: 'xl-header', offset: this.offset, length, header }, 'LIBXL_HDR');
       }
@@ -195,7 +227,8 @@ export class StreamDecoder {
         if (view.length < LIBXL_HEADER_SIZE) return { need: LIBXL_HEADER_SIZE };
         const header = decodeLibxlHeader(view, { offset: this.offset });
         const loc = { offset: this.offset + 12, layer: 'libxl' as const, recordName: 'libxl header' };
-        if (header.options & LIBXL_OPTION_BIG_ENDIAN) throw formatError('BIG_ENDIAN', loc, { expected: 'options bit 0 clear', actual: `0x${header.options.toString(16)}` });
+        if (header.options & LIBXL_OPTION_BIG_ENDIAN)
+          throw formatError('BIG_ENDIAN', loc, { expected: 'options bit 0 clear', actual: `0x${header.options.toString(16)}` });
         if (header.options & ~3) this.problem('LIBXL_OPTIONS_RESERVED', loc, { actual: `0x${header.options.toString(16)}` });
         return this.emit({ kind: 'libxl-header', offset: this.offset, length: LIBXL_HEADER_SIZE, header }, 'LIBXL_FIRST');
       }
@@ -203,9 +236,15 @@ export class StreamDecoder {
         if (view.length < LIBXC_IMAGE_HEADER_SIZE) return { need: LIBXC_IMAGE_HEADER_SIZE };
         const header = decodeLibxcImageHeader(view, { offset: this.offset });
         const loc = { offset: this.offset + 16, layer: 'libxc' as const, recordName: 'libxc image header' };
-        if (header.options & LIBXC_OPTION_BIG_ENDIAN) throw formatError('BIG_ENDIAN', loc, { expected: 'options bit 0 clear', actual: `0x${header.options.toString(16)}` });
+        if (header.options & LIBXC_OPTION_BIG_ENDIAN)
+          throw formatError('BIG_ENDIAN', loc, { expected: 'options bit 0 clear', actual: `0x${header.options.toString(16)}` });
         if (header.options & 0xfffe) this.problem('LIBXC_OPTIONS_RESERVED', loc, { actual: `0x${header.options.toString(16)}` });
-        if (header.reserved16 || header.reserved32) this.problem('LIBXC_HEADER_RESERVED', { ...loc, offset: this.offset + 18 }, { actual: `0x${header.reserved16.toString(16)}:0x${header.reserved32.toString(16)}` });
+        if (header.reserved16 || header.reserved32)
+          this.problem(
+            'LIBXC_HEADER_RESERVED',
+            { ...loc, offset: this.offset + 18 },
+            { actual: `0x${header.reserved16.toString(16)}:0x${header.reserved32.toString(16)}` },
+          );
         this.imageVersion = header.version;
         this.summaryBuilder.imageVersion = header.version;
         return this.emit({ kind: 'libxc-image-header', offset: this.offset, length: LIBXC_IMAGE_HEADER_SIZE, header }, 'LIBXC_DHDR');
@@ -213,7 +252,8 @@ export class StreamDecoder {
       case 'LIBXC_DHDR': {
         if (view.length < LIBXC_DOMAIN_HEADER_SIZE) return { need: LIBXC_DOMAIN_HEADER_SIZE };
         const header = decodeLibxcDomainHeader(view, { offset: this.offset });
-        if (header.reserved) this.problem('DOMAIN_RESERVED', { offset: this.offset + 6, layer: 'libxc', recordName: 'libxc domain header' }, { actual: header.reserved });
+        if (header.reserved)
+          this.problem('DOMAIN_RESERVED', { offset: this.offset + 6, layer: 'libxc', recordName: 'libxc domain header' }, { actual: header.reserved });
         this.domainType = header.domainType;
         this.summaryBuilder.domainType = header.domainType;
         this.summaryBuilder.xenVersion = header.xenMajor === 0 ? `legacy converter v${header.xenMinor}` : `${header.xenMajor}.${header.xenMinor}`;
@@ -272,9 +312,17 @@ export class StreamDecoder {
 
     this.checkKnownType(layer, type, info);
     const at: ErrorLocation = { offset: this.offset + RECORD_HEADER_SIZE, recordIndex: this.recordIndex, layer, recordType: type, recordName: info?.name };
-    const record = entriesLength === undefined
-      ? decodeRecordBody(layer, type, view.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + bodyLength), view.subarray(RECORD_HEADER_SIZE + bodyLength, wire), at, this.dialect)
-      : this.pageRecordSkippingPages(layer, type, view.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + entriesLength), bodyLength, at);
+    const record =
+      entriesLength === undefined
+        ? decodeRecordBody(
+            layer,
+            type,
+            view.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + bodyLength),
+            view.subarray(RECORD_HEADER_SIZE + bodyLength, wire),
+            at,
+            this.dialect,
+          )
+        : this.pageRecordSkippingPages(layer, type, view.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + entriesLength), bodyLength, at);
     if (record.padding) this.problem('PADDING_NONZERO', { ...this.loc(layer, type, RECORD_HEADER_SIZE + bodyLength), recordName: record.name });
     const item: RecordItem = { kind: 'record', offset: this.offset, length: wire, index: this.recordIndex, layer, record, bodyLength };
     if (this.checkpointed) item.checkpoint = this.checkpoint + 1;
@@ -356,7 +404,9 @@ export class StreamDecoder {
     if (this.dialect === 'upstream') {
       if (info.v3Only && this.imageVersion === 2) {
         if (name === 'STATIC_DATA_END' && this.seenPageData) {
-          throw formatError('DIALECT_HINT', this.wholeRecord(at), { detail: 'a 0x10 record after PAGE_DATA in a v2 image looks like the postcopy RFC dialect (POSTCOPY_BEGIN): try --dialect postcopy-rfc' });
+          throw formatError('DIALECT_HINT', this.wholeRecord(at), {
+            detail: 'a 0x10 record after PAGE_DATA in a v2 image looks like the postcopy RFC dialect (POSTCOPY_BEGIN): try --dialect postcopy-rfc',
+          });
         }
         this.problem('V3_RECORD_IN_V2', this.wholeRecord(at), { detail: `${name} in a v2 image` });
       }
@@ -400,7 +450,10 @@ export class StreamDecoder {
         this.inferStaticDataEnd(at);
         const k = p2mFrameCount(body.startPfn, body.endPfn, this.guestWidth);
         if (body.frames.length !== k) {
-          throw formatError('P2M_LENGTH', at, { expected: `${k} frames (${8 + 8 * k} bytes) for pfns ${body.startPfn}..${body.endPfn}`, actual: `${body.frames.length} frames` });
+          throw formatError('P2M_LENGTH', at, {
+            expected: `${k} frames (${8 + 8 * k} bytes) for pfns ${body.startPfn}..${body.endPfn}`,
+            actual: `${body.frames.length} frames`,
+          });
         }
         this.p2mEndPfn = body.endPfn;
         return 'LIBXC_REC';
@@ -413,12 +466,21 @@ export class StreamDecoder {
         if (body.reserved) this.problem('PAGE_DATA_RESERVED', { ...at, offset: at.offset + 4 }, { actual: body.reserved });
         if (body.pfnReservedBits) {
           const i = body.pfnReservedBits.findIndex((b) => b !== 0);
-          this.problem('PAGE_DATA_PFN_RESERVED', { ...at, offset: at.offset + 8 + 8 * i }, { actual: `0x${body.pfnReservedBits[i].toString(16)} in pfn[${i}]` });
+          this.problem(
+            'PAGE_DATA_PFN_RESERVED',
+            { ...at, offset: at.offset + 8 + 8 * i },
+            { actual: `0x${body.pfnReservedBits[i].toString(16)} in pfn[${i}]` },
+          );
         }
         if (this.p2mEndPfn !== undefined) {
           const limit = this.p2mEndPfn;
           const i = body.pfns.findIndex((p) => p > limit);
-          if (i >= 0) throw formatError('PAGE_DATA_PFN_RANGE', { ...at, offset: at.offset + 8 + 8 * i }, { expected: `pfn ≤ ${limit}`, actual: `0x${body.pfns[i].toString(16)} (index ${i})` });
+          if (i >= 0)
+            throw formatError(
+              'PAGE_DATA_PFN_RANGE',
+              { ...at, offset: at.offset + 8 + 8 * i },
+              { expected: `pfn ≤ ${limit}`, actual: `0x${body.pfns[i].toString(16)} (index ${i})` },
+            );
         }
         return 'LIBXC_REC';
       }
@@ -452,7 +514,8 @@ export class StreamDecoder {
         }
         return 'LIBXC_REC';
       case 'POSTCOPY_TRANSITION':
-        if (!this.pcPfnsBegun) throw formatError('PC_ORDER', this.wholeRecord(at), { detail: 'Received POSTCOPY_TRANSITION record before POSTCOPY_PFNS_BEGIN' });
+        if (!this.pcPfnsBegun)
+          throw formatError('PC_ORDER', this.wholeRecord(at), { detail: 'Received POSTCOPY_TRANSITION record before POSTCOPY_PFNS_BEGIN' });
         return 'LIBXL_PCT';
       case 'POSTCOPY_PAGE_DATA':
         throw formatError('PC_ORDER', this.wholeRecord(at), { detail: 'POSTCOPY_PAGE_DATA before POSTCOPY_TRANSITION' });
@@ -494,7 +557,8 @@ export class StreamDecoder {
     const { pfns, types } = rec.body;
     for (let i = 0; i < pfns.length; i++) {
       const entryAt = { ...at, offset: at.offset + 8 + 8 * i };
-      if (!PAGE_TYPE_HAS_DATA[types[i]]) throw formatError('PC_PAGE_TYPE', entryAt, { actual: `type 0x${types[i].toString(16)} for pfn 0x${pfns[i].toString(16)}` });
+      if (!PAGE_TYPE_HAS_DATA[types[i]])
+        throw formatError('PC_PAGE_TYPE', entryAt, { actual: `type 0x${types[i].toString(16)} for pfn 0x${pfns[i].toString(16)}` });
       if (!this.pcSet.has(pfns[i])) throw formatError('PC_PAGE_NOT_LISTED', entryAt, { actual: `pfn 0x${pfns[i].toString(16)}` });
       if (!this.pcReceived.add(pfns[i])) throw formatError('PC_PAGE_DUPLICATE', entryAt, { actual: `pfn 0x${pfns[i].toString(16)}` });
     }
@@ -565,15 +629,17 @@ export class StreamDecoder {
     this.lastCompleteRecordIndex = this.recordIndex + 1;
   }
 
-  private problem(
-    key: RuleKey,
-    at: ErrorLocation,
-    extra: { expected?: string | number; actual?: string | number; detail?: string } = {},
-  ): void {
+  private problem(key: RuleKey, at: ErrorLocation, extra: { expected?: string | number; actual?: string | number; detail?: string } = {}): void {
     const rule = RULES[key];
     const err = formatError(key, at, extra);
     if (rule.severity === 'error' || (rule.severity === 'strict' && this.strict)) throw err;
-    this.problems.push({ rule, severity: rule.severity === 'strict' ? 'warning' : rule.severity, offset: err.offset, recordIndex: at.recordIndex, message: err.message });
+    this.problems.push({
+      rule,
+      severity: rule.severity === 'strict' ? 'warning' : rule.severity,
+      offset: err.offset,
+      recordIndex: at.recordIndex,
+      message: err.message,
+    });
   }
 
   private notV2(looksLike: string): StreamFormatError {
@@ -612,7 +678,10 @@ export class StreamDecoder {
       end.trailingBytes = this.trailingBytes;
       const isGo = this.trailingBytes === GO_MESSAGE.length && Buffer.compare(Buffer.from(this.trailingHead), GO_MESSAGE) === 0;
       const loc = { offset: this.streamEnd };
-      if (isGo) this.problem('TRAILING_GO_MESSAGE', loc, { detail: `the ${this.trailingBytes} bytes after END are xl migrate's go message ("domain is yours, you are cleared to unpause")` });
+      if (isGo)
+        this.problem('TRAILING_GO_MESSAGE', loc, {
+          detail: `the ${this.trailingBytes} bytes after END are xl migrate's go message ("domain is yours, you are cleared to unpause")`,
+        });
       else this.problem('TRAILING_BYTES', loc, { detail: `${this.trailingBytes} bytes follow the final END`, actual: `${this.trailingBytes} bytes` });
       return { end, trailing: { kind: 'trailing', offset: this.streamEnd, length: this.trailingBytes, head: this.trailingHead, isGoMessage: isGo } };
     }
@@ -627,7 +696,11 @@ export class StreamDecoder {
         discardedBytes: eof - this.lastCompleteEnd,
       };
       if (end.discardedBytes) {
-        this.problem('DISCARDED_CHECKPOINT', { offset: this.lastCompleteEnd }, { detail: `failover to checkpoint ${this.completeCheckpoints}: ${discardedRecords} records and ${end.discardedBytes} bytes after it are discarded` });
+        this.problem(
+          'DISCARDED_CHECKPOINT',
+          { offset: this.lastCompleteEnd },
+          { detail: `failover to checkpoint ${this.completeCheckpoints}: ${discardedRecords} records and ${end.discardedBytes} bytes after it are discarded` },
+        );
       }
       return { end };
     }
@@ -635,7 +708,10 @@ export class StreamDecoder {
       throw formatError('CHECKPOINT_INCOMPLETE', { offset: eof }, { detail: 'the stream ended inside its first checkpoint: nothing to fail over to' });
     }
     const insideRecord = restLength >= RECORD_HEADER_SIZE && this.isRecordState();
-    throw formatError('TRUNCATED', this.truncationLocation(rest, eof), { detail: this.truncationDetail(rest, restLength), expected: insideRecord ? undefined : this.expectation() });
+    throw formatError('TRUNCATED', this.truncationLocation(rest, eof), {
+      detail: this.truncationDetail(rest, restLength),
+      expected: insideRecord ? undefined : this.expectation(),
+    });
   }
 
   /** Where a truncation happened: the EOF offset, and the record it cut when its header was read. */
@@ -670,21 +746,34 @@ export class StreamDecoder {
 
   private expectation(): string {
     switch (this.state) {
-      case 'DETECT': return 'a stream header';
-      case 'XL': return 'the xl save-file header';
-      case 'LIBXL_HDR': return 'the libxl stream header';
-      case 'LIBXC_IHDR': return 'the libxc image header';
-      case 'LIBXC_DHDR': return 'the libxc domain header';
-      case 'LIBXC_REC': return 'the next libxc record (the libxc stream has no END yet)';
-      case 'LIBXC_PC': return 'the next postcopy libxc record';
-      case 'LIBXL_FIRST': return 'the LIBXC_CONTEXT record';
-      case 'LIBXL_TAIL': return 'the libxl END record';
-      case 'LIBXL_POSTPC': return 'the libxl END record';
-      case 'LIBXL_CKPT': return 'CHECKPOINT_END';
-      case 'LIBXL_CKST': return 'CHECKPOINT_STATE';
-      case 'LIBXL_PCT': return 'POSTCOPY_TRANSITION_END';
-      default: return 'more bytes';
+      case 'DETECT':
+        return 'a stream header';
+      case 'XL':
+        return 'the xl save-file header';
+      case 'LIBXL_HDR':
+        return 'the libxl stream header';
+      case 'LIBXC_IHDR':
+        return 'the libxc image header';
+      case 'LIBXC_DHDR':
+        return 'the libxc domain header';
+      case 'LIBXC_REC':
+        return 'the next libxc record (the libxc stream has no END yet)';
+      case 'LIBXC_PC':
+        return 'the next postcopy libxc record';
+      case 'LIBXL_FIRST':
+        return 'the LIBXC_CONTEXT record';
+      case 'LIBXL_TAIL':
+        return 'the libxl END record';
+      case 'LIBXL_POSTPC':
+        return 'the libxl END record';
+      case 'LIBXL_CKPT':
+        return 'CHECKPOINT_END';
+      case 'LIBXL_CKST':
+        return 'CHECKPOINT_STATE';
+      case 'LIBXL_PCT':
+        return 'POSTCOPY_TRANSITION_END';
+      default:
+        return 'more bytes';
     }
   }
 }
-

@@ -10,10 +10,22 @@ interface ItemBase {
   length: number;
 }
 
-export interface XlHeaderItem extends ItemBase { kind: 'xl-header'; header: XlHeader }
-export interface LibxlHeaderItem extends ItemBase { kind: 'libxl-header'; header: LibxlHeader }
-export interface LibxcImageHeaderItem extends ItemBase { kind: 'libxc-image-header'; header: LibxcImageHeader }
-export interface LibxcDomainHeaderItem extends ItemBase { kind: 'libxc-domain-header'; header: LibxcDomainHeader }
+export interface XlHeaderItem extends ItemBase {
+  kind: 'xl-header';
+  header: XlHeader;
+}
+export interface LibxlHeaderItem extends ItemBase {
+  kind: 'libxl-header';
+  header: LibxlHeader;
+}
+export interface LibxcImageHeaderItem extends ItemBase {
+  kind: 'libxc-image-header';
+  header: LibxcImageHeader;
+}
+export interface LibxcDomainHeaderItem extends ItemBase {
+  kind: 'libxc-domain-header';
+  header: LibxcDomainHeader;
+}
 
 export interface RecordItem extends ItemBase {
   kind: 'record';

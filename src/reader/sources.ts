@@ -182,7 +182,8 @@ export class ChunkQueue {
       // A buffer of exactly n: the bytes of this request are copied into it once, as they come.
       // (Only a request that outgrows an earlier, smaller one re-copies that smaller prefix.)
       const next = this.recycle && this.spare && this.spare.length >= n ? this.spare : new Uint8Array(n);
-      if (next.buffer === this.buf.buffer) next.copyWithin(0, this.pos + this.buf.byteOffset - next.byteOffset, this.end + this.buf.byteOffset - next.byteOffset);
+      if (next.buffer === this.buf.buffer)
+        next.copyWithin(0, this.pos + this.buf.byteOffset - next.byteOffset, this.end + this.buf.byteOffset - next.byteOffset);
       else next.set(this.buf.subarray(this.pos, this.end));
       if (this.recycle) this.spare = next;
       this.setWindow(next, have, true);
@@ -338,7 +339,13 @@ function gunzipChunks(input: AsyncIterable<Uint8Array>): { chunks: AsyncIterable
   const src = Readable.from(input, { objectMode: false });
   src.on('error', (e) => gunzip.destroy(e));
   src.pipe(gunzip);
-  return { chunks: typedGunzip(gunzip), stop: () => { src.destroy(); gunzip.destroy(); } };
+  return {
+    chunks: typedGunzip(gunzip),
+    stop: () => {
+      src.destroy();
+      gunzip.destroy();
+    },
+  };
 }
 
 /** Prepend already-read chunks to an iterator. */
@@ -367,7 +374,14 @@ async function chunkWindow(chunks: AsyncIterable<Uint8Array>, onClose?: () => vo
   const first = head.length === 1 ? head[0] : Buffer.concat(head);
   if (isGzip(first)) {
     const g = gunzipChunks(all);
-    return new ChunkWindow(g.chunks, () => { g.stop(); onClose?.(); }, recycle);
+    return new ChunkWindow(
+      g.chunks,
+      () => {
+        g.stop();
+        onClose?.();
+      },
+      recycle,
+    );
   }
   return new ChunkWindow(all, onClose, recycle);
 }
@@ -419,9 +433,13 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
       const window = new FileWindow(reader, owns, recycle);
       await window.ensure(2);
       if (!isGzip(window.current())) return window;
-      return chunkWindow(fdChunks(reader, window.current().slice()), () => {
-        if (owns) void handle.close();
-      }, recycle);
+      return chunkWindow(
+        fdChunks(reader, window.current().slice()),
+        () => {
+          if (owns) void handle.close();
+        },
+        recycle,
+      );
     }
     return new FileWindow(handle, owns, recycle, fileSize);
   }
@@ -485,7 +503,8 @@ async function fdHandle(fd: number): Promise<FileHandle> {
     stat: () => new Promise((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st)))),
     read: (buffer: Uint8Array, offset: number, length: number, position: number | null) =>
       new Promise<{ bytesRead: number; buffer: Uint8Array }>((resolve, reject) =>
-        read(fd, buffer, offset, length, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead, buffer })))),
+        read(fd, buffer, offset, length, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead, buffer }))),
+      ),
     close: async () => {},
   };
   return handle as unknown as FileHandle;

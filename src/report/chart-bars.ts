@@ -30,9 +30,13 @@ export function passesSvg(passes: readonly PassStat[], total: number): string {
   const { top, step } = niceScale(Math.max(0, ...passes.map((p) => p.pages)));
   const y = (v: number) => topPad + plotH - (v / top) * plotH;
   const parts: string[] = [];
-  parts.push(`<svg id="chart-passes" class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="Pages per pass: ${n} passes${total > n ? ` of ${total}` : ''}">`);
+  parts.push(
+    `<svg id="chart-passes" class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="Pages per pass: ${n} passes${total > n ? ` of ${total}` : ''}">`,
+  );
   for (let v = 0; v <= top + step / 2; v += step) {
-    parts.push(`<line class="grid" x1="${left}" y1="${px(y(v))}" x2="${W - right}" y2="${px(y(v))}"/><text class="tick-label" x="${left - 6}" y="${px(y(v) + 4)}" text-anchor="end">${esc(countShort(v))}</text>`);
+    parts.push(
+      `<line class="grid" x1="${left}" y1="${px(y(v))}" x2="${W - right}" y2="${px(y(v))}"/><text class="tick-label" x="${left - 6}" y="${px(y(v) + 4)}" text-anchor="end">${esc(countShort(v))}</text>`,
+    );
   }
   parts.push(`<text class="axis-label" transform="translate(14 ${topPad + plotH / 2}) rotate(-90)" text-anchor="middle">pages with data</text>`);
   const slot = plotW / Math.max(1, n);
@@ -44,15 +48,21 @@ export function passesSvg(passes: readonly PassStat[], total: number): string {
     const yFresh = y(fresh);
     const yAll = y(p.pages);
     const title = `pass ${p.pass}${p.checkpoint ? ` (checkpoint ${p.checkpoint})` : ''}${p.postcopy ? ' (postcopy)' : ''}: ${num(p.pages)} pages with data, ${num(p.resentPages)} of them resent; ${num(p.pfns)} pfn entries in ${num(p.records)} records`;
-    parts.push(`<g class="bar" data-pass="${p.pass}" data-pages="${p.pages}" data-resent="${p.resentPages}"><title>${esc(title)}</title>` +
-      `<rect class="fresh" x="${px(cx - bw / 2)}" y="${px(yFresh)}" width="${px(bw)}" height="${px(topPad + plotH - yFresh)}" fill="${p.postcopy ? PASS_COLORS.postcopy : PASS_COLORS.fresh}"/>` +
-      (p.resentPages > 0 ? `<rect class="resent" x="${px(cx - bw / 2)}" y="${px(yAll)}" width="${px(bw)}" height="${px(yFresh - yAll)}" fill="${PASS_COLORS.resent}"/>` : '') +
-      (n <= 24 ? `<text class="bar-value" x="${px(cx)}" y="${px(yAll - 5)}" text-anchor="middle">${esc(countShort(p.pages))}</text>` : '') +
-      (i % labelEvery === 0 ? `<text class="tick-label" x="${px(cx)}" y="${topPad + plotH + 15}" text-anchor="middle">${p.pass}</text>` : '') +
-      '</g>');
+    parts.push(
+      `<g class="bar" data-pass="${p.pass}" data-pages="${p.pages}" data-resent="${p.resentPages}"><title>${esc(title)}</title>` +
+        `<rect class="fresh" x="${px(cx - bw / 2)}" y="${px(yFresh)}" width="${px(bw)}" height="${px(topPad + plotH - yFresh)}" fill="${p.postcopy ? PASS_COLORS.postcopy : PASS_COLORS.fresh}"/>` +
+        (p.resentPages > 0
+          ? `<rect class="resent" x="${px(cx - bw / 2)}" y="${px(yAll)}" width="${px(bw)}" height="${px(yFresh - yAll)}" fill="${PASS_COLORS.resent}"/>`
+          : '') +
+        (n <= 24 ? `<text class="bar-value" x="${px(cx)}" y="${px(yAll - 5)}" text-anchor="middle">${esc(countShort(p.pages))}</text>` : '') +
+        (i % labelEvery === 0 ? `<text class="tick-label" x="${px(cx)}" y="${topPad + plotH + 15}" text-anchor="middle">${p.pass}</text>` : '') +
+        '</g>',
+    );
   });
   parts.push(`<line class="axis" x1="${left}" y1="${topPad + plotH}" x2="${W - right}" y2="${topPad + plotH}"/>`);
-  parts.push(`<text class="axis-label" x="${left + plotW / 2}" y="${H - 6}" text-anchor="middle">pass${total > n ? ` (first ${n} of ${num(total)})` : ''}</text>`);
+  parts.push(
+    `<text class="axis-label" x="${left + plotW / 2}" y="${H - 6}" text-anchor="middle">pass${total > n ? ` (first ${n} of ${num(total)})` : ''}</text>`,
+  );
   parts.push('</svg>');
   return parts.join('');
 }
@@ -73,10 +83,12 @@ export function bytesByTypeSvg(types: readonly TypeCount[], totalBytes: number):
     const w = Math.max(1, (t.bytes / max) * plotW);
     const pct = totalBytes > 0 ? (100 * t.bytes) / totalBytes : 0;
     const pctText = pct >= 0.1 ? `${pct.toFixed(1)}%` : '<0.1%';
-    parts.push(`<g class="bar" data-layer="${esc(t.layer)}" data-name="${esc(t.name)}" data-bytes="${t.bytes}"><title>${esc(`${t.layer} ${t.name}: ${num(t.records)} records, ${num(t.bytes)} bytes (${pctText})`)}</title>` +
-      `<text class="bar-name" x="${left - 6}" y="${y0 + 14}" text-anchor="end"><tspan class="layer-tag">${esc(t.layer)}</tspan> ${esc(t.name)}</text>` +
-      `<rect x="${left}" y="${y0 + 3}" width="${px(w)}" height="${rowH - 7}" fill="${typeColor(t.layer as 'libxc', t.name)}"/>` +
-      `<text class="bar-value" x="${px(left + w + 6)}" y="${y0 + 14}">${esc(`${bytesShort(t.bytes)} · ${pctText} · ${countShort(t.records)} rec`)}</text></g>`);
+    parts.push(
+      `<g class="bar" data-layer="${esc(t.layer)}" data-name="${esc(t.name)}" data-bytes="${t.bytes}"><title>${esc(`${t.layer} ${t.name}: ${num(t.records)} records, ${num(t.bytes)} bytes (${pctText})`)}</title>` +
+        `<text class="bar-name" x="${left - 6}" y="${y0 + 14}" text-anchor="end"><tspan class="layer-tag">${esc(t.layer)}</tspan> ${esc(t.name)}</text>` +
+        `<rect x="${left}" y="${y0 + 3}" width="${px(w)}" height="${rowH - 7}" fill="${typeColor(t.layer as 'libxc', t.name)}"/>` +
+        `<text class="bar-value" x="${px(left + w + 6)}" y="${y0 + 14}">${esc(`${bytesShort(t.bytes)} · ${pctText} · ${countShort(t.records)} rec`)}</text></g>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');

@@ -18,7 +18,13 @@ const RAMP = [HEAT_COLORS.once, '#9fc5e8', HEAT_COLORS.twice, HEAT_COLORS.more];
 
 function mix(a: string, b: string, t: number): string {
   const ch = (c: string, i: number) => parseInt(c.slice(1 + 2 * i, 3 + 2 * i), 16);
-  return `#${[0, 1, 2].map((i) => Math.round(ch(a, i) + (ch(b, i) - ch(a, i)) * t).toString(16).padStart(2, '0')).join('')}`;
+  return `#${[0, 1, 2]
+    .map((i) =>
+      Math.round(ch(a, i) + (ch(b, i) - ch(a, i)) * t)
+        .toString(16)
+        .padStart(2, '0'),
+    )
+    .join('')}`;
 }
 
 /** The ramp at t in [0, 1]. */
@@ -64,8 +70,13 @@ export function pfnMapSvg(map: PfnMap): string {
     const last = first + map.bucketSize - 1;
     const { fill, opacity, label } = heatColor(b, maxPerPfn);
     const range = map.bucketSize === 1 ? `pfn ${hx(first)}` : `pfns ${hx(first)}–${hx(last)}`;
-    const title = b.entries === 0 ? `${range}: not sent` : `${range}: ${label}; ${num(b.distinct)} distinct pfns, ${num(b.entries)} entries, ${num(b.dataEntries)} with data`;
-    parts.push(`<rect class="cell" data-entries="${b.entries}" x="${px(LEFT + c * cw)}" y="${3 + r * (CELL_H + 2)}" width="${px(Math.max(0.5, cw - (cw >= 4 ? 1 : 0)))}" height="${CELL_H}" fill="${fill}"${opacity < 1 ? ` fill-opacity="${opacity.toFixed(2)}"` : ''}><title>${esc(title)}</title></rect>`);
+    const title =
+      b.entries === 0
+        ? `${range}: not sent`
+        : `${range}: ${label}; ${num(b.distinct)} distinct pfns, ${num(b.entries)} entries, ${num(b.dataEntries)} with data`;
+    parts.push(
+      `<rect class="cell" data-entries="${b.entries}" x="${px(LEFT + c * cw)}" y="${3 + r * (CELL_H + 2)}" width="${px(Math.max(0.5, cw - (cw >= 4 ? 1 : 0)))}" height="${CELL_H}" fill="${fill}"${opacity < 1 ? ` fill-opacity="${opacity.toFixed(2)}"` : ''}><title>${esc(title)}</title></rect>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');

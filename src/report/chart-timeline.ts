@@ -34,20 +34,26 @@ export function timelineSvg(t: Timeline): string {
   const orderH = 26;
   const bottom = (inOrder ? orderY + orderH : scaleY + scaleH) + 26;
   const parts: string[] = [];
-  parts.push(`<svg id="chart-timeline" class="chart" viewBox="0 0 ${W} ${bottom}" role="img" aria-label="Timeline of the stream: ${t.segments.length} segments, ${num(t.totalBytes)} bytes">`);
+  parts.push(
+    `<svg id="chart-timeline" class="chart" viewBox="0 0 ${W} ${bottom}" role="img" aria-label="Timeline of the stream: ${t.segments.length} segments, ${num(t.totalBytes)} bytes">`,
+  );
   parts.push(`<text class="axis-label" x="${LEFT - 8}" y="${scaleY + scaleH / 2 + 4}" text-anchor="end">to scale</text>`);
   parts.push(`<rect x="${LEFT}" y="${scaleY + 6}" width="${PLOT}" height="${scaleH - 6}" fill="#f3f5f7"/>`);
   for (const s of t.segments) {
     const x0 = x(s.offset);
     const w = Math.max(0.6, x(s.offset + s.length) - x0);
     const fill = typeColor(s.layer, s.name);
-    parts.push(`<g class="seg" data-layer="${esc(s.layer)}" data-name="${esc(s.name)}"><title>${esc(segTitle(s))}</title>` +
-      `<rect class="layer-band" x="${px(x0)}" y="${scaleY}" width="${px(w)}" height="5" fill="${LAYER_COLORS[s.layer]}"/>` +
-      `<rect x="${px(x0)}" y="${scaleY + 6}" width="${px(w)}" height="${scaleH - 6}" fill="${fill}"${s.mixed ? ' fill-opacity="0.75"' : ''}/>` +
-      // Pass boundaries inside PAGE_DATA: a white edge, and the pass number when there is room.
-      (s.pass !== undefined && s.pass > 1 ? `<rect class="pass-edge" x="${px(x0)}" y="${scaleY + 6}" width="1" height="${scaleH - 6}" fill="#fff"/>` : '') +
-      (s.pass !== undefined && w >= 34 ? `<text class="seg-label" x="${px(x0 + w / 2)}" y="${scaleY + 6 + (scaleH - 6) / 2 + 4}" text-anchor="middle">pass ${s.pass}</text>` : '') +
-      '</g>');
+    parts.push(
+      `<g class="seg" data-layer="${esc(s.layer)}" data-name="${esc(s.name)}"><title>${esc(segTitle(s))}</title>` +
+        `<rect class="layer-band" x="${px(x0)}" y="${scaleY}" width="${px(w)}" height="5" fill="${LAYER_COLORS[s.layer]}"/>` +
+        `<rect x="${px(x0)}" y="${scaleY + 6}" width="${px(w)}" height="${scaleH - 6}" fill="${fill}"${s.mixed ? ' fill-opacity="0.75"' : ''}/>` +
+        // Pass boundaries inside PAGE_DATA: a white edge, and the pass number when there is room.
+        (s.pass !== undefined && s.pass > 1 ? `<rect class="pass-edge" x="${px(x0)}" y="${scaleY + 6}" width="1" height="${scaleH - 6}" fill="#fff"/>` : '') +
+        (s.pass !== undefined && w >= 34
+          ? `<text class="seg-label" x="${px(x0 + w / 2)}" y="${scaleY + 6 + (scaleH - 6) / 2 + 4}" text-anchor="middle">pass ${s.pass}</text>`
+          : '') +
+        '</g>',
+    );
   }
   // Byte axis under the to-scale strip.
   const axisY = scaleY + scaleH;
@@ -55,17 +61,21 @@ export function timelineSvg(t: Timeline): string {
   for (let i = 0; i <= 4; i++) {
     const off = (total * i) / 4;
     const tx = LEFT + (PLOT * i) / 4;
-    parts.push(`<line class="tick" x1="${px(tx)}" y1="${axisY}" x2="${px(tx)}" y2="${axisY + 4}"/><text class="tick-label" x="${px(tx)}" y="${axisY + 16}" text-anchor="${i === 0 ? 'start' : i === 4 ? 'end' : 'middle'}">${esc(i === 0 ? '0' : bytesShort(Math.round(off)))}</text>`);
+    parts.push(
+      `<line class="tick" x1="${px(tx)}" y1="${axisY}" x2="${px(tx)}" y2="${axisY + 4}"/><text class="tick-label" x="${px(tx)}" y="${axisY + 16}" text-anchor="${i === 0 ? 'start' : i === 4 ? 'end' : 'middle'}">${esc(i === 0 ? '0' : bytesShort(Math.round(off)))}</text>`,
+    );
   }
   if (inOrder) {
     const cw = PLOT / t.segments.length;
     parts.push(`<text class="axis-label" x="${LEFT - 8}" y="${orderY + orderH / 2 + 4}" text-anchor="end">in order</text>`);
     t.segments.forEach((s, i) => {
-      parts.push(`<g class="cell"><title>${esc(segTitle(s))}</title><rect x="${px(LEFT + i * cw)}" y="${orderY}" width="${px(Math.max(0.5, cw - (cw > 4 ? 1 : 0)))}" height="${orderH}" fill="${typeColor(s.layer, s.name)}"/></g>`);
+      parts.push(
+        `<g class="cell"><title>${esc(segTitle(s))}</title><rect x="${px(LEFT + i * cw)}" y="${orderY}" width="${px(Math.max(0.5, cw - (cw > 4 ? 1 : 0)))}" height="${orderH}" fill="${typeColor(s.layer, s.name)}"/></g>`,
+      );
     });
     parts.push(`<text class="note" x="${LEFT}" y="${orderY + orderH + 16}">one cell per run of records of one type, not to scale</text>`);
   }
-    // Markers are byte positions: they belong to the to-scale strip only.
+  // Markers are byte positions: they belong to the to-scale strip only.
   const markBottom = scaleY + scaleH;
   t.markers.forEach((m, i) => {
     const mx = x(m.offset);
@@ -77,7 +87,9 @@ export function timelineSvg(t: Timeline): string {
       const anchor = mx > LEFT + PLOT * 0.8 ? 'end' : 'start';
       label = `<text class="marker-label" x="${px(anchor === 'end' ? mx - 3 : mx + 3)}" y="${markTop + 9}" text-anchor="${anchor}">${esc(m.label)}</text>`;
     }
-    parts.push(`<g class="${cls}" data-kind="${m.kind}" data-offset="${m.offset}"><title>${esc(`${m.label} (offset ${num(m.offset)})`)}</title><line x1="${px(mx)}" y1="${markTop}" x2="${px(mx)}" y2="${markBottom}"/>${label}</g>`);
+    parts.push(
+      `<g class="${cls}" data-kind="${m.kind}" data-offset="${m.offset}"><title>${esc(`${m.label} (offset ${num(m.offset)})`)}</title><line x1="${px(mx)}" y1="${markTop}" x2="${px(mx)}" y2="${markBottom}"/>${label}</g>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');

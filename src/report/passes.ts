@@ -41,7 +41,8 @@ export class PassTracker {
       this.count++;
       this.passCheckpoint = cp;
       // Passes past the limit are counted (the total is shown) but not kept.
-      if (this.count <= this.limit) this.passes.push({ pass: this.count, ...(checkpoint ? { checkpoint } : {}), postcopy, records: 0, pfns: 0, pages: 0, resentPages: 0 });
+      if (this.count <= this.limit)
+        this.passes.push({ pass: this.count, ...(checkpoint ? { checkpoint } : {}), postcopy, records: 0, pfns: 0, pages: 0, resentPages: 0 });
     }
     const kept = this.count <= this.limit ? this.passes[this.passes.length - 1] : undefined;
     let pages = 0;

@@ -53,9 +53,10 @@ export function headBytes(item: StreamItem, n: number): Uint8Array {
   const out = new Uint8Array(Math.min(n, item.length));
   let pos = 0;
   // Pages the reader stepped over: the record as far as it was read (header and pfn array).
-  const chunks = item.kind === 'record' && item.record.body.kind === 'page-data' && item.record.body.pagesSkipped
-    ? [encodeRecordHeader(item.record.type, item.bodyLength), encodePageDataEntries(item.record.body)]
-    : encodeItemChunks(encodableItem(item));
+  const chunks =
+    item.kind === 'record' && item.record.body.kind === 'page-data' && item.record.body.pagesSkipped
+      ? [encodeRecordHeader(item.record.type, item.bodyLength), encodePageDataEntries(item.record.body)]
+      : encodeItemChunks(encodableItem(item));
   for (const chunk of chunks) {
     if (pos >= out.length) break;
     const take = Math.min(chunk.length, out.length - pos);
@@ -74,7 +75,14 @@ export function rowDetail(item: StreamItem, hexBytes: number, jsonChars: number)
       const { pagesSkipped: _skipped, ...entries } = item.record.body;
       body = { ...entries, pageData: `<${dataPageCount(item.record.body) * PAGE_SIZE} bytes of pages, not read>` };
     }
-    value = { layer: item.layer, type: item.record.type, name: item.record.name, bodyLength: item.bodyLength, body, ...(item.record.padding ? { padding: item.record.padding } : {}) };
+    value = {
+      layer: item.layer,
+      type: item.record.type,
+      name: item.record.name,
+      bodyLength: item.bodyLength,
+      body,
+      ...(item.record.padding ? { padding: item.record.padding } : {}),
+    };
     const f = recordFields(item.record);
     fields = [f.summary, ...f.details].filter((l) => l.length > 0);
   } else if (item.kind === 'trailing') {

@@ -84,7 +84,15 @@ export class RecordTableBuilder {
       const body = item.record.body;
       const collapsible = body.kind === 'page-data' || body.kind === 'pfn-list';
       const o = this.open;
-      if (collapsible && o && o.layer === item.layer && o.name === item.record.name && o.checkpoint === item.checkpoint && o.pass === pass && o.offset + o.length === item.offset) {
+      if (
+        collapsible &&
+        o &&
+        o.layer === item.layer &&
+        o.name === item.record.name &&
+        o.checkpoint === item.checkpoint &&
+        o.pass === pass &&
+        o.offset + o.length === item.offset
+      ) {
         const s = pfnStats(body.pfns, body.types);
         const run = o.run as RunStats;
         run.pfns += s.pfns;
@@ -119,9 +127,28 @@ export class RecordTableBuilder {
       this.push(row, collapsible);
       return;
     }
-    const row: RecordRow = item.kind === 'trailing'
-      ? { kind: 'trailing', offset: item.offset, length: item.length, layer: 'trailing', name: item.isGoMessage ? 'go message' : 'trailing bytes', records: 0, summary: item.isGoMessage ? "xl migrate's go message (the input is a capture of the wire)" : 'bytes after the final END', detail: rowDetail(item, this.hexBytes, this.jsonChars) }
-      : { kind: 'header', offset: item.offset, length: item.length, layer: 'header', name: HEADER_NAMES[item.kind], records: 0, summary: '', detail: rowDetail(item, this.hexBytes, this.jsonChars) };
+    const row: RecordRow =
+      item.kind === 'trailing'
+        ? {
+            kind: 'trailing',
+            offset: item.offset,
+            length: item.length,
+            layer: 'trailing',
+            name: item.isGoMessage ? 'go message' : 'trailing bytes',
+            records: 0,
+            summary: item.isGoMessage ? "xl migrate's go message (the input is a capture of the wire)" : 'bytes after the final END',
+            detail: rowDetail(item, this.hexBytes, this.jsonChars),
+          }
+        : {
+            kind: 'header',
+            offset: item.offset,
+            length: item.length,
+            layer: 'header',
+            name: HEADER_NAMES[item.kind],
+            records: 0,
+            summary: '',
+            detail: rowDetail(item, this.hexBytes, this.jsonChars),
+          };
     this.push(row, false);
   }
 

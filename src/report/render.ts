@@ -40,23 +40,29 @@ function verdictSection(d: ReportData): string {
   parts.push(`<h3><span class="badge">${v.status === 'valid' ? 'VALID' : 'INVALID'}</span> verify verdict</h3>`);
   if (v.error) {
     const e = v.error;
-    parts.push(`<div class="error-box" id="stream-error" data-rule="${esc(e.ruleId)}" data-offset="${e.offset}">` +
-      `<strong>Error ${esc(e.ruleId)} at offset ${num(e.offset)} (${hx(e.offset, 8)})</strong>` +
-      '<dl>' +
-      `<dt>rule</dt><dd><code class="rule-id">${esc(e.ruleId)}</code> — ${esc(e.ruleText)}</dd>` +
-      `<dt>offset</dt><dd class="error-offset">${num(e.offset)} (${hx(e.offset, 8)})</dd>` +
-      (e.recordIndex !== undefined ? `<dt>record</dt><dd>#${e.recordIndex}${e.layer ? ` ${esc(e.layer)}` : ''}${e.recordName ? ` ${esc(e.recordName)}` : ''}</dd>` : '') +
-      (e.expected !== undefined ? `<dt>expected</dt><dd>${esc(e.expected)}</dd>` : '') +
-      (e.actual !== undefined ? `<dt>got</dt><dd>${esc(e.actual)}</dd>` : '') +
-      `<dt>message</dt><dd>${esc(e.message)}</dd>` +
-      '</dl><div class="note">Everything below shows what was read before the error.</div></div>');
+    parts.push(
+      `<div class="error-box" id="stream-error" data-rule="${esc(e.ruleId)}" data-offset="${e.offset}">` +
+        `<strong>Error ${esc(e.ruleId)} at offset ${num(e.offset)} (${hx(e.offset, 8)})</strong>` +
+        '<dl>' +
+        `<dt>rule</dt><dd><code class="rule-id">${esc(e.ruleId)}</code> — ${esc(e.ruleText)}</dd>` +
+        `<dt>offset</dt><dd class="error-offset">${num(e.offset)} (${hx(e.offset, 8)})</dd>` +
+        (e.recordIndex !== undefined
+          ? `<dt>record</dt><dd>#${e.recordIndex}${e.layer ? ` ${esc(e.layer)}` : ''}${e.recordName ? ` ${esc(e.recordName)}` : ''}</dd>`
+          : '') +
+        (e.expected !== undefined ? `<dt>expected</dt><dd>${esc(e.expected)}</dd>` : '') +
+        (e.actual !== undefined ? `<dt>got</dt><dd>${esc(e.actual)}</dd>` : '') +
+        `<dt>message</dt><dd>${esc(e.message)}</dd>` +
+        '</dl><div class="note">Everything below shows what was read before the error.</div></div>',
+    );
   }
   parts.push(`<pre class="verdict-text">${esc(v.text.trimEnd())}</pre>`);
   if (v.problems.length) {
     parts.push(`<table id="problems"><thead><tr><th>severity</th><th>rule</th><th class="n">offset</th><th>record</th><th>message</th></tr></thead><tbody>`);
     for (const p of v.problems) {
       const rec = p.recordIndex !== undefined ? `<a href="#r${p.recordIndex}">#${p.recordIndex}</a>` : '';
-      parts.push(`<tr class="problem" data-offset="${p.offset}"><td class="sev-${p.severity}">${p.severity}</td><td><code>${esc(p.rule.id)}</code></td><td class="n mono">${num(p.offset)}<br>${hx(p.offset, 8)}</td><td>${rec}</td><td>${esc(p.message)}</td></tr>`);
+      parts.push(
+        `<tr class="problem" data-offset="${p.offset}"><td class="sev-${p.severity}">${p.severity}</td><td><code>${esc(p.rule.id)}</code></td><td class="n mono">${num(p.offset)}<br>${hx(p.offset, 8)}</td><td>${rec}</td><td>${esc(p.message)}</td></tr>`,
+      );
     }
     parts.push('</tbody></table>');
     if (v.problemsOmitted) parts.push(`<p class="note">… and ${num(v.problemsOmitted)} more problems (stream-inspect verify lists them all).</p>`);
@@ -88,8 +94,16 @@ function overviewSection(d: ReportData): string {
   }
   if (s.checkpoints) cards.push(card('checkpoints', num(s.checkpoints)));
   if (s.postcopyPages) cards.push(card('postcopy pages', num(s.postcopyPages)));
-  if (d.verdict.end) cards.push(card('end', d.verdict.end.status === 'complete' ? `complete at ${num(d.verdict.end.streamEnd)}` : `failover after checkpoint ${d.verdict.end.completeCheckpoints}`));
-  const types = Object.entries(s.pageTypes).map(([k, n]) => `${k} ${num(n)}`).join(' · ');
+  if (d.verdict.end)
+    cards.push(
+      card(
+        'end',
+        d.verdict.end.status === 'complete' ? `complete at ${num(d.verdict.end.streamEnd)}` : `failover after checkpoint ${d.verdict.end.completeCheckpoints}`,
+      ),
+    );
+  const types = Object.entries(s.pageTypes)
+    .map(([k, n]) => `${k} ${num(n)}`)
+    .join(' · ');
   return `<section id="overview"><h2>Overview</h2><div class="cards">${cards.join('')}</div>${types ? `<p class="note">page types: ${esc(types)}</p>` : ''}</section>`;
 }
 
@@ -97,7 +111,9 @@ function timelineSection(d: ReportData): string {
   const t = d.timeline;
   const seen = new Map<string, { layer: SegmentLayer; name: string }>();
   for (const s of t.segments) seen.set(`${s.layer}:${s.name}`, { layer: s.layer, name: s.name });
-  const legend = [...seen.values()].map((s) => `<li>${swatch(typeColor(s.layer, s.name))}${esc(s.layer === 'header' || s.layer === 'trailing' ? s.name : `${s.layer} ${s.name}`)}</li>`);
+  const legend = [...seen.values()].map(
+    (s) => `<li>${swatch(typeColor(s.layer, s.name))}${esc(s.layer === 'header' || s.layer === 'trailing' ? s.name : `${s.layer} ${s.name}`)}</li>`,
+  );
   const layers = (['header', 'libxl', 'libxc'] as const).map((l) => `<li>${swatch(LAYER_COLORS[l])}layer band: ${l}</li>`);
   const kinds = new Set(t.markers.map((m) => m.kind));
   const marks = [
@@ -105,10 +121,14 @@ function timelineSection(d: ReportData): string {
     kinds.has('postcopy') ? `<li>${swatch('#7b2cbf')}postcopy phase</li>` : '',
     kinds.has('error') ? `<li>${swatch('#b42318')}error</li>` : '',
   ].join('');
-  const merged = t.segments.some((s) => s.mixed) ? '<p class="note">Long streams: neighbouring segments were merged to keep the page small (hover a segment for what it holds).</p>' : '';
+  const merged = t.segments.some((s) => s.mixed)
+    ? '<p class="note">Long streams: neighbouring segments were merged to keep the page small (hover a segment for what it holds).</p>'
+    : '';
   const omitted = t.markersOmitted ? `<p class="note">${num(t.markersOmitted)} more markers not drawn.</p>` : '';
-  return `<section id="timeline"><h2>Timeline</h2><p class="note">Headers and records in stream order; the top strip is to scale by bytes (${num(t.totalBytes)} bytes), the lower one gives each run of records one cell. Hover for details.</p>` +
-    `${timelineSvg(t)}<ul class="legend" id="timeline-legend">${legend.join('')}</ul><ul class="legend">${layers.join('')}${marks}</ul>${merged}${omitted}</section>`;
+  return (
+    `<section id="timeline"><h2>Timeline</h2><p class="note">Headers and records in stream order; the top strip is to scale by bytes (${num(t.totalBytes)} bytes), the lower one gives each run of records one cell. Hover for details.</p>` +
+    `${timelineSvg(t)}<ul class="legend" id="timeline-legend">${legend.join('')}</ul><ul class="legend">${layers.join('')}${marks}</ul>${merged}${omitted}</section>`
+  );
 }
 
 function chartsSection(d: ReportData): string {
@@ -132,12 +152,16 @@ function pfnSection(d: ReportData): string {
     `<li>${swatch(HEAT_COLORS.noData)}sent without data (XTAB, BROKEN…)</li>`,
     `<li>${swatch(HEAT_COLORS.none)}not sent</li>`,
   ].join('');
-  return `<section id="pfn-map"><h2>pfn map</h2><p class="note">Which pfns were sent and how often: ${num(m.buckets.length)} cells of ${num(m.bucketSize)} pfn${m.bucketSize > 1 ? 's' : ''} each, pfns ${hx(m.pfnMin ?? 0)}–${hx(m.pfnMax ?? 0)}; paler cells had fewer entries with data. Hover a cell for its counts.</p>` +
-    `${pfnMapSvg(m)}<ul class="legend">${legend}</ul></section>`;
+  return (
+    `<section id="pfn-map"><h2>pfn map</h2><p class="note">Which pfns were sent and how often: ${num(m.buckets.length)} cells of ${num(m.bucketSize)} pfn${m.bucketSize > 1 ? 's' : ''} each, pfns ${hx(m.pfnMin ?? 0)}–${hx(m.pfnMax ?? 0)}; paler cells had fewer entries with data. Hover a cell for its counts.</p>` +
+    `${pfnMapSvg(m)}<ul class="legend">${legend}</ul></section>`
+  );
 }
 
 function headerRow(h: HeaderInfo): string {
-  const fields = Object.entries(h.fields).map(([k, v]) => `${k} ${typeof v === 'number' && k.toLowerCase().includes('flag') ? hx(v) : v}`).join(', ');
+  const fields = Object.entries(h.fields)
+    .map(([k, v]) => `${k} ${typeof v === 'number' && k.toLowerCase().includes('flag') ? hx(v) : v}`)
+    .join(', ');
   return `<tr><td class="n mono">${num(h.offset)}</td><td>${esc(h.kind)}</td><td class="n">${num(h.length)}</td><td>${esc(fields)}</td></tr>`;
 }
 
@@ -164,31 +188,53 @@ function headersSection(d: ReportData): string {
 function rowHtml(r: RecordRow): string {
   const idx = r.firstIndex === undefined ? '' : r.kind === 'run' ? `#${r.firstIndex}…` : `#${r.firstIndex}`;
   const id = r.firstIndex === undefined ? '' : ` id="r${r.firstIndex}"`;
-  const type = r.layer === 'header' || r.layer === 'trailing' ? r.name : `${r.name}${r.type !== undefined ? ` (${hx(r.type)})` : ''}${r.kind === 'run' ? ` ×${num(r.records)}` : ''}`;
+  const type =
+    r.layer === 'header' || r.layer === 'trailing'
+      ? r.name
+      : `${r.name}${r.type !== undefined ? ` (${hx(r.type)})` : ''}${r.kind === 'run' ? ` ×${num(r.records)}` : ''}`;
   const cp = (r.checkpoint !== undefined ? `[checkpoint ${r.checkpoint}] ` : '') + (r.pass !== undefined ? `[pass ${r.pass}] ` : '');
   const lenTitle = r.bodyLength !== undefined ? ` title="body_length ${num(r.bodyLength)}"` : '';
   const d = r.detail;
   const fields = d.fields.length ? `<pre class="fields-text">${esc(d.fields.join('\n'))}</pre>` : '';
-  const hex = d.hex ? `<pre class="hexdump">${esc(d.hex.trimEnd())}</pre>${d.hexShown < d.hexTotal ? `<div class="note">first ${num(d.hexShown)} of ${num(d.hexTotal)} bytes</div>` : ''}` : '<div class="note">no bytes to show</div>';
-  const runNote = r.kind === 'run' ? `<p class="note">${num(r.records)} consecutive ${esc(r.name)} records collapsed into this row; the fields and bytes below are those of the first (#${r.firstIndex}, at offset ${num(r.offset)}).</p>` : '';
-  return `<details class="rec ${r.kind}" data-kind="${r.kind}" data-offset="${r.offset}" data-records="${r.records}"${id}><summary>` +
+  const hex = d.hex
+    ? `<pre class="hexdump">${esc(d.hex.trimEnd())}</pre>${d.hexShown < d.hexTotal ? `<div class="note">first ${num(d.hexShown)} of ${num(d.hexTotal)} bytes</div>` : ''}`
+    : '<div class="note">no bytes to show</div>';
+  const runNote =
+    r.kind === 'run'
+      ? `<p class="note">${num(r.records)} consecutive ${esc(r.name)} records collapsed into this row; the fields and bytes below are those of the first (#${r.firstIndex}, at offset ${num(r.offset)}).</p>`
+      : '';
+  return (
+    `<details class="rec ${r.kind}" data-kind="${r.kind}" data-offset="${r.offset}" data-records="${r.records}"${id}><summary>` +
     `<span class="mono">${hx(r.offset, 8)}</span><span><span class="lay lay-${r.layer}">${esc(r.layer)}</span></span><span class="mono">${esc(idx)}</span>` +
     `<span class="type">${esc(type)}</span><span class="len"${lenTitle}>${num(r.length)}</span><span class="fields">${esc(cp + r.summary)}</span></summary>` +
-    `<div class="body">${runNote}${fields}<div class="detail-grid"><div><h3>decoded fields (JSON, big blobs elided)</h3><pre class="json">${esc(d.json)}</pre></div><div><h3>hexdump</h3>${hex}</div></div></div></details>`;
+    `<div class="body">${runNote}${fields}<div class="detail-grid"><div><h3>decoded fields (JSON, big blobs elided)</h3><pre class="json">${esc(d.json)}</pre></div><div><h3>hexdump</h3>${hex}</div></div></div></details>`
+  );
 }
 
 function recordsSection(d: ReportData): string {
   const t = d.table;
   const parts: string[] = [];
   const shown = t.head.length + t.tail.length;
-  parts.push(`<section id="records"><h2>Records</h2><p class="note">One row per header or record (consecutive PAGE_DATA records collapsed into one row); click a row for its decoded fields and a hexdump of its first bytes. LENGTH is bytes on the wire.</p>`);
-  parts.push(`<div class="toolbar" id="row-tools" hidden><button type="button" id="expand-all">expand all</button><button type="button" id="collapse-all">collapse all</button><span class="note">${num(shown)} rows</span></div>`);
-  parts.push('<div class="rows" id="record-table"><div class="rowhead"><span>OFFSET</span><span>LAYER</span><span>#</span><span>TYPE</span><span class="len">LENGTH</span><span>FIELDS</span></div>');
+  parts.push(
+    `<section id="records"><h2>Records</h2><p class="note">One row per header or record (consecutive PAGE_DATA records collapsed into one row); click a row for its decoded fields and a hexdump of its first bytes. LENGTH is bytes on the wire.</p>`,
+  );
+  parts.push(
+    `<div class="toolbar" id="row-tools" hidden><button type="button" id="expand-all">expand all</button><button type="button" id="collapse-all">collapse all</button><span class="note">${num(shown)} rows</span></div>`,
+  );
+  parts.push(
+    '<div class="rows" id="record-table"><div class="rowhead"><span>OFFSET</span><span>LAYER</span><span>#</span><span>TYPE</span><span class="len">LENGTH</span><span>FIELDS</span></div>',
+  );
   for (const r of t.head) parts.push(rowHtml(r));
-  if (t.omitted.rows) parts.push(`<div class="omitted" id="rows-omitted" data-rows="${t.omitted.rows}">… ${num(t.omitted.rows)} rows (${num(t.omitted.records)} records, ${num(t.omitted.bytes)} bytes) not shown, to keep this page small: stream-inspect dump lists every record …</div>`);
+  if (t.omitted.rows)
+    parts.push(
+      `<div class="omitted" id="rows-omitted" data-rows="${t.omitted.rows}">… ${num(t.omitted.rows)} rows (${num(t.omitted.records)} records, ${num(t.omitted.bytes)} bytes) not shown, to keep this page small: stream-inspect dump lists every record …</div>`,
+    );
   for (const r of t.tail) parts.push(rowHtml(r));
   const e = d.verdict.error;
-  if (e) parts.push(`<div class="rec-error" id="row-error">${hx(e.offset, 8)} — the reader stopped here: ${esc(e.ruleId)} at offset ${num(e.offset)}${e.recordIndex !== undefined ? `, record #${e.recordIndex}` : ''}</div>`);
+  if (e)
+    parts.push(
+      `<div class="rec-error" id="row-error">${hx(e.offset, 8)} — the reader stopped here: ${esc(e.ruleId)} at offset ${num(e.offset)}${e.recordIndex !== undefined ? `, record #${e.recordIndex}` : ''}</div>`,
+    );
   parts.push('</div></section>');
   return parts.join('');
 }

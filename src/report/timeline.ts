@@ -73,7 +73,8 @@ export class TimelineBuilder {
     if (item.kind === 'record') {
       layer = item.layer;
       name = item.record.name;
-      if (item.layer === 'libxc' && name === 'CHECKPOINT') this.mark({ offset: item.offset, kind: 'checkpoint', label: `checkpoint ${item.checkpoint ?? ''}`.trim() });
+      if (item.layer === 'libxc' && name === 'CHECKPOINT')
+        this.mark({ offset: item.offset, kind: 'checkpoint', label: `checkpoint ${item.checkpoint ?? ''}`.trim() });
       const pc = item.layer === 'libxc' ? POSTCOPY_MARKS[name] : undefined;
       if (pc) this.mark({ offset: item.offset, kind: 'postcopy', label: pc });
     } else if (item.kind === 'trailing') {
@@ -84,7 +85,15 @@ export class TimelineBuilder {
       name = HEADER_NAMES[item.kind];
     }
     const last = this.segments[this.segments.length - 1];
-    if (last && !last.mixed && last.layer === layer && last.name === name && last.pass === pass && layer !== 'header' && last.offset + last.length === item.offset) {
+    if (
+      last &&
+      !last.mixed &&
+      last.layer === layer &&
+      last.name === name &&
+      last.pass === pass &&
+      layer !== 'header' &&
+      last.offset + last.length === item.offset
+    ) {
       last.length += item.length;
       last.mainBytes += item.length;
       last.records++;

@@ -160,7 +160,8 @@ async function spool(source: StreamSource, file: ScratchFile, options: PrepareOp
 }
 
 async function spooled(source: StreamSource, options: PrepareOptions): Promise<PreparedInput> {
-  const file = options.temp !== undefined ? await ScratchFile.createAt(options.temp) : await ScratchFile.createIn(options.spoolDir ?? tmpdir(), 'xen-rewrite-spool');
+  const file =
+    options.temp !== undefined ? await ScratchFile.createAt(options.temp) : await ScratchFile.createIn(options.spoolDir ?? tmpdir(), 'xen-rewrite-spool');
   try {
     const bytes = await spool(source, file, options);
     return fileInput(file.path, false, { bytes, file });

@@ -70,7 +70,8 @@ export async function rewriteStream(input: StreamSource, output: RewriteOutput, 
     onProgress: progress && ((n) => progress('spool', n)),
   });
   const notes: string[] = [];
-  if (prepared.spooledTo) notes.push(`decompressed/copied the input (${prepared.spooledBytes} bytes) to ${prepared.spooledTo} for the second pass; removed afterwards`);
+  if (prepared.spooledTo)
+    notes.push(`decompressed/copied the input (${prepared.spooledBytes} bytes) to ${prepared.spooledTo} for the second pass; removed afterwards`);
   try {
     let scan: ScanResult | undefined;
     if (prepared.rereadable) {
@@ -93,7 +94,8 @@ export async function rewriteStream(input: StreamSource, output: RewriteOutput, 
       const s = scan.summary;
       if (scan.rolledBack) notes.push(`left out ${scan.rolledBack} pfn copies of the incomplete checkpoint after checkpoint ${scan.end.completeCheckpoints}`);
       if (s.resentPfns) notes.push(`${s.pageEntries - (scan.index?.size ?? 0)} resent pfn entries folded into their last copies`);
-      if ((s.byType.find((t) => t.name === 'VERIFY')?.records ?? 0) > 0) notes.push('dropped VERIFY and its debug re-send of the pages (the pages already hold their last contents)');
+      if ((s.byType.find((t) => t.name === 'VERIFY')?.records ?? 0) > 0)
+        notes.push('dropped VERIFY and its debug re-send of the pages (the pages already hold their last contents)');
       notes.push(...trailingNote(scan.trailing));
       return {
         inputMode: scan.mode,
@@ -122,7 +124,9 @@ export async function rewriteStream(input: StreamSource, output: RewriteOutput, 
       onProgress: progress && ((n) => progress('write', n)),
     });
     if (r.skippedRecords) {
-      notes.push(`left out ${r.skippedRecords} records of the incomplete checkpoint after checkpoint ${r.end.completeCheckpoints} (a failover restores that one)`);
+      notes.push(
+        `left out ${r.skippedRecords} records of the incomplete checkpoint after checkpoint ${r.end.completeCheckpoints} (a failover restores that one)`,
+      );
     }
     notes.push(...trailingNote(r.trailing));
     return {

@@ -53,8 +53,15 @@ export async function writeThrough(
   let xl: XlHeader | undefined;
   let guest: GuestKind = scan?.guest ?? 'hvm';
   const requested = options.reader?.mode;
-  const mode: WriterMode = scan ? (scan.mode === 'postcopy-rfc' ? 'postcopy-rfc' : scan.mode) : requested === 'remus' || requested === 'colo' ? requested : 'plain';
-  if (mode === 'postcopy-rfc') throw new InspectArgumentError('rewrite does not handle postcopy (RFC) streams: only plain, Remus and COLO streams of the upstream format');
+  const mode: WriterMode = scan
+    ? scan.mode === 'postcopy-rfc'
+      ? 'postcopy-rfc'
+      : scan.mode
+    : requested === 'remus' || requested === 'colo'
+      ? requested
+      : 'plain';
+  if (mode === 'postcopy-rfc')
+    throw new InspectArgumentError('rewrite does not handle postcopy (RFC) streams: only plain, Remus and COLO streams of the upstream format');
   // A checkpointed stream that ends inside a checkpoint: stop after the last complete one.
   const lastCheckpoint = scan?.end.status === 'failover' ? scan.end.completeCheckpoints : undefined;
   let skippedRecords = 0;

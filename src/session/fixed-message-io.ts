@@ -8,12 +8,7 @@ import { ProtocolError, describeBytes } from './protocol-error.js';
  * `migrate_read_fixedmessage` does. A mismatch names the state, the expected
  * message and what arrived instead.
  */
-export async function readFixedMessage(
-  input: InputChannel,
-  message: FixedMessage,
-  state: string,
-  timeoutMs: number,
-): Promise<void> {
+export async function readFixedMessage(input: InputChannel, message: FixedMessage, state: string, timeoutMs: number): Promise<void> {
   const expected = `${message.name} message ${describeBytes(message.bytes)}`;
   const got = await input.readExact(message.bytes.length, { state, timeoutMs, expected });
   if (!Buffer.from(got).equals(Buffer.from(message.bytes))) {
@@ -27,11 +22,6 @@ export async function readFixedMessage(
 }
 
 /** Write one fixed message and wait until the transport accepted it. */
-export async function writeFixedMessage(
-  output: OutputChannel,
-  message: FixedMessage,
-  state: string,
-  timeoutMs: number,
-): Promise<void> {
+export async function writeFixedMessage(output: OutputChannel, message: FixedMessage, state: string, timeoutMs: number): Promise<void> {
   await output.writeFlushed(message.bytes, { state, timeoutMs, what: `${message.name} message` });
 }

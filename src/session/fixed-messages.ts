@@ -15,7 +15,6 @@ export interface FixedMessage {
 const ascii = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'latin1'));
 const withNul = (text: string): Uint8Array => ascii(`${text}\0`);
 
-
 /** Receiver → sender, first thing on the wire: 54 bytes, newline, no NUL (xl sends `sizeof - 1`). */
 export const BANNER: FixedMessage = {
   name: 'banner',
@@ -45,5 +44,5 @@ export const REPORT_STATUS_OK = 0;
 
 /** xl's encoding of a negative libxl return code into the status byte. */
 export function reportStatusFromRc(rc: number): number {
-  return (-rc) & 0xff;
+  return -rc & 0xff;
 }

@@ -15,7 +15,14 @@ export type { StreamTracker, StreamTrackerFactory } from './stream-tracker.js';
 export { pushDecoderTrackerFactory, trackerFromPushDecoder, readerOptionsFor } from './push-decoder-tracker.js';
 export { CaptureFile } from './capture-file.js';
 export { captureStream, type CaptureRequest, type CaptureResult } from './stream-capture.js';
-export { checkDevicesMigratable, runDeviceStep, DeviceRefusedError, type DeviceMigrationHook, type DeviceHookContext, type DeviceHookStep } from './device-hooks.js';
+export {
+  checkDevicesMigratable,
+  runDeviceStep,
+  DeviceRefusedError,
+  type DeviceMigrationHook,
+  type DeviceHookContext,
+  type DeviceHookStep,
+} from './device-hooks.js';
 export { detachedDomain, type SourceDomain } from './source-domain.js';
 export { XlMigrationSender, type SenderOptions, type SenderResult } from './xl-sender.js';
 export { XlMigrationReceiver, type ReceiverOptions, type ReceiverResult } from './xl-receiver.js';

@@ -63,14 +63,22 @@ export class InputChannel {
 
   /** Read exactly `length` bytes. EOF before that is `peer-closed`, carrying what did arrive. */
   async readExact(length: number, context: ReadContext): Promise<Uint8Array> {
-    await this.waitUntil(() => this.buffered >= length, context, () => this.peek(length));
+    await this.waitUntil(
+      () => this.buffered >= length,
+      context,
+      () => this.peek(length),
+    );
     return this.take(length);
   }
 
   /** Read whatever is available (at least one byte); `null` at a clean EOF. */
   async readSome(context: ReadContext, maxLength = Number.POSITIVE_INFINITY): Promise<Uint8Array | null> {
     try {
-      await this.waitUntil(() => this.buffered > 0, context, () => new Uint8Array(0));
+      await this.waitUntil(
+        () => this.buffered > 0,
+        context,
+        () => new Uint8Array(0),
+      );
     } catch (error) {
       if (error instanceof ProtocolError && error.kind === 'peer-closed' && this.failure === undefined) return null;
       throw error;
@@ -130,8 +138,7 @@ export class InputChannel {
       if (this.ended) {
         const got = partial();
         throw new ProtocolError(
-          `peer closed the connection while waiting for ${context.expected}` +
-            (got.length > 0 ? ` (got only ${describeBytes(got)})` : ''),
+          `peer closed the connection while waiting for ${context.expected}${got.length > 0 ? ` (got only ${describeBytes(got)})` : ''}`,
           { state: context.state, kind: 'peer-closed', expected: context.expected, actual: describeBytes(got) },
         );
       }

@@ -1,14 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { CaptureFile } from './capture-file.js';
-import {
-  beginCookies,
-  finishCookies,
-  performCookies,
-  prepareCookies,
-  type FinishCookie,
-  type PerformCookie,
-} from './cookies.js';
+import { beginCookies, finishCookies, performCookies, prepareCookies, type FinishCookie, type PerformCookie } from './cookies.js';
 import { checkDevicesMigratable, runDeviceStep, type DeviceHookContext, type DeviceMigrationHook } from './device-hooks.js';
 import { InputChannel } from './input-channel.js';
 import type { MigrationJob, MigrationJobStore } from './job-lock.js';

@@ -76,9 +76,23 @@ const PLAIN_STEPS: readonly ProtocolStep[] = [
   { id: 'rename', number: '5', direction: 'sender', content: 'source renamed NAME--migratedaway', senderState: 'RENAMED' },
   { id: 'go', number: '6', direction: 'sender→receiver', content: 'go (44 bytes) — point of no return', senderState: 'GO_SENT', receiverState: 'AWAIT_GO' },
   { id: 'start', number: '7', direction: 'receiver', content: 'receiver starts its copy (renames the file to its final name)', receiverState: 'STARTING' },
-  { id: 'report', number: '8', direction: 'receiver→sender', content: 'report (39 bytes) + status byte', senderState: 'AWAIT_REPORT', receiverState: 'REPORT_SENT' },
+  {
+    id: 'report',
+    number: '8',
+    direction: 'receiver→sender',
+    content: 'report (39 bytes) + status byte',
+    senderState: 'AWAIT_REPORT',
+    receiverState: 'REPORT_SENT',
+  },
   { id: 'destroy-source', number: '9a', direction: 'sender', content: 'status 0: sender destroys the source', senderState: 'AWAIT_REPORT' },
-  { id: 'permission', number: '9b', direction: 'receiver→sender', content: 'status ≠ 0: permission (44 bytes), sender resumes', senderState: 'AWAIT_PERMISSION', receiverState: 'PERMISSION_SENT' },
+  {
+    id: 'permission',
+    number: '9b',
+    direction: 'receiver→sender',
+    content: 'status ≠ 0: permission (44 bytes), sender resumes',
+    senderState: 'AWAIT_PERMISSION',
+    receiverState: 'PERMISSION_SENT',
+  },
 ];
 
 const CHECKPOINTED_STEPS: readonly ProtocolStep[] = [
@@ -86,7 +100,14 @@ const CHECKPOINTED_STEPS: readonly ProtocolStep[] = [
   BANNER,
   XL_HEADER,
   { ...STREAM, content: 'checkpointed stream (never ends with END)' },
-  { id: 'failover', number: '4r', direction: 'sender→receiver', content: 'EOF after a complete checkpoint = failover', senderState: 'AWAIT_FAILOVER', receiverState: 'RECEIVING' },
+  {
+    id: 'failover',
+    number: '4r',
+    direction: 'sender→receiver',
+    content: 'EOF after a complete checkpoint = failover',
+    senderState: 'AWAIT_FAILOVER',
+    receiverState: 'RECEIVING',
+  },
 ];
 
 const POSTCOPY_STEPS: readonly ProtocolStep[] = [
@@ -94,8 +115,22 @@ const POSTCOPY_STEPS: readonly ProtocolStep[] = [
   BANNER,
   XL_HEADER,
   STREAM,
-  { id: 'back-channel', number: "3'", direction: 'receiver→sender', content: 'POSTCOPY_FAULT* POSTCOPY_COMPLETE records', senderState: 'AWAIT_SYNC', receiverState: 'SYNC_SENT' },
-  { id: 'postcopy-sync', number: "4'", direction: 'receiver→sender', content: 'postcopy sync (42 bytes)', senderState: 'AWAIT_SYNC', receiverState: 'SYNC_SENT' },
+  {
+    id: 'back-channel',
+    number: "3'",
+    direction: 'receiver→sender',
+    content: 'POSTCOPY_FAULT* POSTCOPY_COMPLETE records',
+    senderState: 'AWAIT_SYNC',
+    receiverState: 'SYNC_SENT',
+  },
+  {
+    id: 'postcopy-sync',
+    number: "4'",
+    direction: 'receiver→sender',
+    content: 'postcopy sync (42 bytes)',
+    senderState: 'AWAIT_SYNC',
+    receiverState: 'SYNC_SENT',
+  },
 ];
 
 export function protocolSteps(variant: MigrationVariant): readonly ProtocolStep[] {

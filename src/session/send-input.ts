@@ -33,7 +33,10 @@ export async function openSendInput(path: string): Promise<SendInput> {
   } catch (error) {
     throw ioError(path, error);
   }
-  const isDirectory = await handle.stat().then((stats) => stats.isDirectory(), () => false);
+  const isDirectory = await handle.stat().then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
   if (isDirectory) {
     await handle.close().catch(() => undefined);
     throw new SendInputError(`cannot read ${path}: is a directory`);

@@ -46,13 +46,21 @@ export async function handshake(role: HandshakeRole, input: InputChannel, output
   if (role === 'sender') await write(ownHello, 'handshake hello');
   const peerHello = await read(HELLO_BYTES, 'the stream-migrate handshake hello');
   if (!Buffer.from(peerHello.subarray(0, MAGIC.length)).equals(MAGIC)) {
-    throw failure(state, 'unexpected-data', `the peer is not a stream-migrate ${role === 'sender' ? 'receiver' : 'sender'} (got ${describeBytes(peerHello.subarray(0, MAGIC.length))})`);
+    throw failure(
+      state,
+      'unexpected-data',
+      `the peer is not a stream-migrate ${role === 'sender' ? 'receiver' : 'sender'} (got ${describeBytes(peerHello.subarray(0, MAGIC.length))})`,
+    );
   }
   if (role === 'receiver') await write(ownHello, 'handshake hello');
   const peerHasToken = (peerHello[MAGIC.length] & FLAG_TOKEN) !== 0;
   if (peerHasToken !== (token !== undefined)) {
     const peer = role === 'sender' ? 'receiver' : 'sender';
-    throw failure(state, 'refused', token === undefined ? `the ${peer} requires a shared token: pass --token-file` : `the ${peer} has no shared token (--token-file) and cannot prove it`);
+    throw failure(
+      state,
+      'refused',
+      token === undefined ? `the ${peer} requires a shared token: pass --token-file` : `the ${peer} has no shared token (--token-file) and cannot prove it`,
+    );
   }
   if (token === undefined) return;
 

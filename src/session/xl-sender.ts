@@ -339,7 +339,13 @@ function xlHeaderEnd(head: Uint8Array): number {
     return xlHeaderLength(head);
   } catch (error) {
     const info = describeStreamFailure(error);
-    throw new ProtocolError(`invalid xl header: ${info.message}`, { state: 'STREAMING', kind: 'bad-stream', expected: 'a valid xl save-file header', actual: info.ruleId, cause: error });
+    throw new ProtocolError(`invalid xl header: ${info.message}`, {
+      state: 'STREAMING',
+      kind: 'bad-stream',
+      expected: 'a valid xl save-file header',
+      actual: info.ruleId,
+      cause: error,
+    });
   }
 }
 

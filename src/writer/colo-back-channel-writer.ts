@@ -20,7 +20,12 @@ const CYCLE_STEPS = {
 } as const;
 const CYCLE: Partial<Record<ColoBackChannelState, { controlId: number; name: string; next: ColoBackChannelState }>> = CYCLE_STEPS;
 
-const STATE_NAMES: Record<number, string> = { 0: 'CHECKPOINT_STATE(0 NEW)', 1: CYCLE_STEPS.AWAIT_SVM_SUSPENDED.name, 2: CYCLE_STEPS.AWAIT_SVM_READY.name, 3: CYCLE_STEPS.AWAIT_SVM_RESUMED.name };
+const STATE_NAMES: Record<number, string> = {
+  0: 'CHECKPOINT_STATE(0 NEW)',
+  1: CYCLE_STEPS.AWAIT_SVM_SUSPENDED.name,
+  2: CYCLE_STEPS.AWAIT_SVM_READY.name,
+  3: CYCLE_STEPS.AWAIT_SVM_RESUMED.name,
+};
 
 export class ColoBackChannelWriter extends BackChannelWriterBase<ColoBackChannelState> {
   constructor(sink: StreamSink) {

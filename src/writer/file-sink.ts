@@ -26,7 +26,9 @@ export class FileSink implements StreamSink {
   /** Create the temporary file next to `path`. */
   static async create(path: string, options: FileSinkOptions = {}): Promise<FileSink> {
     const { fsync, mode, inputs } = options;
-    return new FileSink(await AtomicOutput.open(path, { ...(fsync !== undefined ? { fsync } : {}), ...(mode !== undefined ? { mode } : {}), ...(inputs ? { inputs } : {}) }));
+    return new FileSink(
+      await AtomicOutput.open(path, { ...(fsync !== undefined ? { fsync } : {}), ...(mode !== undefined ? { mode } : {}), ...(inputs ? { inputs } : {}) }),
+    );
   }
 
   /** The final name. */

@@ -141,7 +141,8 @@ export class StreamWriter {
     return this.emit('XL_HEADER', () => {
       if (options.header) {
         if (options.config !== undefined) this.guard('XL_HEADER', 'give either config or header, not both');
-        if ((options.header.mandatoryFlags & XL_MANDATORY_FLAG_STREAMV2) === 0) this.guard('XL_HEADER', 'the header lacks the STREAMv2 flag (legacy streams are not written)');
+        if ((options.header.mandatoryFlags & XL_MANDATORY_FLAG_STREAMV2) === 0)
+          this.guard('XL_HEADER', 'the header lacks the STREAMv2 flag (legacy streams are not written)');
         return [encodeXlHeader(options.header)];
       }
       const config = xlConfigBytes(options.config);
@@ -270,35 +271,55 @@ export class StreamWriter {
 
   /** S7 (pv): vCPU `vcpuId`'s vcpu_guest_context (0x1430 bytes for 64-bit guests, 0xAF0 for 32-bit). */
   writeVcpuBasic(vcpuId: number, context: Uint8Array): Promise<void> {
-    return this.emit('X86_PV_VCPU_BASIC', () => {
-      const want = this.guestWidth === 4 ? VCPU_BASIC_SIZE[4] : VCPU_BASIC_SIZE[8];
-      if (context.length !== want) this.guard('X86_PV_VCPU_BASIC', `a width-${this.guestWidth} guest's context is ${want} bytes, got ${context.length}`);
-      return this.vcpuRecord('X86_PV_VCPU_BASIC', vcpuId, context);
-    }, undefined, { vcpuId });
+    return this.emit(
+      'X86_PV_VCPU_BASIC',
+      () => {
+        const want = this.guestWidth === 4 ? VCPU_BASIC_SIZE[4] : VCPU_BASIC_SIZE[8];
+        if (context.length !== want) this.guard('X86_PV_VCPU_BASIC', `a width-${this.guestWidth} guest's context is ${want} bytes, got ${context.length}`);
+        return this.vcpuRecord('X86_PV_VCPU_BASIC', vcpuId, context);
+      },
+      undefined,
+      { vcpuId },
+    );
   }
 
   /** S7 (pv): extended context, 1–128 bytes (empty ones are omitted). */
   writeVcpuExtended(vcpuId: number, context: Uint8Array): Promise<void> {
-    return this.emit('X86_PV_VCPU_EXTENDED', () => {
-      if (context.length === 0 || context.length > 128) this.guard('X86_PV_VCPU_EXTENDED', `must be 1–128 bytes, got ${context.length}`);
-      return this.vcpuRecord('X86_PV_VCPU_EXTENDED', vcpuId, context);
-    }, undefined, { vcpuId });
+    return this.emit(
+      'X86_PV_VCPU_EXTENDED',
+      () => {
+        if (context.length === 0 || context.length > 128) this.guard('X86_PV_VCPU_EXTENDED', `must be 1–128 bytes, got ${context.length}`);
+        return this.vcpuRecord('X86_PV_VCPU_EXTENDED', vcpuId, context);
+      },
+      undefined,
+      { vcpuId },
+    );
   }
 
   /** S7 (pv): xsave state, ≥ 16 bytes. */
   writeVcpuXsave(vcpuId: number, context: Uint8Array): Promise<void> {
-    return this.emit('X86_PV_VCPU_XSAVE', () => {
-      if (context.length < 16) this.guard('X86_PV_VCPU_XSAVE', `must be ≥ 16 bytes, got ${context.length}`);
-      return this.vcpuRecord('X86_PV_VCPU_XSAVE', vcpuId, context);
-    }, undefined, { vcpuId });
+    return this.emit(
+      'X86_PV_VCPU_XSAVE',
+      () => {
+        if (context.length < 16) this.guard('X86_PV_VCPU_XSAVE', `must be ≥ 16 bytes, got ${context.length}`);
+        return this.vcpuRecord('X86_PV_VCPU_XSAVE', vcpuId, context);
+      },
+      undefined,
+      { vcpuId },
+    );
   }
 
   /** S7 (pv): MSRs, a non-empty multiple of 16 bytes (u32 index, u32 reserved, u64 value). */
   writeVcpuMsrs(vcpuId: number, msrs: Uint8Array): Promise<void> {
-    return this.emit('X86_PV_VCPU_MSRS', () => {
-      if (msrs.length === 0 || msrs.length % 16 !== 0) this.guard('X86_PV_VCPU_MSRS', `must be a non-empty multiple of 16 bytes, got ${msrs.length}`);
-      return this.vcpuRecord('X86_PV_VCPU_MSRS', vcpuId, msrs);
-    }, undefined, { vcpuId });
+    return this.emit(
+      'X86_PV_VCPU_MSRS',
+      () => {
+        if (msrs.length === 0 || msrs.length % 16 !== 0) this.guard('X86_PV_VCPU_MSRS', `must be a non-empty multiple of 16 bytes, got ${msrs.length}`);
+        return this.vcpuRecord('X86_PV_VCPU_MSRS', vcpuId, msrs);
+      },
+      undefined,
+      { vcpuId },
+    );
   }
 
   /** S7/S10 (hvm, pvh): Xen's HVM save blob, non-empty. */
@@ -320,7 +341,10 @@ export class StreamWriter {
       return this.record('libxc', 'HVM_PARAMS', {
         kind: 'hvm-params',
         reserved: 0,
-        params: params instanceof PackedList ? (params as PackedList<{ index: bigint; value: bigint }>) : params.map((p) => ({ index: BigInt(p.index), value: BigInt(p.value) })),
+        params:
+          params instanceof PackedList
+            ? (params as PackedList<{ index: bigint; value: bigint }>)
+            : params.map((p) => ({ index: BigInt(p.index), value: BigInt(p.value) })),
       });
     });
   }
@@ -342,9 +366,11 @@ export class StreamWriter {
     return this.emit('EMULATOR_XENSTORE_DATA', () => {
       const { emulatorId, index } = this.emulator('EMULATOR_XENSTORE_DATA', options);
       // Decoded pairs were checked when read (and are kept as their bytes); others are checked here.
-      if (pairs instanceof PackedList) return this.record('libxl', 'EMULATOR_XENSTORE_DATA', { kind: 'emulator-xenstore', emulatorId, index, pairs: pairs as PackedList<[string, string]> });
+      if (pairs instanceof PackedList)
+        return this.record('libxl', 'EMULATOR_XENSTORE_DATA', { kind: 'emulator-xenstore', emulatorId, index, pairs: pairs as PackedList<[string, string]> });
       for (const [key, value] of pairs as Iterable<readonly [string, string]>) {
-        if (key.length === 0 || key.includes('\0') || key.startsWith('/')) this.guard('EMULATOR_XENSTORE_DATA', `bad key ${JSON.stringify(key)}: must be non-empty, relative, without NUL`);
+        if (key.length === 0 || key.includes('\0') || key.startsWith('/'))
+          this.guard('EMULATOR_XENSTORE_DATA', `bad key ${JSON.stringify(key)}: must be non-empty, relative, without NUL`);
         if (value.includes('\0')) this.guard('EMULATOR_XENSTORE_DATA', `value of ${key} contains a NUL`);
       }
       return this.record('libxl', 'EMULATOR_XENSTORE_DATA', { kind: 'emulator-xenstore', emulatorId, index, pairs: pairs.map(([k, v]) => [k, v]) });
@@ -367,7 +393,8 @@ export class StreamWriter {
   /** S9b (colo): CHECKPOINT_STATE; on the forward stream only 0 (CHECKPOINT_NEW) is legal. */
   writeCheckpointState(controlId = 0): Promise<void> {
     return this.emit('CHECKPOINT_STATE', () => {
-      if (controlId !== 0) this.guard('CHECKPOINT_STATE', `the forward stream only carries control id 0 (CHECKPOINT_NEW), got ${controlId}; SVM_* go on the back channel`);
+      if (controlId !== 0)
+        this.guard('CHECKPOINT_STATE', `the forward stream only carries control id 0 (CHECKPOINT_NEW), got ${controlId}; SVM_* go on the back channel`);
       return this.record('libxl', 'CHECKPOINT_STATE', { kind: 'checkpoint-state', controlId });
     });
   }
@@ -386,11 +413,16 @@ export class StreamWriter {
 
   /** S11: POSTCOPY_PFNS, the pfns (with types) still to be sent after the transition. */
   writePostcopyPfns(pfns: readonly number[], types: readonly number[]): Promise<void> {
-    return this.emit('POSTCOPY_PFNS', () => {
-      this.checkEntries('POSTCOPY_PFNS', pfns, types, Math.floor((REC_LENGTH_MAX - 8) / 8));
-      const chunks = this.encodeEntries('POSTCOPY_PFNS', pfns, types);
-      return [encodeRecordHeader(this.typeOf('libxc', 'POSTCOPY_PFNS'), chunks[0].length), ...chunks];
-    }, undefined, { pfns, types });
+    return this.emit(
+      'POSTCOPY_PFNS',
+      () => {
+        this.checkEntries('POSTCOPY_PFNS', pfns, types, Math.floor((REC_LENGTH_MAX - 8) / 8));
+        const chunks = this.encodeEntries('POSTCOPY_PFNS', pfns, types);
+        return [encodeRecordHeader(this.typeOf('libxc', 'POSTCOPY_PFNS'), chunks[0].length), ...chunks];
+      },
+      undefined,
+      { pfns, types },
+    );
   }
 
   /** S11→S12: POSTCOPY_TRANSITION; libxl's transition records follow. */
@@ -405,12 +437,9 @@ export class StreamWriter {
 
   /** S13: POSTCOPY_PAGE_DATA; every pfn must carry data and have been listed by POSTCOPY_PFNS. */
   writePostcopyPages(pfns: readonly number[], types: readonly number[], pages: PageChunks): Promise<void> {
-    return this.emit(
-      'POSTCOPY_PAGE_DATA',
-      () => this.pageRecord('POSTCOPY_PAGE_DATA', this.postcopyPageDataType, pfns, types, pages, true),
-      undefined,
-      { pfns },
-    );
+    return this.emit('POSTCOPY_PAGE_DATA', () => this.pageRecord('POSTCOPY_PAGE_DATA', this.postcopyPageDataType, pfns, types, pages, true), undefined, {
+      pfns,
+    });
   }
 
   /** Pages listed by POSTCOPY_PFNS that no POSTCOPY_PAGE_DATA has carried yet. */

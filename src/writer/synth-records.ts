@@ -46,7 +46,7 @@ export function synthP2mFrames(pages: number): { startPfn: number; endPfn: numbe
 function sparseBlob(length: number, seed: number, tag: number): Uint8Array {
   const out = new Uint8Array(length);
   const dv = new DataView(out.buffer);
-  let x = ((seed ^ Math.imul(tag, 0x9e3779b1)) >>> 0) || 1;
+  let x = (seed ^ Math.imul(tag, 0x9e3779b1)) >>> 0 || 1;
   for (let off = 0; off + 8 <= length; off += 64) {
     x ^= x << 13;
     x ^= x >>> 17;

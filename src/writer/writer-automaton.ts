@@ -113,8 +113,18 @@ interface Progress {
 
 function freshProgress(): Progress {
   return {
-    pvInfo: false, cpuid: false, msr: false, verify: false, tsc: false, sharedInfo: false,
-    hvmContext: false, hvmParams: false, vcpu: -1, vcpuStage: 0, emuXenstore: false, emuContext: false,
+    pvInfo: false,
+    cpuid: false,
+    msr: false,
+    verify: false,
+    tsc: false,
+    sharedInfo: false,
+    hvmContext: false,
+    hvmParams: false,
+    vcpu: -1,
+    vcpuStage: 0,
+    emuXenstore: false,
+    emuContext: false,
   };
 }
 
@@ -424,5 +434,4 @@ export class WriterAutomaton {
     this.current = state;
     this.p = freshProgress();
   }
-
 }

@@ -38,7 +38,10 @@ beforeAll(async () => {
 /** Compare `chunk` with `bytes` at `pos` without copying; returns the new position or throws naming the item. */
 function compareAt(bytes: Uint8Array, pos: number, chunk: Uint8Array, what: string): number {
   const want = bytes.subarray(pos, pos + chunk.length);
-  if (want.length !== chunk.length || Buffer.compare(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length), Buffer.from(want.buffer, want.byteOffset, want.length)) !== 0) {
+  if (
+    want.length !== chunk.length ||
+    Buffer.compare(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length), Buffer.from(want.buffer, want.byteOffset, want.length)) !== 0
+  ) {
     let i = 0;
     while (i < chunk.length && chunk[i] === want[i]) i++;
     throw new Error(`${what}: re-encoded bytes differ from the input at offset ${pos + i}`);
@@ -116,7 +119,9 @@ for (const entry of manifest.fixtures) {
       // Large streams: the same, one item per document (the whole document would be a ~190 MB string).
       let pos = 0;
       for (const i of items) {
-        const doc = parseStreamDocument(JSON.parse(JSON.stringify({ format: 'xen-migration-stream/1', dialect, items: [itemToJson(toEncodable(i, bytes), dialect)] })));
+        const doc = parseStreamDocument(
+          JSON.parse(JSON.stringify({ format: 'xen-migration-stream/1', dialect, items: [itemToJson(toEncodable(i, bytes), dialect)] })),
+        );
         for (const c of encodeDocumentChunks(doc)) pos = compareAt(bytes, pos, c, `JSON of ${i.kind} at ${i.offset}`);
       }
       expect(pos).toBe(items.reduce((n, i) => n + i.length, 0));
@@ -198,12 +203,28 @@ function ourView(i: StreamItem): View {
     case 'libxc-image-header':
       return { layer: 'libxc', offset: i.offset, size: i.length, header: 'image', version: i.header.version };
     case 'libxc-domain-header':
-      return { layer: 'libxc', offset: i.offset, size: i.length, header: 'domain', domainType: i.header.domainType, pageShift: i.header.pageShift, xenMajor: i.header.xenMajor, xenMinor: i.header.xenMinor };
+      return {
+        layer: 'libxc',
+        offset: i.offset,
+        size: i.length,
+        header: 'domain',
+        domainType: i.header.domainType,
+        pageShift: i.header.pageShift,
+        xenMajor: i.header.xenMajor,
+        xenMinor: i.header.xenMinor,
+      };
     case 'trailing':
       return { layer: 'trailing', offset: i.offset, size: i.length };
     case 'record': {
       const known = !i.record.name.startsWith('RESERVED_') && !i.record.name.startsWith('OPTIONAL_');
-      const v: View = { layer: i.layer, offset: i.offset, size: i.length, type: i.record.type, name: known ? i.record.name : undefined, bodyLength: i.bodyLength };
+      const v: View = {
+        layer: i.layer,
+        offset: i.offset,
+        size: i.length,
+        type: i.record.type,
+        name: known ? i.record.name : undefined,
+        bodyLength: i.bodyLength,
+      };
       const b = i.record.body;
       if (b.kind === 'page-data') Object.assign(v, { count: b.count, dataPages: b.pageData.length / 4096 });
       if (b.kind === 'hvm-params') v.count = b.params.length;

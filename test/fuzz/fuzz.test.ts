@@ -17,8 +17,29 @@ import type { Dialect } from '../../src/format/index.js';
 import { PushDecoder, readStreamSync, type ReaderOptions, type StreamItem } from '../../src/reader/index.js';
 import { MemorySink, synth, type SynthOptions } from '../../src/writer/index.js';
 import {
-  checkpointed, concat, domainHeader, emulatorContext, hvmContext, hvmParams, imageHeader, libxlHeader, minimalXl, p2mFrames, pageData, plainHvm, plainPv,
-  postcopy, pvInfo, rawRecord, rec, sharedInfo, tscInfo, vcpuBasic, xenstoreData, xlHeader, type Part,
+  checkpointed,
+  concat,
+  domainHeader,
+  emulatorContext,
+  hvmContext,
+  hvmParams,
+  imageHeader,
+  libxlHeader,
+  minimalXl,
+  p2mFrames,
+  pageData,
+  plainHvm,
+  plainPv,
+  postcopy,
+  pvInfo,
+  rawRecord,
+  rec,
+  sharedInfo,
+  tscInfo,
+  vcpuBasic,
+  xenstoreData,
+  xlHeader,
+  type Part,
 } from '../support/build.js';
 import { toEncodable } from '../support/conformance-manifest.js';
 
@@ -42,10 +63,19 @@ function roundTrips(bytes: Uint8Array, items: StreamItem[], dialect: Dialect): v
 
 const pfnEntry = fc.record({ pfn: fc.integer({ min: 0, max: 1023 }), type: fc.constantFrom(0, 0, 0, 1, 2, 3, 4, 9, 10, 11, 12, 13, 14, 15) });
 const pageRecord = fc.array(pfnEntry, { minLength: 1, maxLength: 4 }).chain((es) =>
-  fc.integer({ min: 0, max: 255 }).map((v) => pageData(es.map((e) => e.pfn), v, es.map((e) => e.type))),
+  fc.integer({ min: 0, max: 255 }).map((v) =>
+    pageData(
+      es.map((e) => e.pfn),
+      v,
+      es.map((e) => e.type),
+    ),
+  ),
 );
 const xsString = fc.string({ unit: fc.integer({ min: 1, max: 255 }).map((c) => String.fromCharCode(c)), minLength: 0, maxLength: 12 });
-const xsPair = fc.tuple(xsString.filter((k) => k.length > 0 && !k.startsWith('/')), xsString) as fc.Arbitrary<[string, string]>;
+const xsPair = fc.tuple(
+  xsString.filter((k) => k.length > 0 && !k.startsWith('/')),
+  xsString,
+) as fc.Arbitrary<[string, string]>;
 const blob = (max: number) => fc.uint8Array({ minLength: 1, maxLength: max });
 
 /** A random plain HVM or PV stream, any container, random records where the format allows. */
@@ -150,7 +180,29 @@ const SEEDS: Array<[string, Uint8Array, ReaderOptions]> = [
   ['Remus', checkpointed(2), {}],
   ['COLO', checkpointed(2, true), { mode: 'colo' }],
   ['postcopy', postcopy(), { dialect: 'postcopy-rfc' }],
-  ['HVM with xenstore', concat([xlHeader(), libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(3), domainHeader(2), rec('libxc', 'STATIC_DATA_END'), pageData([0]), tscInfo(), hvmContext(), hvmParams(), rec('libxc', 'END'), xenstoreData([['a', 'b'], ['c/d', '']]), emulatorContext(), rec('libxl', 'END')]), {}],
+  [
+    'HVM with xenstore',
+    concat([
+      xlHeader(),
+      libxlHeader(),
+      rec('libxl', 'LIBXC_CONTEXT'),
+      imageHeader(3),
+      domainHeader(2),
+      rec('libxc', 'STATIC_DATA_END'),
+      pageData([0]),
+      tscInfo(),
+      hvmContext(),
+      hvmParams(),
+      rec('libxc', 'END'),
+      xenstoreData([
+        ['a', 'b'],
+        ['c/d', ''],
+      ]),
+      emulatorContext(),
+      rec('libxl', 'END'),
+    ]),
+    {},
+  ],
 ];
 
 type Mutation =
@@ -163,7 +215,11 @@ type Mutation =
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ kind: fc.constant('set32' as const), at: fc.nat(), value: fc.oneof(fc.constantFrom(0, 1, 0x10, 0x7fffffff, 0x80000000, 0xffffffff, 0x08000000, 0x08000001), fc.nat()) }),
+  fc.record({
+    kind: fc.constant('set32' as const),
+    at: fc.nat(),
+    value: fc.oneof(fc.constantFrom(0, 1, 0x10, 0x7fffffff, 0x80000000, 0xffffffff, 0x08000000, 0x08000001), fc.nat()),
+  }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), n: fc.integer({ min: 1, max: 64 }) }),
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), data: fc.uint8Array({ minLength: 1, maxLength: 32 }) }),
@@ -275,7 +331,21 @@ describe('fuzz: mutated valid streams never crash the reader', () => {
     const dv = new DataView(body.buffer);
     dv.setUint32(0, 1, true);
     dv.setUint32(12, (0xf << 28) | 0xfffff, true); // XTAB, pfn 0xf_ffff_0000_0000
-    const bytes = concat([xlHeader(), libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(3), domainHeader(2), rec('libxc', 'STATIC_DATA_END'), rawRecord(1, body), tscInfo(), hvmContext(), hvmParams(), rec('libxc', 'END'), emulatorContext(), rec('libxl', 'END')]);
+    const bytes = concat([
+      xlHeader(),
+      libxlHeader(),
+      rec('libxl', 'LIBXC_CONTEXT'),
+      imageHeader(3),
+      domainHeader(2),
+      rec('libxc', 'STATIC_DATA_END'),
+      rawRecord(1, body),
+      tscInfo(),
+      hvmContext(),
+      hvmParams(),
+      rec('libxc', 'END'),
+      emulatorContext(),
+      rec('libxl', 'END'),
+    ]);
     const before = process.memoryUsage().arrayBuffers;
     readsTyped(bytes, {});
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 2 ** 20);

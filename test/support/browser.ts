@@ -81,11 +81,25 @@ export class Browser {
   static async launch(executable: string): Promise<Browser> {
     const userDataDir = mkdtempSync(join(tmpdir(), 'report-chromium-'));
     const args = [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--no-default-browser-check',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-extensions',
-      '--disable-default-apps', '--metrics-recording-only', '--mute-audio', '--hide-scrollbars',
-      '--host-resolver-rules=MAP * ~NOTFOUND', '--disable-dev-shm-usage',
-      `--user-data-dir=${userDataDir}`, '--remote-debugging-pipe', 'about:blank',
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--no-default-browser-check',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-extensions',
+      '--disable-default-apps',
+      '--metrics-recording-only',
+      '--mute-audio',
+      '--hide-scrollbars',
+      '--host-resolver-rules=MAP * ~NOTFOUND',
+      '--disable-dev-shm-usage',
+      `--user-data-dir=${userDataDir}`,
+      '--remote-debugging-pipe',
+      'about:blank',
     ];
     const child = spawn(executable, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
     const browser = new Browser(child, userDataDir);
@@ -98,7 +112,14 @@ export class Browser {
     for (let nul = this.buffer.indexOf('\0'); nul >= 0; nul = this.buffer.indexOf('\0')) {
       const text = this.buffer.slice(0, nul);
       this.buffer = this.buffer.slice(nul + 1);
-      const msg = JSON.parse(text) as { id?: number; result?: Record<string, unknown>; error?: { message: string }; method?: string; params?: Record<string, unknown>; sessionId?: string };
+      const msg = JSON.parse(text) as {
+        id?: number;
+        result?: Record<string, unknown>;
+        error?: { message: string };
+        method?: string;
+        params?: Record<string, unknown>;
+        sessionId?: string;
+      };
       if (msg.id !== undefined) {
         const p = this.pending.get(msg.id);
         if (!p) continue;
@@ -150,9 +171,12 @@ export class Browser {
       if (e.method === 'Network.requestWillBeSent') {
         requests.push(String(p.request?.url));
         urls.set(String(p.requestId), String(p.request?.url));
-      } else if (e.method === 'Network.loadingFailed') failed.push({ url: urls.get(String(p.requestId)) ?? '?', blockedReason: p.blockedReason, errorText: p.errorText });
-      else if (e.method === 'Log.entryAdded' && (p.entry?.level === 'error' || p.entry?.source === 'security' || p.entry?.source === 'violation')) errors.push(`log ${p.entry.source}: ${p.entry.text}`);
-      else if (e.method === 'Runtime.consoleAPICalled' && (p.type === 'error' || p.type === 'warning')) errors.push(`console.${p.type}: ${JSON.stringify(p.args)}`);
+      } else if (e.method === 'Network.loadingFailed')
+        failed.push({ url: urls.get(String(p.requestId)) ?? '?', blockedReason: p.blockedReason, errorText: p.errorText });
+      else if (e.method === 'Log.entryAdded' && (p.entry?.level === 'error' || p.entry?.source === 'security' || p.entry?.source === 'violation'))
+        errors.push(`log ${p.entry.source}: ${p.entry.text}`);
+      else if (e.method === 'Runtime.consoleAPICalled' && (p.type === 'error' || p.type === 'warning'))
+        errors.push(`console.${p.type}: ${JSON.stringify(p.args)}`);
       else if (e.method === 'Runtime.exceptionThrown') errors.push(`exception: ${p.exceptionDetails?.exception?.description ?? p.exceptionDetails?.text}`);
     });
     for (const domain of ['Page', 'Network', 'Runtime', 'Log']) await this.send(`${domain}.enable`, {}, sessionId);
@@ -162,13 +186,20 @@ export class Browser {
     if (nav.errorText) throw new Error(`navigation to ${path} failed: ${nav.errorText}`);
     await loaded;
     const evaluate = async <T>(expression: string): Promise<T> => {
-      const r = (await this.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true }, sessionId)) as { result: { value: T }; exceptionDetails?: { text: string; exception?: { description?: string } } };
+      const r = (await this.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true }, sessionId)) as {
+        result: { value: T };
+        exceptionDetails?: { text: string; exception?: { description?: string } };
+      };
       if (r.exceptionDetails) throw new Error(`evaluate(${expression.slice(0, 80)}): ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
       return r.result.value;
     };
     const screenshot = async (maxHeight?: number): Promise<Buffer> => {
       const full = Math.min(maxHeight ?? Infinity, await evaluate<number>('Math.ceil(document.documentElement.scrollHeight)'));
-      const r = (await this.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true, clip: { x: 0, y: 0, width, height: full, scale: 1 } }, sessionId)) as { data: string };
+      const r = (await this.send(
+        'Page.captureScreenshot',
+        { format: 'png', captureBeyondViewport: true, clip: { x: 0, y: 0, width, height: full, scale: 1 } },
+        sessionId,
+      )) as { data: string };
       return Buffer.from(r.data, 'base64');
     };
     return { evaluate, screenshot, requests, failed, errors };

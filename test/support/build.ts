@@ -3,14 +3,7 @@
  * corrupt at a known offset. (The writer is tested separately; these builders
  * deliberately bypass its guards so tests can make invalid streams.)
  */
-import {
-  encodeLibxcDomainHeader,
-  encodeLibxcImageHeader,
-  encodeLibxlHeader,
-  encodeRecord,
-  encodeXlHeader,
-  type RecordBody,
-} from '../../src/codec/index.js';
+import { encodeLibxcDomainHeader, encodeLibxcImageHeader, encodeLibxlHeader, encodeRecord, encodeXlHeader, type RecordBody } from '../../src/codec/index.js';
 import { recordTypeTable, type Dialect, type Layer } from '../../src/format/index.js';
 
 export type Part = Uint8Array;
@@ -34,7 +27,13 @@ export function rawRecord(type: number, body: Uint8Array, padding?: Uint8Array):
 }
 
 export const xlHeader = (config = '{}\0', flags = 3): Part =>
-  encodeXlHeader({ byteOrder: 'little', mandatoryFlags: flags, optionalFlags: 0, config: new Uint8Array(Buffer.from(config, 'latin1')), optionalTail: new Uint8Array(0) });
+  encodeXlHeader({
+    byteOrder: 'little',
+    mandatoryFlags: flags,
+    optionalFlags: 0,
+    config: new Uint8Array(Buffer.from(config, 'latin1')),
+    optionalTail: new Uint8Array(0),
+  });
 export const libxlHeader = (options = 0): Part => encodeLibxlHeader({ version: 2, options });
 export const imageHeader = (version = 3): Part => encodeLibxcImageHeader({ version, options: 0, reserved16: 0, reserved32: 0 });
 export const domainHeader = (domainType: 1 | 2): Part => encodeLibxcDomainHeader({ domainType, pageShift: 12, reserved: 0, xenMajor: 4, xenMinor: 17 });
@@ -72,19 +71,34 @@ export function hvmContextBlob(): Uint8Array {
 }
 export const hvmContext = (): Part => rec('libxc', 'HVM_CONTEXT', { kind: 'opaque', data: hvmContextBlob() });
 export const hvmParams = (): Part => rec('libxc', 'HVM_PARAMS', { kind: 'hvm-params', reserved: 0, params: [{ index: 1n, value: 0xfeffcn }] });
-export const emulatorContext = (): Part => rec('libxl', 'EMULATOR_CONTEXT', { kind: 'emulator-context', emulatorId: 2, index: 0, blob: new Uint8Array(Buffer.from('QEVM')) });
+export const emulatorContext = (): Part =>
+  rec('libxl', 'EMULATOR_CONTEXT', { kind: 'emulator-context', emulatorId: 2, index: 0, blob: new Uint8Array(Buffer.from('QEVM')) });
 export const xenstoreData = (pairs: Array<[string, string]> = [['physmap/f0000000/start_addr', 'f0000000']]): Part =>
   rec('libxl', 'EMULATOR_XENSTORE_DATA', { kind: 'emulator-xenstore', emulatorId: 2, index: 0, pairs });
 
 export const pvInfo = (): Part => rec('libxc', 'X86_PV_INFO', { kind: 'pv-info', guestWidth: 8, ptLevels: 4, reserved: new Uint8Array(6) });
 export const p2mFrames = (endPfn: number): Part =>
-  rec('libxc', 'X86_PV_P2M_FRAMES', { kind: 'p2m-frames', startPfn: 0, endPfn, frames: Array.from({ length: Math.floor(endPfn / 512) + 1 }, (_, i) => BigInt(0x1000 + i)) });
+  rec('libxc', 'X86_PV_P2M_FRAMES', {
+    kind: 'p2m-frames',
+    startPfn: 0,
+    endPfn,
+    frames: Array.from({ length: Math.floor(endPfn / 512) + 1 }, (_, i) => BigInt(0x1000 + i)),
+  });
 export const vcpuBasic = (id = 0): Part => rec('libxc', 'X86_PV_VCPU_BASIC', { kind: 'vcpu', vcpuId: id, reserved: 0, context: new Uint8Array(0x1430) });
 export const sharedInfo = (): Part => rec('libxc', 'SHARED_INFO', { kind: 'opaque', data: new Uint8Array(4096) });
 
 /** libxc records of a small plain HVM image: SDE, pages, TSC, context, params, END. */
 export function hvmLibxc(pfnPasses: number[][] = [[0, 1, 2, 3]]): Part[] {
-  return [imageHeader(), domainHeader(2), rec('libxc', 'STATIC_DATA_END'), ...pfnPasses.map((p, v) => pageData(p, v)), tscInfo(), hvmContext(), hvmParams(), rec('libxc', 'END')];
+  return [
+    imageHeader(),
+    domainHeader(2),
+    rec('libxc', 'STATIC_DATA_END'),
+    ...pfnPasses.map((p, v) => pageData(p, v)),
+    tscInfo(),
+    hvmContext(),
+    hvmParams(),
+    rec('libxc', 'END'),
+  ];
 }
 
 /** A plain HVM xl save file. */
@@ -95,8 +109,19 @@ export function plainHvm(pfnPasses?: number[][]): Uint8Array {
 /** A plain PV libxl stream (no xl header). */
 export function plainPv(pfnPasses: number[][] = [[0, 1, 2, 3]]): Uint8Array {
   return concat([
-    libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(), domainHeader(1), pvInfo(), rec('libxc', 'STATIC_DATA_END'), p2mFrames(1023),
-    ...pfnPasses.map((p, v) => pageData(p, v)), tscInfo(), sharedInfo(), vcpuBasic(0), rec('libxc', 'END'), rec('libxl', 'END'),
+    libxlHeader(),
+    rec('libxl', 'LIBXC_CONTEXT'),
+    imageHeader(),
+    domainHeader(1),
+    pvInfo(),
+    rec('libxc', 'STATIC_DATA_END'),
+    p2mFrames(1023),
+    ...pfnPasses.map((p, v) => pageData(p, v)),
+    tscInfo(),
+    sharedInfo(),
+    vcpuBasic(0),
+    rec('libxc', 'END'),
+    rec('libxl', 'END'),
   ]);
 }
 
@@ -104,7 +129,15 @@ export function plainPv(pfnPasses: number[][] = [[0, 1, 2, 3]]): Uint8Array {
 export function checkpointed(n: number, colo = false): Uint8Array {
   const parts: Part[] = [xlHeader(), libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(), domainHeader(2), rec('libxc', 'STATIC_DATA_END')];
   for (let c = 0; c < n; c++) {
-    parts.push(pageData(c === 0 ? [0, 1, 2, 3] : [c % 4], c), tscInfo(), hvmContext(), hvmParams(), rec('libxc', 'CHECKPOINT'), emulatorContext(), rec('libxl', 'CHECKPOINT_END'));
+    parts.push(
+      pageData(c === 0 ? [0, 1, 2, 3] : [c % 4], c),
+      tscInfo(),
+      hvmContext(),
+      hvmParams(),
+      rec('libxc', 'CHECKPOINT'),
+      emulatorContext(),
+      rec('libxl', 'CHECKPOINT_END'),
+    );
     if (colo) parts.push(rec('libxl', 'CHECKPOINT_STATE', { kind: 'checkpoint-state', controlId: 0 }));
   }
   return concat(parts);
@@ -114,13 +147,25 @@ export function checkpointed(n: number, colo = false): Uint8Array {
 export function postcopy(): Uint8Array {
   const d: Dialect = 'postcopy-rfc';
   return concat([
-    xlHeader(), libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(2), domainHeader(2),
-    pageData([0, 1], 0), rec('libxc', 'POSTCOPY_BEGIN', undefined, d), tscInfo(), hvmContext(), hvmParams(),
+    xlHeader(),
+    libxlHeader(),
+    rec('libxl', 'LIBXC_CONTEXT'),
+    imageHeader(2),
+    domainHeader(2),
+    pageData([0, 1], 0),
+    rec('libxc', 'POSTCOPY_BEGIN', undefined, d),
+    tscInfo(),
+    hvmContext(),
+    hvmParams(),
     rec('libxc', 'POSTCOPY_PFNS_BEGIN', undefined, d),
     rec('libxc', 'POSTCOPY_PFNS', { kind: 'pfn-list', count: 2, reserved: 0, pfns: [2, 3], types: [0, 0] }, d),
-    rec('libxc', 'POSTCOPY_TRANSITION', undefined, d), emulatorContext(), rec('libxl', 'POSTCOPY_TRANSITION_END', undefined, d),
-    pageData([3], 1, undefined, 'POSTCOPY_PAGE_DATA', d), pageData([2], 1, undefined, 'POSTCOPY_PAGE_DATA', d),
-    rec('libxc', 'END', undefined, d), rec('libxl', 'END', undefined, d),
+    rec('libxc', 'POSTCOPY_TRANSITION', undefined, d),
+    emulatorContext(),
+    rec('libxl', 'POSTCOPY_TRANSITION_END', undefined, d),
+    pageData([3], 1, undefined, 'POSTCOPY_PAGE_DATA', d),
+    pageData([2], 1, undefined, 'POSTCOPY_PAGE_DATA', d),
+    rec('libxc', 'END', undefined, d),
+    rec('libxl', 'END', undefined, d),
   ]);
 }
 

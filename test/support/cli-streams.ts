@@ -66,7 +66,12 @@ class Builder {
       else this.memory.delete(e.pfn);
     }
     return this.rec('libxc', name, {
-      kind: 'page-data', count: entries.length, reserved: 0, pfns: entries.map((e) => e.pfn), types: entries.map((e) => e.type), pageData: concatBytes(data),
+      kind: 'page-data',
+      count: entries.length,
+      reserved: 0,
+      pfns: entries.map((e) => e.pfn),
+      types: entries.map((e) => e.type),
+      pageData: concatBytes(data),
     });
   }
 
@@ -78,7 +83,13 @@ class Builder {
 const CONFIG = '{\n    "c_info": {\n        "type": "pv",\n        "name": "test"\n    }\n}\n';
 
 function xlHeader(config = CONFIG): Uint8Array {
-  return encodeXlHeader({ byteOrder: 'little', mandatoryFlags: 3, optionalFlags: 0, config: new Uint8Array(Buffer.from(`${config}\0`, 'utf8')), optionalTail: new Uint8Array(0) });
+  return encodeXlHeader({
+    byteOrder: 'little',
+    mandatoryFlags: 3,
+    optionalFlags: 0,
+    config: new Uint8Array(Buffer.from(`${config}\0`, 'utf8')),
+    optionalTail: new Uint8Array(0),
+  });
 }
 
 function libxcHeaders(b: Builder, domainType: 1 | 2, version = 3): void {
@@ -106,12 +117,21 @@ const range = (from: number, n: number, type: number, version: number): Entry[] 
  * 10 XTAB (the page goes away), and sends 60 for the first time.
  */
 export function multiPassPv(): BuiltStream {
-  const b = new Builder().raw(xlHeader()).raw(encodeLibxlHeader({ version: 2, options: 0 })).rec('libxl', 'LIBXC_CONTEXT');
+  const b = new Builder()
+    .raw(xlHeader())
+    .raw(encodeLibxlHeader({ version: 2, options: 0 }))
+    .rec('libxl', 'LIBXC_CONTEXT');
   libxcHeaders(b, 1);
   pvStatic(b, 63);
-  b.pages(range(0, 16, NOTAB, 1)).pages(range(16, 16, NOTAB, 1)).pages(range(32, 16, NOTAB, 1));
+  b.pages(range(0, 16, NOTAB, 1))
+    .pages(range(16, 16, NOTAB, 1))
+    .pages(range(32, 16, NOTAB, 1));
   b.pages([...range(8, 8, NOTAB, 2), { pfn: 40, type: L1TAB, version: 2 }]);
-  b.pages([{ pfn: 9, type: NOTAB, version: 3 }, { pfn: 10, type: XTAB, version: 3 }, { pfn: 60, type: NOTAB, version: 3 }]);
+  b.pages([
+    { pfn: 9, type: NOTAB, version: 3 },
+    { pfn: 10, type: XTAB, version: 3 },
+    { pfn: 60, type: NOTAB, version: 3 },
+  ]);
   pvTail(b);
   return b.rec('libxc', 'END').rec('libxl', 'END').build();
 }
@@ -132,13 +152,23 @@ export const EMULATOR_BLOB = new Uint8Array(Buffer.from('QEVM\0\0\0\x03emulator 
 
 /** xl + HVM save with HVM_CONTEXT, HVM_PARAMS and an EMULATOR_CONTEXT (padded). */
 export function hvmWithEmulator(): BuiltStream {
-  const b = new Builder().raw(xlHeader('{"c_info":{"type":"hvm","name":"h"}}')).raw(encodeLibxlHeader({ version: 2, options: 0 })).rec('libxl', 'LIBXC_CONTEXT');
+  const b = new Builder()
+    .raw(xlHeader('{"c_info":{"type":"hvm","name":"h"}}'))
+    .raw(encodeLibxlHeader({ version: 2, options: 0 }))
+    .rec('libxl', 'LIBXC_CONTEXT');
   libxcHeaders(b, 2);
   b.rec('libxc', 'STATIC_DATA_END');
   b.pages([...range(0, 4, NOTAB, 1), { pfn: 4, type: XTAB, version: 1 }, { pfn: 0xfeff, type: NOTAB, version: 1 }]);
   b.rec('libxc', 'X86_TSC_INFO', { kind: 'tsc-info', mode: 0, khz: 2_000_000, nsec: 0n, incarnation: 0, reserved: 0 });
   b.rec('libxc', 'HVM_CONTEXT', { kind: 'opaque', data: new Uint8Array(HVM_CONTEXT) });
-  b.rec('libxc', 'HVM_PARAMS', { kind: 'hvm-params', reserved: 0, params: [{ index: 1n, value: 0xfeffcn }, { index: 17n, value: 0xfefffn }] });
+  b.rec('libxc', 'HVM_PARAMS', {
+    kind: 'hvm-params',
+    reserved: 0,
+    params: [
+      { index: 1n, value: 0xfeffcn },
+      { index: 17n, value: 0xfefffn },
+    ],
+  });
   b.rec('libxc', 'END');
   b.rec('libxl', 'EMULATOR_CONTEXT', { kind: 'emulator-context', emulatorId: 2, index: 0, blob: EMULATOR_BLOB });
   return b.rec('libxl', 'END').build();
@@ -175,7 +205,10 @@ export function remusWithPartialCheckpoint(): BuiltStream & { memoryAtCheckpoint
   b.pages([...range(0, 4, NOTAB, 2), { pfn: 20, type: NOTAB, version: 2 }]);
   endOfCheckpoint();
   const memoryAtCheckpoint2 = new Map(b.memory);
-  b.pages([{ pfn: 1, type: NOTAB, version: 3 }, { pfn: 30, type: NOTAB, version: 3 }]);
+  b.pages([
+    { pfn: 1, type: NOTAB, version: 3 },
+    { pfn: 30, type: NOTAB, version: 3 },
+  ]);
   const built = b.build();
   // P2M end pfn 63 sizes the image in both states.
   return { ...built, memoryAtCheckpoint2, maxPfnAtCheckpoint2: 63 };

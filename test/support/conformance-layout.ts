@@ -62,14 +62,29 @@ export function layout(...parts: LayoutPart[]): Layout {
 }
 
 /** xl header … libxc domain header (HVM, v3) … STATIC_DATA_END. */
-export const hvmHead = (): Part[] => [xlHeader(), libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(3), domainHeader(2), rec('libxc', 'STATIC_DATA_END')];
+export const hvmHead = (): Part[] => [
+  xlHeader(),
+  libxlHeader(),
+  rec('libxl', 'LIBXC_CONTEXT'),
+  imageHeader(3),
+  domainHeader(2),
+  rec('libxc', 'STATIC_DATA_END'),
+];
 /** The libxc records after STATIC_DATA_END up to and including libxc END. */
 export const hvmLibxcBody = (): Part[] => [pageData([0, 1, 2, 3]), tscInfo(), hvmContext(), hvmParams(), rec('libxc', 'END')];
 /** The libxl records after libxc END. */
 export const hvmLibxlTail = (): Part[] => [emulatorContext(), rec('libxl', 'END')];
 
 /** PV libxl stream (no xl header): libxl header … X86_PV_P2M_FRAMES (end pfn 1023). */
-export const pvHead = (): Part[] => [libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(3), domainHeader(1), pvInfo(), rec('libxc', 'STATIC_DATA_END'), p2mFrames(1023)];
+export const pvHead = (): Part[] => [
+  libxlHeader(),
+  rec('libxl', 'LIBXC_CONTEXT'),
+  imageHeader(3),
+  domainHeader(1),
+  pvInfo(),
+  rec('libxc', 'STATIC_DATA_END'),
+  p2mFrames(1023),
+];
 export const pvLibxcBody = (): Part[] => [pageData([0, 1, 2, 3]), tscInfo(), sharedInfo(), vcpuBasic(0), rec('libxc', 'END')];
 export const pvLibxlTail = (): Part[] => [rec('libxl', 'END')];
 
@@ -93,9 +108,7 @@ export function patched(bytes: Uint8Array, offset: number, patch: ArrayLike<numb
 }
 
 /** Outcome of reading bytes synchronously: the error (typed or not) or the result. */
-export type Outcome =
-  | { ok: true; result: ReturnType<ReturnType<typeof readStreamSync>['readAll']> }
-  | { ok: false; error: unknown };
+export type Outcome = { ok: true; result: ReturnType<ReturnType<typeof readStreamSync>['readAll']> } | { ok: false; error: unknown };
 
 export function tryRead(bytes: Uint8Array, opts: ReaderOptions = {}): Outcome {
   try {

@@ -4,7 +4,22 @@
  * list entries. Sizes are parameters, so tests stay small and the issue's
  * sizes can be rebuilt for measurements.
  */
-import { concat, emulatorContext, hvmContext, hvmParams, imageHeader, libxlHeader, domainHeader, pageData, rawRecord, rec, tscInfo, xlHeader, xenstoreData, type Part } from './build.js';
+import {
+  concat,
+  emulatorContext,
+  hvmContext,
+  hvmParams,
+  imageHeader,
+  libxlHeader,
+  domainHeader,
+  pageData,
+  rawRecord,
+  rec,
+  tscInfo,
+  xlHeader,
+  xenstoreData,
+  type Part,
+} from './build.js';
 
 const XTAB = 0xf;
 
@@ -13,7 +28,13 @@ export function xtabSpread(count: number, stride = 512): Uint8Array {
   const records: Part[] = [];
   for (let k = 0; k < count; k += 1024) {
     const pfns = Array.from({ length: Math.min(1024, count - k) }, (_, i) => (k + i) * stride);
-    records.push(pageData(pfns, 0, pfns.map(() => XTAB)));
+    records.push(
+      pageData(
+        pfns,
+        0,
+        pfns.map(() => XTAB),
+      ),
+    );
   }
   return hvmStream({ pages: records, libxl: [xenstoreData()] });
 }
@@ -31,8 +52,21 @@ export interface HvmParts {
 /** A plain HVM xl stream made of the given parts around the usual small records. */
 export function hvmStream(p: HvmParts): Uint8Array {
   return concat([
-    xlHeader(), libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), imageHeader(), domainHeader(2), ...(p.staticData ?? []), rec('libxc', 'STATIC_DATA_END'),
-    ...(p.pages ?? []), tscInfo(), hvmContext(), p.params ?? hvmParams(), rec('libxc', 'END'), ...(p.libxl ?? []), emulatorContext(), rec('libxl', 'END'),
+    xlHeader(),
+    libxlHeader(),
+    rec('libxl', 'LIBXC_CONTEXT'),
+    imageHeader(),
+    domainHeader(2),
+    ...(p.staticData ?? []),
+    rec('libxc', 'STATIC_DATA_END'),
+    ...(p.pages ?? []),
+    tscInfo(),
+    hvmContext(),
+    p.params ?? hvmParams(),
+    rec('libxc', 'END'),
+    ...(p.libxl ?? []),
+    emulatorContext(),
+    rec('libxl', 'END'),
   ]);
 }
 

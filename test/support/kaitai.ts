@@ -272,7 +272,9 @@ export interface CompiledKsy {
   /** The generated top-level class (XenMigrationStream). */
   root: KaitaiCtor;
   /** kaitai-struct runtime KaitaiStream class. */
-  KaitaiStream: new (data: ArrayBuffer | Uint8Array) => unknown;
+  KaitaiStream: new (
+    data: ArrayBuffer | Uint8Array,
+  ) => unknown;
   compilerVersion: string;
 }
 

@@ -22,8 +22,7 @@ function record(type: number, body: Uint8Array = new Uint8Array(0)): Buffer {
 
 const XL_HEADER = hex('58656e20736176656420646f6d61696e2c20786c20666f726d61740a2000200d 04030201 03000000 00000000 07000000 03000000 7b7d00');
 const LIBXL_HEADER = hex('4c6962786c466d74 00000002 00000000');
-const LIBXC_IMAGE_HEADER = (version: number): Buffer =>
-  Buffer.concat([hex('ffffffffffffffff 58454e46'), Buffer.from([0, 0, 0, version]), Buffer.alloc(8)]);
+const LIBXC_IMAGE_HEADER = (version: number): Buffer => Buffer.concat([hex('ffffffffffffffff 58454e46'), Buffer.from([0, 0, 0, version]), Buffer.alloc(8)]);
 const LIBXC_DOMAIN_HEADER = hex('02000000 0c000000 04000000 13000000');
 
 const TSC_INFO = (): Buffer => {
@@ -31,8 +30,7 @@ const TSC_INFO = (): Buffer => {
   body.writeUInt32LE(2_000_000, 4);
   return record(0x08, body);
 };
-const HVM_CONTEXT = (): Buffer =>
-  record(0x09, hex('01000000 18000000 86123854 01000000 00000000 00000000 00000000 80841e00 00000000 00000000'));
+const HVM_CONTEXT = (): Buffer => record(0x09, hex('01000000 18000000 86123854 01000000 00000000 00000000 00000000 80841e00 00000000 00000000'));
 const EMULATOR_CONTEXT = (): Buffer => record(0x03, hex('02000000 00000000 5145564d'));
 
 /** One zero page of PAGE_DATA for `pfn` (count 1, type NOTAB). */

@@ -6,7 +6,16 @@ import { PAGE_SIZE } from '../../src/format/constants.js';
 import { PAGE_TYPE } from '../../src/format/page-types.js';
 import type { StreamWriter } from '../../src/writer/stream-writer.js';
 import type { GuestKind, WriterMode, WriterOp } from '../../src/writer/writer-automaton.js';
-import { synthCpuidPolicy, synthEmulatorContext, synthHvmContext, synthMsrPolicy, synthP2mFrames, synthSharedInfo, synthVcpuBasic, synthVcpuExtended } from '../../src/writer/synth-records.js';
+import {
+  synthCpuidPolicy,
+  synthEmulatorContext,
+  synthHvmContext,
+  synthMsrPolicy,
+  synthP2mFrames,
+  synthSharedInfo,
+  synthVcpuBasic,
+  synthVcpuExtended,
+} from '../../src/writer/synth-records.js';
 
 export interface Step {
   op: WriterOp;
@@ -141,7 +150,12 @@ export function legalPath(mode: WriterMode, guest: GuestKind, full: boolean): St
       emulator();
       s.push(step('POSTCOPY_TRANSITION_END', xl('POSTCOPY_TRANSITION_END')));
       s.push(step('POSTCOPY_PAGE_DATA', xc('POSTCOPY_PAGE_DATA'), (w) => w.writePostcopyPages([11, 10], [PAGE_TYPE.NOTAB, PAGE_TYPE.NOTAB], pagesFor(2))));
-      if (full) s.push(step('POSTCOPY_PAGE_DATA', xc('POSTCOPY_PAGE_DATA'), (w) => w.writePostcopyPages([20], [PAGE_TYPE.NOTAB], [pagesFor(1).subarray(0, 16), pagesFor(1).subarray(16)])));
+      if (full)
+        s.push(
+          step('POSTCOPY_PAGE_DATA', xc('POSTCOPY_PAGE_DATA'), (w) =>
+            w.writePostcopyPages([20], [PAGE_TYPE.NOTAB], [pagesFor(1).subarray(0, 16), pagesFor(1).subarray(16)]),
+          ),
+        );
       s.push(step('LIBXC_END', xc('END')), step('LIBXL_END', xl('END')));
       break;
   }

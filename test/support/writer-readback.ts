@@ -4,7 +4,16 @@
  * depend on the streaming reader being finished. Checks strict things the
  * writer promises: zero padding, every record decodes, records nest correctly.
  */
-import { decodeLibxcDomainHeader, decodeLibxcImageHeader, decodeLibxlHeader, decodeXlHeader, hasXlMagic, type LibxcDomainHeader, type LibxcImageHeader, type XlHeader } from '../../src/codec/headers.js';
+import {
+  decodeLibxcDomainHeader,
+  decodeLibxcImageHeader,
+  decodeLibxlHeader,
+  decodeXlHeader,
+  hasXlMagic,
+  type LibxcDomainHeader,
+  type LibxcImageHeader,
+  type XlHeader,
+} from '../../src/codec/headers.js';
 import { decodeRecord, type StreamRecord } from '../../src/codec/records.js';
 import type { Dialect, Layer } from '../../src/format/record-types.js';
 

@@ -22,11 +22,26 @@ export const dumpCommand: CommandModule<object, DumpArgs> = {
   describe: 'print every header and record with its offset, layer, type, length and decoded fields',
   builder: (y: Argv) =>
     withCommonOptions(y)
-      .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream (xl save file, libxl or libxc stream; gzip ok), or '-' for stdin" })
-      .option('format', { alias: 'f', choices: DUMP_FORMATS, default: 'text' as DumpFormat, describe: 'text (readable), json (one document, input of encode) or ndjson (one object per line)' })
+      .positional('file', {
+        type: 'string',
+        demandOption: true,
+        coerce: dashArgument,
+        describe: "stream (xl save file, libxl or libxc stream; gzip ok), or '-' for stdin",
+      })
+      .option('format', {
+        alias: 'f',
+        choices: DUMP_FORMATS,
+        default: 'text' as DumpFormat,
+        describe: 'text (readable), json (one document, input of encode) or ndjson (one object per line)',
+      })
       .option('records', { alias: 'r', type: 'string', describe: 'only these record types: names or numbers, optionally layer-prefixed (PAGE_DATA,libxl:0x3)' })
       .option('pages', { type: 'boolean', default: false, describe: 'list the pfns of PAGE_DATA records (text, ndjson)' })
-      .option('output', { alias: 'o', type: 'string', coerce: outputArgument, describe: "write to this file (complete or not at all, mode 0600) instead of stdout; '-': stdout" })
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        coerce: outputArgument,
+        describe: "write to this file (complete or not at all, mode 0600) instead of stdout; '-': stdout",
+      })
       .example('$0 dump save.bin.gz', 'readable dump')
       .example('$0 dump save.bin --format json -o save.json', 'JSON document for encode') as unknown as Argv<DumpArgs>,
   handler: (args) =>

@@ -20,7 +20,11 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
     withCommonOptions(y)
       .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "JSON document (gzip ok), or '-' for stdin" })
       .option('output', { alias: 'o', type: 'string', demandOption: true, coerce: outputArgument, describe: "binary stream to write ('-': stdout)" })
-      .option('max-item-json', { type: 'number', default: JSON_ITEM_MAX, describe: 'refuse an item whose JSON text is longer than this many bytes (the document is read item by item)' })
+      .option('max-item-json', {
+        type: 'number',
+        default: JSON_ITEM_MAX,
+        describe: 'refuse an item whose JSON text is longer than this many bytes (the document is read item by item)',
+      })
       .example('$0 dump save.bin -f json | $0 encode - -o copy.bin', 'round trip') as unknown as Argv<EncodeArgs>,
   handler: (args) =>
     runCommand(args, async () => {

@@ -34,10 +34,15 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
   builder: (y: Argv) =>
     withCommonOptions(y)
       .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream, or '-' for stdin" })
-      .option('output', { alias: 'o', type: 'string', coerce: outputArgument, describe: 'raw memory image to write (mode 0600; a regular file: the image is written at page offsets, so not -o -)' })
-      .option('emulator-context', { type: 'string', coerce: outputArgument, describe: 'write the EMULATOR_CONTEXT blob (e.g. QEMU\'s device state) here' })
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        coerce: outputArgument,
+        describe: 'raw memory image to write (mode 0600; a regular file: the image is written at page offsets, so not -o -)',
+      })
+      .option('emulator-context', { type: 'string', coerce: outputArgument, describe: "write the EMULATOR_CONTEXT blob (e.g. QEMU's device state) here" })
       .option('config', { type: 'string', coerce: outputArgument, describe: 'write the xl config (JSON) here' })
-      .option('spill-dir', { type: 'string', describe: 'directory for the checkpoint undo log (default: the image\'s directory)' })
+      .option('spill-dir', { type: 'string', describe: "directory for the checkpoint undo log (default: the image's directory)" })
       .option('max-image-size', {
         type: 'string',
         default: '1T',
@@ -65,7 +70,8 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
       }
       if (args.output) {
         let line = `${args.output}: ${grouped(r.pages)} pages of data, image size ${sizeText(r.imageBytes)}`;
-        if (r.checkpoint !== undefined) line += `, state of checkpoint ${r.checkpoint}${r.rolledBackPfns ? ` (${grouped(r.rolledBackPfns)} pfns of the incomplete checkpoint after it rolled back)` : ''}`;
+        if (r.checkpoint !== undefined)
+          line += `, state of checkpoint ${r.checkpoint}${r.rolledBackPfns ? ` (${grouped(r.rolledBackPfns)} pfns of the incomplete checkpoint after it rolled back)` : ''}`;
         process.stdout.write(`${line}\n`);
       }
       if (args.emulatorContext) process.stdout.write(`${args.emulatorContext}: emulator context, ${grouped(r.emulatorContextBytes ?? 0)} bytes\n`);

@@ -32,7 +32,8 @@ export const hexdumpCommand: CommandModule<object, HexdumpArgs> = {
   handler: (args) =>
     runCommand(args, async () => {
       if ((args.record === undefined) === (args.offset === undefined)) throw new UsageError('hexdump: give exactly one of --record N or --offset X');
-      const target: HexdumpTarget = args.record !== undefined ? { record: numberOption('record', args.record) } : { offset: numberOption('offset', args.offset as string) };
+      const target: HexdumpTarget =
+        args.record !== undefined ? { record: numberOption('record', args.record) } : { offset: numberOption('offset', args.offset as string) };
       const text = await hexdumpItem(inputSource(args.file), target, { reader: readerOptionsFrom(args), maxBytes: numberOption('max-bytes', args.maxBytes) });
       process.stdout.write(text);
       return EXIT_OK;

@@ -23,8 +23,19 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   describe: 'write a self-contained HTML report (charts, timeline, verdict, records); exit 0 when written, even for an invalid stream',
   builder: (y: Argv) =>
     withCommonOptions(y)
-      .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream (xl save file, libxl or libxc stream; gzip ok), or '-' for stdin" })
-      .option('output', { alias: 'o', type: 'string', demandOption: true, coerce: outputArgument, describe: "HTML file to write (complete or not at all), or '-' for stdout" })
+      .positional('file', {
+        type: 'string',
+        demandOption: true,
+        coerce: dashArgument,
+        describe: "stream (xl save file, libxl or libxc stream; gzip ok), or '-' for stdin",
+      })
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        demandOption: true,
+        coerce: outputArgument,
+        describe: "HTML file to write (complete or not at all), or '-' for stdout",
+      })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary line on stderr' })
       .example('$0 report save.bin.gz -o save.html', 'report of a save file')
       .example('$0 report - -o - < save.bin > save.html', 'stdin to stdout') as unknown as Argv<ReportArgs>,
@@ -56,7 +67,9 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       if (!args.quiet) {
         const v = built.data.verdict;
         const what = v.error ? `INVALID stream (${v.error.ruleId} at offset ${v.error.offset}), shown in the report` : 'valid stream';
-        process.stderr.write(`stream-inspect: report of ${inputName(args.file)} written to ${args.output === '-' ? 'stdout' : args.output} (${bytes.length.toLocaleString('en-US')} bytes): ${what}\n`);
+        process.stderr.write(
+          `stream-inspect: report of ${inputName(args.file)} written to ${args.output === '-' ? 'stdout' : args.output} (${bytes.length.toLocaleString('en-US')} bytes): ${what}\n`,
+        );
       }
       return EXIT_OK;
     }),

@@ -18,7 +18,11 @@ interface RewriteArgs extends CommonArgs {
   quiet: boolean;
 }
 
-const PHASE_LABEL: Record<RewritePhase, string> = { spool: 'rewrite: decompressing to the spool file', scan: 'rewrite: pass 1 (index)', write: 'rewrite: writing' };
+const PHASE_LABEL: Record<RewritePhase, string> = {
+  spool: 'rewrite: decompressing to the spool file',
+  scan: 'rewrite: pass 1 (index)',
+  write: 'rewrite: writing',
+};
 
 export const rewriteCommand: CommandModule<object, RewriteArgs> = {
   command: 'rewrite <file>',
@@ -26,9 +30,22 @@ export const rewriteCommand: CommandModule<object, RewriteArgs> = {
   builder: (y: Argv) =>
     withCommonOptions(y)
       .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream (gzip is fine), or '-' for stdin" })
-      .option('output', { alias: 'o', type: 'string', demandOption: true, coerce: outputArgument, describe: "new stream (mode 0600, written under a temporary name, renamed when complete), or '-' for stdout" })
-      .option('batch', { type: 'string', describe: `pfns per PAGE_DATA record, 1-${MAX_BATCH_SIZE} (default: keep the input's records; ${MAX_BATCH_SIZE} with --flatten)` })
-      .option('flatten', { type: 'boolean', default: false, describe: 'plain single-pass save: every pfn once with its last contents; state of the last complete checkpoint' })
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        demandOption: true,
+        coerce: outputArgument,
+        describe: "new stream (mode 0600, written under a temporary name, renamed when complete), or '-' for stdout",
+      })
+      .option('batch', {
+        type: 'string',
+        describe: `pfns per PAGE_DATA record, 1-${MAX_BATCH_SIZE} (default: keep the input's records; ${MAX_BATCH_SIZE} with --flatten)`,
+      })
+      .option('flatten', {
+        type: 'boolean',
+        default: false,
+        describe: 'plain single-pass save: every pfn once with its last contents; state of the last complete checkpoint',
+      })
       .option('temp', { type: 'string', describe: 'spool file for a pipe (or a gzip input with --flatten); must not exist; removed afterwards' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary' })
       .example('$0 rewrite fixtures/xen-4.17/pv128-save.bin.gz -o pv128-b64.bin --batch 64', 'smaller PAGE_DATA records')
@@ -42,7 +59,8 @@ export const rewriteCommand: CommandModule<object, RewriteArgs> = {
   handler: (args) =>
     runCommand(args, async () => {
       // '-': the stream goes to stdout as it is written (a failure then leaves a partial stream: the exit status says so).
-      if (args.output === '-' && process.stdout.isTTY) throw new UsageError('rewrite: refusing to write a binary stream to a terminal (use -o FILE or redirect stdout)');
+      if (args.output === '-' && process.stdout.isTTY)
+        throw new UsageError('rewrite: refusing to write a binary stream to a terminal (use -o FILE or redirect stdout)');
       const output = args.output === '-' ? new WritableSink(process.stdout, { end: false }) : args.output;
       // One progress line per phase (only on a terminal), in (decompressed) input bytes.
       const bars: Record<RewritePhase, Progress> = {

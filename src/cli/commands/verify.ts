@@ -18,9 +18,13 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
     withCommonOptions(y)
       .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream, or '-' for stdin" })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
-      .option('deep', { type: 'boolean', default: false, describe: 'read every byte, page contents too (by default a file\'s page contents are stepped over: no check looks at them)' })
-      .example('$0 verify save.bin.gz', 'strict check (like Xen\'s verify-stream-v2)')
-      .example('$0 verify --lenient capture.bin', 'what Xen\'s C reader accepts') as unknown as Argv<VerifyArgs>,
+      .option('deep', {
+        type: 'boolean',
+        default: false,
+        describe: "read every byte, page contents too (by default a file's page contents are stepped over: no check looks at them)",
+      })
+      .example('$0 verify save.bin.gz', "strict check (like Xen's verify-stream-v2)")
+      .example('$0 verify --lenient capture.bin', "what Xen's C reader accepts") as unknown as Argv<VerifyArgs>,
   handler: (args) =>
     runCommand(args, async () => {
       const source = inputSource(args.file);
@@ -32,7 +36,9 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
       } finally {
         progress.done();
       }
-      process.stdout.write(args.json ? `${JSON.stringify(verifyJson(inputName(args.file), result), null, 2)}\n` : renderVerifyText(inputName(args.file), result));
+      process.stdout.write(
+        args.json ? `${JSON.stringify(verifyJson(inputName(args.file), result), null, 2)}\n` : renderVerifyText(inputName(args.file), result),
+      );
       return result.status === 'valid' ? EXIT_OK : EXIT_INVALID;
     }),
 };

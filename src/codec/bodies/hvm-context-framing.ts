@@ -36,14 +36,24 @@ export function hvmContextProblems(blob: Uint8Array): HvmContextProblem[] {
   let off = 0;
   for (let index = 0; ; index++) {
     if (off + HVM_SAVE_DESCRIPTOR_SIZE > blob.length) {
-      return fatal({ rule: 'HVM_CONTEXT_FRAMING', offset: off, expected: 'an END entry (typecode 0, length 0)', actual: off === blob.length ? 'the blob ends without one' : `${blob.length - off} bytes, less than a descriptor` });
+      return fatal({
+        rule: 'HVM_CONTEXT_FRAMING',
+        offset: off,
+        expected: 'an END entry (typecode 0, length 0)',
+        actual: off === blob.length ? 'the blob ends without one' : `${blob.length - off} bytes, less than a descriptor`,
+      });
     }
     const typecode = dv.getUint16(off, true);
     const instance = dv.getUint16(off + 2, true);
     const length = dv.getUint32(off + 4, true);
     const at = `entry #${index} at blob offset ${off}`;
     if (length > blob.length - off - HVM_SAVE_DESCRIPTOR_SIZE) {
-      return fatal({ rule: 'HVM_CONTEXT_FRAMING', offset: off + 4, expected: `≤ ${blob.length - off - HVM_SAVE_DESCRIPTOR_SIZE} bytes left in the blob`, actual: `${at} (typecode ${typecode}) claims ${length} bytes` });
+      return fatal({
+        rule: 'HVM_CONTEXT_FRAMING',
+        offset: off + 4,
+        expected: `≤ ${blob.length - off - HVM_SAVE_DESCRIPTOR_SIZE} bytes left in the blob`,
+        actual: `${at} (typecode ${typecode}) claims ${length} bytes`,
+      });
     }
     if (index === 0) {
       const p = headerProblem(dv, typecode, length);
@@ -59,7 +69,12 @@ export function hvmContextProblems(blob: Uint8Array): HvmContextProblem[] {
       const want = lengthProblem(type, length, () => dv.getUint32(off + HVM_SAVE_DESCRIPTOR_SIZE, true));
       if (want) return fatal({ rule: 'HVM_CONTEXT_ENTRY', offset: off + 4, expected: `${type.name} length ${want}`, actual: `${at}: ${length}` });
       if (type.maxInstance !== undefined && instance > type.maxInstance && !problems.some((p) => p.rule === 'HVM_CONTEXT_INSTANCE')) {
-        problems.push({ rule: 'HVM_CONTEXT_INSTANCE', offset: off + 2, expected: `${type.name} instance ≤ ${type.maxInstance}`, actual: `${at}: instance ${instance}` });
+        problems.push({
+          rule: 'HVM_CONTEXT_INSTANCE',
+          offset: off + 2,
+          expected: `${type.name} instance ≤ ${type.maxInstance}`,
+          actual: `${at}: instance ${instance}`,
+        });
       }
     }
     off += HVM_SAVE_DESCRIPTOR_SIZE + length;
@@ -71,7 +86,8 @@ function headerProblem(dv: DataView, typecode: number, length: number): HvmConte
     return { rule: 'HVM_CONTEXT_HEADER', offset: 0, expected: 'typecode 1 (HEADER), length 24', actual: `typecode ${typecode}, length ${length}` };
   }
   const magic = dv.getUint32(8, true);
-  if (magic !== HVM_FILE_MAGIC) return { rule: 'HVM_CONTEXT_HEADER', offset: 8, expected: `magic 0x${HVM_FILE_MAGIC.toString(16)}`, actual: `0x${magic.toString(16)}` };
+  if (magic !== HVM_FILE_MAGIC)
+    return { rule: 'HVM_CONTEXT_HEADER', offset: 8, expected: `magic 0x${HVM_FILE_MAGIC.toString(16)}`, actual: `0x${magic.toString(16)}` };
   const version = dv.getUint32(12, true);
   if (version !== HVM_FILE_VERSION) return { rule: 'HVM_CONTEXT_HEADER', offset: 12, expected: `version ${HVM_FILE_VERSION}`, actual: String(version) };
   return undefined;

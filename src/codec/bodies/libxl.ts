@@ -6,7 +6,6 @@ import { formatError } from '../errors.js';
 import type { BodyCodec } from './body-codec.js';
 import { PackedList, packedBytes, type EntryList } from './entry-list.js';
 
-
 function emulatorHeader(emulatorId: number, index: number): Uint8Array {
   const out = new Uint8Array(8);
   const dv = dataView(out);
@@ -37,12 +36,22 @@ export const emulatorXenstoreCodec: BodyCodec<EmulatorXenstoreBody, Static<typeo
       let pos = 8;
       while (pos < bytes.length) {
         const keyEnd = bytes.indexOf(0, pos);
-        if (keyEnd < 0) throw formatError('XENSTORE_KEY_NUL', at, { relative: pos, expected: 'a NUL-terminated key', actual: `${bytes.length - pos} bytes without NUL` });
+        if (keyEnd < 0)
+          throw formatError('XENSTORE_KEY_NUL', at, { relative: pos, expected: 'a NUL-terminated key', actual: `${bytes.length - pos} bytes without NUL` });
         if (keyEnd === pos) throw formatError('XENSTORE_KEY_EMPTY', at, { relative: pos });
-        if (bytes[pos] === 0x2f) throw formatError('XENSTORE_KEY_ABSOLUTE', at, { relative: pos, expected: 'a relative key', actual: JSON.stringify(text(pos, Math.min(keyEnd, pos + 256))) });
+        if (bytes[pos] === 0x2f)
+          throw formatError('XENSTORE_KEY_ABSOLUTE', at, {
+            relative: pos,
+            expected: 'a relative key',
+            actual: JSON.stringify(text(pos, Math.min(keyEnd, pos + 256))),
+          });
         const valStart = keyEnd + 1;
         const valEnd = valStart < bytes.length ? bytes.indexOf(0, valStart) : -1;
-        if (valEnd < 0) throw formatError('XENSTORE_VALUE_NUL', at, { relative: valStart, expected: `a NUL-terminated value for key ${JSON.stringify(text(pos, Math.min(keyEnd, pos + 256)))}` });
+        if (valEnd < 0)
+          throw formatError('XENSTORE_VALUE_NUL', at, {
+            relative: valStart,
+            expected: `a NUL-terminated value for key ${JSON.stringify(text(pos, Math.min(keyEnd, pos + 256)))}`,
+          });
         visit(pos, n++);
         pos = valEnd + 1;
       }

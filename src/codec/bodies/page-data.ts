@@ -68,10 +68,7 @@ export function pageAt(body: PageDataBody, dataIndex: number): Uint8Array {
 }
 
 /** Visit every entry: pfn, type and (for data-bearing entries) its page view. */
-export function forEachPage(
-  body: PageDataBody,
-  visit: (pfn: number, type: number, page: Uint8Array | undefined, entryIndex: number) => void,
-): void {
+export function forEachPage(body: PageDataBody, visit: (pfn: number, type: number, page: Uint8Array | undefined, entryIndex: number) => void): void {
   pagesRead(body);
   let k = 0;
   for (let i = 0; i < body.pfns.length; i++) {

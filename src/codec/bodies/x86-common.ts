@@ -7,7 +7,6 @@ import type { BodyCodec } from './body-codec.js';
 import { PackedList, packedBytes, type EntryList } from './entry-list.js';
 import type { OpaqueBody } from './simple.js';
 
-
 // X86_TSC_INFO: u32 mode, u32 khz, u64 nsec, u32 incarnation, u32 reserved.
 export interface TscInfoBody {
   kind: 'tsc-info';
@@ -131,19 +130,37 @@ export const hvmParamsCodec: BodyCodec<HvmParamsBody, Static<typeof HvmParamsJso
 };
 
 // X86_CPUID_POLICY: xen_cpuid_leaf_t[] = {u32 leaf, subleaf, a, b, c, d}.
-export interface CpuidLeaf { leaf: number; subleaf: number; a: number; b: number; c: number; d: number }
-export interface CpuidPolicyBody { kind: 'cpuid-policy'; leaves: EntryList<CpuidLeaf> }
+export interface CpuidLeaf {
+  leaf: number;
+  subleaf: number;
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+}
+export interface CpuidPolicyBody {
+  kind: 'cpuid-policy';
+  leaves: EntryList<CpuidLeaf>;
+}
 
 const CPUID_FIELDS = ['leaf', 'subleaf', 'a', 'b', 'c', 'd'] as const;
 
 export const cpuidPolicyCodec: BodyCodec<CpuidPolicyBody, Static<typeof CpuidPolicyJson>> = {
   layout: 'cpuid-policy',
   decode(bytes, at) {
-    if (bytes.length === 0 || bytes.length % 24 !== 0) throw formatError('CPUID_POLICY_LENGTH', at, { expected: 'a non-zero multiple of 24', actual: bytes.length });
+    if (bytes.length === 0 || bytes.length % 24 !== 0)
+      throw formatError('CPUID_POLICY_LENGTH', at, { expected: 'a non-zero multiple of 24', actual: bytes.length });
     const dv = dataView(bytes);
     const leaves = new PackedList(bytes, bytes.length / 24, (i): CpuidLeaf => {
       const off = 24 * i;
-      return { leaf: dv.getUint32(off, true), subleaf: dv.getUint32(off + 4, true), a: dv.getUint32(off + 8, true), b: dv.getUint32(off + 12, true), c: dv.getUint32(off + 16, true), d: dv.getUint32(off + 20, true) };
+      return {
+        leaf: dv.getUint32(off, true),
+        subleaf: dv.getUint32(off + 4, true),
+        a: dv.getUint32(off + 8, true),
+        b: dv.getUint32(off + 12, true),
+        c: dv.getUint32(off + 16, true),
+        d: dv.getUint32(off + 20, true),
+      };
     });
     return { kind: 'cpuid-policy', leaves };
   },
@@ -165,15 +182,27 @@ export const cpuidPolicyCodec: BodyCodec<CpuidPolicyBody, Static<typeof CpuidPol
 };
 
 // X86_MSR_POLICY: xen_msr_entry_t[] = {u32 idx, u32 flags, u64 val}.
-export interface MsrEntry { idx: number; flags: number; val: bigint }
-export interface MsrPolicyBody { kind: 'msr-policy'; entries: EntryList<MsrEntry> }
+export interface MsrEntry {
+  idx: number;
+  flags: number;
+  val: bigint;
+}
+export interface MsrPolicyBody {
+  kind: 'msr-policy';
+  entries: EntryList<MsrEntry>;
+}
 
 export const msrPolicyCodec: BodyCodec<MsrPolicyBody, Static<typeof MsrPolicyJson>> = {
   layout: 'msr-policy',
   decode(bytes, at) {
-    if (bytes.length === 0 || bytes.length % 16 !== 0) throw formatError('MSR_POLICY_LENGTH', at, { expected: 'a non-zero multiple of 16', actual: bytes.length });
+    if (bytes.length === 0 || bytes.length % 16 !== 0)
+      throw formatError('MSR_POLICY_LENGTH', at, { expected: 'a non-zero multiple of 16', actual: bytes.length });
     const dv = dataView(bytes);
-    const entries = new PackedList(bytes, bytes.length / 16, (i): MsrEntry => ({ idx: dv.getUint32(16 * i, true), flags: dv.getUint32(16 * i + 4, true), val: dv.getBigUint64(16 * i + 8, true) }));
+    const entries = new PackedList(
+      bytes,
+      bytes.length / 16,
+      (i): MsrEntry => ({ idx: dv.getUint32(16 * i, true), flags: dv.getUint32(16 * i + 4, true), val: dv.getBigUint64(16 * i + 8, true) }),
+    );
     return { kind: 'msr-policy', entries };
   },
   encodedLength: (b) => 16 * b.entries.length,
@@ -194,7 +223,10 @@ export const msrPolicyCodec: BodyCodec<MsrPolicyBody, Static<typeof MsrPolicyJso
 };
 
 // CHECKPOINT_DIRTY_PFN_LIST (COLO back channel): u64 pfn[], may be empty.
-export interface DirtyPfnListBody { kind: 'dirty-pfn-list'; pfns: EntryList<bigint> }
+export interface DirtyPfnListBody {
+  kind: 'dirty-pfn-list';
+  pfns: EntryList<bigint>;
+}
 
 export const dirtyPfnListCodec: BodyCodec<DirtyPfnListBody, Static<typeof DirtyPfnListJson>> = {
   layout: 'dirty-pfn-list',

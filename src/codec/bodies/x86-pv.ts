@@ -36,8 +36,20 @@ export const pvInfoCodec: BodyCodec<PvInfoBody, Static<typeof PvInfoJson>> = {
     out.set(b.reserved, 2);
     return b.extra ? [out, b.extra] : [out];
   },
-  toJson: (b) => ({ kind: 'pv-info', guestWidth: b.guestWidth, ptLevels: b.ptLevels, reserved: toHex(b.reserved), ...(b.extra ? { extra: toBase64(b.extra) } : {}) }),
-  fromJson: (j) => ({ kind: 'pv-info', guestWidth: j.guestWidth, ptLevels: j.ptLevels, reserved: fromHex(j.reserved), ...(j.extra !== undefined ? { extra: fromBase64(j.extra) } : {}) }),
+  toJson: (b) => ({
+    kind: 'pv-info',
+    guestWidth: b.guestWidth,
+    ptLevels: b.ptLevels,
+    reserved: toHex(b.reserved),
+    ...(b.extra ? { extra: toBase64(b.extra) } : {}),
+  }),
+  fromJson: (j) => ({
+    kind: 'pv-info',
+    guestWidth: j.guestWidth,
+    ptLevels: j.ptLevels,
+    reserved: fromHex(j.reserved),
+    ...(j.extra !== undefined ? { extra: fromBase64(j.extra) } : {}),
+  }),
 };
 
 // X86_PV_P2M_FRAMES: u32 start pfn, u32 end pfn, u64 frames[].
