@@ -85,16 +85,6 @@ export function dashArgument(value: unknown): string {
 }
 
 /**
- * The value of an -o option: '-' for standard output. yargs gives '' both for
- * `--output -` and for an empty argument (`-o ''`); only the second is an
- * empty argument on the command line, and it stays '' (refused as a path).
- */
-export function outputArgument(value: unknown): string {
-  if (value === '' && process.argv.includes('') && !process.argv.includes('-')) return '';
-  return dashArgument(value);
-}
-
-/**
  * An integer option given as text (decimal or 0x hex) within [min, max]; a
  * UsageError quoting what was typed otherwise (yargs' `type: 'number'` turns
  * "abc" into NaN and "1.5" into 1.5 without a word).

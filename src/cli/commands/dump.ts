@@ -6,7 +6,7 @@ import { FileTextSink } from '../../inspect/file-text-sink.js';
 import { withOutput } from '../../io/atomic-output.js';
 import { WritableTextSink } from '../../inspect/text-sink.js';
 import { runCommand, EXIT_OK } from '../errors.js';
-import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument, outputArgument } from '../options.js';
+import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
 import { progressFor } from '../progress.js';
 
 interface DumpArgs extends CommonArgs {
@@ -39,7 +39,7 @@ export const dumpCommand: CommandModule<object, DumpArgs> = {
       .option('output', {
         alias: 'o',
         type: 'string',
-        coerce: outputArgument,
+        coerce: dashArgument,
         describe: "write to this file (complete or not at all, mode 0600) instead of stdout; '-': stdout",
       })
       .example('$0 dump save.bin.gz', 'readable dump')

@@ -5,7 +5,7 @@ import { encodeJsonStream, jsonInputBytes } from '../../inspect/encode.js';
 import { JSON_ITEM_MAX } from '../../inspect/json-items.js';
 import { AtomicOutput } from '../../io/atomic-output.js';
 import { EXIT_OK, runCommand, UsageError } from '../errors.js';
-import { checkNotDirectory, withCommonOptions, type CommonArgs, dashArgument, outputArgument } from '../options.js';
+import { checkNotDirectory, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
 
 interface EncodeArgs extends CommonArgs {
   file: string;
@@ -19,7 +19,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
   builder: (y: Argv) =>
     withCommonOptions(y)
       .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "JSON document (gzip ok), or '-' for stdin" })
-      .option('output', { alias: 'o', type: 'string', demandOption: true, coerce: outputArgument, describe: "binary stream to write ('-': stdout)" })
+      .option('output', { alias: 'o', type: 'string', demandOption: true, coerce: dashArgument, describe: "binary stream to write ('-': stdout)" })
       .option('max-item-json', {
         type: 'number',
         default: JSON_ITEM_MAX,

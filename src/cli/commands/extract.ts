@@ -4,7 +4,7 @@ import { extractStream } from '../../inspect/extract.js';
 import { grouped, sizeText } from '../../inspect/text-format.js';
 import { parseByteSize } from '../../writer/size.js';
 import { EXIT_OK, UsageError, runCommand } from '../errors.js';
-import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument, outputArgument } from '../options.js';
+import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
 import { progressFor } from '../progress.js';
 
 interface ExtractArgs extends CommonArgs {
@@ -37,11 +37,11 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
       .option('output', {
         alias: 'o',
         type: 'string',
-        coerce: outputArgument,
+        coerce: dashArgument,
         describe: 'raw memory image to write (mode 0600; a regular file: the image is written at page offsets, so not -o -)',
       })
-      .option('emulator-context', { type: 'string', coerce: outputArgument, describe: "write the EMULATOR_CONTEXT blob (e.g. QEMU's device state) here" })
-      .option('config', { type: 'string', coerce: outputArgument, describe: 'write the xl config (JSON) here' })
+      .option('emulator-context', { type: 'string', coerce: dashArgument, describe: "write the EMULATOR_CONTEXT blob (e.g. QEMU's device state) here" })
+      .option('config', { type: 'string', coerce: dashArgument, describe: 'write the xl config (JSON) here' })
       .option('spill-dir', { type: 'string', describe: "directory for the checkpoint undo log (default: the image's directory)" })
       .option('max-image-size', {
         type: 'string',

@@ -9,7 +9,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { buildReport } from '../../report/write.js';
 import { AtomicOutput } from '../../io/atomic-output.js';
 import { EXIT_OK, runCommand } from '../errors.js';
-import { dashArgument, outputArgument, inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
+import { dashArgument, inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
 import { progressFor } from '../progress.js';
 
 interface ReportArgs extends CommonArgs {
@@ -33,7 +33,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         alias: 'o',
         type: 'string',
         demandOption: true,
-        coerce: outputArgument,
+        coerce: dashArgument,
         describe: "HTML file to write (complete or not at all), or '-' for stdout",
       })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary line on stderr' })

@@ -6,7 +6,7 @@ import { rewriteStream } from '../../rewrite/rewrite.js';
 import type { RewritePhase } from '../../rewrite/rewrite-options.js';
 import { WritableSink } from '../../writer/writable-sink.js';
 import { EXIT_OK, UsageError, runCommand } from '../errors.js';
-import { dashArgument, integerOption, outputArgument, inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
+import { dashArgument, integerOption, inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
 import { progressFor, type Progress } from '../progress.js';
 
 interface RewriteArgs extends CommonArgs {
@@ -34,7 +34,7 @@ export const rewriteCommand: CommandModule<object, RewriteArgs> = {
         alias: 'o',
         type: 'string',
         demandOption: true,
-        coerce: outputArgument,
+        coerce: dashArgument,
         describe: "new stream (mode 0600, written under a temporary name, renamed when complete), or '-' for stdout",
       })
       .option('batch', {

@@ -8,7 +8,7 @@ import { checkSynthOptions, synth, type SynthOptions } from '../../writer/synth.
 import type { GuestKind } from '../../writer/writer-automaton.js';
 import { WritableSink } from '../../writer/writable-sink.js';
 import { EXIT_OK, runCommand, UsageError } from '../errors.js';
-import { integerOption, outputArgument } from '../options.js';
+import { dashArgument, integerOption } from '../options.js';
 
 /** The numbers stay text until synthOptionsFromArgs checks them, so an error can quote what was typed. */
 export interface SynthArgs {
@@ -47,7 +47,7 @@ function builder(y: Argv): Argv<SynthArgs> {
     .option('batch', { type: 'string', default: String(MAX_BATCH_SIZE), describe: `pfns per PAGE_DATA record (1-${MAX_BATCH_SIZE})` })
     .option('seed', { type: 'string', default: '1', describe: 'seed for page contents and dirty sets (0 to 2^32-1)' })
     .option('vcpus', { type: 'string', default: '1', describe: `vCPUs, 1-${MAX_VCPUS} (PV: one BASIC + EXTENDED record each)` })
-    .option('output', { alias: 'o', type: 'string', coerce: outputArgument, describe: "output file (written atomically, mode 0600); default or '-': stdout" })
+    .option('output', { alias: 'o', type: 'string', coerce: dashArgument, describe: "output file (written atomically, mode 0600); default or '-': stdout" })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr' })
     .conflicts('pages', 'size') as unknown as Argv<SynthArgs>;
 }
