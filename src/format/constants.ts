@@ -73,6 +73,9 @@ export const CHECKPOINT_CONTROL_IDS: Readonly<Record<number, string>> = {
 /** The message xl's migrate sender writes right after the stream (spec/PROTOCOLS.md §1.2). */
 export const XL_MIGRATE_GO_MESSAGE = 'domain is yours, you are cleared to unpause\0';
 
+/** [RFC postcopy] receiver → sender after the postcopy phase, on the back channel's pipe: 41 characters + NUL. */
+export const XL_POSTCOPY_SYNC_MESSAGE = 'postcopy migration completed successfully\0';
+
 /** Round a body length up to the 8-byte record alignment. */
 export function roundUp8(n: number): number {
   return n + ((8 - (n % 8)) % 8);

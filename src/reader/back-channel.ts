@@ -6,7 +6,7 @@
  *  - postcopy RFC: libxc POSTCOPY_FAULT* then POSTCOPY_COMPLETE (xl then sends
  *    its postcopy sync message on the same pipe: reported as trailing bytes).
  */
-import { RECORD_HEADER_SIZE, REC_LENGTH_MAX, roundUp8 } from '../format/constants.js';
+import { RECORD_HEADER_SIZE, REC_LENGTH_MAX, roundUp8, XL_POSTCOPY_SYNC_MESSAGE } from '../format/constants.js';
 import { recordTypeName, recordTypeTable, type Dialect, type Layer } from '../format/record-types.js';
 import { RULES } from '../format/rules.js';
 import { dataView } from '../codec/bytes.js';
@@ -32,7 +32,7 @@ const COLO_CYCLE: Array<{ layer: Layer; name: string; controlId?: number }> = [
   { layer: 'libxl', name: 'CHECKPOINT_STATE', controlId: 1 },
   { layer: 'libxc', name: 'CHECKPOINT_DIRTY_PFN_LIST' },
 ];
-const POSTCOPY_SYNC = Buffer.from('postcopy migration completed successfully\0', 'latin1');
+const POSTCOPY_SYNC = Buffer.from(XL_POSTCOPY_SYNC_MESSAGE, 'latin1');
 
 export class BackChannelDecoder {
   readonly problems: Problem[] = [];

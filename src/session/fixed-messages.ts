@@ -3,7 +3,7 @@
  * (spec/PROTOCOLS.md §1.2). They are compared byte-for-byte on the wire, so they
  * are kept here as exact byte arrays, not as strings to be re-encoded later.
  */
-import { XL_MIGRATE_GO_MESSAGE } from '../format/constants.js';
+import { XL_MIGRATE_GO_MESSAGE, XL_POSTCOPY_SYNC_MESSAGE } from '../format/constants.js';
 
 export interface FixedMessage {
   /** Short name used in states, errors and logs. */
@@ -36,7 +36,7 @@ export const REPORT: FixedMessage = { name: 'report', bytes: withNul('my copy un
 /** [RFC postcopy] receiver → sender after the postcopy phase: 41 characters + NUL = 42 bytes. */
 export const POSTCOPY_SYNC: FixedMessage = {
   name: 'postcopy-sync',
-  bytes: withNul('postcopy migration completed successfully'),
+  bytes: ascii(XL_POSTCOPY_SYNC_MESSAGE),
 };
 
 /** Status byte after REPORT meaning "my copy is running". Anything else is `(char)(-rc)`. */
