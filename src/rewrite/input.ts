@@ -52,6 +52,8 @@ export interface PrepareOptions {
   temp?: string | undefined;
   /** Where a spool file without `temp` goes (default os.tmpdir(); rewrite passes the output's directory). */
   spoolDir?: string | undefined;
+  /** Spool a pipe to a scratch file in `spoolDir` even without `temp` (the physical-address view needs positional reads). */
+  spoolPipes?: boolean | undefined;
   /** How the spooled bytes are validated while spooling. */
   reader?: ReaderOptions | undefined;
   onProgress?: ((bytesDone: number) => void) | undefined;
@@ -191,7 +193,7 @@ export async function prepareInput(input: StreamSource, options: PrepareOptions)
     }
   }
   // A pipe, a FIFO, a character device, a stream: readable once.
-  if (options.temp !== undefined) return spooled(input, options);
+  if (options.temp !== undefined || options.spoolPipes) return spooled(input, options);
   if (options.positional) {
     throw new InspectArgumentError(
       '--flatten reads its input twice (an index pass, then the pages in pfn order by offset), and a pipe can be read only once: ' +
