@@ -1,6 +1,10 @@
-/** `stream-inspect extract FILE -o mem.raw`: the guest memory as a sparse raw image, plus blobs. */
+/**
+ * `stream-inspect extract FILE -o mem.raw`: the guest memory as a sparse raw image, plus blobs;
+ * `--format elf|lime`: the memory as an ELF core or a LiME file instead.
+ */
 import type { Argv, CommandModule } from 'yargs';
 import { extractStream } from '../../inspect/extract.js';
+import { exportMemory, type MemoryExportFormat } from '../../inspect/export/export-memory.js';
 import { grouped, sizeText } from '../../inspect/text-format.js';
 import { parseByteSize } from '../../writer/size.js';
 import { EXIT_OK, UsageError, runCommand } from '../errors.js';
@@ -14,6 +18,7 @@ interface ExtractArgs extends CommonArgs {
   config?: string;
   spillDir?: string;
   maxImageSize: number;
+  format: 'raw' | MemoryExportFormat;
 }
 
 /** --max-image-size: a size (1T, 64G, 4096…), at most what a file offset can be here (2^53 − 1). */
@@ -40,6 +45,12 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
         coerce: dashArgument,
         describe: 'raw memory image to write (mode 0600; a regular file: the image is written at page offsets, so not -o -)',
       })
+      .option('format', {
+        type: 'string',
+        choices: ['raw', 'elf', 'lime'] as const,
+        default: 'raw' as const,
+        describe: 'memory output: raw (page of pfn p at byte p×4096), elf (x86-64 ELF core: PT_LOAD per run of pfns, vCPU registers) or lime (LiME ranges)',
+      })
       .option('emulator-context', { type: 'string', coerce: dashArgument, describe: "write the EMULATOR_CONTEXT blob (e.g. QEMU's device state) here" })
       .option('config', { type: 'string', coerce: dashArgument, describe: 'write the xl config (JSON) here' })
       .option('spill-dir', { type: 'string', describe: "directory for the checkpoint undo log (default: the image's directory)" })
@@ -50,9 +61,11 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
         describe: 'refuse pfns that would make the (sparse) image bigger than this',
       })
       .example('$0 extract save.bin.gz -o mem.raw', 'memory image')
+      .example('$0 extract save.bin.gz --format elf -o guest.core', 'ELF core for gdb, crash, Volatility')
       .example('$0 extract hvm.bin --emulator-context qemu.state --config guest.json', 'the blobs only') as unknown as Argv<ExtractArgs>,
   handler: (args) =>
     runCommand(args, async () => {
+      if (args.format !== 'raw') return exportFormat(args);
       const progress = await progressFor('extract', args.file);
       let r: Awaited<ReturnType<typeof extractStream>>;
       try {
@@ -80,3 +93,34 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
       return EXIT_OK;
     }),
 };
+
+/** --format elf|lime: the memory export (plus the blobs, by a walk of their own, if asked for). */
+async function exportFormat(args: ExtractArgs): Promise<number> {
+  if (args.output === undefined) throw new UsageError(`--format ${args.format}: give the output file with -o`);
+  const format = args.format as MemoryExportFormat;
+  const progress = await progressFor('extract', args.file);
+  let r: Awaited<ReturnType<typeof exportMemory>>;
+  try {
+    r = await exportMemory(inputSource(args.file), args.output, {
+      format,
+      reader: readerOptionsFrom(args),
+      spillDir: args.spillDir,
+      onProgress: (n) => progress.update(n),
+    });
+  } finally {
+    progress.done();
+  }
+  const what = format === 'elf' ? `ELF core, ${grouped(r.ranges)} PT_LOAD segments` : `LiME, ${grouped(r.ranges)} ranges`;
+  const vcpus = format === 'elf' ? `, ${r.facts.vcpus.filter((v) => v.registers).length} vCPU register sets` : '';
+  let line = `${args.output}: ${what}, ${grouped(r.pages)} pages of data${vcpus}, ${sizeText(r.fileBytes)}`;
+  if (r.facts.checkpoint !== undefined)
+    line += `, state of checkpoint ${r.facts.checkpoint}${r.rolledBackPfns ? ` (${grouped(r.rolledBackPfns)} pfn updates of the incomplete checkpoint after it rolled back)` : ''}`;
+  process.stdout.write(`${line}\n`);
+  for (const p of r.problems) process.stderr.write(`${p.severity}: ${p.message}\n`);
+  if (args.emulatorContext !== undefined || args.config !== undefined) {
+    const b = await extractStream(inputSource(args.file), { reader: readerOptionsFrom(args), emulatorContext: args.emulatorContext, config: args.config });
+    if (args.emulatorContext) process.stdout.write(`${args.emulatorContext}: emulator context, ${grouped(b.emulatorContextBytes ?? 0)} bytes\n`);
+    if (args.config) process.stdout.write(`${args.config}: xl config, ${grouped(b.configBytes ?? 0)} bytes\n`);
+  }
+  return EXIT_OK;
+}

@@ -11,9 +11,9 @@ import type { GuestFacts } from './guest-facts.js';
 /** x86-64 general registers, named and ordered as user_regs_struct (what gdb reads from NT_PRSTATUS). */
 export type X86UserRegs = LayoutValue<typeof X86_64_USER_REGS>;
 
-/** Name of the project's note; its type 1 holds the guest facts as JSON. */
+/** Name of the project's note; its type ("XENM", clear of every NT_* number a core reader knows) holds the guest facts as JSON. */
 export const XENMIG_NOTE_NAME = 'XENMIG';
-export const XENMIG_NOTE_GUEST = 1;
+export const XENMIG_NOTE_GUEST = 0x58454e4d;
 
 const nhdr = layoutCodec(ELF64_NHDR);
 const prstatus = layoutCodec(X86_64_ELF_PRSTATUS);
