@@ -117,7 +117,7 @@ describe.runIf(READELF)('extract --format elf, read by readelf', () => {
       }
       const xen = notes.find((n) => n.owner === 'XENMIG');
       expect(xen).toBeDefined();
-      const facts = JSON.parse(Buffer.from((xen?.data as string).replace(/ /g, ''), 'hex').toString('utf8'));
+      const facts = JSON.parse(Buffer.from((xen?.data ?? '').replace(/ /g, ''), 'hex').toString('utf8'));
       expect(facts.xenVersion).toBe('4.17');
       expect(statSync(core).mode & 0o777).toBe(0o600);
     });
