@@ -17,3 +17,6 @@ export * from './extract.js';
 export * from './encode.js';
 export * from './page-map.js';
 export * from './diff.js';
+export * from './paddr-view.js';
+export * from './paddr-hexdump.js';
+export * from './export/export-memory.js';
