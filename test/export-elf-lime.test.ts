@@ -6,10 +6,10 @@
  * Each tool's tests skip with the reason when it is missing.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AtomicOutput } from '../src/io/atomic-output.js';
 import { writeElfCore } from '../src/inspect/export/elf-core.js';
@@ -158,6 +158,20 @@ describe('extract --format lime', () => {
       for (const r of ranges) expectPages(file.subarray(r.at, r.at + Number(r.end - r.start + 1n)), Number(r.start) / PAGE, memory);
     });
   }
+});
+
+describe('a stream that fails to read', () => {
+  it('leaves no export and no scratch copy behind', async () => {
+    const sub = mkdtempSync(join(dir, 'bad-'));
+    const plain = join(ROOT, 'fixtures/conformance/invalid-truncated.bin');
+    // gzip: decompressed to a scratch file next to the output first.
+    const gz = join(dir, 'invalid-truncated.bin.gz');
+    writeFileSync(gz, gzipSync(readFileSync(plain)));
+    for (const format of ['elf', 'lime'] as const) {
+      for (const bad of [plain, gz]) await expect(exportMemory(bad, join(sub, `bad.${format}`), { format })).rejects.toThrow(/truncat|ends|short/i);
+    }
+    expect(readdirSync(sub)).toEqual([]);
+  });
 });
 
 describe('the real PV save (Xen 4.17, 128 MiB, Linux 6.1)', () => {
