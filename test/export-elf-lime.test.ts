@@ -13,6 +13,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AtomicOutput } from '../src/io/atomic-output.js';
 import { writeElfCore } from '../src/inspect/export/elf-core.js';
+import type { X86UserRegs } from '../src/inspect/export/elf-notes.js';
+import { X86_64_USER_REGS } from '../src/format/layouts/elf-core.js';
 import { exportMemory } from '../src/inspect/export/export-memory.js';
 import { extractStream } from '../src/inspect/extract.js';
 import type { PhysicalMemoryView, PhysicalRun } from '../src/inspect/paddr-view.js';
@@ -158,6 +160,77 @@ describe('extract --format lime', () => {
       for (const r of ranges) expectPages(file.subarray(r.at, r.at + Number(r.end - r.start + 1n)), Number(r.start) / PAGE, memory);
     });
   }
+});
+
+/** Register values that name their register (vCPU k, register i: 0x1000 k + i), with real-looking selectors and flags. */
+function registers(k: number): X86UserRegs {
+  const names = X86_64_USER_REGS.fields.map((f) => f.name);
+  const regs = Object.fromEntries(names.map((n, i) => [n, BigInt(0x1000 * k + i)])) as X86UserRegs;
+  return { ...regs, cs: 0xe033n, ss: 0xe02bn, eflags: 0x246n, ds: 0n, es: 0n, fs: 0n, gs: 0n };
+}
+
+if (!GDB) it.skip('skipped: no gdb (apt-get install gdb): NT_PRSTATUS notes were not read by a debugger', () => {});
+
+describe.runIf(GDB)('NT_PRSTATUS per vCPU, read by gdb', () => {
+  it('gdb shows one thread per vCPU with the registers given, in user_regs_struct order', async () => {
+    const fake = {
+      forEachRun: async (visit: (r: PhysicalRun) => void | Promise<void>) => visit({ firstPfn: 0, pages: 1 }),
+      readPages: async (_pfn: number, target: Uint8Array) => target.fill(0x41),
+    } as unknown as PhysicalMemoryView;
+    const path = join(dir, 'regs.core');
+    const out = await AtomicOutput.open(path, { positional: true });
+    await writeElfCore(
+      fake,
+      {
+        xenVersion: '4.17',
+        guestType: 'pv',
+        vcpus: [
+          { id: 0, registers: registers(1), cr3: 0x1234000n },
+          { id: 1, registers: registers(2) },
+        ],
+      },
+      out,
+    );
+    await out.commit();
+    const text = execFileSync(
+      'gdb',
+      ['-nx', '-batch', '-c', path, '-ex', 'info threads', '-ex', 'info registers', '-ex', 'thread 2', '-ex', 'info registers rip rsp'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(text).toMatch(/\*\s+1\s+LWP 1\s/);
+    expect(text).toMatch(/\s2\s+LWP 2\s/);
+    const shown = (name: string) => text.match(new RegExp(`^${name}\\s+(0x[0-9a-f]+)`, 'm'))?.[1];
+    const r0 = registers(1);
+    for (const name of [
+      'rax',
+      'rbx',
+      'rcx',
+      'rdx',
+      'rsi',
+      'rdi',
+      'rbp',
+      'rsp',
+      'r8',
+      'r9',
+      'r10',
+      'r11',
+      'r12',
+      'r13',
+      'r14',
+      'r15',
+      'rip',
+      'eflags',
+      'cs',
+      'ss',
+    ] as const)
+      expect(shown(name), name).toBe(`0x${r0[name].toString(16)}`);
+    // After `thread 2`: vCPU 1's.
+    expect(text).toMatch(new RegExp(`\\nrip\\s+0x${registers(2).rip.toString(16)}\\s[^]*\\nrsp\\s+0x${registers(2).rsp.toString(16)}\\s`));
+    const notes = execFileSync('readelf', ['-nW', path], { encoding: 'utf8' });
+    expect((notes.match(/CORE\s+0x00000150\s+NT_PRSTATUS/g) ?? []).length).toBe(2);
+  });
 });
 
 describe('a stream that fails to read', () => {
