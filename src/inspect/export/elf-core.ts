@@ -34,8 +34,7 @@ import type { AtomicOutput } from '../../io/atomic-output.js';
 import type { PhysicalMemoryView } from '../paddr-view.js';
 import { coreNotes } from './elf-notes.js';
 import type { GuestFacts } from './guest-facts.js';
-import { pfnAddress, type ExportSizes } from './lime.js';
-import { PhysicalPageCopier } from './physical-pages.js';
+import { countRuns, type ExportSizes, PhysicalPageCopier, pfnAddress } from './physical-pages.js';
 
 const ehdr = layoutCodec(ELF64_EHDR);
 const phdr = layoutCodec(ELF64_PHDR);
@@ -104,12 +103,7 @@ function loadHeader(firstPfn: number, pages: number, offset: number): Uint8Array
 }
 
 export async function writeElfCore(view: PhysicalMemoryView, facts: GuestFacts, output: AtomicOutput): Promise<ExportSizes> {
-  let ranges = 0;
-  let pages = 0;
-  await view.forEachRun((run) => {
-    ranges++;
-    pages += run.pages;
-  });
+  const { ranges, pages } = await countRuns(view);
   const notes = coreNotes(facts);
   const notesBytes = notes.reduce((n, b) => n + b.length, 0);
   const phnum = ranges + 1;

@@ -13,7 +13,8 @@ import { PhysicalMemoryView } from '../paddr-view.js';
 import type { WalkOptions } from '../walk-options.js';
 import { writeElfCore } from './elf-core.js';
 import { guestFacts, type GuestFacts } from './guest-facts.js';
-import { writeLime, type ExportSizes } from './lime.js';
+import { writeLime } from './lime.js';
+import type { ExportSizes } from './physical-pages.js';
 
 export type MemoryExportFormat = 'elf' | 'lime';
 

@@ -10,29 +10,13 @@ import { PAGE_SIZE } from '../../format/constants.js';
 import { LIME_MAGIC, LIME_RANGE_HEADER, LIME_VERSION } from '../../format/layouts/lime-header.js';
 import type { AtomicOutput } from '../../io/atomic-output.js';
 import type { PhysicalMemoryView } from '../paddr-view.js';
-import { PhysicalPageCopier } from './physical-pages.js';
+import { countRuns, type ExportSizes, PhysicalPageCopier, pfnAddress } from './physical-pages.js';
 
 const header = layoutCodec(LIME_RANGE_HEADER);
 
-/** Physical address of a pfn, exact past 2^53 (pfns reach 2^52 − 1). */
-export const pfnAddress = (pfn: number): bigint => BigInt(pfn) * BigInt(PAGE_SIZE);
-
-export interface ExportSizes {
-  /** Runs of pfns with data (LiME ranges, ELF PT_LOAD segments). */
-  ranges: number;
-  /** Pages holding data. */
-  pages: number;
-  fileBytes: number;
-}
-
 /** LiME ranges and their sizes, from one pass over the view's runs. */
 export async function writeLime(view: PhysicalMemoryView, output: AtomicOutput): Promise<ExportSizes> {
-  let ranges = 0;
-  let pages = 0;
-  await view.forEachRun((run) => {
-    ranges++;
-    pages += run.pages;
-  });
+  const { ranges, pages } = await countRuns(view);
   const fileBytes = ranges * header.size + pages * PAGE_SIZE;
   // Sized first: all-zero pages are not written and stay holes.
   await output.handle.truncate(fileBytes);

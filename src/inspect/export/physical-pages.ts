@@ -15,6 +15,29 @@ import type { PhysicalMemoryView, PhysicalRun } from '../paddr-view.js';
 const CHUNK_PAGES = 256;
 const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
 
+/** Physical address of a pfn, exact past 2^53 (pfns reach 2^52 − 1). */
+export const pfnAddress = (pfn: number): bigint => BigInt(pfn) * BigInt(PAGE_SIZE);
+
+/** What an export wrote. */
+export interface ExportSizes {
+  /** Runs of pfns with data (LiME ranges, ELF PT_LOAD segments). */
+  ranges: number;
+  /** Pages holding data. */
+  pages: number;
+  fileBytes: number;
+}
+
+/** Runs and pages holding data: one pass over the view's index, before the file is laid out. */
+export async function countRuns(view: PhysicalMemoryView): Promise<{ ranges: number; pages: number }> {
+  let ranges = 0;
+  let pages = 0;
+  await view.forEachRun((run) => {
+    ranges++;
+    pages += run.pages;
+  });
+  return { ranges, pages };
+}
+
 function isZeroPage(bytes: Uint8Array, at: number): boolean {
   return Buffer.compare(bytes.subarray(at, at + PAGE_SIZE), ZERO_PAGE) === 0;
 }
