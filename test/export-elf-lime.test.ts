@@ -11,13 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hvmContextEntries } from '../src/codec/bodies/x86-common.js';
+import { type VcpuRegisters, vcpuRegisters } from '../src/codec/machine/registers.js';
+import { decodeHvmCpu, decodePvVcpuContext, type VcpuContext } from '../src/codec/machine/vcpu-context.js';
+import { pageTypeName } from '../src/format/page-types.js';
 import { AtomicOutput } from '../src/io/atomic-output.js';
+import { readStream } from '../src/reader/stream-reader.js';
 import { writeElfCore } from '../src/inspect/export/elf-core.js';
 import type { X86UserRegs } from '../src/inspect/export/elf-notes.js';
 import { X86_64_USER_REGS } from '../src/format/layouts/elf-core.js';
 import { exportMemory } from '../src/inspect/export/export-memory.js';
 import { extractStream } from '../src/inspect/extract.js';
-import type { PhysicalMemoryView, PhysicalRun } from '../src/inspect/paddr-view.js';
+import { PhysicalMemoryView, type PhysicalRun } from '../src/inspect/paddr-view.js';
 import { ROOT } from './support/cli-run.js';
 import { hvmWithEmulator, multiPassPv, PAGE, remusWithPartialCheckpoint, type BuiltStream } from './support/cli-streams.js';
 
@@ -233,6 +238,17 @@ describe.runIf(GDB)('NT_PRSTATUS per vCPU, read by gdb', () => {
   });
 });
 
+describe.runIf(GDB)('the real HVM save (Xen 4.17): registers from the HVM_CONTEXT CPU entry', () => {
+  it("gdb -c: vCPU 0's registers are the decoded hvm_hw_cpu's", async () => {
+    const input = join(ROOT, 'fixtures/xen-4.17/hvm128-save.bin.gz');
+    const core = join(dir, 'hvm128.core');
+    const r = await exportMemory(input, core, { format: 'elf' });
+    expect(r.facts.vcpus.map((v) => v.id)).toEqual([0]);
+    const text = execFileSync('gdb', ['-nx', '-batch', '-c', core, '-ex', 'info registers'], { encoding: 'utf8' });
+    expectGdbRegisters(text, await decodedVcpu0(input));
+  }, 60_000);
+});
+
 describe('a stream that fails to read', () => {
   it('leaves no export and no scratch copy behind', async () => {
     const sub = mkdtempSync(join(dir, 'bad-'));
@@ -246,6 +262,30 @@ describe('a stream that fails to read', () => {
     expect(readdirSync(sub)).toEqual([]);
   });
 });
+
+/** vCPU 0's registers as the stream's own vCPU record decodes (X86_PV_VCPU_BASIC, or HVM_CONTEXT's CPU entry). */
+async function decodedVcpu0(input: string): Promise<VcpuRegisters> {
+  for await (const item of readStream(input)) {
+    if (item.kind !== 'record') continue;
+    const body = item.record.body;
+    if (item.record.name === 'X86_PV_VCPU_BASIC' && body.kind === 'vcpu' && body.vcpuId === 0)
+      return vcpuRegisters(decodePvVcpuContext(body.context.slice(), 8) as VcpuContext);
+    if (item.record.name === 'HVM_CONTEXT' && body.kind === 'opaque') {
+      const cpu = hvmContextEntries(body.data).entries.find((e) => e.typecode === 2 && e.instance === 0);
+      if (cpu) return vcpuRegisters(decodeHvmCpu(cpu.data.slice()) as VcpuContext);
+    }
+  }
+  throw new Error(`${input}: no context for vCPU 0`);
+}
+
+/** gdb's `info registers` shows `r`'s general registers. */
+function expectGdbRegisters(text: string, r: VcpuRegisters): void {
+  const shown = (name: string) => text.match(new RegExp(`^${name}\\s+(0x[0-9a-f]+)`, 'm'))?.[1];
+  const names = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip'] as const;
+  for (const name of names) expect(shown(name), name).toBe(`0x${r[name].toString(16)}`);
+  expect(shown('eflags')).toBe(`0x${r.rflags.toString(16)}`);
+  for (const name of ['cs', 'ss', 'ds', 'es', 'fs', 'gs'] as const) expect(shown(name), name).toBe(`0x${r[name].toString(16)}`);
+}
 
 describe('the real PV save (Xen 4.17, 128 MiB, Linux 6.1)', () => {
   let input = '';
@@ -266,6 +306,30 @@ describe('the real PV save (Xen 4.17, 128 MiB, Linux 6.1)', () => {
 
   it('the raw image holds the kernel banner', () => {
     expect(banner).toBeGreaterThan(0);
+  });
+
+  it.runIf(GDB)("gdb -c: vCPU 0's registers are the decoded X86_PV_VCPU_BASIC's", async () => {
+    const decoded = await decodedVcpu0(input);
+    const text = execFileSync('gdb', ['-nx', '-batch', '-c', core, '-ex', 'info registers'], { encoding: 'utf8' });
+    expectGdbRegisters(text, decoded);
+    expect(decoded.rip >> 32n).toBe(0xffffffffn); // a kernel address: the guest was running its kernel
+  });
+
+  it.runIf(READELF)('readelf: one NT_PRSTATUS, and the XENMIG note names the page-table root (an L4 page of the guest)', async () => {
+    const { notes } = readelf(core);
+    expect(notes.filter((n) => n.type.startsWith('NT_PRSTATUS')).length).toBe(1);
+    const facts = JSON.parse(Buffer.from((notes.find((n) => n.owner === 'XENMIG')?.data ?? '').replace(/ /g, ''), 'hex').toString('utf8'));
+    expect(facts).toMatchObject({ xenVersion: '4.17', guestType: 'pv', guestWidth: 8, p2m: { startPfn: 0, endPfn: 32767, size: 32768 } });
+    const decoded = await decodedVcpu0(input);
+    expect(facts.vcpus).toEqual([
+      { id: 0, cr3: `0x${decoded.cr3.toString(16)}`, pageTableRoot: `0x${(decoded.cr3Frame * 4096n).toString(16)}`, registers: true },
+    ]);
+    const view = await PhysicalMemoryView.open(input);
+    try {
+      expect(pageTypeName(view.pageType(Number(decoded.cr3Frame)) as number)).toMatch(/^L4TAB/);
+    } finally {
+      await view.close();
+    }
   });
 
   it.runIf(READELF)('readelf: PT_LOADs cover the image, their bytes are the raw image', () => {

@@ -70,7 +70,12 @@ export function guestFactsJson(facts: GuestFacts): object {
     ...(facts.guestWidth !== undefined ? { guestWidth: facts.guestWidth } : {}),
     ...(facts.p2m ? { p2m: facts.p2m } : {}),
     ...(facts.checkpoint !== undefined ? { checkpoint: facts.checkpoint } : {}),
-    vcpus: facts.vcpus.map((v) => ({ id: v.id, ...(v.cr3 !== undefined ? { cr3: hex(v.cr3) } : {}), registers: v.registers !== undefined })),
+    vcpus: facts.vcpus.map((v) => ({
+      id: v.id,
+      ...(v.cr3 !== undefined ? { cr3: hex(v.cr3) } : {}),
+      ...(v.pageTableRoot !== undefined ? { pageTableRoot: hex(v.pageTableRoot) } : {}),
+      registers: v.registers !== undefined,
+    })),
   };
 }
 

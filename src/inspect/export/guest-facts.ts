@@ -5,7 +5,6 @@
  * the physical-address view's scan (the state records of the exported
  * checkpoint).
  */
-import { DOMAIN_TYPE_X86_PV } from '../../format/constants.js';
 import type { ScanResult } from '../../rewrite/scan.js';
 import type { X86UserRegs } from './elf-notes.js';
 import { vcpuStates } from './vcpu-registers.js';
@@ -14,8 +13,10 @@ export interface VcpuFacts {
   id: number;
   /** General registers in user_regs_struct terms (absent when the stream holds no context for this vCPU). */
   registers?: X86UserRegs | undefined;
-  /** CR3 as the stream holds it (a PV guest's: libxc's pfn-based form, see README). */
+  /** CR3 as the stream holds it (HVM: the register; PV: xen_pfn_to_cr3 of the guest pfn libxc wrote). */
   cr3?: bigint | undefined;
+  /** Guest-physical address of the top-level page table CR3 names (a p_paddr of the core). */
+  pageTableRoot?: bigint | undefined;
 }
 
 export interface GuestFacts {
@@ -35,12 +36,13 @@ export function guestFacts(scan: ScanResult): GuestFacts {
   const facts: GuestFacts = {
     xenVersion: `${scan.domainHeader.xenMajor}.${scan.domainHeader.xenMinor}`,
     guestType: scan.guest,
-    vcpus: vcpuStates(scan.stateRecords, scan.domainHeader.domainType === DOMAIN_TYPE_X86_PV),
+    vcpus: [],
   };
   for (const r of scan.staticRecords) {
     if (r.body.kind === 'pv-info') facts.guestWidth = r.body.guestWidth;
     else if (r.body.kind === 'p2m-frames') facts.p2m = { startPfn: r.body.startPfn, endPfn: r.body.endPfn, size: r.body.endPfn + 1 };
   }
+  facts.vcpus = vcpuStates(scan.stateRecords, facts.guestWidth);
   if (scan.stateCheckpoint !== undefined) facts.checkpoint = scan.stateCheckpoint;
   return facts;
 }
