@@ -37,9 +37,12 @@ async function viewRuns(view: PhysicalMemoryView): Promise<PhysicalRun[]> {
 /** Every page the view reads equals the stream's final memory (zeros where it has none), and the runs are its pfns'. */
 async function expectMemory(view: PhysicalMemoryView, memory: Map<number, Uint8Array>, maxPfn: number): Promise<void> {
   expect(await viewRuns(view)).toEqual(runsOf(memory));
-  const image = expectedImage(memory, maxPfn);
-  expect(Buffer.compare(await view.read(0, image.length), image)).toBe(0);
   for (let pfn = 0; pfn <= maxPfn; pfn++) expect(view.pageOffset(pfn) !== undefined, `pfn ${pfn}`).toBe(memory.has(pfn));
+  for (const [pfn, page] of memory) expect(Buffer.compare(await view.read(pfn * PAGE, PAGE), page), `pfn ${pfn}`).toBe(0);
+  // One read over the first 64 pages (a sparse guest's span is too big to compare whole): pages with and without data.
+  const span = Math.min(maxPfn + 1, 64);
+  const image = expectedImage(new Map([...memory].filter(([pfn]) => pfn < span)), span - 1);
+  expect(Buffer.compare(await view.read(0, span * PAGE), image)).toBe(0);
 }
 
 describe('PhysicalMemoryView', () => {
