@@ -12,6 +12,8 @@ export interface MigrationJobRecord {
   readonly pid: number;
   readonly startedAt: string;
   readonly updatedAt: string;
+  /** The file a destination's job writes, so what a crash left of it can be found and removed. */
+  readonly target?: string | undefined;
 }
 
 export class JobBusyError extends Error {
@@ -44,11 +46,20 @@ export class MigrationJobStore {
   ) {}
 
   /** Start a job (`qemuMigrationJobStart` + `SetPhase`); refused while another job holds the domain. */
-  async start(domain: string, job: MigrationJobKind, phase: MigrationJobPhase): Promise<MigrationJob> {
+  async start(domain: string, job: MigrationJobKind, phase: MigrationJobPhase, target?: string): Promise<MigrationJob> {
     if (!FIRST_PHASES[job].includes(phase)) throw new JobPhaseError(job, 'NONE', phase);
     await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
     const now = new Date().toISOString();
-    const record: MigrationJobRecord = { domain, job, phase, phaseValue: phaseValue(phase), pid: process.pid, startedAt: now, updatedAt: now };
+    const record: MigrationJobRecord = {
+      domain,
+      job,
+      phase,
+      phaseValue: phaseValue(phase),
+      pid: process.pid,
+      startedAt: now,
+      updatedAt: now,
+      ...(target === undefined ? {} : { target }),
+    };
     try {
       await this.write(record, true);
     } catch (error) {
