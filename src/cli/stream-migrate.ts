@@ -241,6 +241,13 @@ function finishSend(result: SenderResult, debug: boolean): number {
     return 1;
   }
   log(`sent ${result.bytesSent} bytes (${result.variant}, final state ${result.state})`);
+  const colo = result.colo;
+  if (colo !== undefined) {
+    log(
+      `COLO back channel: ${colo.svmResumed} checkpoints resumed on the secondary, ${colo.svmSuspended} suspended, ` +
+        `${colo.dirtyPfnLists} dirty pfn lists (${colo.dirtyPfns} pfns)`,
+    );
+  }
   return 0;
 }
 
