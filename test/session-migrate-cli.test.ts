@@ -36,7 +36,7 @@ function start(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
       void done.then(() => resolve());
       check();
     });
-  return { child, done, waitFor };
+  return { child, done, waitFor, stderr: () => stderr };
 }
 
 const run = (args: readonly string[], env: NodeJS.ProcessEnv = {}) => start(args, env).done;
@@ -74,6 +74,20 @@ describe('stream-migrate migrate', () => {
     const result = await run(['migrate', input, '--domain', 'guest', '--exec', command, '--state-dir', state]);
     expect(result.stderr).toContain('SRC_KILLED');
     expect(result.code).toBe(0);
+    expect(new Uint8Array(await readFile(output))).toEqual(exampleXlSave());
+  });
+
+  it('--connect: to `receive --listen`, with the token handshake', async () => {
+    const token = join(dir, 'token');
+    await writeFile(token, 'sesame\n', { mode: 0o600 });
+    const receiver = start(['receive', '-o', output, '--listen', '127.0.0.1:0', '--token-file', token]);
+    await receiver.waitFor('listening on');
+    const port = /listening on 127\.0\.0\.1:(\d+)/.exec(receiver.stderr())?.[1];
+    expect(port).toBeDefined();
+    const result = await run(['migrate', input, '--domain', 'guest', '--connect', `127.0.0.1:${port}`, '--token-file', token, '--state-dir', state]);
+    expect(result.stderr).toContain('SRC_KILLED');
+    expect(result.code).toBe(0);
+    expect((await receiver.done).code).toBe(0);
     expect(new Uint8Array(await readFile(output))).toEqual(exampleXlSave());
   });
 
