@@ -91,6 +91,8 @@ describe('COLO on the CLI', () => {
     const receiver = `'${process.execPath}' '${CLI}' receive --colo -o '${out}'`;
     const result = await runCli(['send', input, '--colo', '--exec', receiver]);
     expect(result.stderr).toContain('COLO back channel: 3 checkpoints resumed on the secondary, 2 suspended, 2 dirty pfn lists (0 pfns)');
+    // The receiver's own account (its stderr is inherited): 3 × (READY, RESUMED) + 2 × SUSPENDED (16 bytes each); 2 empty lists (8 each).
+    expect(result.stderr).toContain('COLO back channel: 8 CHECKPOINT_STATE records, 2 dirty pfn lists (144 bytes)');
     expect(result.code).toBe(0);
   });
 

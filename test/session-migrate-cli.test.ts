@@ -121,7 +121,7 @@ describe('stream-migrate migrate', () => {
       expect(second.code).toBe(1);
       expect(second.stderr).toContain(`already has a MIGRATION_OUT job in phase PERFORM3 (pid ${first.child.pid})`);
       const listed = await run(['jobs', '--state-dir', state]);
-      expect(listed.stdout).toMatch(new RegExp(`^guest  MIGRATION_OUT  PERFORM3  age \\d+s, instance IN_PROGRESS  pid ${first.child.pid}: running`, 'm'));
+      expect(listed.stdout).toMatch(new RegExp(`^guest  MIGRATION_OUT  PERFORM3  age \\d+s, instance IN_PROGRESS  pid ${first.child.pid}: running$`, 'm'));
       expect(listed.stdout).toMatch(/^guest {2}MIGRATION_IN {2}PREPARE /m);
       const clear = await run(['jobs', '--clear', 'guest', '--state-dir', state]);
       expect(clear.code).toBe(1);
@@ -138,16 +138,28 @@ describe('stream-migrate migrate', () => {
  * `jobs` must explain what was left, and the next migrate must recover or
  * roll back (or, where the outcome cannot be known, refuse until cleared).
  */
-const crashes: Array<{ phase: string; listed: RegExp[]; next: 'migrates' | 'completed' | 'needs-clear' }> = [
+const crashes: Array<{ phase: string; listed: RegExp[]; next: 'migrates' | 'completed' | 'needs-clear'; recovered?: string }> = [
   {
     phase: 'BEGIN3',
+    recovered: 'Begin: nothing was sent, the source was not touched): rolled back',
     listed: [/MIGRATION_OUT {2}BEGIN3 .*stale: owner pid \d+ is gone; it stopped in Begin: nothing was sent.*rolls it back/],
     next: 'migrates',
   },
-  { phase: 'PREPARE', listed: [/MIGRATION_OUT {2}BEGIN3 .*instance READY/, /MIGRATION_IN {2}PREPARE .*discards what arrived/], next: 'migrates' },
-  { phase: 'PERFORM3', listed: [/MIGRATION_OUT {2}PERFORM3 .*instance IN_PROGRESS.*resumes the source/], next: 'migrates' },
+  {
+    phase: 'PREPARE',
+    recovered: 'Prepare: the stream was being received, Finish never ran): what arrived was discarded',
+    listed: [/MIGRATION_OUT {2}BEGIN3 .*instance READY/, /MIGRATION_IN {2}PREPARE .*discards what arrived/],
+    next: 'migrates',
+  },
+  {
+    phase: 'PERFORM3',
+    recovered: 'the source may be paused): source resumed, rolled back',
+    listed: [/MIGRATION_OUT {2}PERFORM3 .*instance IN_PROGRESS.*resumes the source/],
+    next: 'migrates',
+  },
   {
     phase: 'PERFORM3_DONE',
+    recovered: 'the local destination never reached Finish): source resumed, rolled back',
     listed: [/MIGRATION_OUT {2}PERFORM3_DONE .*the local destination never reached Finish; the next migrate resumes the source/],
     next: 'migrates',
   },
@@ -156,11 +168,16 @@ const crashes: Array<{ phase: string; listed: RegExp[]; next: 'migrates' | 'comp
     listed: [/MIGRATION_OUT {2}PERFORM3_DONE .*whether the destination kept the domain is unknown; check/, /MIGRATION_IN {2}FINISH3 /],
     next: 'needs-clear',
   },
-  { phase: 'CONFIRM3', listed: [/MIGRATION_OUT {2}CONFIRM3 .*the destination kept the domain.*completes it/], next: 'completed' },
+  {
+    phase: 'CONFIRM3',
+    recovered: 'the source was being removed): source removed: that migration had succeeded',
+    listed: [/MIGRATION_OUT {2}CONFIRM3 .*the destination kept the domain.*completes it/],
+    next: 'completed',
+  },
 ];
 
 describe('kill -9 at each phase', () => {
-  for (const { phase, listed, next } of crashes) {
+  for (const { phase, listed, next, recovered } of crashes) {
     it(`${phase}: jobs explains the stale job; the next migrate ${next === 'needs-clear' ? 'refuses until jobs --clear' : next === 'completed' ? 'completes it' : 'recovers and migrates'}`, async () => {
       const victim = start(migrateArgs(), { STREAM_MIGRATE_TEST_PAUSE_AT: phase });
       await victim.waitFor(`in phase ${phase}`);
@@ -183,7 +200,8 @@ describe('kill -9 at each phase', () => {
         again = await run(migrateArgs());
       }
       expect(again.code).toBe(0);
-      if (next !== 'needs-clear') expect(again.stderr).toContain('recovered MIGRATION_OUT job of guest');
+      if (next !== 'needs-clear') expect(again.stderr).toContain(`recovered the stale MIGRATION_OUT job of guest (pid ${victim.child.pid} gone in`);
+      if (recovered !== undefined) expect(again.stderr).toContain(recovered);
       expect(again.stderr).toContain(next === 'completed' ? 'migrated guest: CONFIRM → SRC_KILLED' : 'SRC_KILLED');
       expect(new Uint8Array(await readFile(output))).toEqual(exampleXlSave());
       // Nothing left behind: no job, no instance row, no partial capture, no lock.

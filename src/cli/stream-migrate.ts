@@ -142,6 +142,8 @@ async function receive(
     return 1;
   }
   log(`received ${result.bytesReceived} bytes into ${args.output} (${variant}, final state ${result.state})`);
+  const colo = result.coloBackChannel;
+  if (colo !== undefined) log(`COLO back channel: ${colo.checkpointStates} CHECKPOINT_STATE records, ${colo.dirtyPfnLists} dirty pfn lists (${colo.bytes} bytes)`);
   return 0;
 }
 

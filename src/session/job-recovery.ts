@@ -17,9 +17,21 @@ export interface JobDiagnosis {
   /** The owner pid no longer runs (the job was left by a crash or kill). */
   readonly stale: boolean;
   readonly action: RecoveryAction;
-  /** One sentence: where the job was, and what happens to it. */
+  /** Where the job was when its owner stopped, e.g. "Begin: nothing was sent, the source was not touched". */
+  readonly where: string;
+  /** One sentence: running, or where the stale job stopped and what happens to it. */
   readonly explanation: string;
 }
+
+/** What recovery did, for the log line of the run that did it. */
+export const RECOVERY_DONE: Record<RecoveryAction, string> = {
+  rollback: 'rolled back',
+  'resume-source': 'source resumed, rolled back',
+  'kill-source': 'source removed: that migration had succeeded',
+  'discard-incoming': 'what arrived was discarded',
+  'release-incoming': 'released',
+  ask: 'left for an operator',
+};
 
 const OUT: Partial<Record<MigrationJobRecord['phase'], { action: RecoveryAction; where: string }>> = {
   BEGIN3: { action: 'rollback', where: 'Begin: nothing was sent, the source was not touched' },
@@ -56,8 +68,6 @@ export function diagnoseJob(record: MigrationJobRecord, options: { running?: boo
   if (entry.action === 'ask' && record.phase === 'PERFORM3_DONE' && options.incoming?.phase === 'PREPARE') {
     entry = { action: 'resume-source', where: `${entry.where}; the local destination never reached Finish` };
   }
-  const explanation = running
-    ? `running (pid ${record.pid})`
-    : `stale: owner pid ${record.pid} is gone; it stopped in ${entry.where}; ${WHAT_NEXT[entry.action]}`;
-  return { record, stale: !running, action: entry.action, explanation };
+  const explanation = running ? 'running' : `stale: owner pid ${record.pid} is gone; it stopped in ${entry.where}; ${WHAT_NEXT[entry.action]}`;
+  return { record, stale: !running, action: entry.action, where: entry.where, explanation };
 }

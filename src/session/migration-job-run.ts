@@ -5,7 +5,7 @@ import type { DeviceMigrationHook } from './device-hooks.js';
 import { InstanceMigrationTable } from './instance-migration-state.js';
 import { InstanceStateFiles } from './instance-state-files.js';
 import { isOwnerRunning, JobBusyError, MigrationJobStore, type MigrationJobRecord } from './job-lock.js';
-import { diagnoseJob, type JobDiagnosis } from './job-recovery.js';
+import { diagnoseJob, RECOVERY_DONE, type JobDiagnosis } from './job-recovery.js';
 import { migrateV3, V3Destination, V3Source, type V3DestinationSide, type V3Result, type V3SourceSide } from './migration-v3.js';
 import type { SourceDomain } from './source-domain.js';
 import type { SessionTimeouts } from './timeouts.js';
@@ -56,7 +56,9 @@ export function incomingStateDir(stateDir: string): string {
 export async function runMigration(options: MigrationRunOptions): Promise<MigrationRunResult> {
   const { stateDir, domain } = options;
   const recovery = await recoverStaleJobs(stateDir, domain);
-  for (const d of recovery.diagnoses) options.log?.(`recovered ${d.record.job} job of ${d.record.domain}: ${d.explanation}`);
+  for (const d of recovery.diagnoses) {
+    options.log?.(`recovered the stale ${d.record.job} job of ${d.record.domain} (pid ${d.record.pid} gone in ${d.where}): ${RECOVERY_DONE[d.action]}`);
+  }
   if (recovery.completed) {
     return { ok: true, state: 'SRC_KILLED', history: ['CONFIRM', 'SRC_KILLED'], recovered: recovery.diagnoses };
   }
