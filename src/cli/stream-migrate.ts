@@ -143,7 +143,8 @@ async function receive(
   }
   log(`received ${result.bytesReceived} bytes into ${args.output} (${variant}, final state ${result.state})`);
   const colo = result.coloBackChannel;
-  if (colo !== undefined) log(`COLO back channel: ${colo.checkpointStates} CHECKPOINT_STATE records, ${colo.dirtyPfnLists} dirty pfn lists (${colo.bytes} bytes)`);
+  if (colo !== undefined)
+    log(`COLO back channel: ${colo.checkpointStates} CHECKPOINT_STATE records, ${colo.dirtyPfnLists} dirty pfn lists (${colo.bytes} bytes)`);
   return 0;
 }
 
