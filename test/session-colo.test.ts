@@ -5,7 +5,9 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readBackChannelSync, type RecordItem } from '../src/reader/index.js';
 import { BANNER } from '../src/session/fixed-messages.js';
 import { pushDecoderTrackerFactory } from '../src/session/push-decoder-tracker.js';
+import { XL_POSTCOPY_SYNC_MESSAGE } from '../src/format/constants.js';
 import { ColoBackChannelWriter } from '../src/writer/colo-back-channel-writer.js';
+import { PostcopyBackChannelWriter } from '../src/writer/postcopy-back-channel-writer.js';
 import { MemorySink } from '../src/writer/memory-sink.js';
 import { synth } from '../src/writer/synth.js';
 import { runPair } from './support/session-harness.js';
@@ -128,7 +130,19 @@ describe('COLO on the CLI', () => {
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain('BACK-CHANNEL-ORDER');
     // The postcopy channel is a different cycle: the same bytes are not a postcopy back channel.
-    const postcopy = spawnSync(process.execPath, [inspect, 'dump', '--channel', 'postcopy', file], { encoding: 'utf8' });
-    expect(postcopy.status).toBe(1);
+    expect(spawnSync(process.execPath, [inspect, 'dump', '--channel', 'postcopy', file], { encoding: 'utf8' }).status).toBe(1);
+    // A postcopy receiver's channel: faults, COMPLETE, then xl's sync message (trailing, recognised).
+    const faults = new MemorySink({ copy: true });
+    const postcopyWriter = new PostcopyBackChannelWriter(faults);
+    await postcopyWriter.writeFault([0x10, 0x11]);
+    await postcopyWriter.writeComplete();
+    await postcopyWriter.close();
+    const postcopyFile = join(dir, 'postcopy.back');
+    await writeFile(postcopyFile, Buffer.concat([faults.bytes(), Buffer.from(XL_POSTCOPY_SYNC_MESSAGE, 'latin1')]));
+    const postcopy = spawnSync(process.execPath, [inspect, 'dump', '--channel', 'postcopy', postcopyFile], { encoding: 'utf8' });
+    expect(postcopy.stderr).toBe('');
+    expect(postcopy.status).toBe(0);
+    expect(postcopy.stdout).toContain('POSTCOPY_FAULT');
+    expect(postcopy.stdout).toContain('POSTCOPY_COMPLETE');
   });
 });

@@ -106,6 +106,11 @@ describe('stream-migrate migrate', () => {
     expect(lines.map((l) => l.replace(/-host \S+/, '-host H'))).toEqual([0, 1, 2, 3].map((step) => `-type vtpm -step ${step} -host H -domname guest live=1`));
     expect(lines[0]).toContain(`-host ${output}`);
     await rm(output);
+    // Steps 1-3: a failing hook is logged and ignored, as xend ignored the return value.
+    const step2fails = await run(migrateArgs('--device-hook', 'vtpm=f() { [ "$4" != 2 ]; }; f'));
+    expect(step2fails.stderr).toContain('device hook vtpm step 2: exit status 1 (ignored, as xend did)');
+    expect(step2fails.code).toBe(0);
+    await rm(output);
     const refused = await run(migrateArgs('--device-hook', 'vtpm=exit 1', '--no-live'));
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("Device of type 'vtpm' refuses migration.");
