@@ -98,6 +98,34 @@ describe('stream-migrate migrate', () => {
     expect((await run(['jobs', '--state-dir', state])).stdout).toContain('no migration jobs');
   });
 
+  it('--exec: a receiver lost after go leaves the source paused and the job held for an operator (never resumed)', async () => {
+    // Speaks xl's protocol up to go, then exits without the report: xl's FAILED_BADLY.
+    const fake = join(dir, 'fake-receiver.mjs');
+    const size = exampleXlSave().length;
+    await writeFile(
+      fake,
+      `process.stdout.write('xl migration receiver ready, send binary domain data.\\n');
+let got = 0;
+process.stdin.on('data', (d) => {
+  const before = got;
+  got += d.length;
+  if (before < ${size} && got >= ${size}) process.stdout.write('domain received, ready to unpause\\0');
+  if (got >= ${size} + 44) process.exit(0);
+});
+`,
+    );
+    const result = await run(['migrate', input, '--domain', 'guest', '--exec', `'${process.execPath}' '${fake}'`, '--state-dir', state]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('CONFIRM → SRC_LEFT_PAUSED');
+    expect(result.stderr).toContain('after go: the destination may be running the domain');
+    expect(result.stderr).toContain('jobs --clear guest');
+    const listed = await run(['jobs', '--state-dir', state]);
+    expect(listed.stdout).toMatch(/^guest {2}MIGRATION_OUT {2}PERFORM3_DONE .*instance IN_PROGRESS.*whether the destination kept the domain is unknown/m);
+    expect((await run(migrateArgs())).code).toBe(1);
+    expect((await run(['jobs', '--clear', 'guest', '--state-dir', state])).code).toBe(0);
+    expect((await run(['jobs', '--state-dir', state])).stdout).toContain('no migration jobs');
+  });
+
   it('--device-hook: steps 0-3 run as COMMAND -type T -step N -host DST -domname NAME; step 0 failing refuses before anything is sent', async () => {
     const hook = join(dir, 'hook.sh');
     await writeFile(hook, `#!/bin/sh\necho "$* live=$STREAM_MIGRATE_LIVE" >> '${join(dir, 'hook.log')}'\n`, { mode: 0o700 });

@@ -118,6 +118,11 @@ export async function migrate(args: MigrateArgs): Promise<number> {
       return 0;
     }
     log(`migrate of ${args.domain} failed (${result.history.join(' → ')}): ${result.error?.message ?? 'the flow did not complete'}`);
+    if (result.state === 'SRC_LEFT_PAUSED') {
+      log(
+        `the source is left paused and its job held in PERFORM3_DONE: check whether the destination runs ${args.domain}, then \`stream-migrate jobs --clear ${args.domain}\``,
+      );
+    }
     if (args.debug && result.error?.stack !== undefined) process.stderr.write(`${result.error.stack}\n`);
     return 1;
   } catch (error) {

@@ -6,7 +6,7 @@ import { InstanceMigrationTable } from './instance-migration-state.js';
 import { InstanceStateFiles } from './instance-state-files.js';
 import { isOwnerRunning, JobBusyError, MigrationJobStore, type MigrationJobRecord } from './job-lock.js';
 import { diagnoseJob, RECOVERY_DONE, type JobDiagnosis } from './job-recovery.js';
-import { migrateV3, V3Destination, V3Source, type V3DestinationSide, type V3Result, type V3SourceSide } from './migration-v3.js';
+import { migrateV3, V3Destination, V3Source, type V3DestinationSide, type V3Result, type V3SourceEnd, type V3SourceSide } from './migration-v3.js';
 import type { SourceDomain } from './source-domain.js';
 import type { SessionTimeouts } from './timeouts.js';
 import type { XlV3Peer } from './xl-v3-peer.js';
@@ -113,8 +113,10 @@ class TrackedSource implements V3SourceSide {
     return this.v3.perform(prepareCookie);
   }
 
-  async confirm(finishCookie: string | undefined): Promise<'SRC_KILLED' | 'SRC_RESUMED'> {
+  async confirm(finishCookie: string | undefined): Promise<V3SourceEnd> {
     const end = await this.v3.confirm(finishCookie);
+    // Left paused: the row stays IN_PROGRESS with the job, for `jobs` and the operator.
+    if (end === 'SRC_LEFT_PAUSED') return end;
     if (this.table.stateOf(this.instanceId) === 'IN_PROGRESS') await this.table.complete(this.instanceId);
     else await this.table.apply(this.instanceId, 'rollback', 'source');
     return end;

@@ -22,7 +22,20 @@ import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
  * otherwise. The stream travels bare over TCP (no xl handshake: the v3 steps
  * replace it). Jobs and phases as in §3.
  */
-export type V3State = 'BEGIN' | 'PREPARE' | 'PERFORM' | 'FINISH' | 'CONFIRM' | 'SRC_KILLED' | 'SRC_RESUMED' | 'ABORTED';
+export type V3State = 'BEGIN' | 'PREPARE' | 'PERFORM' | 'FINISH' | 'CONFIRM' | V3SourceEnd | 'ABORTED';
+
+/**
+ * How Confirm leaves the source: removed, resumed, or — when a transfer failed
+ * past its point of no return (xl's go was sent, the report never came) —
+ * left paused with its job held in PERFORM3_DONE, for an operator who can
+ * see whether the destination runs the domain.
+ */
+export type V3SourceEnd = 'SRC_KILLED' | 'SRC_RESUMED' | 'SRC_LEFT_PAUSED';
+
+/** A transfer failed after the destination may have taken over: neither kill nor resume the source. */
+export class UncertainOutcomeError extends Error {
+  override readonly name = 'UncertainOutcomeError';
+}
 
 export interface V3SourceOptions {
   readonly domain: SourceDomain;
@@ -50,14 +63,14 @@ export interface V3TransferContext {
   readonly suspend: () => Promise<void>;
 }
 
-/** Perform's transfer; resolves with what was sent (for Finish's check), throws when it failed. */
+/** Perform's transfer; resolves with what was sent (for Finish's check), throws when it failed (UncertainOutcomeError past its point of no return). */
 export type V3Transfer = (context: V3TransferContext) => Promise<{ bytesSent: number; sha256: string }>;
 
 /** The source's three steps, as migrateV3 drives them. */
 export interface V3SourceSide {
   begin(): Promise<string>;
   perform(prepareCookie: string): Promise<string>;
-  confirm(finishCookie: string | undefined): Promise<'SRC_KILLED' | 'SRC_RESUMED'>;
+  confirm(finishCookie: string | undefined): Promise<V3SourceEnd>;
 }
 
 /** The destination's two steps. */
@@ -70,6 +83,7 @@ export class V3Source implements V3SourceSide {
   private job: MigrationJob | undefined;
   private readonly timeouts: SessionTimeouts;
   private suspended = false;
+  private uncertain = false;
 
   constructor(private readonly options: V3SourceOptions) {
     this.timeouts = resolveTimeouts(options.timeouts);
@@ -106,7 +120,14 @@ export class V3Source implements V3SourceSide {
       this.suspended = true;
     };
     const transfer = this.options.transfer ?? ((c: V3TransferContext) => this.sendBare(c));
-    const { bytesSent, sha256 } = await transfer({ prepared, hooks, hookContext: context, suspend });
+    let sent: { bytesSent: number; sha256: string };
+    try {
+      sent = await transfer({ prepared, hooks, hookContext: context, suspend });
+    } catch (error) {
+      if (error instanceof UncertainOutcomeError) this.uncertain = true;
+      throw error;
+    }
+    const { bytesSent, sha256 } = sent;
     await job.setPhase('PERFORM3_DONE');
     const cookie: PerformCookie = { version: 3, domain: prepared.domain, bytesSent, sha256 };
     return performCookies.encode(cookie);
@@ -137,7 +158,13 @@ export class V3Source implements V3SourceSide {
   }
 
   /** Confirm: kill the source if the destination kept the domain, resume it otherwise. */
-  async confirm(finishCookie: string | undefined): Promise<'SRC_KILLED' | 'SRC_RESUMED'> {
+  async confirm(finishCookie: string | undefined): Promise<V3SourceEnd> {
+    if (this.uncertain && this.job !== undefined) {
+      // The whole stream went and the destination may run the domain: record that, keep the job, touch nothing.
+      await this.job.setPhase('PERFORM3_DONE');
+      this.job = undefined;
+      return 'SRC_LEFT_PAUSED';
+    }
     const finished = finishCookie === undefined ? undefined : finishCookies.decode(finishCookie);
     const success = finished?.kept === true && this.job?.phase === 'PERFORM3_DONE';
     if (success) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { beginCookies, finishCookies, performCookies, prepareCookies } from './cookies.js';
 import type { DeviceMigrationHook } from './device-hooks.js';
 import type { InputChannel } from './input-channel.js';
-import type { V3DestinationSide, V3TransferContext } from './migration-v3.js';
+import { UncertainOutcomeError, type V3DestinationSide, type V3TransferContext } from './migration-v3.js';
 import type { OutputChannel } from './output-channel.js';
 import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
 import type { Transport } from './transport.js';
@@ -78,6 +78,10 @@ export class XlV3Peer implements V3DestinationSide {
     this.result = result;
     this.linkFailure = await link.close(result.ok);
     this.link = undefined;
+    if (!result.ok && (result.state === 'FAILED_BADLY' || result.state === 'POSTCOPY_INCONSISTENT')) {
+      // Past xl's go: the destination may have started the domain.
+      throw new UncertainOutcomeError(`${result.error?.message ?? 'failed'} (after go: the destination may be running the domain)`, { cause: result.error });
+    }
     if (!result.ok) throw result.error ?? new Error(`xl exchange ended in ${result.state}`);
     if (this.linkFailure !== undefined) throw new Error(this.linkFailure);
     return { bytesSent: result.bytesSent, sha256: hash.digest('hex') };
