@@ -17,8 +17,14 @@ export interface MigrationJobRecord {
 }
 
 export class JobBusyError extends Error {
-  constructor(readonly current: MigrationJobRecord) {
-    super(`domain ${current.domain} already has a ${current.job} job in phase ${current.phase} (pid ${current.pid})`);
+  /** `stale`: the owner pid is gone (a crash left the job; see job-recovery.ts). */
+  constructor(
+    readonly current: MigrationJobRecord,
+    readonly stale = false,
+  ) {
+    super(
+      `domain ${current.domain} already has a ${current.job} job in phase ${current.phase} (pid ${current.pid}${stale ? ', which is gone: a stale job' : ''})`,
+    );
     this.name = 'JobBusyError';
   }
 }
@@ -66,7 +72,7 @@ export class MigrationJobStore {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const current = await this.read(domain);
       if (current === undefined) throw error;
-      throw new JobBusyError(current);
+      throw new JobBusyError(current, !isOwnerRunning(current));
     }
     await this.options.onPhase?.(record);
     return new MigrationJob(this, record);
