@@ -75,7 +75,8 @@ export async function migrate(args: MigrateArgs): Promise<number> {
   const targets = [args.output, args.exec, args.connect].filter((t) => t !== undefined);
   if (targets.length !== 1) throw new UsageError('migrate needs exactly one of -o FILE, --exec CMD or --connect HOST:PORT');
   if (args['token-file'] !== undefined && args.connect === undefined) throw new UsageError('--token-file is for --connect (over --exec, ssh authenticates)');
-  if (args.domain === '') throw new UsageError('--domain must name the domain');
+  // The name is a file name in the state directory (URI-encoded); a leading dot would hide it from `jobs`.
+  if (args.domain === '' || args.domain.startsWith('.')) throw new UsageError('--domain must name the domain (not starting with a dot)');
   const messageMs = seconds(args.timeout, 'timeout');
   const timeouts = resolveTimeouts({ messageMs, writeMs: messageMs, idleMs: seconds(args['idle-timeout'], 'idle-timeout') });
   const handshakeMs = seconds(args['handshake-timeout'], 'handshake-timeout');
