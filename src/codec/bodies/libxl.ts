@@ -1,6 +1,5 @@
 /** libxl bodies: EMULATOR_XENSTORE_DATA, EMULATOR_CONTEXT, CHECKPOINT_STATE. */
-import type { Static } from '@sinclair/typebox';
-import type { EmulatorXenstoreJson, EmulatorContextJson, CheckpointStateJson } from '../json-schemas.js';
+import type { LayoutJson } from '../../format/layout.js';
 import { CHECKPOINT_STATE, EMULATOR_HEADER } from '../../format/layouts/libxl-records.js';
 import { fromBase64, toBase64 } from '../bytes.js';
 import { formatError, type DecodeContext } from '../errors.js';
@@ -30,7 +29,13 @@ export interface EmulatorXenstoreBody {
   pairs: EntryList<[string, string]>;
 }
 
-export const emulatorXenstoreCodec: BodyCodec<EmulatorXenstoreBody, Static<typeof EmulatorXenstoreJson>> = {
+/** JSON forms (their schemas in json-schemas.ts are derived from the same tables). */
+type EmulatorHeaderJson = LayoutJson<typeof EMULATOR_HEADER>;
+export type EmulatorXenstoreJsonForm = { kind: 'emulator-xenstore'; pairs: [string, string][] } & EmulatorHeaderJson;
+export type EmulatorContextJsonForm = { kind: 'emulator-context'; blob: string } & EmulatorHeaderJson;
+export type CheckpointStateJsonForm = { kind: 'checkpoint-state'; extra?: string } & LayoutJson<typeof CHECKPOINT_STATE>;
+
+export const emulatorXenstoreCodec: BodyCodec<EmulatorXenstoreBody, EmulatorXenstoreJsonForm> = {
   layout: 'emulator-xenstore',
   table: EMULATOR_HEADER,
   decode(bytes, at) {
@@ -98,7 +103,7 @@ export interface EmulatorContextBody {
   blob: Uint8Array;
 }
 
-export const emulatorContextCodec: BodyCodec<EmulatorContextBody, Static<typeof EmulatorContextJson>> = {
+export const emulatorContextCodec: BodyCodec<EmulatorContextBody, EmulatorContextJsonForm> = {
   layout: 'emulator-context',
   table: EMULATOR_HEADER,
   decode(bytes, at) {
@@ -120,7 +125,7 @@ export interface CheckpointStateBody {
 
 const checkpointState = layoutCodec(CHECKPOINT_STATE);
 
-export const checkpointStateCodec: BodyCodec<CheckpointStateBody, Static<typeof CheckpointStateJson>> = {
+export const checkpointStateCodec: BodyCodec<CheckpointStateBody, CheckpointStateJsonForm> = {
   layout: 'checkpoint-state',
   table: CHECKPOINT_STATE,
   decode(bytes, at) {

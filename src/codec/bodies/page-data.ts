@@ -4,11 +4,9 @@
  * data-bearing entry, in pfn-array order. Also the page-less pfn lists of the
  * RFC (POSTCOPY_PFNS, POSTCOPY_FAULT), which share the header and pfn array.
  */
-import type { Static } from '@sinclair/typebox';
-import type { PageDataJson, PfnListJson } from '../json-schemas.js';
 import { PAGE_SIZE } from '../../format/constants.js';
 import { PAGE_TYPE_HAS_DATA, PAGE_TYPE_VALID } from '../../format/page-types.js';
-import { layoutField } from '../../format/layout.js';
+import { layoutField, type LayoutJson } from '../../format/layout.js';
 import { PAGE_DATA_HEAD, PAGE_DATA_PFN } from '../../format/layouts/page-data.js';
 import { dataView, fromBase64, toBase64 } from '../bytes.js';
 import { EncodeError, formatError, type DecodeContext } from '../errors.js';
@@ -153,8 +151,13 @@ export function encodePageDataEntries(e: PfnEntries): Uint8Array {
   return encodeEntries(e, 'PAGE_DATA');
 }
 
-function entriesJson(e: PfnEntries) {
-  const j: { count: number; reserved: number; pfns: number[]; types: number[]; pfnReservedBits?: number[] } = {
+/** JSON forms: the head's fields from the table, then the pfn array split into pfns and types. */
+type EntriesJsonForm = LayoutJson<typeof PAGE_DATA_HEAD> & { pfns: number[]; types: number[]; pfnReservedBits?: number[] };
+export type PageDataJsonForm = { kind: 'page-data'; pages: string[] } & EntriesJsonForm;
+export type PfnListJsonForm = { kind: 'pfn-list' } & EntriesJsonForm;
+
+function entriesJson(e: PfnEntries): EntriesJsonForm {
+  const j: EntriesJsonForm = {
     count: e.count,
     reserved: e.reserved,
     pfns: e.pfns,
@@ -164,7 +167,7 @@ function entriesJson(e: PfnEntries) {
   return j;
 }
 
-function entriesFromJson(j: Static<typeof PfnListJson> | Static<typeof PageDataJson>): PfnEntries {
+function entriesFromJson(j: EntriesJsonForm): PfnEntries {
   const e: PfnEntries = { count: j.count, reserved: j.reserved, pfns: j.pfns, types: j.types };
   if (j.pfnReservedBits) e.pfnReservedBits = j.pfnReservedBits;
   return e;
@@ -204,7 +207,7 @@ export function decodePageDataSkippingPages(entryBytes: Uint8Array, bodyLength: 
   return { kind: 'page-data', ...entries, pageData: new Uint8Array(0), pagesSkipped: true };
 }
 
-export const pageDataCodec: BodyCodec<PageDataBody, Static<typeof PageDataJson>> = {
+export const pageDataCodec: BodyCodec<PageDataBody, PageDataJsonForm> = {
   layout: 'page-data',
   table: PAGE_DATA_HEAD,
   decode(bytes, at) {
@@ -237,7 +240,7 @@ export const pageDataCodec: BodyCodec<PageDataBody, Static<typeof PageDataJson>>
 };
 
 /** POSTCOPY_PFNS / POSTCOPY_FAULT: the PAGE_DATA header and pfn array, no pages. */
-export const pfnListCodec: BodyCodec<PfnListBody, Static<typeof PfnListJson>> = {
+export const pfnListCodec: BodyCodec<PfnListBody, PfnListJsonForm> = {
   layout: 'pfn-list',
   table: PAGE_DATA_HEAD,
   decode(bytes, at) {

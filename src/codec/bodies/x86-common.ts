@@ -1,13 +1,13 @@
 /** Bodies of both guest kinds: X86_TSC_INFO, HVM_CONTEXT, HVM_PARAMS, CPUID/MSR policy, dirty pfn list. */
 import type { Static } from '@sinclair/typebox';
-import type { HvmParamsJson, CpuidPolicyJson, MsrPolicyJson, DirtyPfnListJson, OpaqueJson } from '../json-schemas.js';
+import type { CpuidPolicyJson, MsrPolicyJson, DirtyPfnListJson, OpaqueJson } from '../json-schemas.js';
 import { dataView, fromBase64, toBase64, u64FromJson, u64ToJson } from '../bytes.js';
 import { formatError } from '../errors.js';
 import type { BodyCodec } from './body-codec.js';
 import { type FixedBody, fixedBodyCodec } from './fixed-body.js';
 import { X86_TSC_INFO } from '../../format/layouts/x86-tsc-info.js';
 import { encodeLayoutList, encodeU64List, layoutList, PackedList, packedBytes, u64List, type EntryList } from './entry-list.js';
-import type { LayoutValue } from '../../format/layout.js';
+import type { LayoutJson, LayoutValue } from '../../format/layout.js';
 import { HVM_PARAMS_ENTRY, HVM_PARAMS_HEAD } from '../../format/layouts/x86-hvm-params.js';
 import { U64_ENTRY } from '../../format/layouts/u64-list.js';
 import { layoutCodec } from '../layout-codec.js';
@@ -70,7 +70,9 @@ export interface HvmParamsBody {
 const paramsHead = layoutCodec(HVM_PARAMS_HEAD);
 const paramEntry = layoutCodec(HVM_PARAMS_ENTRY);
 
-export const hvmParamsCodec: BodyCodec<HvmParamsBody, Static<typeof HvmParamsJson>> = {
+export type HvmParamsJsonForm = { kind: 'hvm-params'; reserved: number; params: LayoutJson<typeof HVM_PARAMS_ENTRY>[] };
+
+export const hvmParamsCodec: BodyCodec<HvmParamsBody, HvmParamsJsonForm> = {
   layout: 'hvm-params',
   table: HVM_PARAMS_HEAD,
   decode(bytes, at) {

@@ -1,8 +1,8 @@
 /** x86 PV bodies: X86_PV_INFO, X86_PV_P2M_FRAMES, X86_PV_VCPU_*, SHARED_INFO. */
 import type { Static } from '@sinclair/typebox';
-import type { PvInfoJson, P2mFramesJson, VcpuJson, OpaqueJson } from '../json-schemas.js';
+import type { VcpuJson, OpaqueJson } from '../json-schemas.js';
 import { PAGE_SIZE } from '../../format/constants.js';
-import type { LayoutValue } from '../../format/layout.js';
+import type { LayoutJson, LayoutValue } from '../../format/layout.js';
 import { X86_PV_INFO, X86_PV_P2M_FRAMES_HEAD } from '../../format/layouts/x86-pv-info.js';
 import { U64_ENTRY } from '../../format/layouts/u64-list.js';
 import { dataView, fromBase64, toBase64, u64FromJson, u64ToJson } from '../bytes.js';
@@ -20,9 +20,12 @@ export interface PvInfoBody extends PvInfoFields {
   extra?: Uint8Array;
 }
 
+/** The JSON form (its schema, PvInfoJson, is derived from the same table). */
+export type PvInfoJsonForm = { kind: 'pv-info'; extra?: string } & LayoutJson<typeof X86_PV_INFO>;
+
 const pvInfo = layoutCodec(X86_PV_INFO);
 
-export const pvInfoCodec: BodyCodec<PvInfoBody, Static<typeof PvInfoJson>> = {
+export const pvInfoCodec: BodyCodec<PvInfoBody, PvInfoJsonForm> = {
   layout: 'pv-info',
   table: X86_PV_INFO,
   decode(bytes, at) {
@@ -49,9 +52,11 @@ export function p2mFrameCount(startPfn: number, endPfn: number, guestWidth: numb
   return Math.floor(endPfn / fpp) + 1 - Math.floor(startPfn / fpp);
 }
 
+export type P2mFramesJsonForm = { kind: 'p2m-frames'; frames: string[] } & LayoutJson<typeof X86_PV_P2M_FRAMES_HEAD>;
+
 const p2mHead = layoutCodec(X86_PV_P2M_FRAMES_HEAD);
 
-export const p2mFramesCodec: BodyCodec<P2mFramesBody, Static<typeof P2mFramesJson>> = {
+export const p2mFramesCodec: BodyCodec<P2mFramesBody, P2mFramesJsonForm> = {
   layout: 'p2m-frames',
   table: X86_PV_P2M_FRAMES_HEAD,
   decode(bytes, at) {
