@@ -221,7 +221,13 @@ describe('writer guards (spec/STATE-MACHINES.md §6)', () => {
     }
     const { w, sink } = await writerAt('LIBXL_TAIL', 'plain', 'hvm');
     await expectRefused(w, sink, () => w.writeEmulatorContext(new Uint8Array(8), { emulatorId: 0 }), WriterGuardError, /emulator_id 0/);
-    await expectRefused(w, sink, () => w.writeEmulatorXenstoreData([['/abs', 'x']]), WriterGuardError, /LIBXL-XENSTORE-KEY-ABSOLUTE: "\/abs"; expected a relative key/);
+    await expectRefused(
+      w,
+      sink,
+      () => w.writeEmulatorXenstoreData([['/abs', 'x']]),
+      WriterGuardError,
+      /LIBXL-XENSTORE-KEY-ABSOLUTE: "\/abs"; expected a relative key/,
+    );
     await expectRefused(w, sink, () => w.end(), WriterStateError, /allowed here: EMULATOR_XENSTORE_DATA, EMULATOR_CONTEXT/);
   });
 
