@@ -10,7 +10,7 @@ import type { Layout } from '../format/layout.js';
 import { LIBXC_DOMAIN_HEADER, LIBXC_IMAGE_HEADER, LIBXL_HEADER, XL_HEADER } from '../format/layouts/stream-headers.js';
 import { X86_PV_INFO } from '../format/layouts/x86-pv-info.js';
 import { PAGE_DATA_HEAD } from '../format/layouts/page-data.js';
-import { layoutField, type ScalarField } from '../format/layout.js';
+import { isStructField, layoutField, type ScalarField } from '../format/layout.js';
 import type { BodyLayout } from '../format/record-types.js';
 import type { RuleKey } from '../format/rules.js';
 import { layoutCodec, reservedValueText } from './layout-codec.js';
@@ -28,8 +28,31 @@ export interface BodyProblem {
   readonly detail?: string;
 }
 
+const NONE: readonly BodyProblem[] = Object.freeze([]);
+
+/** A table's top-level reserved fields, when it has no nested structs (then a clean value is told in a few reads). */
+const flatReserved = new WeakMap<Layout, readonly ScalarField[] | null>();
+
+function flatReservedFields(table: Layout): readonly ScalarField[] | null {
+  let r = flatReserved.get(table);
+  if (r === undefined) {
+    r = table.fields.some((f) => isStructField(f)) ? null : (table.fields.filter((f) => f.reserved !== undefined) as ScalarField[]);
+    flatReserved.set(table, r);
+  }
+  return r;
+}
+
+function isClean(f: ScalarField, v: unknown): boolean {
+  if (typeof v === 'number') return f.reservedBits === undefined ? v === 0 : (v & f.reservedBits) === 0;
+  if (typeof v === 'bigint') return v === 0n;
+  return false; // bytes and arrays: let the full walk decide
+}
+
 /** A layout's reserved fields that are not zero: at most one problem per rule, in table order. */
-export function layoutReservedProblems(table: Layout, value: object): BodyProblem[] {
+export function layoutReservedProblems(table: Layout, value: object): readonly BodyProblem[] {
+  // Hot path (every PAGE_DATA record): a flat table whose reserved scalars are zero needs no walk.
+  const flat = flatReservedFields(table);
+  if (flat && flat.every((f) => isClean(f, (value as Record<string, unknown>)[f.name]))) return NONE;
   const seen = new Set<RuleKey>();
   const out: BodyProblem[] = [];
   for (const v of layoutCodec(table).reservedViolations(value as never)) {
@@ -43,9 +66,9 @@ export function layoutReservedProblems(table: Layout, value: object): BodyProble
 }
 
 /** The reserved fields of a body whose codec has a table (fixed body or fixed head). */
-export function reservedFieldProblems(body: RecordBody): BodyProblem[] {
+export function reservedFieldProblems(body: RecordBody): readonly BodyProblem[] {
   const table = BODY_CODECS[body.kind as BodyLayout]?.table;
-  return table ? layoutReservedProblems(table, body) : [];
+  return table ? layoutReservedProblems(table, body) : NONE;
 }
 
 const HEADER_TABLES = {
@@ -56,7 +79,7 @@ const HEADER_TABLES = {
 } as const;
 
 /** A stream header's reserved fields and bits (from its table). */
-export function headerProblems(kind: keyof typeof HEADER_TABLES, header: object): BodyProblem[] {
+export function headerProblems(kind: keyof typeof HEADER_TABLES, header: object): readonly BodyProblem[] {
   return layoutReservedProblems(HEADER_TABLES[kind], header);
 }
 
@@ -88,8 +111,10 @@ export function p2mFramesProblems(b: P2mFramesBody, guestWidth: number): BodyPro
 const PFN_ARRAY_AT = PAGE_DATA_HEAD.size;
 
 /** PAGE_DATA: reserved word and pfn bits zero; pfns within the P2M when one was sent. */
-export function pageDataProblems(b: PageDataBody, p2mEndPfn: number | undefined): BodyProblem[] {
-  const out = reservedFieldProblems(b);
+export function pageDataProblems(b: PageDataBody, p2mEndPfn: number | undefined): readonly BodyProblem[] {
+  const reserved = reservedFieldProblems(b);
+  if (reserved === NONE && !b.pfnReservedBits && p2mEndPfn === undefined) return NONE;
+  const out = [...reserved];
   if (b.pfnReservedBits) {
     const i = b.pfnReservedBits.findIndex((x) => x !== 0);
     if (i >= 0) out.push({ rule: 'PAGE_DATA_PFN_RESERVED', offset: PFN_ARRAY_AT + 8 * i, actual: `0x${b.pfnReservedBits[i].toString(16)} in pfn[${i}]` });
