@@ -306,6 +306,11 @@ describe('writer guards (spec/STATE-MACHINES.md §6)', () => {
       );
     const pv = await writerAt('STATIC', 'plain', 'pv');
     expect(await ruleOf(() => pv.w.writePvInfo(4, 4))).toBe('LIBXC-PV-INFO-WIDTH');
+    const tsc = await writerAt('STREAM_START', 'plain', 'pv');
+    await tsc.w.writeP2mFrames({ endPfn: 1023, frames: [1n, 2n] });
+    // A reserved field of the table (X86_TSC_INFO.reserved): the reader's strict rule, refused by the writer.
+    expect(await ruleOf(() => tsc.w.writeTscInfo({ khz: 1, reserved: 5 }))).toBe('LIBXC-TSC-INFO-RESERVED');
+    await tsc.w.writeTscInfo({ khz: 1, incarnation: 2 });
     const colo = await writerAt('CKPT_STATE', 'colo', 'pv');
     expect(await ruleOf(() => colo.w.writeCheckpointState(1))).toBe('LIBXL-CHECKPOINT-STATE-ID');
     const eoc = await writerAt('EOC', 'plain', 'pv');

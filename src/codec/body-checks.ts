@@ -52,7 +52,7 @@ function isClean(f: ScalarField, v: unknown): boolean {
 export function layoutReservedProblems(table: Layout, value: object): readonly BodyProblem[] {
   // Hot path (every PAGE_DATA record): a flat table whose reserved scalars are zero needs no walk.
   const flat = flatReservedFields(table);
-  if (flat && flat.every((f) => isClean(f, (value as Record<string, unknown>)[f.name]))) return NONE;
+  if (flat?.every((f) => isClean(f, (value as Record<string, unknown>)[f.name]))) return NONE;
   const seen = new Set<RuleKey>();
   const out: BodyProblem[] = [];
   for (const v of layoutCodec(table).reservedViolations(value as never)) {

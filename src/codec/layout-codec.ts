@@ -324,3 +324,16 @@ export function layoutCodec<L extends Layout>(layout: L, endian: Endian = layout
   codecs.set(layout, codec as unknown as LayoutCodec<Layout>);
   return codec;
 }
+
+/** A layout's all-zero value (every field zero, byte fields fresh zero bytes): the base a caller's fields are laid over. */
+export function layoutZero<L extends Layout>(layout: L): LayoutValue<L> {
+  return layoutCodec(layout).decode(new Uint8Array(layout.size));
+}
+
+/** A copy of `value` whose top-level reserved fields are zero (what a writer re-writing a leniently read value writes). */
+export function clearReserved<L extends Layout, V extends LayoutValue<L>>(layout: L, value: V): V {
+  const zero = layoutZero(layout) as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...value };
+  for (const f of layout.fields) if (f.reserved !== undefined) out[f.name] = zero[f.name];
+  return out as V;
+}

@@ -23,6 +23,9 @@ import { PAGE_TYPE_HAS_DATA, PAGE_TYPE_VALID, pageTypeName } from '../format/pag
 import { recordTypeTable, type Dialect, type Layer } from '../format/record-types.js';
 import { RULES, type RuleKey } from '../format/rules.js';
 import { hvmContextProblems } from '../codec/bodies/hvm-context-framing.js';
+import type { LayoutValue } from '../format/layout.js';
+import { X86_TSC_INFO } from '../format/layouts/x86-tsc-info.js';
+import { layoutZero } from '../codec/layout-codec.js';
 import {
   checkpointStateProblems,
   emulatorProblems,
@@ -64,13 +67,14 @@ export interface LibxcHeaderOptions {
   xenMinor?: number;
 }
 
-export interface TscInfo {
-  /** 0 default, 1 always emulate, 2 never emulate, 3 pvrdtscp. */
-  mode?: number;
-  khz: number;
-  nsec?: bigint;
-  incarnation?: number;
-}
+/**
+ * X86_TSC_INFO's fields (src/format/layouts/x86-tsc-info.ts): khz given, the
+ * others zero unless given (mode 0 default, 1 always emulate, 2 never emulate,
+ * 3 pvrdtscp). Ranges and the reserved field are checked from the table.
+ */
+export type TscInfo = Partial<LayoutValue<typeof X86_TSC_INFO>> & { khz: number };
+
+const TSC_ZERO = layoutZero(X86_TSC_INFO);
 
 export interface EmulatorOptions {
   /** 1 QEMU traditional, 2 QEMU upstream (default). 0 is refused (legacy-converted streams only). */
@@ -261,10 +265,8 @@ export class StreamWriter {
   /** S6→S7 (or S10): X86_TSC_INFO, the first end-of-checkpoint record. */
   writeTscInfo(tsc: TscInfo): Promise<void> {
     return this.emit('X86_TSC_INFO', () => {
-      const mode = tsc.mode ?? 0;
-      const incarnation = tsc.incarnation ?? 0;
-      if (!isU32(mode) || !isU32(tsc.khz) || !isU32(incarnation)) this.guard('X86_TSC_INFO', 'mode, khz and incarnation are u32');
-      return this.record('libxc', 'X86_TSC_INFO', { kind: 'tsc-info', mode, khz: tsc.khz, nsec: tsc.nsec ?? 0n, incarnation, reserved: 0 });
+      // Field ranges are the table's: the codec refuses what does not fit (an EncodeError, refused by emit).
+      return this.record('libxc', 'X86_TSC_INFO', { kind: 'tsc-info', ...TSC_ZERO, ...tsc });
     });
   }
 
