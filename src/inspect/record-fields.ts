@@ -63,6 +63,17 @@ function pfnEntryFields(e: PfnEntries, what: string, opts: FieldOptions): Record
   return { summary, details };
 }
 
+/** Opaque bodies: HVM_CONTEXT's save entries by name, any other blob by its size. */
+function opaqueFields(name: string, data: Uint8Array, keep: number): RecordFields {
+  if (name !== 'HVM_CONTEXT') return { summary: `${grouped(data.length)} bytes`, details: [] };
+  const { entries, truncatedAt } = hvmContextEntries(data);
+  const names = entries.map((e) => `${HVM_SAVE_TYPECODES[e.typecode] ?? `type${e.typecode}`}${e.typecode > 1 ? `[${e.instance}]` : ''}`);
+  return {
+    summary: `${grouped(data.length)} bytes, ${entries.length} save entries${truncatedAt !== undefined ? `, malformed at blob offset ${truncatedAt}` : ''}`,
+    details: names.length ? [`entries: ${elided(names, keep * 4, String, ', ')}`] : [],
+  };
+}
+
 export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): RecordFields {
   const keep = opts.keep ?? 8;
   const body = rec.body;
@@ -134,16 +145,7 @@ export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): Record
       };
     case 'checkpoint-state':
       return { summary: `${layoutSummary(CHECKPOINT_STATE, body)}${body.extra ? `, ${body.extra.length} extra bytes` : ''}`, details: [] };
-    case 'opaque': {
-      if (rec.name === 'HVM_CONTEXT') {
-        const { entries, truncatedAt } = hvmContextEntries(body.data);
-        const names = entries.map((e) => `${HVM_SAVE_TYPECODES[e.typecode] ?? `type${e.typecode}`}${e.typecode > 1 ? `[${e.instance}]` : ''}`);
-        return {
-          summary: `${grouped(body.data.length)} bytes, ${entries.length} save entries${truncatedAt !== undefined ? `, malformed at blob offset ${truncatedAt}` : ''}`,
-          details: names.length ? [`entries: ${elided(names, keep * 4, String, ', ')}`] : [],
-        };
-      }
-      return { summary: `${grouped(body.data.length)} bytes`, details: [] };
-    }
+    case 'opaque':
+      return opaqueFields(rec.name, body.data, keep);
   }
 }
