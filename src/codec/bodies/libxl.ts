@@ -5,6 +5,7 @@ import { fromBase64, toBase64 } from '../bytes.js';
 import { formatError, type DecodeContext } from '../errors.js';
 import { layoutCodec } from '../layout-codec.js';
 import type { BodyCodec } from './body-codec.js';
+import { fixedBodyWithExtraCodec, type FixedBodyWithExtra } from './fixed-body.js';
 import { PackedList, packedBytes, type EntryList } from './entry-list.js';
 
 // Both emulator records start with the sub-header of src/format/layouts/libxl-records.ts.
@@ -33,7 +34,6 @@ export interface EmulatorXenstoreBody {
 type EmulatorHeaderJson = LayoutJson<typeof EMULATOR_HEADER>;
 export type EmulatorXenstoreJsonForm = { kind: 'emulator-xenstore'; pairs: [string, string][] } & EmulatorHeaderJson;
 export type EmulatorContextJsonForm = { kind: 'emulator-context'; blob: string } & EmulatorHeaderJson;
-export type CheckpointStateJsonForm = { kind: 'checkpoint-state'; extra?: string } & LayoutJson<typeof CHECKPOINT_STATE>;
 
 export const emulatorXenstoreCodec: BodyCodec<EmulatorXenstoreBody, EmulatorXenstoreJsonForm> = {
   layout: 'emulator-xenstore',
@@ -115,28 +115,8 @@ export const emulatorContextCodec: BodyCodec<EmulatorContextBody, EmulatorContex
   fromJson: (j) => ({ kind: 'emulator-context', emulatorId: j.emulatorId, index: j.index, blob: fromBase64(j.blob) }),
 };
 
-// CHECKPOINT_STATE: the u32 of src/format/layouts/libxl-records.ts (body_length 4).
-export interface CheckpointStateBody {
-  kind: 'checkpoint-state';
-  controlId: number;
-  /** Bytes beyond the u32 (only a lenient reader lets them through). */
-  extra?: Uint8Array;
-}
+// CHECKPOINT_STATE: the u32 of src/format/layouts/libxl-records.ts (body_length 4); bytes beyond it
+// are kept as `extra` (only a lenient reader lets them through).
+export type CheckpointStateBody = FixedBodyWithExtra<'checkpoint-state', typeof CHECKPOINT_STATE>;
 
-const checkpointState = layoutCodec(CHECKPOINT_STATE);
-
-export const checkpointStateCodec: BodyCodec<CheckpointStateBody, CheckpointStateJsonForm> = {
-  layout: 'checkpoint-state',
-  table: CHECKPOINT_STATE,
-  decode(bytes, at) {
-    const size = checkpointState.size;
-    if (bytes.length < size) throw formatError('CHECKPOINT_STATE_LENGTH', at, { expected: size, actual: bytes.length });
-    const b: CheckpointStateBody = { kind: 'checkpoint-state', ...checkpointState.decode(bytes) };
-    if (bytes.length > size) b.extra = bytes.subarray(size);
-    return b;
-  },
-  encodedLength: (b) => checkpointState.size + (b.extra?.length ?? 0),
-  encode: (b) => (b.extra ? [checkpointState.encode(b), b.extra] : [checkpointState.encode(b)]),
-  toJson: (b) => ({ kind: 'checkpoint-state', ...checkpointState.toJson(b), ...(b.extra ? { extra: toBase64(b.extra) } : {}) }),
-  fromJson: (j) => ({ kind: 'checkpoint-state', ...checkpointState.fromJson(j), ...(j.extra !== undefined ? { extra: fromBase64(j.extra) } : {}) }),
-};
+export const checkpointStateCodec = fixedBodyWithExtraCodec('checkpoint-state', CHECKPOINT_STATE, 'CHECKPOINT_STATE_LENGTH');

@@ -9,36 +9,16 @@ import { dataView, fromBase64, toBase64, u64FromJson, u64ToJson } from '../bytes
 import { formatError } from '../errors.js';
 import { layoutCodec } from '../layout-codec.js';
 import type { BodyCodec } from './body-codec.js';
+import { fixedBodyWithExtraCodec, type FixedBodyWithExtra, type FixedBodyWithExtraJson } from './fixed-body.js';
 import { encodeU64List, u64List, type EntryList } from './entry-list.js';
 import type { OpaqueBody } from './simple.js';
 
-// X86_PV_INFO: its fields are in src/format/layouts/x86-pv-info.ts.
-export type PvInfoFields = LayoutValue<typeof X86_PV_INFO>;
-export interface PvInfoBody extends PvInfoFields {
-  kind: 'pv-info';
-  /** Bytes beyond the 8-byte body (only a lenient reader lets them through). */
-  extra?: Uint8Array;
-}
+// X86_PV_INFO: its fields are in src/format/layouts/x86-pv-info.ts; bytes beyond its 8 are kept as `extra`
+// (only a lenient reader lets them through).
+export type PvInfoBody = FixedBodyWithExtra<'pv-info', typeof X86_PV_INFO>;
+export type PvInfoJsonForm = FixedBodyWithExtraJson<'pv-info', typeof X86_PV_INFO>;
 
-/** The JSON form (its schema, PvInfoJson, is derived from the same table). */
-export type PvInfoJsonForm = { kind: 'pv-info'; extra?: string } & LayoutJson<typeof X86_PV_INFO>;
-
-const pvInfo = layoutCodec(X86_PV_INFO);
-
-export const pvInfoCodec: BodyCodec<PvInfoBody, PvInfoJsonForm> = {
-  layout: 'pv-info',
-  table: X86_PV_INFO,
-  decode(bytes, at) {
-    if (bytes.length < pvInfo.size) throw formatError('PV_INFO_LENGTH', at, { expected: pvInfo.size, actual: bytes.length });
-    const b: PvInfoBody = { kind: 'pv-info', ...pvInfo.decode(bytes) };
-    if (bytes.length > pvInfo.size) b.extra = bytes.subarray(pvInfo.size);
-    return b;
-  },
-  encodedLength: (b) => pvInfo.size + (b.extra?.length ?? 0),
-  encode: (b) => (b.extra ? [pvInfo.encode(b), b.extra] : [pvInfo.encode(b)]),
-  toJson: (b) => ({ kind: 'pv-info', ...pvInfo.toJson(b), ...(b.extra ? { extra: toBase64(b.extra) } : {}) }),
-  fromJson: (j) => ({ kind: 'pv-info', ...pvInfo.fromJson(j), ...(j.extra !== undefined ? { extra: fromBase64(j.extra) } : {}) }),
-};
+export const pvInfoCodec = fixedBodyWithExtraCodec('pv-info', X86_PV_INFO, 'PV_INFO_LENGTH');
 
 // X86_PV_P2M_FRAMES: the head in src/format/layouts/x86-pv-info.ts, then u64 frames[].
 export interface P2mFramesBody extends LayoutValue<typeof X86_PV_P2M_FRAMES_HEAD> {
