@@ -20,19 +20,7 @@ export function fixedBodyCodec<K extends BodyLayout, L extends Layout>(
   table: L,
   lengthRule: RuleKey,
 ): BodyCodec<FixedBody<K, L>, FixedBodyJson<K, L>> {
-  const c = layoutCodec(table);
-  return {
-    layout: kind,
-    table,
-    decode(bytes, at) {
-      if (bytes.length !== table.size) throw formatError(lengthRule, at, { expected: table.size, actual: bytes.length });
-      return { kind, ...c.decode(bytes) } as FixedBody<K, L>;
-    },
-    encodedLength: () => table.size,
-    encode: (b) => [c.encode(b)],
-    toJson: (b) => ({ kind, ...c.toJson(b) }) as FixedBodyJson<K, L>,
-    fromJson: (j) => ({ kind, ...c.fromJson(j) }) as FixedBody<K, L>,
-  };
+  return tableBodyCodec(kind, table, lengthRule, false);
 }
 
 /** A fixed body a lenient reader may find longer: the bytes beyond the table are kept as `extra`. */
@@ -49,12 +37,22 @@ export function fixedBodyWithExtraCodec<K extends BodyLayout, L extends Layout>(
   table: L,
   lengthRule: RuleKey,
 ): BodyCodec<FixedBodyWithExtra<K, L>, FixedBodyWithExtraJson<K, L>> {
+  return tableBodyCodec(kind, table, lengthRule, true);
+}
+
+function tableBodyCodec<K extends BodyLayout, L extends Layout>(
+  kind: K,
+  table: L,
+  lengthRule: RuleKey,
+  keepExtra: boolean,
+): BodyCodec<FixedBodyWithExtra<K, L>, FixedBodyWithExtraJson<K, L>> {
   const c = layoutCodec(table);
   return {
     layout: kind,
     table,
     decode(bytes, at) {
-      if (bytes.length < table.size) throw formatError(lengthRule, at, { expected: table.size, actual: bytes.length });
+      if (bytes.length < table.size || (!keepExtra && bytes.length !== table.size))
+        throw formatError(lengthRule, at, { expected: table.size, actual: bytes.length });
       const b = { kind, ...c.decode(bytes) } as FixedBodyWithExtra<K, L>;
       if (bytes.length > table.size) b.extra = bytes.subarray(table.size);
       return b;
