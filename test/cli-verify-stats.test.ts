@@ -116,7 +116,9 @@ describe('hexdump', () => {
     const r = await runCli(['hexdump', p, '--record', String(index)]);
     expect(r.code).toBe(0);
     expect(r.out).toContain(`-- record header: type 0x3 (EMULATOR_CONTEXT), body_length 31 at 0x${at.toString(16).padStart(8, '0')}`);
-    expect(r.out).toContain(`-- body (31 bytes) at 0x${(at + 8).toString(16).padStart(8, '0')}`);
+    expect(r.out).toContain(
+      `-- body (31 bytes) — Xen's "Emulator context": Emulator sub-header + the device model's own save blob (HVM only). at 0x${(at + 8).toString(16).padStart(8, '0')}`,
+    );
     expect(r.out).toContain(`-- padding (1 bytes) at 0x${(at + 39).toString(16).padStart(8, '0')}`);
     // Every hex line's bytes are the file's bytes at that line's offset.
     const lines = r.out.split('\n').filter((l) => /^0x[0-9a-f]{8} {2}[0-9a-f]{2} /.test(l));

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Value } from '@sinclair/typebox/value';
 import { defineLayout, type LayoutValue } from '../src/format/layout.js';
-import { layoutCodec, walkLayout } from '../src/codec/layout-codec.js';
+import { clearReserved, layoutCodec, layoutZero, walkLayout } from '../src/codec/layout-codec.js';
+import { LIBXC_IMAGE_HEADER, XL_HEADER } from '../src/format/layouts/stream-headers.js';
 import { layoutSchema } from '../src/codec/layout-schema.js';
-import { layoutText } from '../src/inspect/layout-text.js';
+import { layoutSummary, layoutText } from '../src/inspect/layout-text.js';
 import { X86_TSC_INFO } from '../src/format/layouts/x86-tsc-info.js';
 
 const SEGMENT = defineLayout('segment', [
@@ -141,5 +142,30 @@ describe('layout table engine', () => {
     expect(X86_TSC_INFO.size).toBe(24);
     expect(X86_TSC_INFO.fields.map((f) => f.name)).toEqual(['mode', 'khz', 'nsec', 'incarnation', 'reserved']);
     expect(X86_TSC_INFO.fields[4]).toMatchObject({ offset: 20, reserved: 'TSC_INFO_RESERVED' });
+  });
+
+  it('big-endian layouts, and a layout read in the other byte order when asked (the xl header)', () => {
+    const image = layoutCodec(LIBXC_IMAGE_HEADER);
+    const bytes = image.encode({ marker: 2n ** 64n - 1n, id: 0x58454e46, version: 3, options: 0, reserved16: 0, reserved32: 0 });
+    expect(Buffer.from(bytes.subarray(8, 16)).toString('hex')).toBe('58454e4600000003');
+    expect(image.decode(bytes).version).toBe(3);
+    const xlBig = layoutCodec(XL_HEADER, 'big').encode({ ...layoutZero(XL_HEADER), byteorder: 0x01020304 });
+    expect(Buffer.from(xlBig.subarray(32, 36)).toString('hex')).toBe('01020304');
+    expect(layoutCodec(XL_HEADER).decode(xlBig).byteorder).toBe(0x04030201);
+  });
+
+  it('reservedBits: only those bits of a field must be zero', () => {
+    const image = layoutCodec(LIBXC_IMAGE_HEADER);
+    const v = { ...layoutZero(LIBXC_IMAGE_HEADER), options: 1 };
+    expect(image.reservedViolations(v)).toEqual([]);
+    expect(image.reservedViolations({ ...v, options: 3 }).map((x) => [x.rule, x.offset])).toEqual([['LIBXC_OPTIONS_RESERVED', 16]]);
+  });
+
+  it('a zero value to lay fields over, reserved fields cleared for re-writing, a one-line summary', () => {
+    expect(layoutZero(X86_TSC_INFO)).toEqual({ mode: 0, khz: 0, nsec: 0n, incarnation: 0, reserved: 0 });
+    const v = { mode: 1, khz: 2_400_000, nsec: 5n, incarnation: 3, reserved: 9 };
+    expect(clearReserved(X86_TSC_INFO, v)).toEqual({ ...v, reserved: 0 });
+    expect(layoutSummary(X86_TSC_INFO, v)).toBe('mode 1 (always emulate), khz 2400000 kHz, nsec 5 ns, incarnation 3, reserved 9');
+    expect(layoutSummary(X86_TSC_INFO, { ...v, reserved: 0 })).toBe('mode 1 (always emulate), khz 2400000 kHz, nsec 5 ns, incarnation 3');
   });
 });

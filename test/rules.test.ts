@@ -404,8 +404,9 @@ describe('libxc headers', () => {
   it('LIBXC-OPTIONS-RESERVED: options bit 1', () => {
     strictRule(patched(minimalXl(), MIN.image + 17, [2]), 'LIBXC-OPTIONS-RESERVED', MIN.image + 16);
   });
-  it('LIBXC-HEADER-RESERVED: reserved u32 non-zero (reported at the reserved fields)', () => {
-    strictRule(patched(minimalXl(), MIN.image + 23, [1]), 'LIBXC-HEADER-RESERVED', MIN.image + 18);
+  it('LIBXC-HEADER-RESERVED: reserved u32 non-zero (reported at that field, from the header table)', () => {
+    strictRule(patched(minimalXl(), MIN.image + 23, [1]), 'LIBXC-HEADER-RESERVED', MIN.image + 20);
+    strictRule(patched(minimalXl(), MIN.image + 19, [1]), 'LIBXC-HEADER-RESERVED', MIN.image + 18);
   });
   it('LIBXC-DOMAIN-TYPE: domain type 3 (and 0)', () => {
     errorRule(patched(minimalXl(), MIN.domain, [3]), 'LIBXC-DOMAIN-TYPE', MIN.domain);

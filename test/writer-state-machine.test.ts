@@ -221,7 +221,13 @@ describe('writer guards (spec/STATE-MACHINES.md §6)', () => {
     }
     const { w, sink } = await writerAt('LIBXL_TAIL', 'plain', 'hvm');
     await expectRefused(w, sink, () => w.writeEmulatorContext(new Uint8Array(8), { emulatorId: 0 }), WriterGuardError, /emulator_id 0/);
-    await expectRefused(w, sink, () => w.writeEmulatorXenstoreData([['/abs', 'x']]), WriterGuardError, /bad key/);
+    await expectRefused(
+      w,
+      sink,
+      () => w.writeEmulatorXenstoreData([['/abs', 'x']]),
+      WriterGuardError,
+      /LIBXL-XENSTORE-KEY-ABSOLUTE: "\/abs"; expected a relative key/,
+    );
     await expectRefused(w, sink, () => w.end(), WriterStateError, /allowed here: EMULATOR_XENSTORE_DATA, EMULATOR_CONTEXT/);
   });
 
@@ -241,7 +247,7 @@ describe('writer guards (spec/STATE-MACHINES.md §6)', () => {
 
   it('CHECKPOINT_STATE on the forward stream is 0 (NEW) with body_length 4', async () => {
     const { w, sink } = await writerAt('CKPT_STATE', 'colo', 'pv');
-    await expectRefused(w, sink, () => w.writeCheckpointState(2), WriterGuardError, /only carries control id 0/);
+    await expectRefused(w, sink, () => w.writeCheckpointState(2), WriterGuardError, /LIBXL-CHECKPOINT-STATE-ID: 2; expected 0 \(CHECKPOINT_NEW\)/);
     const before = sink.chunks.length;
     await w.writeCheckpointState(0);
     const record = sink.bytes().subarray(sink.bytesWritten - 16);
@@ -252,7 +258,7 @@ describe('writer guards (spec/STATE-MACHINES.md §6)', () => {
   it('at most one STATIC_DATA_END; X86_PV_INFO first for pv; only valid width/levels', async () => {
     const { w, sink } = await writerAt('STATIC', 'plain', 'pv');
     await expectRefused(w, sink, () => w.writeStaticDataEnd(), WriterStateError, /allowed here: X86_PV_INFO/);
-    await expectRefused(w, sink, () => w.writePvInfo(8, 3), WriterGuardError, /only 8\/4 and 4\/3/);
+    await expectRefused(w, sink, () => w.writePvInfo(8, 3), WriterGuardError, /LIBXC-PV-INFO-WIDTH: \(8,3\); expected \(4,3\) or \(8,4\)/);
     await w.writePvInfo(8, 4);
     await w.writeStaticDataEnd();
     await expectRefused(w, sink, () => w.writeStaticDataEnd(), WriterStateError, /already written/);
@@ -267,17 +273,58 @@ describe('writer guards (spec/STATE-MACHINES.md §6)', () => {
     await expectRefused(pv.w, pv.sink, () => pv.w.writeVcpuBasic(0, new Uint8Array(0xaf0)), WriterGuardError, /5168 bytes/);
     await pv.w.writeVcpuBasic(0, new Uint8Array(0x1430));
     await expectRefused(pv.w, pv.sink, () => pv.w.writeVcpuExtended(1, new Uint8Array(8)), WriterStateError, /current vCPU is 0/);
-    await expectRefused(pv.w, pv.sink, () => pv.w.writeVcpuExtended(0, new Uint8Array(129)), WriterGuardError, /1–128 bytes/);
+    await expectRefused(
+      pv.w,
+      pv.sink,
+      () => pv.w.writeVcpuExtended(0, new Uint8Array(129)),
+      WriterGuardError,
+      /LIBXC-VCPU-SIZE: 129 bytes of context; expected ≤ 128 bytes/,
+    );
     await pv.w.writeVcpuMsrs(0, new Uint8Array(16));
     await expectRefused(pv.w, pv.sink, () => pv.w.writeVcpuXsave(0, new Uint8Array(16)), WriterStateError, /allowed here: X86_PV_VCPU_BASIC, LIBXC_END/);
   });
 
   it('P2M frames sized for the guest width; SHARED_INFO is one page', async () => {
     const { w, sink } = await writerAt('STREAM_START', 'plain', 'pv');
-    await expectRefused(w, sink, () => w.writeP2mFrames({ endPfn: 1023, frames: [1n] }), WriterGuardError, /need 2 frames, got 1/);
+    await expectRefused(
+      w,
+      sink,
+      () => w.writeP2mFrames({ endPfn: 1023, frames: [1n] }),
+      WriterGuardError,
+      /LIBXC-P2M-FRAMES-LENGTH: 1 frames; expected 2 frames/,
+    );
     await w.writeP2mFrames({ endPfn: 1023, frames: [1n, 2n] });
     await w.writeTscInfo({ khz: 1 });
     await expectRefused(w, sink, () => w.writeSharedInfo(new Uint8Array(100)), WriterGuardError, /4096 bytes/);
+  });
+
+  it("guards carry the reader's rule id for the same check (src/codec/body-checks.ts)", async () => {
+    const ruleOf = (call: () => Promise<void>) =>
+      call().then(
+        () => undefined,
+        (e: unknown) => (e as WriterGuardError).ruleId,
+      );
+    const pv = await writerAt('STATIC', 'plain', 'pv');
+    expect(await ruleOf(() => pv.w.writePvInfo(4, 4))).toBe('LIBXC-PV-INFO-WIDTH');
+    const tsc = await writerAt('STREAM_START', 'plain', 'pv');
+    await tsc.w.writeP2mFrames({ endPfn: 1023, frames: [1n, 2n] });
+    // A reserved field of the table (X86_TSC_INFO.reserved): the reader's strict rule, refused by the writer.
+    expect(await ruleOf(() => tsc.w.writeTscInfo({ khz: 1, reserved: 5 }))).toBe('LIBXC-TSC-INFO-RESERVED');
+    await tsc.w.writeTscInfo({ khz: 1, incarnation: 2 });
+    const colo = await writerAt('CKPT_STATE', 'colo', 'pv');
+    expect(await ruleOf(() => colo.w.writeCheckpointState(1))).toBe('LIBXL-CHECKPOINT-STATE-ID');
+    const eoc = await writerAt('EOC', 'plain', 'pv');
+    expect(await ruleOf(() => eoc.w.writeSharedInfo(new Uint8Array(8)))).toBe('LIBXC-SHARED-INFO-LENGTH');
+    await eoc.w.writeSharedInfo(new Uint8Array(4096));
+    expect(await ruleOf(() => eoc.w.writeVcpuBasic(0, new Uint8Array(8)))).toBe('LIBXC-VCPU-SIZE');
+    const hvm = await writerAt('EOC', 'plain', 'hvm');
+    expect(await ruleOf(() => hvm.w.writeHvmContext(new Uint8Array(REC_LENGTH_MAX + 1)))).toBe('RECORD-LENGTH-MAX');
+    await hvm.w.writeHvmContext(synthHvmContext(2_000_000));
+    await hvm.w.endLibxc();
+    expect(await ruleOf(() => hvm.w.writeEmulatorContext(new Uint8Array(4), { emulatorId: 3 }))).toBe('LIBXL-EMULATOR-ID');
+    expect(await ruleOf(() => hvm.w.writeEmulatorXenstoreData([['/abs', 'v']]))).toBe('LIBXL-XENSTORE-KEY-ABSOLUTE');
+    expect(await ruleOf(() => hvm.w.writeEmulatorXenstoreData([['', 'v']]))).toBe('LIBXL-XENSTORE-KEY-EMPTY');
+    expect(await ruleOf(() => hvm.w.writeEmulatorXenstoreData([['k', 'v\0']]))).toBe('LIBXL-XENSTORE-VALUE-NUL');
   });
 
   it('record length ≤ REC_LENGTH_MAX (128 MiB)', async () => {

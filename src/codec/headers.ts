@@ -1,9 +1,9 @@
 /**
  * The fixed headers: xl save-file header (+ optional data), libxl stream header,
- * libxc image and domain headers. Fixed layouts are parsed with binary-parser;
- * lengths are checked here first (binary-parser reads past the end silently).
+ * libxc image and domain headers. Their fields are the layout tables of
+ * src/format/layouts/stream-headers.ts; this file checks lengths first, then
+ * magic values and versions, and maps the table's values to the header types.
  */
-import { Parser } from 'binary-parser';
 import {
   LIBXC_DOMAIN_HEADER_SIZE,
   LIBXC_ID,
@@ -23,8 +23,17 @@ import {
   DOMAIN_TYPE_X86_HVM,
   DOMAIN_TYPE_X86_PV,
 } from '../format/constants.js';
+import { LIBXC_DOMAIN_HEADER, LIBXC_IMAGE_HEADER, LIBXL_HEADER, XL_HEADER } from '../format/layouts/stream-headers.js';
 import { bytesEqual, dataView } from './bytes.js';
 import { formatError, type ErrorLocation } from './errors.js';
+import { layoutCodec } from './layout-codec.js';
+
+const xlLE = layoutCodec(XL_HEADER, 'little');
+const xlBE = layoutCodec(XL_HEADER, 'big');
+const libxlCodec = layoutCodec(LIBXL_HEADER);
+const imageCodec = layoutCodec(LIBXC_IMAGE_HEADER);
+const domainCodec = layoutCodec(LIBXC_DOMAIN_HEADER);
+const MARKER_ALL_ONES = 0xffff_ffff_ffff_ffffn;
 
 // ---------------------------------------------------------------- xl header
 
@@ -41,14 +50,7 @@ export interface XlHeader {
   optionalTail: Uint8Array;
 }
 
-const xlFixedLE = new Parser().endianness('little').skip(32).uint32('byteorder').uint32('mandatoryFlags').uint32('optionalFlags').uint32('optionalDataLength');
-const xlFixedBE = new Parser().endianness('big').skip(32).uint32('byteorder').uint32('mandatoryFlags').uint32('optionalFlags').uint32('optionalDataLength');
-interface XlFixed {
-  byteorder: number;
-  mandatoryFlags: number;
-  optionalFlags: number;
-  optionalDataLength: number;
-}
+type XlFixed = ReturnType<typeof xlLE.decode>;
 
 /** Whether the bytes start with the xl magic (needs ≥ 32 bytes to say yes). */
 export function hasXlMagic(bytes: Uint8Array): boolean {
@@ -66,7 +68,7 @@ export function xlHeaderLength(bytes: Uint8Array, at: ErrorLocation = { offset: 
     throw formatError(
       'XL_OPTIONAL_DATA_TOO_LONG',
       { ...at, layer: 'xl', recordName: 'xl header' },
-      { relative: 44, expected: `≤ ${maxOptionalData}`, actual: claimed },
+      { relative: XL_HEADER.fields[4].offset, expected: `≤ ${maxOptionalData}`, actual: claimed },
     );
   }
   return XL_HEADER_SIZE + claimed;
@@ -76,10 +78,10 @@ function decodeXlFixed(bytes: Uint8Array, at: ErrorLocation): { fixed: XlFixed; 
   const loc = { ...at, layer: 'xl' as const, recordName: 'xl header' };
   if (bytes.length < XL_HEADER_SIZE) throw formatError('TRUNCATED', loc, { expected: `${XL_HEADER_SIZE} header bytes`, actual: bytes.length });
   if (!hasXlMagic(bytes)) throw formatError('XL_MAGIC', loc);
-  let fixed = xlFixedLE.parse(bytes) as XlFixed;
+  let fixed = xlLE.decode(bytes);
   let byteOrder: ByteOrder = 'little';
   if (fixed.byteorder !== XL_BYTEORDER_MARKER) {
-    const be = xlFixedBE.parse(bytes) as XlFixed;
+    const be = xlBE.decode(bytes);
     if (be.byteorder !== XL_BYTEORDER_MARKER) {
       throw formatError('XL_BYTEORDER', loc, { relative: 32, expected: '0x01020304', actual: `0x${fixed.byteorder.toString(16)}` });
     }
@@ -129,13 +131,18 @@ export function xlHeaderEncodedLength(h: XlHeader): number {
 
 export function encodeXlHeader(h: XlHeader): Uint8Array {
   const out = new Uint8Array(xlHeaderEncodedLength(h));
-  const dv = dataView(out);
   const le = h.byteOrder === 'little';
-  out.set(XL_MAGIC, 0);
-  dv.setUint32(32, XL_BYTEORDER_MARKER, le);
-  dv.setUint32(36, h.mandatoryFlags, le);
-  dv.setUint32(40, h.optionalFlags, le);
-  dv.setUint32(44, out.length - XL_HEADER_SIZE, le);
+  (le ? xlLE : xlBE).encodeInto(
+    {
+      magic: XL_MAGIC,
+      byteorder: XL_BYTEORDER_MARKER,
+      mandatoryFlags: h.mandatoryFlags,
+      optionalFlags: h.optionalFlags,
+      optionalDataLength: out.length - XL_HEADER_SIZE,
+    },
+    out,
+  );
+  const dv = dataView(out);
   let pos = XL_HEADER_SIZE;
   if (h.config) {
     dv.setUint32(pos, h.config.length, le);
@@ -161,8 +168,6 @@ export interface LibxlHeader {
   options: number;
 }
 
-const libxlHeaderParser = new Parser().endianness('big').skip(8).uint32('version').uint32('options');
-
 export function hasLibxlIdent(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && bytesEqual(bytes.subarray(0, 8), LIBXL_IDENT_BYTES);
 }
@@ -174,18 +179,13 @@ export function decodeLibxlHeader(bytes: Uint8Array, at: ErrorLocation = { offse
   if (!hasLibxlIdent(bytes)) {
     throw formatError('LIBXL_IDENT', loc, { expected: '0x4c6962786c466d74 ("LibxlFmt")', actual: `0x${Buffer.from(bytes.subarray(0, 8)).toString('hex')}` });
   }
-  const h = libxlHeaderParser.parse(bytes) as LibxlHeader;
+  const h = libxlCodec.decode(bytes);
   if (h.version !== LIBXL_VERSION) throw formatError('LIBXL_VERSION', loc, { relative: 8, expected: LIBXL_VERSION, actual: h.version });
   return { version: h.version, options: h.options };
 }
 
 export function encodeLibxlHeader(h: LibxlHeader): Uint8Array {
-  const out = new Uint8Array(LIBXL_HEADER_SIZE);
-  out.set(LIBXL_IDENT_BYTES, 0);
-  const dv = dataView(out);
-  dv.setUint32(8, h.version, false);
-  dv.setUint32(12, h.options, false);
-  return out;
+  return libxlCodec.encode({ ident: LIBXL_IDENT_BYTES, version: h.version, options: h.options });
 }
 
 // -------------------------------------------------------- libxc image header
@@ -193,25 +193,6 @@ export function encodeLibxlHeader(h: LibxlHeader): Uint8Array {
 export interface LibxcImageHeader {
   version: number;
   /** bit 0 big-endian, bits 1–15 reserved. */
-  options: number;
-  reserved16: number;
-  reserved32: number;
-}
-
-const imageHeaderParser = new Parser()
-  .endianness('big')
-  .uint32('markerHi')
-  .uint32('markerLo')
-  .uint32('id')
-  .uint32('version')
-  .uint16('options')
-  .uint16('reserved16')
-  .uint32('reserved32');
-interface ImageFixed {
-  markerHi: number;
-  markerLo: number;
-  id: number;
-  version: number;
   options: number;
   reserved16: number;
   reserved32: number;
@@ -227,8 +208,8 @@ export function decodeLibxcImageHeader(bytes: Uint8Array, at: ErrorLocation = { 
   const loc = { ...at, layer: 'libxc' as const, recordName: 'libxc image header' };
   if (bytes.length < LIBXC_IMAGE_HEADER_SIZE)
     throw formatError('TRUNCATED', loc, { relative: bytes.length, expected: `${LIBXC_IMAGE_HEADER_SIZE} header bytes`, actual: bytes.length });
-  const h = imageHeaderParser.parse(bytes) as ImageFixed;
-  if (h.markerHi !== 0xffffffff || h.markerLo !== 0xffffffff) {
+  const h = imageCodec.decode(bytes);
+  if (h.marker !== MARKER_ALL_ONES) {
     throw formatError('LIBXC_MARKER', loc, { expected: '0xffffffffffffffff', actual: `0x${Buffer.from(bytes.subarray(0, 8)).toString('hex')}` });
   }
   if (h.id !== LIBXC_ID) throw formatError('LIBXC_ID', loc, { relative: 8, expected: '0x58454e46 ("XENF")', actual: `0x${h.id.toString(16)}` });
@@ -239,16 +220,14 @@ export function decodeLibxcImageHeader(bytes: Uint8Array, at: ErrorLocation = { 
 }
 
 export function encodeLibxcImageHeader(h: LibxcImageHeader): Uint8Array {
-  const out = new Uint8Array(LIBXC_IMAGE_HEADER_SIZE);
-  const dv = dataView(out);
-  dv.setUint32(0, 0xffffffff, false);
-  dv.setUint32(4, 0xffffffff, false);
-  dv.setUint32(8, LIBXC_ID, false);
-  dv.setUint32(12, h.version, false);
-  dv.setUint16(16, h.options, false);
-  dv.setUint16(18, h.reserved16, false);
-  dv.setUint32(20, h.reserved32, false);
-  return out;
+  return imageCodec.encode({
+    marker: MARKER_ALL_ONES,
+    id: LIBXC_ID,
+    version: h.version,
+    options: h.options,
+    reserved16: h.reserved16,
+    reserved32: h.reserved32,
+  });
 }
 
 // ------------------------------------------------------- libxc domain header
@@ -263,13 +242,11 @@ export interface LibxcDomainHeader {
   xenMinor: number;
 }
 
-const domainHeaderParser = new Parser().endianness('little').uint32('domainType').uint16('pageShift').uint16('reserved').uint32('xenMajor').uint32('xenMinor');
-
 export function decodeLibxcDomainHeader(bytes: Uint8Array, at: ErrorLocation = { offset: 0 }): LibxcDomainHeader {
   const loc = { ...at, layer: 'libxc' as const, recordName: 'libxc domain header' };
   if (bytes.length < LIBXC_DOMAIN_HEADER_SIZE)
     throw formatError('TRUNCATED', loc, { relative: bytes.length, expected: `${LIBXC_DOMAIN_HEADER_SIZE} header bytes`, actual: bytes.length });
-  const h = domainHeaderParser.parse(bytes) as LibxcDomainHeader;
+  const h = domainCodec.decode(bytes);
   if (h.domainType !== DOMAIN_TYPE_X86_PV && h.domainType !== DOMAIN_TYPE_X86_HVM) {
     throw formatError('DOMAIN_TYPE', loc, { expected: '1 (x86 PV) or 2 (x86 HVM)', actual: h.domainType });
   }
@@ -278,12 +255,5 @@ export function decodeLibxcDomainHeader(bytes: Uint8Array, at: ErrorLocation = {
 }
 
 export function encodeLibxcDomainHeader(h: LibxcDomainHeader): Uint8Array {
-  const out = new Uint8Array(LIBXC_DOMAIN_HEADER_SIZE);
-  const dv = dataView(out);
-  dv.setUint32(0, h.domainType, true);
-  dv.setUint16(4, h.pageShift, true);
-  dv.setUint16(6, h.reserved, true);
-  dv.setUint32(8, h.xenMajor, true);
-  dv.setUint32(12, h.xenMinor, true);
-  return out;
+  return domainCodec.encode(h);
 }

@@ -8,7 +8,12 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { BodyLayout } from '../format/record-types.js';
 import type { Layout } from '../format/layout.js';
 import { X86_TSC_INFO } from '../format/layouts/x86-tsc-info.js';
-import { layoutProperties } from './layout-schema.js';
+import { X86_PV_INFO, X86_PV_P2M_FRAMES_HEAD } from '../format/layouts/x86-pv-info.js';
+import { HVM_PARAMS_ENTRY, HVM_PARAMS_HEAD } from '../format/layouts/x86-hvm-params.js';
+import { CHECKPOINT_STATE, EMULATOR_HEADER } from '../format/layouts/libxl-records.js';
+import { PAGE_DATA_HEAD } from '../format/layouts/page-data.js';
+import { LIBXC_DOMAIN_HEADER, LIBXC_IMAGE_HEADER, LIBXL_HEADER, XL_HEADER } from '../format/layouts/stream-headers.js';
+import { layoutProperties, layoutSchema, pickLayoutProperties as pick } from './layout-schema.js';
 
 /** A fixed body's schema: its kind plus the layout table's fields. */
 function fixedBodySchema(kind: BodyLayout, table: Layout) {
@@ -16,13 +21,11 @@ function fixedBodySchema(kind: BodyLayout, table: Layout) {
 }
 
 const U32 = Type.Integer({ minimum: 0, maximum: 0xffffffff });
-const U16 = Type.Integer({ minimum: 0, maximum: 0xffff });
 // At most 16 significant hex digits: 2^64 and above are refused at their JSON path, never wrapped.
 const U64 = Type.String({ pattern: '^0x0*[0-9a-f]{1,16}$', description: 'u64, hex (< 2^64)' });
 
 const EntriesJson = {
-  count: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
-  reserved: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
+  ...layoutProperties(PAGE_DATA_HEAD),
   pfns: Type.Array(Type.Integer({ minimum: 0, maximum: 2 ** 52 - 1 })),
   types: Type.Array(Type.Integer({ minimum: 0, maximum: 15 })),
   pfnReservedBits: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 255 }))),
@@ -51,13 +54,7 @@ export const PfnListJson = Type.Object({ kind: Type.Literal('pfn-list'), ...Entr
 
 // x86-pv.ts
 export const PvInfoJson = Type.Object(
-  {
-    kind: Type.Literal('pv-info'),
-    guestWidth: Type.Integer({ minimum: 0, maximum: 255 }),
-    ptLevels: Type.Integer({ minimum: 0, maximum: 255 }),
-    reserved: Type.String({ description: '6 bytes, hex', pattern: '^[0-9a-f]{12}$' }),
-    extra: Type.Optional(Type.String({ description: 'base64' })),
-  },
+  { kind: Type.Literal('pv-info'), ...layoutProperties(X86_PV_INFO), extra: Type.Optional(Type.String({ description: 'base64' })) },
   { additionalProperties: false },
 );
 
@@ -65,9 +62,8 @@ export const PvInfoJson = Type.Object(
 export const P2mFramesJson = Type.Object(
   {
     kind: Type.Literal('p2m-frames'),
-    startPfn: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
-    endPfn: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
-    frames: Type.Array(Type.String({ pattern: '^0x[0-9a-f]+$', description: 'u64, hex' })),
+    ...layoutProperties(X86_PV_P2M_FRAMES_HEAD),
+    frames: Type.Array(U64),
   },
   { additionalProperties: false },
 );
@@ -90,8 +86,8 @@ export const TscInfoJson = fixedBodySchema('tsc-info', X86_TSC_INFO);
 export const HvmParamsJson = Type.Object(
   {
     kind: Type.Literal('hvm-params'),
-    reserved: U32,
-    params: Type.Array(Type.Object({ index: U64, value: U64 }, { additionalProperties: false })),
+    ...pick(HVM_PARAMS_HEAD, ['reserved']),
+    params: Type.Array(layoutSchema(HVM_PARAMS_ENTRY)),
   },
   { additionalProperties: false },
 );
@@ -121,8 +117,7 @@ export const DirtyPfnListJson = Type.Object({ kind: Type.Literal('dirty-pfn-list
 export const EmulatorXenstoreJson = Type.Object(
   {
     kind: Type.Literal('emulator-xenstore'),
-    emulatorId: U32,
-    index: U32,
+    ...layoutProperties(EMULATOR_HEADER),
     pairs: Type.Array(Type.Tuple([Type.String(), Type.String()])),
   },
   { additionalProperties: false },
@@ -130,13 +125,13 @@ export const EmulatorXenstoreJson = Type.Object(
 
 // libxl.ts
 export const EmulatorContextJson = Type.Object(
-  { kind: Type.Literal('emulator-context'), emulatorId: U32, index: U32, blob: Type.String({ description: 'base64' }) },
+  { kind: Type.Literal('emulator-context'), ...layoutProperties(EMULATOR_HEADER), blob: Type.String({ description: 'base64' }) },
   { additionalProperties: false },
 );
 
 // libxl.ts
 export const CheckpointStateJson = Type.Object(
-  { kind: Type.Literal('checkpoint-state'), controlId: U32, extra: Type.Optional(Type.String({ description: 'base64' })) },
+  { kind: Type.Literal('checkpoint-state'), ...layoutProperties(CHECKPOINT_STATE), extra: Type.Optional(Type.String({ description: 'base64' })) },
   { additionalProperties: false },
 );
 
@@ -185,8 +180,7 @@ export const XlHeaderJson = Type.Object(
   {
     kind: Type.Literal('xl-header'),
     byteOrder: Type.Union([Type.Literal('little'), Type.Literal('big')]),
-    mandatoryFlags: U32,
-    optionalFlags: U32,
+    ...pick(XL_HEADER, ['mandatoryFlags', 'optionalFlags']),
     /** The config text (including xl's terminating NUL) when it is UTF-8; else configBase64. */
     config: Type.Optional(Type.String()),
     configBase64: Type.Optional(Type.String()),
@@ -194,13 +188,16 @@ export const XlHeaderJson = Type.Object(
   },
   { additionalProperties: false },
 );
-export const LibxlHeaderJson = Type.Object({ kind: Type.Literal('libxl-header'), version: U32, options: U32 }, { additionalProperties: false });
+export const LibxlHeaderJson = Type.Object(
+  { kind: Type.Literal('libxl-header'), ...pick(LIBXL_HEADER, ['version', 'options']) },
+  { additionalProperties: false },
+);
 export const LibxcImageHeaderJson = Type.Object(
-  { kind: Type.Literal('libxc-image-header'), version: U32, options: U16, reserved16: U16, reserved32: U32 },
+  { kind: Type.Literal('libxc-image-header'), ...pick(LIBXC_IMAGE_HEADER, ['version', 'options', 'reserved16', 'reserved32']) },
   { additionalProperties: false },
 );
 export const LibxcDomainHeaderJson = Type.Object(
-  { kind: Type.Literal('libxc-domain-header'), domainType: U32, pageShift: U16, reserved: U16, xenMajor: U32, xenMinor: U32 },
+  { kind: Type.Literal('libxc-domain-header'), ...layoutProperties(LIBXC_DOMAIN_HEADER) },
   { additionalProperties: false },
 );
 export const RecordItemJson = Type.Object({ kind: Type.Literal('record'), ...RecordJson.properties }, { additionalProperties: false });

@@ -10,6 +10,7 @@ import {
   isBytesField,
   isStructField,
   type BytesField,
+  type Endian,
   type Layout,
   type LayoutJson,
   type LayoutValue,
@@ -58,7 +59,7 @@ interface ScalarCodec {
   isZero(v: number | bigint): boolean;
 }
 
-function intCodec(size: 1 | 2 | 4, signed: boolean): ScalarCodec {
+function intCodec(size: 1 | 2 | 4, signed: boolean, le: boolean): ScalarCodec {
   const min = signed ? -(2 ** (8 * size - 1)) : 0;
   const max = signed ? 2 ** (8 * size - 1) - 1 : 2 ** (8 * size) - 1;
   const get = signed
@@ -71,11 +72,11 @@ function intCodec(size: 1 | 2 | 4, signed: boolean): ScalarCodec {
   const setter = set as (this: DataView, off: number, v: number, le?: boolean) => void;
   return {
     size,
-    read: (dv, off) => getter.call(dv, off, true),
+    read: (dv, off) => getter.call(dv, off, le),
     write(dv, off, v, path) {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
         throw new EncodeError(`${path}: ${String(v)} is not an integer in ${min}..${max}`);
-      setter.call(dv, off, v, true);
+      setter.call(dv, off, v, le);
     },
     toJson: (v) => v as number,
     fromJson: (j) => j as number,
@@ -83,16 +84,16 @@ function intCodec(size: 1 | 2 | 4, signed: boolean): ScalarCodec {
   };
 }
 
-function int64Codec(signed: boolean): ScalarCodec {
+function int64Codec(signed: boolean, le: boolean): ScalarCodec {
   const min = signed ? -(2n ** 63n) : 0n;
   const max = signed ? 2n ** 63n - 1n : 2n ** 64n - 1n;
   return {
     size: 8,
-    read: (dv, off) => (signed ? dv.getBigInt64(off, true) : dv.getBigUint64(off, true)),
+    read: (dv, off) => (signed ? dv.getBigInt64(off, le) : dv.getBigUint64(off, le)),
     write(dv, off, v, path) {
       if (typeof v !== 'bigint' || v < min || v > max) throw new EncodeError(`${path}: ${String(v)} is not a bigint in ${min}..${max}`);
-      if (signed) dv.setBigInt64(off, v, true);
-      else dv.setBigUint64(off, v, true);
+      if (signed) dv.setBigInt64(off, v, le);
+      else dv.setBigUint64(off, v, le);
     },
     toJson: (v) => (signed ? (v as bigint).toString(10) : `0x${(v as bigint).toString(16)}`),
     fromJson: (j) => BigInt(j),
@@ -100,16 +101,21 @@ function int64Codec(signed: boolean): ScalarCodec {
   };
 }
 
-const SCALARS: Readonly<Record<ScalarType, ScalarCodec>> = {
-  u8: intCodec(1, false),
-  u16: intCodec(2, false),
-  u32: intCodec(4, false),
-  u64: int64Codec(false),
-  i8: intCodec(1, true),
-  i16: intCodec(2, true),
-  i32: intCodec(4, true),
-  i64: int64Codec(true),
-};
+function scalarCodecs(le: boolean): Readonly<Record<ScalarType, ScalarCodec>> {
+  return {
+    u8: intCodec(1, false, le),
+    u16: intCodec(2, false, le),
+    u32: intCodec(4, false, le),
+    u64: int64Codec(false, le),
+    i8: intCodec(1, true, le),
+    i16: intCodec(2, true, le),
+    i32: intCodec(4, true, le),
+    i64: int64Codec(true, le),
+  };
+}
+
+const SCALARS_LE = scalarCodecs(true);
+const SCALARS_BE = scalarCodecs(false);
 
 function bytesToJson(f: BytesField, v: Uint8Array): string {
   if (f.json === 'base64') return toBase64(v);
@@ -162,7 +168,7 @@ function repeat(count: number | undefined, stride: number, one: FieldOps): Field
   };
 }
 
-function fieldOps(f: PlacedField): FieldOps {
+function fieldOps(f: PlacedField, le: boolean): FieldOps {
   if (isBytesField(f)) {
     return {
       read: (_dv, u8, base) => u8.subarray(base, base + f.size),
@@ -175,7 +181,7 @@ function fieldOps(f: PlacedField): FieldOps {
     };
   }
   if (isStructField(f)) {
-    const sub = compiled(f.type);
+    const sub = compiled(f.type, le);
     const one: FieldOps = {
       read: (dv, u8, base) => sub.readAt(dv, u8, base),
       write: (dv, u8, base, v, path) => sub.writeAt(dv, u8, base, v as Value, path),
@@ -184,7 +190,7 @@ function fieldOps(f: PlacedField): FieldOps {
     };
     return repeat(f.count, f.type.size, one);
   }
-  const s = SCALARS[(f as ScalarField).type];
+  const s = (le ? SCALARS_LE : SCALARS_BE)[(f as ScalarField).type];
   const one: FieldOps = {
     read: (dv, _u8, base) => s.read(dv, base),
     write: (dv, _u8, base, v, path) => s.write(dv, base, v as number | bigint, path),
@@ -201,12 +207,15 @@ interface Compiled {
   fromJson(j: Value): Value;
 }
 
-const cache = new WeakMap<Layout, Compiled>();
+const cacheLE = new WeakMap<Layout, Compiled>();
+const cacheBE = new WeakMap<Layout, Compiled>();
 
-function compiled(layout: Layout): Compiled {
+/** A layout compiled for one byte order (nested layouts are read in their parent's order). */
+function compiled(layout: Layout, le: boolean): Compiled {
+  const cache = le ? cacheLE : cacheBE;
   let c = cache.get(layout);
   if (c) return c;
-  const ops = layout.fields.map((f) => ({ name: f.name, offset: f.offset, ops: fieldOps(f) }));
+  const ops = layout.fields.map((f) => ({ name: f.name, offset: f.offset, ops: fieldOps(f, le) }));
   c = {
     readAt(dv, u8, base) {
       const v: Value = {};
@@ -264,13 +273,25 @@ export function walkLayout(layout: Layout, value: object, visit: (v: LayoutVisit
   }
 }
 
-const codecs = new WeakMap<Layout, LayoutCodec<Layout>>();
+const codecsLE = new WeakMap<Layout, LayoutCodec<Layout>>();
+const codecsBE = new WeakMap<Layout, LayoutCodec<Layout>>();
 
-/** The codec of a layout (built on first use, then shared). */
-export function layoutCodec<L extends Layout>(layout: L): LayoutCodec<L> {
+/** Whether a reserved field breaks its rule: any bit set, or any of its `reservedBits`. */
+function reservedBroken(field: PlacedField, v: unknown): boolean {
+  const mask = (field as ScalarField).reservedBits;
+  if (mask !== undefined && typeof v === 'number') return (v & mask) !== 0;
+  return !isZeroValue(v);
+}
+
+/**
+ * The codec of a layout (built on first use, then shared), in the layout's own
+ * byte order or, when given, in `endian` (for a header written in its saver's order).
+ */
+export function layoutCodec<L extends Layout>(layout: L, endian: Endian = layout.endian ?? 'little'): LayoutCodec<L> {
+  const codecs = endian === 'little' ? codecsLE : codecsBE;
   const known = codecs.get(layout);
   if (known) return known as unknown as LayoutCodec<L>;
-  const c = compiled(layout);
+  const c = compiled(layout, endian === 'little');
   const codec: LayoutCodec<L> = {
     layout,
     size: layout.size,
@@ -293,7 +314,7 @@ export function layoutCodec<L extends Layout>(layout: L): LayoutCodec<L> {
     reservedViolations(value) {
       const out: ReservedViolation[] = [];
       walkLayout(layout, value, ({ path, field, value: v, offset, index }) => {
-        if (index === undefined && field.reserved && !isZeroValue(v))
+        if (index === undefined && field.reserved && reservedBroken(field, v))
           out.push({ rule: field.reserved, path, offset, value: v as number | bigint | Uint8Array });
         return undefined;
       });
@@ -302,4 +323,17 @@ export function layoutCodec<L extends Layout>(layout: L): LayoutCodec<L> {
   };
   codecs.set(layout, codec as unknown as LayoutCodec<Layout>);
   return codec;
+}
+
+/** A layout's all-zero value (every field zero, byte fields fresh zero bytes): the base a caller's fields are laid over. */
+export function layoutZero<L extends Layout>(layout: L): LayoutValue<L> {
+  return layoutCodec(layout).decode(new Uint8Array(layout.size));
+}
+
+/** A copy of `value` whose top-level reserved fields are zero (what a writer re-writing a leniently read value writes). */
+export function clearReserved<L extends Layout, V extends LayoutValue<L>>(layout: L, value: V): V {
+  const zero = layoutZero(layout) as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...value };
+  for (const f of layout.fields) if (f.reserved !== undefined) out[f.name] = zero[f.name];
+  return out as V;
 }

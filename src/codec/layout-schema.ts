@@ -2,7 +2,7 @@
  * The TypeBox schema of a layout's JSON form, derived from its table (kept out
  * of layout-codec.ts so that decoding never loads TypeBox).
  */
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type TArray, type TInteger, type TSchema, type TString } from '@sinclair/typebox';
 import { isBytesField, isStructField, type FieldDef, type Layout, type ScalarType } from '../format/layout.js';
 
 function scalarSchema(t: ScalarType, doc: string | undefined): TSchema {
@@ -31,9 +31,24 @@ function fieldSchema(f: FieldDef): TSchema {
   return f.count === undefined ? one : Type.Array(one, { minItems: f.count, maxItems: f.count });
 }
 
+type OneSchema<F> = F extends { readonly type: Layout } ? TSchema : F extends { readonly type: 'bytes' | 'u64' | 'i64' } ? TString : TInteger;
+type FieldSchemaType<F> = F extends { readonly count: number } ? TArray<OneSchema<F>> : OneSchema<F>;
+
+/** The TypeBox type of each field's schema, so that Static<> of a schema built from them is the layout's JSON type. */
+export type LayoutProperties<L> = L extends Layout<infer Fs> ? { -readonly [F in Fs[number] as F['name']]: FieldSchemaType<F> } : never;
+
 /** The schemas of `layout`'s fields, by name (to extend with more properties, e.g. a record's kind). */
-export function layoutProperties(layout: Layout): Record<string, TSchema> {
-  return Object.fromEntries(layout.fields.map((f) => [f.name, fieldSchema(f)]));
+export function layoutProperties<L extends Layout>(layout: L): LayoutProperties<L> {
+  return Object.fromEntries(layout.fields.map((f) => [f.name, fieldSchema(f)])) as LayoutProperties<L>;
+}
+
+/** Some of a layout's field schemas (e.g. a header's JSON, which leaves out the magic fields encode writes itself). */
+export function pickLayoutProperties<L extends Layout, const K extends keyof LayoutProperties<L>>(
+  layout: L,
+  names: readonly K[],
+): Pick<LayoutProperties<L>, K> {
+  const all = layoutProperties(layout);
+  return Object.fromEntries(names.map((n) => [n, all[n]])) as Pick<LayoutProperties<L>, K>;
 }
 
 const schemas = new WeakMap<Layout, TSchema>();

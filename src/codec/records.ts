@@ -5,6 +5,8 @@
 import type { Static } from '@sinclair/typebox';
 import type { RecordJson } from './json-schemas.js';
 import { RECORD_HEADER_SIZE, roundUp8 } from '../format/constants.js';
+import { layoutField, type LayoutValue } from '../format/layout.js';
+import { RECORD_HEADER } from '../format/layouts/record-header.js';
 import { recordTypeName, recordTypeTable, type BodyLayout, type Dialect, type Layer, type RecordTypeInfo } from '../format/record-types.js';
 import { concatBytes, dataView, fromHex, isAllZero, toHex } from './bytes.js';
 import { EncodeError, formatError, type DecodeContext } from './errors.js';
@@ -95,21 +97,23 @@ export function recordWireLength(bodyLength: number): number {
   return RECORD_HEADER_SIZE + roundUp8(bodyLength);
 }
 
-export interface RecordHeader {
-  type: number;
-  bodyLength: number;
-}
+export type RecordHeader = LayoutValue<typeof RECORD_HEADER>;
+
+// The record header is read on every record: two DataView calls at the table's offsets
+// (src/format/layouts/record-header.ts), not the layout codec's object per call.
+export const RECORD_TYPE_AT = layoutField(RECORD_HEADER, 'type').offset;
+export const RECORD_LENGTH_AT = layoutField(RECORD_HEADER, 'bodyLength').offset;
 
 export function decodeRecordHeader(bytes: Uint8Array, pos = 0): RecordHeader {
   const dv = dataView(bytes);
-  return { type: dv.getUint32(pos, true), bodyLength: dv.getUint32(pos + 4, true) };
+  return { type: dv.getUint32(pos + RECORD_TYPE_AT, true), bodyLength: dv.getUint32(pos + RECORD_LENGTH_AT, true) };
 }
 
 export function encodeRecordHeader(type: number, bodyLength: number): Uint8Array {
-  const out = new Uint8Array(RECORD_HEADER_SIZE);
+  const out = new Uint8Array(RECORD_HEADER.size);
   const dv = dataView(out);
-  dv.setUint32(0, type, true);
-  dv.setUint32(4, bodyLength, true);
+  dv.setUint32(RECORD_TYPE_AT, type, true);
+  dv.setUint32(RECORD_LENGTH_AT, bodyLength, true);
   return out;
 }
 

@@ -7,7 +7,9 @@
  * schema is derived in src/codec/layout-schema.ts. Nothing here runs code on
  * bytes: this file is data and its placement arithmetic only.
  *
- * Byte order is little-endian throughout (the stream refuses big-endian).
+ * Byte order is little-endian unless a layout says `endian: 'big'` (the libxl
+ * and libxc image headers are written big-endian); a codec may also be asked
+ * for the other order at run time (the xl header is in the saver's order).
  * C structs' implicit padding is written out as `padding` fields, so that the
  * table's offsets are the bytes' offsets and a decode → encode keeps every byte.
  */
@@ -40,6 +42,8 @@ export interface ScalarField extends FieldBase {
   readonly bits?: Readonly<Record<number, string>>;
   /** How text renderings show it (default: hex for u64 and flags, decimal otherwise). */
   readonly show?: 'hex' | 'dec';
+  /** With `reserved`: only these bits must be zero (e.g. an options word whose low bits are defined). */
+  readonly reservedBits?: number;
 }
 
 export interface BytesField extends FieldBase {
@@ -62,10 +66,14 @@ export type FieldDef = ScalarField | BytesField | StructField;
 /** A field with its position: what the codec compiles. */
 export type PlacedField = FieldDef & { readonly offset: number; readonly size: number };
 
+export type Endian = 'little' | 'big';
+
 export interface Layout<Fs extends readonly FieldDef[] = readonly FieldDef[]> {
   /** Name for messages and renderings, e.g. 'X86_TSC_INFO' or 'hvm_hw_cpu'. */
   readonly name: string;
   readonly size: number;
+  /** Byte order of its scalars (default little). */
+  readonly endian?: Endian;
   readonly fields: readonly PlacedField[];
   readonly doc?: string;
   /** Type-level only (never set): the field list the value and JSON types are derived from. */
@@ -120,7 +128,11 @@ function fieldSize(f: FieldDef): number {
  * Place fields one after another. `size`, when given, is the C sizeof the
  * table must add up to: a mismatch is a bug in the table, caught at load.
  */
-export function defineLayout<const Fs extends readonly FieldDef[]>(name: string, fields: Fs, options: { size?: number; doc?: string } = {}): Layout<Fs> {
+export function defineLayout<const Fs extends readonly FieldDef[]>(
+  name: string,
+  fields: Fs,
+  options: { size?: number; doc?: string; endian?: Endian } = {},
+): Layout<Fs> {
   const placed: PlacedField[] = [];
   const seen = new Set<string>();
   let offset = 0;
@@ -132,7 +144,13 @@ export function defineLayout<const Fs extends readonly FieldDef[]>(name: string,
     offset += size;
   }
   if (options.size !== undefined && options.size !== offset) throw new Error(`layout ${name}: fields add up to ${offset} bytes, expected ${options.size}`);
-  return Object.freeze({ name, size: offset, fields: Object.freeze(placed), ...(options.doc !== undefined ? { doc: options.doc } : {}) });
+  return Object.freeze({
+    name,
+    size: offset,
+    fields: Object.freeze(placed),
+    ...(options.doc !== undefined ? { doc: options.doc } : {}),
+    ...(options.endian === 'big' ? { endian: options.endian } : {}),
+  });
 }
 
 /** The field of `layout` named `name` (for code that needs one offset, e.g. a check's error position). */

@@ -140,6 +140,7 @@ class Side {
   }
 }
 
+// Long (~80 lines): one merge walk over two streams whose cases share both sides' cursors.
 export async function diffStreams(a: StreamSource, b: StreamSource, options: DiffOptions = {}): Promise<DiffResult> {
   const maxListed = options.maxListed ?? 20;
   const A = new Side(a, options);

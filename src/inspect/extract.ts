@@ -54,6 +54,8 @@ export interface ExtractResult {
   configBytes?: number;
 }
 
+// Long (~90 lines) on purpose: one pass over the input writing up to three outputs; their
+// open/commit/abort paths are kept together so none is left behind on an error.
 export async function extractStream(source: StreamSource, options: ExtractOptions): Promise<ExtractResult> {
   if (options.memory === undefined && options.emulatorContext === undefined && options.config === undefined) {
     throw new InspectArgumentError('nothing to extract: give a memory image path (-o), --emulator-context or --config');

@@ -9,6 +9,10 @@ import { hexy, type FormatOptions } from 'hexy';
 import { encodeItemChunks } from '../codec/json.js';
 import { concatBytes } from '../codec/bytes.js';
 import { RECORD_HEADER_SIZE, XL_HEADER_SIZE } from '../format/constants.js';
+import { XL_HEADER } from '../format/layouts/stream-headers.js';
+import { recordTypeTable, type Dialect, type Layer, type RecordTypeInfo } from '../format/record-types.js';
+
+const DIALECTS: readonly Dialect[] = ['upstream', 'postcopy-rfc'];
 import { readStream } from '../reader/stream-reader.js';
 import type { StreamSource } from '../reader/sources.js';
 import type { StreamItem } from '../reader/items.js';
@@ -67,19 +71,31 @@ interface Segment {
   length: number;
 }
 
+/** The type-table row of a decoded record (its name already says which dialect's table). */
+function recordInfo(layer: Layer, type: number, name: string): RecordTypeInfo | undefined {
+  for (const d of DIALECTS) {
+    const info = recordTypeTable(layer, d).lookup(type);
+    if (info?.name === name) return info;
+  }
+  return undefined;
+}
+
 function segmentsOf(item: StreamItem): Segment[] {
   if (item.kind === 'record') {
     const segs: Segment[] = [
       { label: `record header: type ${hex(item.record.type)} (${item.record.name}), body_length ${item.bodyLength}`, start: 0, length: RECORD_HEADER_SIZE },
     ];
-    if (item.bodyLength > 0) segs.push({ label: `body (${grouped(item.bodyLength)} bytes)`, start: RECORD_HEADER_SIZE, length: item.bodyLength });
+    // The record-type table's words for it: Xen's own name (rec_type_to_str) and what the body holds.
+    const info = recordInfo(item.layer, item.record.type, item.record.name);
+    const about = info ? ` — Xen's "${info.cName}": ${info.doc}` : '';
+    if (item.bodyLength > 0) segs.push({ label: `body (${grouped(item.bodyLength)} bytes)${about}`, start: RECORD_HEADER_SIZE, length: item.bodyLength });
     const pad = item.length - RECORD_HEADER_SIZE - item.bodyLength;
     if (pad > 0)
       segs.push({ label: `padding (${pad} bytes${item.record.padding ? ', NON-ZERO' : ''})`, start: RECORD_HEADER_SIZE + item.bodyLength, length: pad });
     return segs;
   }
   if (item.kind === 'xl-header') {
-    const segs: Segment[] = [{ label: 'xl header (magic, byteorder, mandatory/optional flags, optional_data_len)', start: 0, length: XL_HEADER_SIZE }];
+    const segs: Segment[] = [{ label: `xl header (${XL_HEADER.fields.map((f) => f.name).join(', ')})`, start: 0, length: XL_HEADER_SIZE }];
     if (item.length > XL_HEADER_SIZE)
       segs.push({
         label: `xl optional data (config_len + config, ${grouped(item.length - XL_HEADER_SIZE)} bytes)`,

@@ -135,6 +135,8 @@ function unexpected(c: number | undefined, at: number, wanted: string): JsonForm
  * (decompressed bytes). Throws JsonFormError for input that is not such a
  * document, and for an item longer than `maxItemBytes` (naming its path).
  */
+// Long (~140 lines) on purpose: one streaming tokenizer whose states share the loop's locals
+// (position, depth, string/escape state, the item being cut); split, each piece would take them all.
 export async function* jsonDocumentItems(source: AsyncIterable<Uint8Array>, options: JsonItemsOptions = {}): AsyncGenerator<JsonItem> {
   const maxItem = options.maxItemBytes ?? JSON_ITEM_MAX;
   let expect: Expect = 'doc';

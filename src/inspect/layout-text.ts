@@ -88,3 +88,20 @@ export function layoutText(layout: Layout, value: object, options: LayoutTextOpt
     return r.text === '' ? `${indent}${label}:` : `${indent}${label.padEnd(width)}  ${r.text}`;
   });
 }
+
+/**
+ * `value` on one line, `name value` per field in table order (reserved fields
+ * only when not zero, padding never): the summary of a fixed body, so that a
+ * field added to its table shows up without a second edit.
+ */
+export function layoutSummary(layout: Layout, value: object, keep = 8): string {
+  const parts: string[] = [];
+  for (const f of layout.fields) {
+    const v = (value as Record<string, unknown>)[f.name];
+    if (f.padding || isStructField(f)) continue;
+    const zero = v === 0 || v === 0n || (v instanceof Uint8Array && v.every((b) => b === 0));
+    if (zero && f.reserved !== undefined) continue;
+    parts.push(`${f.name} ${valueText(f, v, keep)}`);
+  }
+  return parts.join(', ');
+}

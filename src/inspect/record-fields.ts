@@ -3,13 +3,15 @@
  * detail lines. Long arrays are elided with counts; `pages` lists every pfn
  * (as runs of consecutive pfns of one type, so the list stays exact but short).
  */
-import { CHECKPOINT_CONTROL_IDS, EMULATOR_IDS } from '../format/constants.js';
+import { EMULATOR_IDS } from '../format/constants.js';
 import { HVM_PARAM_NAMES, HVM_SAVE_TYPECODES } from '../format/record-types.js';
 import { PAGE_TYPES } from '../format/page-types.js';
 import type { StreamRecord } from '../codec/records.js';
 import { dataPageCount, type PfnEntries } from '../codec/bodies/page-data.js';
 import { hvmContextEntries } from '../codec/bodies/x86-common.js';
-import { TSC_MODES } from '../format/layouts/x86-tsc-info.js';
+import { X86_TSC_INFO } from '../format/layouts/x86-tsc-info.js';
+import { CHECKPOINT_STATE } from '../format/layouts/libxl-records.js';
+import { layoutSummary } from './layout-text.js';
 import { asciiPreview, elided, grouped, hex } from './text-format.js';
 
 export interface FieldOptions {
@@ -61,6 +63,17 @@ function pfnEntryFields(e: PfnEntries, what: string, opts: FieldOptions): Record
   return { summary, details };
 }
 
+/** Opaque bodies: HVM_CONTEXT's save entries by name, any other blob by its size. */
+function opaqueFields(name: string, data: Uint8Array, keep: number): RecordFields {
+  if (name !== 'HVM_CONTEXT') return { summary: `${grouped(data.length)} bytes`, details: [] };
+  const { entries, truncatedAt } = hvmContextEntries(data);
+  const names = entries.map((e) => `${HVM_SAVE_TYPECODES[e.typecode] ?? `type${e.typecode}`}${e.typecode > 1 ? `[${e.instance}]` : ''}`);
+  return {
+    summary: `${grouped(data.length)} bytes, ${entries.length} save entries${truncatedAt !== undefined ? `, malformed at blob offset ${truncatedAt}` : ''}`,
+    details: names.length ? [`entries: ${elided(names, keep * 4, String, ', ')}`] : [],
+  };
+}
+
 export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): RecordFields {
   const keep = opts.keep ?? 8;
   const body = rec.body;
@@ -87,10 +100,7 @@ export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): Record
         details: [],
       };
     case 'tsc-info':
-      return {
-        summary: `mode ${body.mode} (${TSC_MODES[body.mode] ?? 'unknown'}), ${grouped(body.khz)} kHz, nsec ${body.nsec}, incarnation ${body.incarnation}`,
-        details: [],
-      };
+      return { summary: layoutSummary(X86_TSC_INFO, body), details: [] };
     case 'hvm-params':
       return {
         summary: `${body.params.length} params`,
@@ -134,20 +144,8 @@ export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): Record
         details: [],
       };
     case 'checkpoint-state':
-      return {
-        summary: `control_id ${body.controlId} (${CHECKPOINT_CONTROL_IDS[body.controlId] ?? 'unknown'})${body.extra ? `, ${body.extra.length} extra bytes` : ''}`,
-        details: [],
-      };
-    case 'opaque': {
-      if (rec.name === 'HVM_CONTEXT') {
-        const { entries, truncatedAt } = hvmContextEntries(body.data);
-        const names = entries.map((e) => `${HVM_SAVE_TYPECODES[e.typecode] ?? `type${e.typecode}`}${e.typecode > 1 ? `[${e.instance}]` : ''}`);
-        return {
-          summary: `${grouped(body.data.length)} bytes, ${entries.length} save entries${truncatedAt !== undefined ? `, malformed at blob offset ${truncatedAt}` : ''}`,
-          details: names.length ? [`entries: ${elided(names, keep * 4, String, ', ')}`] : [],
-        };
-      }
-      return { summary: `${grouped(body.data.length)} bytes`, details: [] };
-    }
+      return { summary: `${layoutSummary(CHECKPOINT_STATE, body)}${body.extra ? `, ${body.extra.length} extra bytes` : ''}`, details: [] };
+    case 'opaque':
+      return opaqueFields(rec.name, body.data, keep);
   }
 }

@@ -8,35 +8,40 @@
  * protocol sessions.
  */
 import {
-  XL_MIGRATE_GO_MESSAGE,
   LIBXC_DOMAIN_HEADER_SIZE,
   LIBXC_IMAGE_HEADER_SIZE,
   LIBXL_HEADER_SIZE,
-  LIBXL_OPTION_BIG_ENDIAN,
-  LIBXC_OPTION_BIG_ENDIAN,
   RECORD_HEADER_SIZE,
   REC_LENGTH_MAX,
   XL_HEADER_SIZE,
   XL_OPTIONAL_DATA_MAX,
-  XL_MANDATORY_FLAG_JSON,
   DOMAIN_TYPE_X86_PV,
   roundUp8,
 } from '../format/constants.js';
-import { PAGE_TYPE_HAS_DATA } from '../format/page-types.js';
 import { isOptionalType, recordTypeName, recordTypeTable, type Dialect, type Layer, type RecordTypeInfo } from '../format/record-types.js';
 import { RULES, type RuleKey } from '../format/rules.js';
-import { dataView, isAllZero } from '../codec/bytes.js';
+import { dataView } from '../codec/bytes.js';
 import { formatError, type StreamFormatError, type ErrorLocation } from '../codec/errors.js';
 import { decodeLibxcDomainHeader, decodeLibxcImageHeader, decodeLibxlHeader, decodeXlHeader, xlHeaderLength } from '../codec/headers.js';
-import { bodyCodecFor, decodeRecordBody, type StreamRecord } from '../codec/records.js';
-import { layoutCodec, reservedValueText } from '../codec/layout-codec.js';
+import { decodeRecordBody, RECORD_LENGTH_AT, RECORD_TYPE_AT, type StreamRecord } from '../codec/records.js';
 import { decodePageDataSkippingPages, pageDataEntriesLength } from '../codec/bodies/page-data.js';
-import { p2mFrameCount, VCPU_BASIC_SIZE } from '../codec/bodies/x86-pv.js';
-import { hvmContextProblems } from '../codec/bodies/hvm-context-framing.js';
+import { checkpointStateProblems, emulatorProblems } from '../codec/body-checks.js';
 import type { Container, Problem, RecordItem, StreamEnd, StreamItem, StreamMode } from './items.js';
-import { detectContainer, detectOrNeed, DETECT_BYTES } from './detect.js';
+import { detectOrNeed, DETECT_BYTES } from './detect.js';
 import { PfnSet } from './pfn-set.js';
 import { SummaryBuilder, type StreamSummary } from './summary.js';
+import { endOfInput, type EndVerdict } from './end-of-input.js';
+import { checkLibxcDomainHeader, checkLibxcImageHeader, checkLibxlHeader, checkXlHeader } from './header-checks.js';
+import {
+  checkPostcopyPages,
+  LIBXC_BODY_CHECKS,
+  recordStart,
+  reportAll,
+  type CheckContext,
+  type LibxcFacts,
+  type ProblemExtra,
+  type ReportProblem,
+} from './record-checks.js';
 
 export interface ReaderOptions {
   /** Record numbering of the libxc (and libxl) layer. Never guessed: default upstream. */
@@ -89,9 +94,7 @@ type State =
   | 'DONE'
   | 'FAILED';
 
-const GO_MESSAGE = Buffer.from(XL_MIGRATE_GO_MESSAGE, 'latin1');
 const CHECKPOINT_STATE = 0x5;
-const VCPU_RECORDS: Record<string, true> = { X86_PV_VCPU_BASIC: true, X86_PV_VCPU_EXTENDED: true, X86_PV_VCPU_XSAVE: true, X86_PV_VCPU_MSRS: true };
 
 export class StreamDecoder {
   readonly dialect: Dialect;
@@ -110,13 +113,9 @@ export class StreamDecoder {
   private recordIndex = 0;
 
   // libxc-layer facts gathered on the way (for rules that depend on order or guest kind).
-  private imageVersion = 3;
-  private domainType = 0;
-  private staticDataEnd = false;
-  private seenPageData = false;
-  private guestWidth?: number;
-  private p2mEndPfn?: number;
-  private vcpu0Basic = false;
+  private readonly facts: LibxcFacts;
+  private readonly checks: CheckContext;
+  private readonly report: ReportProblem = (key, at, extra) => this.problem(key, at, extra);
   private mode: StreamMode = 'plain';
   private checkpointed = false;
   private checkpoint = 0;
@@ -127,11 +126,6 @@ export class StreamDecoder {
   private known = 0;
   /** Wire length of the record being handled (for checkpoint end offsets). */
   private currentWire = 0;
-  // Postcopy RFC.
-  private pcBegun = false;
-  private pcPfnsBegun = false;
-  private readonly pcSet = new PfnSet();
-  private readonly pcReceived = new PfnSet();
   // Trailing bytes after the final END.
   private streamEnd = 0;
   private trailingBytes = 0;
@@ -146,6 +140,21 @@ export class StreamDecoder {
     this.stopAtEnd = options.stopAtEnd ?? false;
     this.skipPages = options.pageContents === 'skip';
     this.summaryBuilder = new SummaryBuilder(this.dialect);
+    this.facts = {
+      dialect: this.dialect,
+      imageVersion: 3,
+      domainType: 0,
+      staticDataEnd: false,
+      seenPageData: false,
+      guestWidth: undefined,
+      p2mEndPfn: undefined,
+      vcpu0Basic: false,
+      pcBegun: false,
+      pcPfnsBegun: false,
+      pcSet: new PfnSet(),
+      pcReceived: new PfnSet(),
+    };
+    this.checks = { facts: this.facts, report: this.report, summary: this.summaryBuilder };
     if (this.dialect === 'postcopy-rfc') this.mode = 'postcopy-rfc';
     else if (this.requestedMode === 'remus' || this.requestedMode === 'colo') {
       this.mode = this.requestedMode;
@@ -212,50 +221,28 @@ export class StreamDecoder {
         const total = xlHeaderLength(view, { offset: this.offset }, this.maxXlOptionalData);
         if (view.length < total) return { need: total };
         const { header, length } = decodeXlHeader(view, { offset: this.offset });
-        if (header.optionalFlags !== 0)
-          this.problem('XL_OPTIONAL_FLAGS', { offset: this.offset + 40, layer: 'xl' }, { actual: `0x${header.optionalFlags.toString(16)}`, expected: '0' });
-        const hasJson = (header.mandatoryFlags & XL_MANDATORY_FLAG_JSON) !== 0;
-        if (hasJson !== (header.config !== undefined && header.config.length > 0)) {
-          this.problem(
-            'XL_JSON_FLAG',
-            { offset: this.offset + 36, layer: 'xl' },
-            { detail: hasJson ? 'JSON flag set but no config' : 'config present but JSON flag clear (legacy config text)' },
-          );
-        }
+        checkXlHeader(header, this.offset, this.report);
         return this.emit({ kind: 'xl-header', offset: this.offset, length, header }, 'LIBXL_HDR');
       }
       case 'LIBXL_HDR': {
         if (view.length < LIBXL_HEADER_SIZE) return { need: LIBXL_HEADER_SIZE };
         const header = decodeLibxlHeader(view, { offset: this.offset });
-        const loc = { offset: this.offset + 12, layer: 'libxl' as const, recordName: 'libxl header' };
-        if (header.options & LIBXL_OPTION_BIG_ENDIAN)
-          throw formatError('BIG_ENDIAN', loc, { expected: 'options bit 0 clear', actual: `0x${header.options.toString(16)}` });
-        if (header.options & ~3) this.problem('LIBXL_OPTIONS_RESERVED', loc, { actual: `0x${header.options.toString(16)}` });
+        checkLibxlHeader(header, this.offset, this.report);
         return this.emit({ kind: 'libxl-header', offset: this.offset, length: LIBXL_HEADER_SIZE, header }, 'LIBXL_FIRST');
       }
       case 'LIBXC_IHDR': {
         if (view.length < LIBXC_IMAGE_HEADER_SIZE) return { need: LIBXC_IMAGE_HEADER_SIZE };
         const header = decodeLibxcImageHeader(view, { offset: this.offset });
-        const loc = { offset: this.offset + 16, layer: 'libxc' as const, recordName: 'libxc image header' };
-        if (header.options & LIBXC_OPTION_BIG_ENDIAN)
-          throw formatError('BIG_ENDIAN', loc, { expected: 'options bit 0 clear', actual: `0x${header.options.toString(16)}` });
-        if (header.options & 0xfffe) this.problem('LIBXC_OPTIONS_RESERVED', loc, { actual: `0x${header.options.toString(16)}` });
-        if (header.reserved16 || header.reserved32)
-          this.problem(
-            'LIBXC_HEADER_RESERVED',
-            { ...loc, offset: this.offset + 18 },
-            { actual: `0x${header.reserved16.toString(16)}:0x${header.reserved32.toString(16)}` },
-          );
-        this.imageVersion = header.version;
+        checkLibxcImageHeader(header, this.offset, this.report);
+        this.facts.imageVersion = header.version;
         this.summaryBuilder.imageVersion = header.version;
         return this.emit({ kind: 'libxc-image-header', offset: this.offset, length: LIBXC_IMAGE_HEADER_SIZE, header }, 'LIBXC_DHDR');
       }
       case 'LIBXC_DHDR': {
         if (view.length < LIBXC_DOMAIN_HEADER_SIZE) return { need: LIBXC_DOMAIN_HEADER_SIZE };
         const header = decodeLibxcDomainHeader(view, { offset: this.offset });
-        if (header.reserved)
-          this.problem('DOMAIN_RESERVED', { offset: this.offset + 6, layer: 'libxc', recordName: 'libxc domain header' }, { actual: header.reserved });
-        this.domainType = header.domainType;
+        checkLibxcDomainHeader(header, this.offset, this.report);
+        this.facts.domainType = header.domainType;
         this.summaryBuilder.domainType = header.domainType;
         this.summaryBuilder.xenVersion = header.xenMajor === 0 ? `legacy converter v${header.xenMinor}` : `${header.xenMajor}.${header.xenMinor}`;
         return this.emit({ kind: 'libxc-domain-header', offset: this.offset, length: LIBXC_DOMAIN_HEADER_SIZE, header }, 'LIBXC_REC');
@@ -292,11 +279,11 @@ export class StreamDecoder {
   private stepRecord(view: Uint8Array): Step {
     if (view.length < RECORD_HEADER_SIZE) return { need: RECORD_HEADER_SIZE };
     const dv = dataView(view);
-    const type = dv.getUint32(0, true);
-    const bodyLength = dv.getUint32(4, true);
+    const type = dv.getUint32(RECORD_TYPE_AT, true);
+    const bodyLength = dv.getUint32(RECORD_LENGTH_AT, true);
     const layer = this.layerFor(type, bodyLength);
     if (bodyLength > this.maxRecordLength) {
-      throw formatError('RECORD_TOO_LONG', this.loc(layer, type, 4), { expected: `≤ ${this.maxRecordLength}`, actual: bodyLength });
+      throw formatError('RECORD_TOO_LONG', this.loc(layer, type, RECORD_LENGTH_AT), { expected: `≤ ${this.maxRecordLength}`, actual: bodyLength });
     }
     const wire = RECORD_HEADER_SIZE + roundUp8(bodyLength);
     const table = recordTypeTable(layer, this.dialect);
@@ -381,7 +368,7 @@ export class StreamDecoder {
   private dialectHint(layer: Layer, type: number): string | undefined {
     if (this.dialect !== 'upstream') return undefined;
     const rfcName = recordTypeTable(layer, 'postcopy-rfc').lookup(type)?.name;
-    if (rfcName && (layer === 'libxl' || this.imageVersion === 2)) {
+    if (rfcName && (layer === 'libxl' || this.facts.imageVersion === 2)) {
       return `record type 0x${type.toString(16)} is ${rfcName} in the postcopy RFC dialect; this looks like a postcopy stream: try --dialect postcopy-rfc`;
     }
     return undefined;
@@ -393,34 +380,38 @@ export class StreamDecoder {
     if (!info) return 'LIBXC_REC'; // unknown optional: skipped
     if (body.kind === 'empty' && body.extra) this.problem('LIBXC_EMPTY_BODY', at, { actual: `${body.extra.length} bytes` });
     if (info.unhandled || info.direction === 'back') {
-      throw formatError('LIBXC_UNHANDLED', this.wholeRecord(at), { detail: `${name} is not handled in a forward stream` });
+      throw formatError('LIBXC_UNHANDLED', recordStart(at), { detail: `${name} is not handled in a forward stream` });
     }
     if (info.guest) {
-      const isPv = this.domainType === DOMAIN_TYPE_X86_PV;
+      const isPv = this.facts.domainType === DOMAIN_TYPE_X86_PV;
       if ((info.guest === 'pv') !== isPv) {
-        throw formatError('LIBXC_UNHANDLED', this.wholeRecord(at), { detail: `${name} is not handled in an ${isPv ? 'x86 PV' : 'x86 HVM'} stream` });
+        throw formatError('LIBXC_UNHANDLED', recordStart(at), { detail: `${name} is not handled in an ${isPv ? 'x86 PV' : 'x86 HVM'} stream` });
       }
     }
     if (this.state === 'LIBXC_PC') return this.onPostcopyPagePhase(rec, at);
-    if (this.dialect === 'upstream') {
-      if (info.v3Only && this.imageVersion === 2) {
-        if (name === 'STATIC_DATA_END' && this.seenPageData) {
-          throw formatError('DIALECT_HINT', this.wholeRecord(at), {
-            detail: 'a 0x10 record after PAGE_DATA in a v2 image looks like the postcopy RFC dialect (POSTCOPY_BEGIN): try --dialect postcopy-rfc',
-          });
-        }
-        this.problem('V3_RECORD_IN_V2', this.wholeRecord(at), { detail: `${name} in a v2 image` });
+    if (this.dialect === 'upstream' && info.v3Only && this.facts.imageVersion === 2) {
+      if (name === 'STATIC_DATA_END' && this.facts.seenPageData) {
+        throw formatError('DIALECT_HINT', recordStart(at), {
+          detail: 'a 0x10 record after PAGE_DATA in a v2 image looks like the postcopy RFC dialect (POSTCOPY_BEGIN): try --dialect postcopy-rfc',
+        });
       }
+      this.problem('V3_RECORD_IN_V2', recordStart(at), { detail: `${name} in a v2 image` });
     }
+    LIBXC_BODY_CHECKS[name]?.(body, at, this.checks);
+    return this.libxcNextState(name, at);
+  }
+
+  /** Where a libxc record leads the automaton (the body was checked by LIBXC_BODY_CHECKS). */
+  private libxcNextState(name: string, at: ErrorLocation): State {
     switch (name) {
       case 'END':
         if (this.container === 'libxc') return 'DONE';
-        if (this.domainType === DOMAIN_TYPE_X86_PV && !this.vcpu0Basic && !this.checkpointed) {
-          throw formatError('VCPU0_MISSING', this.wholeRecord(at));
+        if (this.facts.domainType === DOMAIN_TYPE_X86_PV && !this.facts.vcpu0Basic && !this.checkpointed) {
+          throw formatError('VCPU0_MISSING', recordStart(at));
         }
-        return this.dialect === 'postcopy-rfc' && this.pcBegun ? 'LIBXL_POSTPC' : 'LIBXL_TAIL';
+        return this.dialect === 'postcopy-rfc' && this.facts.pcBegun ? 'LIBXL_POSTPC' : 'LIBXL_TAIL';
       case 'CHECKPOINT':
-        if (this.requestedMode === 'plain' || this.dialect === 'postcopy-rfc') throw formatError('CHECKPOINT_IN_PLAIN', this.wholeRecord(at));
+        if (this.requestedMode === 'plain' || this.dialect === 'postcopy-rfc') throw formatError('CHECKPOINT_IN_PLAIN', recordStart(at));
         if (!this.checkpointed) {
           this.checkpointed = true;
           if (this.mode === 'plain') this.mode = 'remus';
@@ -431,138 +422,22 @@ export class StreamDecoder {
         }
         return 'LIBXL_CKPT';
       case 'STATIC_DATA_END':
-        if (this.staticDataEnd) throw formatError('STATIC_DATA_END_DUPLICATE', this.wholeRecord(at));
-        this.staticDataEnd = true;
-        return 'LIBXC_REC';
-      case 'X86_PV_INFO': {
-        if (body.kind !== 'pv-info') break;
-        if (this.guestWidth !== undefined) throw formatError('PV_INFO_DUPLICATE', this.wholeRecord(at));
-        if (body.extra) this.problem('PV_INFO_EXTRA', at, { expected: 8, actual: 8 + body.extra.length });
-        const ok = (body.guestWidth === 4 && body.ptLevels === 3) || (body.guestWidth === 8 && body.ptLevels === 4);
-        if (!ok) throw formatError('PV_INFO_WIDTH', at, { expected: '(4,3) or (8,4)', actual: `(${body.guestWidth},${body.ptLevels})` });
-        if (!isAllZero(body.reserved)) this.problem('PV_INFO_RESERVED', { ...at, offset: at.offset + 2 });
-        this.guestWidth = body.guestWidth;
-        this.summaryBuilder.guestWidth = body.guestWidth;
-        return 'LIBXC_REC';
-      }
-      case 'X86_PV_P2M_FRAMES': {
-        if (body.kind !== 'p2m-frames') break;
-        if (this.guestWidth === undefined) throw formatError('PV_INFO_MISSING', this.wholeRecord(at));
-        this.inferStaticDataEnd(at);
-        const k = p2mFrameCount(body.startPfn, body.endPfn, this.guestWidth);
-        if (body.frames.length !== k) {
-          throw formatError('P2M_LENGTH', at, {
-            expected: `${k} frames (${8 + 8 * k} bytes) for pfns ${body.startPfn}..${body.endPfn}`,
-            actual: `${body.frames.length} frames`,
-          });
-        }
-        this.p2mEndPfn = body.endPfn;
-        return 'LIBXC_REC';
-      }
-      case 'PAGE_DATA': {
-        if (body.kind !== 'page-data') break;
-        this.inferStaticDataEnd(at);
-        this.seenPageData = true;
-        if (this.pcBegun) throw formatError('PC_ORDER', this.wholeRecord(at), { detail: 'PAGE_DATA after POSTCOPY_BEGIN' });
-        if (body.reserved) this.problem('PAGE_DATA_RESERVED', { ...at, offset: at.offset + 4 }, { actual: body.reserved });
-        if (body.pfnReservedBits) {
-          const i = body.pfnReservedBits.findIndex((b) => b !== 0);
-          this.problem(
-            'PAGE_DATA_PFN_RESERVED',
-            { ...at, offset: at.offset + 8 + 8 * i },
-            { actual: `0x${body.pfnReservedBits[i].toString(16)} in pfn[${i}]` },
-          );
-        }
-        if (this.p2mEndPfn !== undefined) {
-          const limit = this.p2mEndPfn;
-          const i = body.pfns.findIndex((p) => p > limit);
-          if (i >= 0)
-            throw formatError(
-              'PAGE_DATA_PFN_RANGE',
-              { ...at, offset: at.offset + 8 + 8 * i },
-              { expected: `pfn ≤ ${limit}`, actual: `0x${body.pfns[i].toString(16)} (index ${i})` },
-            );
-        }
-        return 'LIBXC_REC';
-      }
-      case 'SHARED_INFO':
-        if (this.guestWidth === undefined) throw formatError('PV_INFO_MISSING', this.wholeRecord(at));
-        return 'LIBXC_REC';
-      case 'X86_TSC_INFO':
-        this.checkReservedFields(body, info, at);
-        return 'LIBXC_REC';
-      case 'HVM_CONTEXT':
-        if (body.kind === 'opaque') for (const p of hvmContextProblems(body.data)) this.problem(p.rule, { ...at, offset: at.offset + p.offset }, p);
-        return 'LIBXC_REC';
-      case 'HVM_PARAMS':
-        if (body.kind === 'hvm-params' && body.reserved) this.problem('HVM_PARAMS_RESERVED', { ...at, offset: at.offset + 4 }, { actual: body.reserved });
-        return 'LIBXC_REC';
-      // Postcopy RFC (the dialect's table is the only one with these names).
-      case 'POSTCOPY_BEGIN':
-        if (this.pcBegun) throw formatError('PC_BEGIN_DUPLICATE', this.wholeRecord(at));
-        this.pcBegun = true;
-        return 'LIBXC_REC';
-      case 'POSTCOPY_PFNS_BEGIN':
-        if (!this.pcBegun) throw formatError('PC_ORDER', this.wholeRecord(at), { detail: 'Received POSTCOPY_PFNS_BEGIN before POSTCOPY_BEGIN' });
-        this.pcPfnsBegun = true;
-        return 'LIBXC_REC';
-      case 'POSTCOPY_PFNS':
-        if (!this.pcPfnsBegun) throw formatError('PC_ORDER', this.wholeRecord(at), { detail: 'Received POSTCOPY_PFNS record before POSTCOPY_PFNS_BEGIN' });
-        if (body.kind === 'pfn-list') {
-          body.pfns.forEach((pfn, i) => {
-            if (!this.pcSet.add(pfn)) throw formatError('PC_PFNS_DUPLICATE', { ...at, offset: at.offset + 8 + 8 * i }, { actual: `pfn 0x${pfn.toString(16)}` });
-          });
-        }
+        if (this.facts.staticDataEnd) throw formatError('STATIC_DATA_END_DUPLICATE', recordStart(at));
+        this.facts.staticDataEnd = true;
         return 'LIBXC_REC';
       case 'POSTCOPY_TRANSITION':
-        if (!this.pcPfnsBegun)
-          throw formatError('PC_ORDER', this.wholeRecord(at), { detail: 'Received POSTCOPY_TRANSITION record before POSTCOPY_PFNS_BEGIN' });
         return 'LIBXL_PCT';
-      case 'POSTCOPY_PAGE_DATA':
-        throw formatError('PC_ORDER', this.wholeRecord(at), { detail: 'POSTCOPY_PAGE_DATA before POSTCOPY_TRANSITION' });
       default:
-        if (VCPU_RECORDS[name] && body.kind === 'vcpu') {
-          this.checkVcpu(name, body.vcpuId, body.reserved, body.context.length, at);
-          return 'LIBXC_REC';
-        }
+        return 'LIBXC_REC';
     }
-    return 'LIBXC_REC';
-  }
-
-  private checkVcpu(name: string, vcpuId: number, reserved: number, n: number, at: ErrorLocation): void {
-    if (this.guestWidth === undefined) throw formatError('PV_INFO_MISSING', this.wholeRecord(at));
-    if (reserved) this.problem('VCPU_RESERVED', { ...at, offset: at.offset + 4 }, { actual: reserved });
-    if (n === 0) return; // tolerated (Xen 4.6–4.8 senders)
-    const width = this.guestWidth as 4 | 8;
-    const bad = (expected: string) => formatError('VCPU_SIZE', at, { expected, actual: `${n} bytes of context` });
-    if (name === 'X86_PV_VCPU_BASIC') {
-      if (n !== VCPU_BASIC_SIZE[width]) throw bad(`${VCPU_BASIC_SIZE[width]} bytes for a ${width * 8}-bit guest`);
-      if (vcpuId === 0) this.vcpu0Basic = true;
-    } else if (name === 'X86_PV_VCPU_EXTENDED' && n > 128) throw bad('≤ 128 bytes');
-    else if (name === 'X86_PV_VCPU_XSAVE' && n < 16) throw bad('≥ 16 bytes');
-    else if (name === 'X86_PV_VCPU_MSRS' && n % 16 !== 0) throw bad('a multiple of 16 bytes');
-  }
-
-  /** v3: PAGE_DATA / P2M need STATIC_DATA_END first; v2: it is inferred at the first one. */
-  private inferStaticDataEnd(at: ErrorLocation): void {
-    if (this.staticDataEnd) return;
-    if (this.imageVersion >= 3 && this.dialect === 'upstream') throw formatError('STATIC_DATA_END_MISSING', this.wholeRecord(at));
-    this.staticDataEnd = true;
   }
 
   private onPostcopyPagePhase(rec: StreamRecord, at: ErrorLocation): State {
     if (rec.name === 'END') return 'LIBXL_POSTPC';
     if (rec.name !== 'POSTCOPY_PAGE_DATA' || rec.body.kind !== 'page-data') {
-      throw formatError('PC_ORDER', this.wholeRecord(at), { detail: `Expected end of stream, received ${rec.name}` });
+      throw formatError('PC_ORDER', recordStart(at), { detail: `Expected end of stream, received ${rec.name}` });
     }
-    const { pfns, types } = rec.body;
-    for (let i = 0; i < pfns.length; i++) {
-      const entryAt = { ...at, offset: at.offset + 8 + 8 * i };
-      if (!PAGE_TYPE_HAS_DATA[types[i]])
-        throw formatError('PC_PAGE_TYPE', entryAt, { actual: `type 0x${types[i].toString(16)} for pfn 0x${pfns[i].toString(16)}` });
-      if (!this.pcSet.has(pfns[i])) throw formatError('PC_PAGE_NOT_LISTED', entryAt, { actual: `pfn 0x${pfns[i].toString(16)}` });
-      if (!this.pcReceived.add(pfns[i])) throw formatError('PC_PAGE_DUPLICATE', entryAt, { actual: `pfn 0x${pfns[i].toString(16)}` });
-    }
+    checkPostcopyPages(rec.body, at, this.facts);
     return 'LIBXC_PC';
   }
 
@@ -572,17 +447,17 @@ export class StreamDecoder {
     const name = rec.name;
     const body = rec.body;
     if (body.kind === 'empty' && body.extra) this.problem('LIBXL_EMPTY_BODY', at, { actual: `${body.extra.length} bytes` });
-    const unexpected = (why: string) => formatError('LIBXL_UNEXPECTED_RECORD', this.wholeRecord(at), { detail: `${name} ${why}` });
+    const unexpected = (why: string) => formatError('LIBXL_UNEXPECTED_RECORD', recordStart(at), { detail: `${name} ${why}` });
 
     if (state === 'LIBXL_FIRST') {
       if (name === 'LIBXC_CONTEXT') return 'LIBXC_IHDR';
-      this.problem('LIBXL_FIRST_RECORD', this.wholeRecord(at), { expected: 'LIBXC_CONTEXT', actual: name });
+      this.problem('LIBXL_FIRST_RECORD', recordStart(at), { expected: 'LIBXC_CONTEXT', actual: name });
       this.state = 'LIBXL_TAIL';
       return this.onLibxlRecord(rec, info, at);
     }
     if (body.kind === 'emulator-xenstore' || body.kind === 'emulator-context') {
-      if (this.domainType === DOMAIN_TYPE_X86_PV) throw formatError('EMULATOR_NOT_HVM', this.wholeRecord(at), { detail: `${name} in an x86 PV stream` });
-      if (body.emulatorId > 2) this.problem('EMULATOR_ID', { ...at }, { expected: '0, 1 or 2', actual: body.emulatorId });
+      if (this.facts.domainType === DOMAIN_TYPE_X86_PV) throw formatError('EMULATOR_NOT_HVM', recordStart(at), { detail: `${name} in an x86 PV stream` });
+      reportAll(emulatorProblems(body), at, this.report);
       if (state === 'LIBXL_TAIL' || state === 'LIBXL_CKPT' || state === 'LIBXL_PCT') {
         return state;
       }
@@ -601,8 +476,7 @@ export class StreamDecoder {
         throw unexpected('inside a checkpoint (only emulator records and CHECKPOINT_END)');
       case 'LIBXL_CKST':
         if (name === 'CHECKPOINT_STATE' && body.kind === 'checkpoint-state') {
-          if (body.extra) this.problem('CHECKPOINT_STATE_EXTRA', at, { expected: 4, actual: 4 + body.extra.length });
-          if (body.controlId !== 0) throw formatError('CHECKPOINT_STATE_ID', at, { expected: '0 (CHECKPOINT_NEW)', actual: body.controlId });
+          reportAll(checkpointStateProblems(body), at, this.report);
           this.mode = 'colo';
           return 'LIBXC_REC';
         }
@@ -618,11 +492,6 @@ export class StreamDecoder {
     }
   }
 
-  /** Errors about a record as a whole (its type, its place) point at its header, not its body. */
-  private wholeRecord(at: ErrorLocation): ErrorLocation {
-    return { ...at, offset: this.offset };
-  }
-
   private checkpointDone(): void {
     this.checkpoint++;
     this.completeCheckpoints++;
@@ -630,16 +499,7 @@ export class StreamDecoder {
     this.lastCompleteRecordIndex = this.recordIndex + 1;
   }
 
-  /** A fixed body's reserved fields, from its layout table (the writer's guard checks the same ones). */
-  private checkReservedFields(body: StreamRecord['body'], info: RecordTypeInfo | undefined, at: ErrorLocation): void {
-    const table = bodyCodecFor(info).table;
-    if (!table) return;
-    for (const v of layoutCodec(table).reservedViolations(body as never)) {
-      this.problem(v.rule, { ...at, offset: at.offset + v.offset }, { actual: reservedValueText(v.value), detail: `${table.name}.${v.path} must be zero.` });
-    }
-  }
-
-  private problem(key: RuleKey, at: ErrorLocation, extra: { expected?: string | number; actual?: string | number; detail?: string } = {}): void {
+  private problem(key: RuleKey, at: ErrorLocation, extra: ProblemExtra = {}): void {
     const rule = RULES[key];
     const err = formatError(key, at, extra);
     if (rule.severity === 'error' || (rule.severity === 'strict' && this.strict)) throw err;
@@ -661,9 +521,10 @@ export class StreamDecoder {
   /**
    * The input ended. `rest` is whatever undecoded bytes remain (a partial
    * header or record). Returns how the stream ended, plus a trailing item when
-   * bytes followed END; throws STREAM-TRUNCATED when the stream is incomplete.
+   * bytes followed END; throws STREAM-TRUNCATED when the stream is incomplete
+   * (the diagnosis is in end-of-input.ts).
    */
-  finish(rest: Uint8Array = new Uint8Array(0)): { end: StreamEnd; trailing?: StreamItem } {
+  finish(rest: Uint8Array = new Uint8Array(0)): EndVerdict {
     return this.finishAt(rest, rest.length);
   }
 
@@ -673,117 +534,30 @@ export class StreamDecoder {
    * its bytes arrived, `head` holds at least its record header. The verdict is
    * the one finish() gives a full decoder left at the record's start.
    */
-  finishInside(item: RecordItem, head: Uint8Array, present: number): { end: StreamEnd; trailing?: StreamItem } {
+  finishInside(item: RecordItem, head: Uint8Array, present: number): EndVerdict {
     this.offset = item.offset;
     this.recordIndex = item.index;
     return this.finishAt(head, present);
   }
 
-  /** finish() with `restLength` undecoded bytes at EOF, of which `rest` holds the first (at least the record header when one was read). */
-  private finishAt(rest: Uint8Array, restLength: number): { end: StreamEnd; trailing?: StreamItem } {
-    const eof = this.offset + restLength;
-    if (this.state === 'DONE') {
-      const end: StreamEnd = { status: 'complete', bytesRead: eof, streamEnd: this.streamEnd };
-      if (this.trailingBytes === 0) return { end };
-      end.trailingBytes = this.trailingBytes;
-      const isGo = this.trailingBytes === GO_MESSAGE.length && Buffer.compare(Buffer.from(this.trailingHead), GO_MESSAGE) === 0;
-      const loc = { offset: this.streamEnd };
-      if (isGo)
-        this.problem('TRAILING_GO_MESSAGE', loc, {
-          detail: `the ${this.trailingBytes} bytes after END are xl migrate's go message ("domain is yours, you are cleared to unpause")`,
-        });
-      else this.problem('TRAILING_BYTES', loc, { detail: `${this.trailingBytes} bytes follow the final END`, actual: `${this.trailingBytes} bytes` });
-      return { end, trailing: { kind: 'trailing', offset: this.streamEnd, length: this.trailingBytes, head: this.trailingHead, isGoMessage: isGo } };
-    }
-    if (this.checkpointed && this.completeCheckpoints > 0 && ['LIBXC_REC', 'LIBXL_CKPT', 'LIBXL_CKST'].includes(this.state)) {
-      const discardedRecords = this.recordIndex - this.lastCompleteRecordIndex;
-      const end: StreamEnd = {
-        status: 'failover',
-        bytesRead: eof,
-        streamEnd: this.lastCompleteEnd,
+  private finishAt(rest: Uint8Array, restLength: number): EndVerdict {
+    return endOfInput(
+      {
+        state: this.state,
+        dialect: this.dialect,
+        offset: this.offset,
+        recordIndex: this.recordIndex,
+        streamEnd: this.streamEnd,
+        trailingBytes: this.trailingBytes,
+        trailingHead: this.trailingHead,
+        checkpointed: this.checkpointed,
         completeCheckpoints: this.completeCheckpoints,
-        discardedRecords,
-        discardedBytes: eof - this.lastCompleteEnd,
-      };
-      if (end.discardedBytes) {
-        this.problem(
-          'DISCARDED_CHECKPOINT',
-          { offset: this.lastCompleteEnd },
-          { detail: `failover to checkpoint ${this.completeCheckpoints}: ${discardedRecords} records and ${end.discardedBytes} bytes after it are discarded` },
-        );
-      }
-      return { end };
-    }
-    if (this.checkpointed && this.completeCheckpoints === 0) {
-      throw formatError('CHECKPOINT_INCOMPLETE', { offset: eof }, { detail: 'the stream ended inside its first checkpoint: nothing to fail over to' });
-    }
-    const insideRecord = restLength >= RECORD_HEADER_SIZE && this.isRecordState();
-    throw formatError('TRUNCATED', this.truncationLocation(rest, eof), {
-      detail: this.truncationDetail(rest, restLength),
-      expected: insideRecord ? undefined : this.expectation(),
-    });
-  }
-
-  /** Where a truncation happened: the EOF offset, and the record it cut when its header was read. */
-  private truncationLocation(rest: Uint8Array, eof: number): ErrorLocation {
-    if (!this.isRecordState()) return { offset: eof };
-    const loc: ErrorLocation = { offset: eof, recordIndex: this.recordIndex };
-    if (rest.length >= RECORD_HEADER_SIZE) {
-      const layer: Layer = this.state === 'LIBXC_REC' || this.state === 'LIBXC_PC' ? 'libxc' : 'libxl';
-      const type = dataView(rest).getUint32(0, true);
-      Object.assign(loc, { layer, recordType: type, recordName: recordTypeName(layer, type, this.dialect) });
-    }
-    return loc;
-  }
-
-  private isRecordState(): boolean {
-    return !['DETECT', 'XL', 'LIBXL_HDR', 'LIBXC_IHDR', 'LIBXC_DHDR'].includes(this.state);
-  }
-
-  private truncationDetail(rest: Uint8Array, restLength: number): string {
-    if (this.state === 'DETECT' && rest.length < DETECT_BYTES) {
-      const d = detectContainer(rest);
-      if (!d.container) return `input ends after ${rest.length} bytes: not a v2 migration stream (looks like ${d.looksLike})`;
-    }
-    if (rest.length >= RECORD_HEADER_SIZE && this.isRecordState()) {
-      const { layer, recordName } = this.truncationLocation(rest, 0);
-      const len = dataView(rest).getUint32(4, true);
-      return `the stream ends inside ${layer} record #${this.recordIndex} (${recordName}), which starts at offset ${this.offset}: it needs ${RECORD_HEADER_SIZE + roundUp8(len)} bytes, ${restLength} are there`;
-    }
-    if (restLength > 0) return `the stream ends inside ${this.expectation()} at offset ${this.offset} (${restLength} bytes of it present)`;
-    return `the stream ends at offset ${this.offset}, before ${this.expectation()}`;
-  }
-
-  private expectation(): string {
-    switch (this.state) {
-      case 'DETECT':
-        return 'a stream header';
-      case 'XL':
-        return 'the xl save-file header';
-      case 'LIBXL_HDR':
-        return 'the libxl stream header';
-      case 'LIBXC_IHDR':
-        return 'the libxc image header';
-      case 'LIBXC_DHDR':
-        return 'the libxc domain header';
-      case 'LIBXC_REC':
-        return 'the next libxc record (the libxc stream has no END yet)';
-      case 'LIBXC_PC':
-        return 'the next postcopy libxc record';
-      case 'LIBXL_FIRST':
-        return 'the LIBXC_CONTEXT record';
-      case 'LIBXL_TAIL':
-        return 'the libxl END record';
-      case 'LIBXL_POSTPC':
-        return 'the libxl END record';
-      case 'LIBXL_CKPT':
-        return 'CHECKPOINT_END';
-      case 'LIBXL_CKST':
-        return 'CHECKPOINT_STATE';
-      case 'LIBXL_PCT':
-        return 'POSTCOPY_TRANSITION_END';
-      default:
-        return 'more bytes';
-    }
+        lastCompleteEnd: this.lastCompleteEnd,
+        lastCompleteRecordIndex: this.lastCompleteRecordIndex,
+        report: this.report,
+      },
+      rest,
+      restLength,
+    );
   }
 }

@@ -87,6 +87,7 @@ function headerFields(item: StreamItem): Record<string, string | number> {
 }
 
 /** Walk `source` once and gather the report's data. */
+// Long (~80 lines): one pass over the stream feeding every chart's collector in item order.
 export async function collectReport(source: StreamSource, options: ReportOptions = {}): Promise<ReportData> {
   const limits = reportLimits(options);
   const readerOptions = options.reader ?? {};

@@ -25,6 +25,8 @@ export interface FlattenResult {
   pageRecordsOut: number;
 }
 
+// Long (~80 lines): the flattened stream in wire order (static data, last page copies,
+// last state records), read top to bottom.
 export async function writeFlattened(
   scan: ScanResult,
   pages: PageReader,

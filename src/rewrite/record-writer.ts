@@ -4,6 +4,8 @@
  * the writer's automaton and guards check the output's order and contents.
  */
 import type { StreamRecord } from '../codec/records.js';
+import { clearReserved } from '../codec/layout-codec.js';
+import { X86_TSC_INFO } from '../format/layouts/x86-tsc-info.js';
 import { InspectArgumentError } from '../inspect/argument-error.js';
 import type { StreamWriter } from '../writer/stream-writer.js';
 
@@ -51,7 +53,7 @@ export async function writeRecord(writer: StreamWriter, record: StreamRecord): P
       return writer.writeVerify();
     case 'libxc:X86_TSC_INFO':
       if (b.kind !== 'tsc-info') break;
-      return writer.writeTscInfo({ mode: b.mode, khz: b.khz, nsec: b.nsec, incarnation: b.incarnation });
+      return writer.writeTscInfo(clearReserved(X86_TSC_INFO, b));
     case 'libxc:SHARED_INFO':
       if (b.kind !== 'opaque') break;
       return writer.writeSharedInfo(b.data);

@@ -54,6 +54,8 @@ function sinkFactory(output: RewriteOutput, inputs: (string | number)[]): () => 
   return () => (typeof output === 'string' ? FileSink.create(output, { inputs }) : Promise.resolve(output));
 }
 
+// Long (~100 lines) on purpose: the rewrite's two passes and its clean-up in order, in one
+// place, so that every exit path (error, abort, success) is visible together.
 export async function rewriteStream(input: StreamSource, output: RewriteOutput, options: RewriteOptions = {}): Promise<RewriteResult> {
   checkRewriteOptions(options);
   const flatten = options.flatten ?? false;

@@ -54,6 +54,8 @@ function detachXl(h: XlHeader): XlHeader {
   return { ...h, ...(h.config ? { config: h.config.slice() } : {}), optionalTail: h.optionalTail.slice() };
 }
 
+// Long (~100 lines) on purpose: one pass over the input, one case per item kind, all filling
+// the same ScanResult; splitting would hand that state to every piece.
 export async function scanStream(
   source: StreamSource,
   options: { reader?: ReaderOptions | undefined; flatten: boolean; onProgress?: ((n: number) => void) | undefined },

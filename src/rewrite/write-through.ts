@@ -41,6 +41,8 @@ function guessHvmKind(xl: XlHeader | undefined): GuestKind {
   return 'hvm';
 }
 
+// Long (~110 lines) on purpose: one pass over the input whose per-item cases share the pass's
+// state (writer, batcher, current checkpoint); the per-record work is in record-writer/page-batcher.
 export async function writeThrough(
   source: StreamSource,
   sink: () => Promise<StreamSink>,

@@ -21,13 +21,26 @@ import {
 } from '../format/constants.js';
 import { PAGE_TYPE_HAS_DATA, PAGE_TYPE_VALID, pageTypeName } from '../format/page-types.js';
 import { recordTypeTable, type Dialect, type Layer } from '../format/record-types.js';
-import { RULES } from '../format/rules.js';
+import { RULES, type RuleKey } from '../format/rules.js';
 import { hvmContextProblems } from '../codec/bodies/hvm-context-framing.js';
+import type { LayoutValue } from '../format/layout.js';
+import { X86_TSC_INFO } from '../format/layouts/x86-tsc-info.js';
+import { layoutZero } from '../codec/layout-codec.js';
+import {
+  checkpointStateProblems,
+  emulatorProblems,
+  p2mFramesProblems,
+  pvInfoProblems,
+  reservedFieldProblems,
+  vcpuProblems,
+  xenstorePairProblems,
+  type BodyProblem,
+} from '../codec/body-checks.js';
 import { EncodeError } from '../codec/errors.js';
 import { encodeLibxcDomainHeader, encodeLibxcImageHeader, encodeLibxlHeader, encodeXlHeader, type XlHeader } from '../codec/headers.js';
 import { encodeRecordChunks, encodeRecordHeader, makeRecord, type RecordBody } from '../codec/records.js';
 import { countDataPages, pfnListCodec } from '../codec/bodies/page-data.js';
-import { p2mFrameCount, VCPU_BASIC_SIZE } from '../codec/bodies/x86-pv.js';
+import { VCPU_BASIC_SIZE } from '../codec/bodies/x86-pv.js';
 import type { CpuidLeaf, MsrEntry } from '../codec/bodies/x86-common.js';
 import { ownedList, PackedList, type EntryList } from '../codec/bodies/entry-list.js';
 import { WriterAutomaton, type GuestKind, type OpArgs, type WriterConfig, type WriterMode, type WriterOp, type WriterState } from './writer-automaton.js';
@@ -54,13 +67,14 @@ export interface LibxcHeaderOptions {
   xenMinor?: number;
 }
 
-export interface TscInfo {
-  /** 0 default, 1 always emulate, 2 never emulate, 3 pvrdtscp. */
-  mode?: number;
-  khz: number;
-  nsec?: bigint;
-  incarnation?: number;
-}
+/**
+ * X86_TSC_INFO's fields (src/format/layouts/x86-tsc-info.ts): khz given, the
+ * others zero unless given (mode 0 default, 1 always emulate, 2 never emulate,
+ * 3 pvrdtscp). Ranges and the reserved field are checked from the table.
+ */
+export type TscInfo = Partial<LayoutValue<typeof X86_TSC_INFO>> & { khz: number };
+
+const TSC_ZERO = layoutZero(X86_TSC_INFO);
 
 export interface EmulatorOptions {
   /** 1 QEMU traditional, 2 QEMU upstream (default). 0 is refused (legacy-converted streams only). */
@@ -142,7 +156,7 @@ export class StreamWriter {
       if (options.header) {
         if (options.config !== undefined) this.guard('XL_HEADER', 'give either config or header, not both');
         if ((options.header.mandatoryFlags & XL_MANDATORY_FLAG_STREAMV2) === 0)
-          this.guard('XL_HEADER', 'the header lacks the STREAMv2 flag (legacy streams are not written)');
+          this.guard('XL_HEADER', 'the header lacks the STREAMv2 flag (legacy streams are not written)', RULES.XL_LEGACY.id);
         return [encodeXlHeader(options.header)];
       }
       const config = xlConfigBytes(options.config);
@@ -192,10 +206,9 @@ export class StreamWriter {
   /** S4 (pv, first): X86_PV_INFO. Only (8, 4) and (4, 3) are legal pairs. */
   writePvInfo(guestWidth = 8, ptLevels = 4): Promise<void> {
     return this.emit('X86_PV_INFO', () => {
-      if (!((guestWidth === 8 && ptLevels === 4) || (guestWidth === 4 && ptLevels === 3))) {
-        this.guard('X86_PV_INFO', `width ${guestWidth} / pt_levels ${ptLevels}: only 8/4 and 4/3 are valid`);
-      }
-      const chunks = this.record('libxc', 'X86_PV_INFO', { kind: 'pv-info', guestWidth, ptLevels, reserved: new Uint8Array(6) });
+      const body = { kind: 'pv-info', guestWidth, ptLevels, reserved: new Uint8Array(6) } as const;
+      this.refuse('X86_PV_INFO', pvInfoProblems(body));
+      const chunks = this.record('libxc', 'X86_PV_INFO', body);
       this.guestWidth = guestWidth;
       return chunks;
     });
@@ -203,14 +216,14 @@ export class StreamWriter {
 
   writeCpuidPolicy(leaves: EntryList<CpuidLeaf>): Promise<void> {
     return this.emit('X86_CPUID_POLICY', () => {
-      if (leaves.length === 0) this.guard('X86_CPUID_POLICY', 'an empty policy is omitted, not written');
+      if (leaves.length === 0) this.guard('X86_CPUID_POLICY', 'an empty policy is omitted, not written', RULES.CPUID_POLICY_LENGTH.id);
       return this.record('libxc', 'X86_CPUID_POLICY', { kind: 'cpuid-policy', leaves: ownedList(leaves) });
     });
   }
 
   writeMsrPolicy(entries: EntryList<MsrEntry>): Promise<void> {
     return this.emit('X86_MSR_POLICY', () => {
-      if (entries.length === 0) this.guard('X86_MSR_POLICY', 'an empty policy is omitted, not written');
+      if (entries.length === 0) this.guard('X86_MSR_POLICY', 'an empty policy is omitted, not written', RULES.MSR_POLICY_LENGTH.id);
       return this.record('libxc', 'X86_MSR_POLICY', { kind: 'msr-policy', entries: ownedList(entries) });
     });
   }
@@ -224,13 +237,11 @@ export class StreamWriter {
     return this.emit('X86_PV_P2M_FRAMES', () => {
       const startPfn = p2m.startPfn ?? 0;
       if (!isU32(startPfn) || !isU32(p2m.endPfn) || startPfn > p2m.endPfn) {
-        this.guard('X86_PV_P2M_FRAMES', `pfn range ${startPfn}..${p2m.endPfn} is not a u32 range`);
+        this.guard('X86_PV_P2M_FRAMES', `pfn range ${startPfn}..${p2m.endPfn} is not a u32 range`, RULES.P2M_RANGE.id);
       }
-      const want = p2mFrameCount(startPfn, p2m.endPfn, this.guestWidth);
-      if (p2m.frames.length !== want) {
-        this.guard('X86_PV_P2M_FRAMES', `pfns ${startPfn}..${p2m.endPfn} of a width-${this.guestWidth} guest need ${want} frames, got ${p2m.frames.length}`);
-      }
-      return this.record('libxc', 'X86_PV_P2M_FRAMES', { kind: 'p2m-frames', startPfn, endPfn: p2m.endPfn, frames: ownedList(p2m.frames) });
+      const body = { kind: 'p2m-frames', startPfn, endPfn: p2m.endPfn, frames: ownedList(p2m.frames) } as const;
+      this.refuse('X86_PV_P2M_FRAMES', p2mFramesProblems(body, this.guestWidth));
+      return this.record('libxc', 'X86_PV_P2M_FRAMES', body);
     });
   }
 
@@ -254,17 +265,15 @@ export class StreamWriter {
   /** S6→S7 (or S10): X86_TSC_INFO, the first end-of-checkpoint record. */
   writeTscInfo(tsc: TscInfo): Promise<void> {
     return this.emit('X86_TSC_INFO', () => {
-      const mode = tsc.mode ?? 0;
-      const incarnation = tsc.incarnation ?? 0;
-      if (!isU32(mode) || !isU32(tsc.khz) || !isU32(incarnation)) this.guard('X86_TSC_INFO', 'mode, khz and incarnation are u32');
-      return this.record('libxc', 'X86_TSC_INFO', { kind: 'tsc-info', mode, khz: tsc.khz, nsec: tsc.nsec ?? 0n, incarnation, reserved: 0 });
+      // Field ranges are the table's: the codec refuses what does not fit (an EncodeError, refused by emit).
+      return this.record('libxc', 'X86_TSC_INFO', { kind: 'tsc-info', ...TSC_ZERO, ...tsc });
     });
   }
 
   /** S7 (pv): SHARED_INFO, exactly one 4096-byte page. */
   writeSharedInfo(page: Uint8Array): Promise<void> {
     return this.emit('SHARED_INFO', () => {
-      if (page.length !== PAGE_SIZE) this.guard('SHARED_INFO', `must be ${PAGE_SIZE} bytes, got ${page.length}`);
+      if (page.length !== PAGE_SIZE) this.guard('SHARED_INFO', `must be ${PAGE_SIZE} bytes, got ${page.length}`, RULES.SHARED_INFO_LENGTH.id);
       return this.record('libxc', 'SHARED_INFO', { kind: 'opaque', data: page });
     });
   }
@@ -275,7 +284,8 @@ export class StreamWriter {
       'X86_PV_VCPU_BASIC',
       () => {
         const want = this.guestWidth === 4 ? VCPU_BASIC_SIZE[4] : VCPU_BASIC_SIZE[8];
-        if (context.length !== want) this.guard('X86_PV_VCPU_BASIC', `a width-${this.guestWidth} guest's context is ${want} bytes, got ${context.length}`);
+        if (context.length !== want)
+          this.guard('X86_PV_VCPU_BASIC', `a width-${this.guestWidth} guest's context is ${want} bytes, got ${context.length}`, RULES.VCPU_SIZE.id);
         return this.vcpuRecord('X86_PV_VCPU_BASIC', vcpuId, context);
       },
       undefined,
@@ -288,7 +298,8 @@ export class StreamWriter {
     return this.emit(
       'X86_PV_VCPU_EXTENDED',
       () => {
-        if (context.length === 0 || context.length > 128) this.guard('X86_PV_VCPU_EXTENDED', `must be 1–128 bytes, got ${context.length}`);
+        // Empty: the reader tolerates it (old senders), but a writer omits the record.
+        if (context.length === 0) this.guard('X86_PV_VCPU_EXTENDED', 'an empty context is omitted, not written');
         return this.vcpuRecord('X86_PV_VCPU_EXTENDED', vcpuId, context);
       },
       undefined,
@@ -301,7 +312,7 @@ export class StreamWriter {
     return this.emit(
       'X86_PV_VCPU_XSAVE',
       () => {
-        if (context.length < 16) this.guard('X86_PV_VCPU_XSAVE', `must be ≥ 16 bytes, got ${context.length}`);
+        if (context.length === 0) this.guard('X86_PV_VCPU_XSAVE', 'an empty context is omitted, not written');
         return this.vcpuRecord('X86_PV_VCPU_XSAVE', vcpuId, context);
       },
       undefined,
@@ -314,7 +325,7 @@ export class StreamWriter {
     return this.emit(
       'X86_PV_VCPU_MSRS',
       () => {
-        if (msrs.length === 0 || msrs.length % 16 !== 0) this.guard('X86_PV_VCPU_MSRS', `must be a non-empty multiple of 16 bytes, got ${msrs.length}`);
+        if (msrs.length === 0) this.guard('X86_PV_VCPU_MSRS', 'an empty MSR list is omitted, not written');
         return this.vcpuRecord('X86_PV_VCPU_MSRS', vcpuId, msrs);
       },
       undefined,
@@ -368,11 +379,7 @@ export class StreamWriter {
       // Decoded pairs were checked when read (and are kept as their bytes); others are checked here.
       if (pairs instanceof PackedList)
         return this.record('libxl', 'EMULATOR_XENSTORE_DATA', { kind: 'emulator-xenstore', emulatorId, index, pairs: pairs as PackedList<[string, string]> });
-      for (const [key, value] of pairs as Iterable<readonly [string, string]>) {
-        if (key.length === 0 || key.includes('\0') || key.startsWith('/'))
-          this.guard('EMULATOR_XENSTORE_DATA', `bad key ${JSON.stringify(key)}: must be non-empty, relative, without NUL`);
-        if (value.includes('\0')) this.guard('EMULATOR_XENSTORE_DATA', `value of ${key} contains a NUL`);
-      }
+      for (const [key, value] of pairs as Iterable<readonly [string, string]>) this.refuse('EMULATOR_XENSTORE_DATA', xenstorePairProblems(key, value));
       return this.record('libxl', 'EMULATOR_XENSTORE_DATA', { kind: 'emulator-xenstore', emulatorId, index, pairs: pairs.map(([k, v]) => [k, v]) });
     });
   }
@@ -393,9 +400,10 @@ export class StreamWriter {
   /** S9b (colo): CHECKPOINT_STATE; on the forward stream only 0 (CHECKPOINT_NEW) is legal. */
   writeCheckpointState(controlId = 0): Promise<void> {
     return this.emit('CHECKPOINT_STATE', () => {
-      if (controlId !== 0)
-        this.guard('CHECKPOINT_STATE', `the forward stream only carries control id 0 (CHECKPOINT_NEW), got ${controlId}; SVM_* go on the back channel`);
-      return this.record('libxl', 'CHECKPOINT_STATE', { kind: 'checkpoint-state', controlId });
+      // Only 0 (CHECKPOINT_NEW) on the forward stream; SVM_* go on the back channel.
+      const body = { kind: 'checkpoint-state', controlId } as const;
+      this.refuse('CHECKPOINT_STATE', checkpointStateProblems(body));
+      return this.record('libxl', 'CHECKPOINT_STATE', body);
     });
   }
 
@@ -520,22 +528,42 @@ export class StreamWriter {
     throw new WriterGuardError(this.state, record, problem, ruleId);
   }
 
+  /**
+   * Refuse the write when a check the reader also runs (src/codec/body-checks.ts)
+   * found a problem: every severity, strict ones too, since the writer writes
+   * what a strict reader accepts. The error carries the reader's rule id.
+   */
+  private refuse(record: string, problems: readonly BodyProblem[]): void {
+    const [p] = problems;
+    if (!p) return;
+    const found = p.actual !== undefined ? `${p.actual}` : (p.detail ?? RULES[p.rule].text);
+    this.guard(record, p.expected !== undefined ? `${found}; expected ${p.expected}` : found, RULES[p.rule].id);
+  }
+
+  private guardRule(record: string, rule: RuleKey, problem: string): never {
+    this.guard(record, problem, RULES[rule].id);
+  }
+
   private typeOf(layer: Layer, name: string): number {
     const info = recordTypeTable(layer, this.dialect).byName(name);
     if (!info) throw new Error(`no ${layer} ${name} in the ${this.dialect} dialect`);
     return info.type;
   }
 
-  /** Encode a record through the codec, refusing bodies over REC_LENGTH_MAX. */
+  /** Encode a record through the codec, refusing reserved fields the table says are not zero and bodies over REC_LENGTH_MAX. */
   private record(layer: Layer, name: string, body: RecordBody): Uint8Array[] {
+    this.refuse(name, reservedFieldProblems(body));
     const chunks = encodeRecordChunks(makeRecord(layer, name, body, this.dialect), this.dialect);
     const paddedBody = totalLength(chunks) - 8;
-    if (paddedBody > REC_LENGTH_MAX) this.guard(name, `body of ${paddedBody} bytes (padded) exceeds REC_LENGTH_MAX (${REC_LENGTH_MAX})`);
+    if (paddedBody > REC_LENGTH_MAX) this.guardRule(name, 'RECORD_TOO_LONG', `body of ${paddedBody} bytes (padded) exceeds REC_LENGTH_MAX (${REC_LENGTH_MAX})`);
     return chunks;
   }
 
+  /** vCPU records: the context sizes the reader checks (vcpuProblems) for this guest width. */
   private vcpuRecord(name: string, vcpuId: number, context: Uint8Array): Uint8Array[] {
-    return this.record('libxc', name, { kind: 'vcpu', vcpuId, reserved: 0, context });
+    const body = { kind: 'vcpu', vcpuId, reserved: 0, context } as const;
+    this.refuse(name, vcpuProblems(name, body, this.guestWidth));
+    return this.record('libxc', name, body);
   }
 
   private emulator(record: string, options: EmulatorOptions): { emulatorId: number; index: number } {
@@ -543,16 +571,17 @@ export class StreamWriter {
     const index = options.index ?? 0;
     if (emulatorId === 0) this.guard(record, 'emulator_id 0 (unknown) only appears in legacy-converted streams');
     if (!isU32(emulatorId) || !isU32(index)) this.guard(record, 'emulator id and index are u32');
+    this.refuse(record, emulatorProblems({ kind: 'emulator-context', emulatorId, index, blob: new Uint8Array(0) }));
     return { emulatorId, index };
   }
 
   private checkEntries(record: string, pfns: readonly number[], types: readonly number[], maxCount: number): void {
-    if (pfns.length === 0) this.guard(record, 'count must be ≥ 1');
+    if (pfns.length === 0) this.guardRule(record, 'PAGE_DATA_COUNT_ZERO', 'count must be ≥ 1');
     if (pfns.length > maxCount) this.guard(record, `${pfns.length} pfns exceed the batch limit of ${maxCount}`);
     if (pfns.length !== types.length) this.guard(record, `${pfns.length} pfns but ${types.length} types`);
     for (let i = 0; i < types.length; i++) {
       const t = types[i];
-      if (!(t >= 0 && t <= 15 && PAGE_TYPE_VALID[t])) this.guard(record, `types[${i}] = ${t} is not a valid page type (0–4, 9–15)`);
+      if (!(t >= 0 && t <= 15 && PAGE_TYPE_VALID[t])) this.guardRule(record, 'PAGE_DATA_TYPE', `types[${i}] = ${t} is not a valid page type (0–4, 9–15)`);
     }
   }
 
@@ -577,18 +606,19 @@ export class StreamWriter {
     this.checkEntries(record, pfns, types, MAX_BATCH_SIZE);
     if (everyEntryHasData) {
       for (let i = 0; i < types.length; i++) {
-        if (!PAGE_TYPE_HAS_DATA[types[i]]) this.guard(record, `pfn 0x${pfns[i].toString(16)} has type ${pageTypeName(types[i])}, which carries no data`);
+        if (!PAGE_TYPE_HAS_DATA[types[i]])
+          this.guardRule(record, 'PC_PAGE_TYPE', `pfn 0x${pfns[i].toString(16)} has type ${pageTypeName(types[i])}, which carries no data`);
       }
     }
     const pageChunks: readonly Uint8Array[] = pages instanceof Uint8Array ? [pages] : pages;
     const pageBytes = totalLength(pageChunks);
     const dataPages = countDataPages(types);
     if (pageBytes !== dataPages * PAGE_SIZE) {
-      this.guard(record, `${dataPages} data-bearing entries need ${dataPages * PAGE_SIZE} bytes of pages, got ${pageBytes}`);
+      this.guardRule(record, 'PAGE_DATA_LENGTH', `${dataPages} data-bearing entries need ${dataPages * PAGE_SIZE} bytes of pages, got ${pageBytes}`);
     }
     const entries = this.encodeEntries(record, pfns, types);
     const bodyLength = entries[0].length + pageBytes;
-    if (roundUp8(bodyLength) > REC_LENGTH_MAX) this.guard(record, `body of ${bodyLength} bytes exceeds REC_LENGTH_MAX`);
+    if (roundUp8(bodyLength) > REC_LENGTH_MAX) this.guardRule(record, 'RECORD_TOO_LONG', `body of ${bodyLength} bytes exceeds REC_LENGTH_MAX`);
     const chunks: Uint8Array[] = [encodeRecordHeader(type, bodyLength), entries[0]];
     for (let i = 0; i < pageChunks.length; i++) chunks.push(pageChunks[i]);
     return chunks;

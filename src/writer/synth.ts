@@ -139,6 +139,8 @@ export function synthFinalPass(options: SynthOptions, pfn: number): number | und
 const TSC_KHZ = 2_000_000;
 
 /** Write a whole synthetic stream to `sink`. On any failure the writer (and sink) is aborted. */
+// Long (~120 lines) on purpose: the whole synthetic stream in wire order (S0 → S14 of
+// spec/STATE-MACHINES.md §6), read top to bottom; the pieces it writes are in synth-records/synth-pages.
 export async function synth(sink: StreamSink, options: SynthOptions): Promise<SynthResult> {
   let p: Plan;
   try {

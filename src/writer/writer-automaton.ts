@@ -309,6 +309,8 @@ export class WriterAutomaton {
   }
 
   /** Advance past `op` (call check() first). */
+  // Long (~110 lines) on purpose: one case per writer op, the transition table of
+  // spec/STATE-MACHINES.md §6 as one switch (check() holds the guards, this only moves).
   apply(op: WriterOp, args: OpArgs = {}): void {
     const { mode, guest } = this.config;
     const p = this.p;

@@ -11,7 +11,11 @@ import type { DecodeContext } from '../errors.js';
  */
 export interface BodyCodec<B, J> {
   readonly layout: BodyLayout;
-  /** The layout table of a fixed body (its reserved fields are checked by the reader and the writer alike). */
+  /**
+   * The layout table of a fixed body, or of a variable body's fixed head (the
+   * body value holds the head's fields under the same names). Its reserved
+   * fields are checked by the reader and the writer alike (src/codec/body-checks.ts).
+   */
   readonly table?: Layout;
   /** `bytes` is exactly the body (body_length bytes, no padding). `at.offset` is its absolute offset. */
   decode(bytes: Uint8Array, at: DecodeContext, info: RecordTypeInfo | undefined): B;

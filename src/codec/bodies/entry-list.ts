@@ -7,6 +7,9 @@
  * code (or from JSON) use plain arrays: both fit EntryList.
  */
 
+import type { Layout, LayoutValue } from '../../format/layout.js';
+import { layoutCodec } from '../layout-codec.js';
+
 /** What consumers of a list body may use: the part of ReadonlyArray both forms have. */
 export interface EntryList<T> {
   readonly length: number;
@@ -61,4 +64,40 @@ export function packedBytes<T>(list: EntryList<T>): Uint8Array | undefined {
 /** A list a body can keep: a decoded list as it is (its bytes are immutable views), anything else copied. */
 export function ownedList<T>(list: EntryList<T>): EntryList<T> {
   return list instanceof PackedList ? list : [...(list as Iterable<T>)];
+}
+
+/** A decoded list of u64s (P2M frames, dirty pfns): `bytes` holds exactly the entries. */
+export function u64List(bytes: Uint8Array): PackedList<bigint> {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return new PackedList(bytes, bytes.length / 8, (i) => dv.getBigUint64(8 * i, true));
+}
+
+/** The bytes of a u64 list: a decoded one's own bytes, or the values encoded. */
+export function encodeU64List(list: EntryList<bigint>): Uint8Array {
+  const packed = packedBytes(list);
+  if (packed) return packed;
+  const out = new Uint8Array(8 * list.length);
+  const dv = new DataView(out.buffer);
+  list.forEach((v, i) => {
+    dv.setBigUint64(8 * i, v, true);
+  });
+  return out;
+}
+
+/** A decoded list of `count` fixed entries laid out as `table` (each decoded only when asked). */
+export function layoutList<L extends Layout>(table: L, bytes: Uint8Array, count: number): PackedList<LayoutValue<L>> {
+  const c = layoutCodec(table);
+  return new PackedList(bytes, count, (i) => c.decode(bytes, i * table.size));
+}
+
+/** The bytes of a list of `table` entries: a decoded one's own bytes, or the values encoded. */
+export function encodeLayoutList<L extends Layout>(table: L, list: EntryList<LayoutValue<L>>): Uint8Array {
+  const packed = packedBytes(list);
+  if (packed) return packed;
+  const c = layoutCodec(table);
+  const out = new Uint8Array(table.size * list.length);
+  list.forEach((v, i) => {
+    c.encodeInto(v, out, i * table.size);
+  });
+  return out;
 }

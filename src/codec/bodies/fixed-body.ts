@@ -6,6 +6,7 @@
 import type { Layout, LayoutJson, LayoutValue } from '../../format/layout.js';
 import type { BodyLayout } from '../../format/record-types.js';
 import type { RuleKey } from '../../format/rules.js';
+import { fromBase64, toBase64 } from '../bytes.js';
 import { formatError } from '../errors.js';
 import { layoutCodec } from '../layout-codec.js';
 import type { BodyCodec } from './body-codec.js';
@@ -19,17 +20,46 @@ export function fixedBodyCodec<K extends BodyLayout, L extends Layout>(
   table: L,
   lengthRule: RuleKey,
 ): BodyCodec<FixedBody<K, L>, FixedBodyJson<K, L>> {
+  return tableBodyCodec(kind, table, lengthRule, false);
+}
+
+/** A fixed body a lenient reader may find longer: the bytes beyond the table are kept as `extra`. */
+export type FixedBodyWithExtra<K extends BodyLayout, L extends Layout> = FixedBody<K, L> & { extra?: Uint8Array };
+export type FixedBodyWithExtraJson<K extends BodyLayout, L extends Layout> = FixedBodyJson<K, L> & { extra?: string };
+
+/**
+ * The codec of a body that is `table.size` bytes laid out as `table`, refused
+ * when shorter (`lengthRule`) and kept with its `extra` bytes when longer (the
+ * reader then reports the strict rule of that body, e.g. PV_INFO_EXTRA).
+ */
+export function fixedBodyWithExtraCodec<K extends BodyLayout, L extends Layout>(
+  kind: K,
+  table: L,
+  lengthRule: RuleKey,
+): BodyCodec<FixedBodyWithExtra<K, L>, FixedBodyWithExtraJson<K, L>> {
+  return tableBodyCodec(kind, table, lengthRule, true);
+}
+
+function tableBodyCodec<K extends BodyLayout, L extends Layout>(
+  kind: K,
+  table: L,
+  lengthRule: RuleKey,
+  keepExtra: boolean,
+): BodyCodec<FixedBodyWithExtra<K, L>, FixedBodyWithExtraJson<K, L>> {
   const c = layoutCodec(table);
   return {
     layout: kind,
     table,
     decode(bytes, at) {
-      if (bytes.length !== table.size) throw formatError(lengthRule, at, { expected: table.size, actual: bytes.length });
-      return { kind, ...c.decode(bytes) } as FixedBody<K, L>;
+      if (bytes.length < table.size || (!keepExtra && bytes.length !== table.size))
+        throw formatError(lengthRule, at, { expected: table.size, actual: bytes.length });
+      const b = { kind, ...c.decode(bytes) } as FixedBodyWithExtra<K, L>;
+      if (bytes.length > table.size) b.extra = bytes.subarray(table.size);
+      return b;
     },
-    encodedLength: () => table.size,
-    encode: (b) => [c.encode(b)],
-    toJson: (b) => ({ kind, ...c.toJson(b) }) as FixedBodyJson<K, L>,
-    fromJson: (j) => ({ kind, ...c.fromJson(j) }) as FixedBody<K, L>,
+    encodedLength: (b) => table.size + (b.extra?.length ?? 0),
+    encode: (b) => (b.extra ? [c.encode(b), b.extra] : [c.encode(b)]),
+    toJson: (b) => ({ kind, ...c.toJson(b), ...(b.extra ? { extra: toBase64(b.extra) } : {}) }) as FixedBodyWithExtraJson<K, L>,
+    fromJson: (j) => ({ kind, ...c.fromJson(j), ...(j.extra !== undefined ? { extra: fromBase64(j.extra) } : {}) }) as FixedBodyWithExtra<K, L>,
   };
 }

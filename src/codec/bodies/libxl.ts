@@ -1,17 +1,24 @@
 /** libxl bodies: EMULATOR_XENSTORE_DATA, EMULATOR_CONTEXT, CHECKPOINT_STATE. */
-import type { Static } from '@sinclair/typebox';
-import type { EmulatorXenstoreJson, EmulatorContextJson, CheckpointStateJson } from '../json-schemas.js';
-import { dataView, fromBase64, toBase64 } from '../bytes.js';
-import { formatError } from '../errors.js';
+import type { LayoutJson } from '../../format/layout.js';
+import { CHECKPOINT_STATE, EMULATOR_HEADER } from '../../format/layouts/libxl-records.js';
+import { fromBase64, toBase64 } from '../bytes.js';
+import { formatError, type DecodeContext } from '../errors.js';
+import { layoutCodec } from '../layout-codec.js';
 import type { BodyCodec } from './body-codec.js';
+import { fixedBodyWithExtraCodec, type FixedBodyWithExtra } from './fixed-body.js';
 import { PackedList, packedBytes, type EntryList } from './entry-list.js';
 
-function emulatorHeader(emulatorId: number, index: number): Uint8Array {
-  const out = new Uint8Array(8);
-  const dv = dataView(out);
-  dv.setUint32(0, emulatorId, true);
-  dv.setUint32(4, index, true);
-  return out;
+// Both emulator records start with the sub-header of src/format/layouts/libxl-records.ts.
+const emulatorHead = layoutCodec(EMULATOR_HEADER);
+const EMULATOR_HEAD_SIZE = EMULATOR_HEADER.size;
+
+function emulatorHeader(b: { emulatorId: number; index: number }): Uint8Array {
+  return emulatorHead.encode({ emulatorId: b.emulatorId, index: b.index });
+}
+
+function decodeEmulatorHeader(bytes: Uint8Array, at: DecodeContext): { emulatorId: number; index: number } {
+  if (bytes.length < EMULATOR_HEAD_SIZE) throw formatError('EMULATOR_SHORT', at, { expected: `≥ ${EMULATOR_HEAD_SIZE} bytes`, actual: bytes.length });
+  return emulatorHead.decode(bytes);
 }
 
 // EMULATOR_XENSTORE_DATA: emulator sub-header + NUL-terminated key/value strings.
@@ -23,17 +30,22 @@ export interface EmulatorXenstoreBody {
   pairs: EntryList<[string, string]>;
 }
 
-export const emulatorXenstoreCodec: BodyCodec<EmulatorXenstoreBody, Static<typeof EmulatorXenstoreJson>> = {
+/** JSON forms (their schemas in json-schemas.ts are derived from the same tables). */
+type EmulatorHeaderJson = LayoutJson<typeof EMULATOR_HEADER>;
+export type EmulatorXenstoreJsonForm = { kind: 'emulator-xenstore'; pairs: [string, string][] } & EmulatorHeaderJson;
+export type EmulatorContextJsonForm = { kind: 'emulator-context'; blob: string } & EmulatorHeaderJson;
+
+export const emulatorXenstoreCodec: BodyCodec<EmulatorXenstoreBody, EmulatorXenstoreJsonForm> = {
   layout: 'emulator-xenstore',
+  table: EMULATOR_HEADER,
   decode(bytes, at) {
-    if (bytes.length < 8) throw formatError('EMULATOR_SHORT', at, { expected: '≥ 8 bytes', actual: bytes.length });
-    const dv = dataView(bytes);
+    const head = decodeEmulatorHeader(bytes, at);
     const text = (from: number, to: number) => Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from).toString('latin1');
     // Check every pair, counting them; then note where each key starts (4 bytes per pair at
     // most as many bytes as the pairs themselves) and read the strings only when asked.
     const walk = (visit: (keyStart: number, index: number) => void): number => {
       let n = 0;
-      let pos = 8;
+      let pos = EMULATOR_HEAD_SIZE;
       while (pos < bytes.length) {
         const keyEnd = bytes.indexOf(0, pos);
         if (keyEnd < 0)
@@ -60,24 +72,24 @@ export const emulatorXenstoreCodec: BodyCodec<EmulatorXenstoreBody, Static<typeo
     const count = walk(() => undefined);
     const keyStarts = new Uint32Array(count);
     walk((keyStart, i) => (keyStarts[i] = keyStart));
-    const pairs = new PackedList(bytes.subarray(8), count, (i): [string, string] => {
+    const pairs = new PackedList(bytes.subarray(EMULATOR_HEAD_SIZE), count, (i): [string, string] => {
       const keyEnd = bytes.indexOf(0, keyStarts[i]);
       return [text(keyStarts[i], keyEnd), text(keyEnd + 1, bytes.indexOf(0, keyEnd + 1))];
     });
-    return { kind: 'emulator-xenstore', emulatorId: dv.getUint32(0, true), index: dv.getUint32(4, true), pairs };
+    return { kind: 'emulator-xenstore', ...head, pairs };
   },
   encodedLength: (b) => {
     const packed = packedBytes(b.pairs);
-    if (packed) return 8 + packed.length;
-    let n = 8;
+    if (packed) return EMULATOR_HEAD_SIZE + packed.length;
+    let n = EMULATOR_HEAD_SIZE;
     for (const [k, v] of b.pairs) n += k.length + v.length + 2;
     return n;
   },
   encode(b) {
     const packed = packedBytes(b.pairs);
-    if (packed) return [emulatorHeader(b.emulatorId, b.index), packed];
+    if (packed) return [emulatorHeader(b), packed];
     const data = Buffer.from(b.pairs.map(([k, v]) => `${k}\0${v}\0`).join(''), 'latin1');
-    return [emulatorHeader(b.emulatorId, b.index), new Uint8Array(data.buffer, data.byteOffset, data.byteLength)];
+    return [emulatorHeader(b), new Uint8Array(data.buffer, data.byteOffset, data.byteLength)];
   },
   toJson: (b) => ({ kind: 'emulator-xenstore', emulatorId: b.emulatorId, index: b.index, pairs: b.pairs.map(([k, v]) => [k, v]) }),
   fromJson: (j) => ({ kind: 'emulator-xenstore', emulatorId: j.emulatorId, index: j.index, pairs: j.pairs.map(([k, v]) => [k, v]) }),
@@ -91,41 +103,20 @@ export interface EmulatorContextBody {
   blob: Uint8Array;
 }
 
-export const emulatorContextCodec: BodyCodec<EmulatorContextBody, Static<typeof EmulatorContextJson>> = {
+export const emulatorContextCodec: BodyCodec<EmulatorContextBody, EmulatorContextJsonForm> = {
   layout: 'emulator-context',
+  table: EMULATOR_HEADER,
   decode(bytes, at) {
-    if (bytes.length < 8) throw formatError('EMULATOR_SHORT', at, { expected: '≥ 8 bytes', actual: bytes.length });
-    const dv = dataView(bytes);
-    return { kind: 'emulator-context', emulatorId: dv.getUint32(0, true), index: dv.getUint32(4, true), blob: bytes.subarray(8) };
+    return { kind: 'emulator-context', ...decodeEmulatorHeader(bytes, at), blob: bytes.subarray(EMULATOR_HEAD_SIZE) };
   },
-  encodedLength: (b) => 8 + b.blob.length,
-  encode: (b) => [emulatorHeader(b.emulatorId, b.index), b.blob],
+  encodedLength: (b) => EMULATOR_HEAD_SIZE + b.blob.length,
+  encode: (b) => [emulatorHeader(b), b.blob],
   toJson: (b) => ({ kind: 'emulator-context', emulatorId: b.emulatorId, index: b.index, blob: toBase64(b.blob) }),
   fromJson: (j) => ({ kind: 'emulator-context', emulatorId: j.emulatorId, index: j.index, blob: fromBase64(j.blob) }),
 };
 
-// CHECKPOINT_STATE: u32 control_id (body_length 4).
-export interface CheckpointStateBody {
-  kind: 'checkpoint-state';
-  controlId: number;
-  /** Bytes beyond the u32 (only a lenient reader lets them through). */
-  extra?: Uint8Array;
-}
+// CHECKPOINT_STATE: the u32 of src/format/layouts/libxl-records.ts (body_length 4); bytes beyond it
+// are kept as `extra` (only a lenient reader lets them through).
+export type CheckpointStateBody = FixedBodyWithExtra<'checkpoint-state', typeof CHECKPOINT_STATE>;
 
-export const checkpointStateCodec: BodyCodec<CheckpointStateBody, Static<typeof CheckpointStateJson>> = {
-  layout: 'checkpoint-state',
-  decode(bytes, at) {
-    if (bytes.length < 4) throw formatError('CHECKPOINT_STATE_LENGTH', at, { expected: 4, actual: bytes.length });
-    const b: CheckpointStateBody = { kind: 'checkpoint-state', controlId: dataView(bytes).getUint32(0, true) };
-    if (bytes.length > 4) b.extra = bytes.subarray(4);
-    return b;
-  },
-  encodedLength: (b) => 4 + (b.extra?.length ?? 0),
-  encode(b) {
-    const out = new Uint8Array(4);
-    dataView(out).setUint32(0, b.controlId, true);
-    return b.extra ? [out, b.extra] : [out];
-  },
-  toJson: (b) => ({ kind: 'checkpoint-state', controlId: b.controlId, ...(b.extra ? { extra: toBase64(b.extra) } : {}) }),
-  fromJson: (j) => ({ kind: 'checkpoint-state', controlId: j.controlId, ...(j.extra !== undefined ? { extra: fromBase64(j.extra) } : {}) }),
-};
+export const checkpointStateCodec = fixedBodyWithExtraCodec('checkpoint-state', CHECKPOINT_STATE, 'CHECKPOINT_STATE_LENGTH');

@@ -1,12 +1,16 @@
 /** Bodies of both guest kinds: X86_TSC_INFO, HVM_CONTEXT, HVM_PARAMS, CPUID/MSR policy, dirty pfn list. */
 import type { Static } from '@sinclair/typebox';
-import type { HvmParamsJson, CpuidPolicyJson, MsrPolicyJson, DirtyPfnListJson, OpaqueJson } from '../json-schemas.js';
+import type { CpuidPolicyJson, MsrPolicyJson, DirtyPfnListJson, OpaqueJson } from '../json-schemas.js';
 import { dataView, fromBase64, toBase64, u64FromJson, u64ToJson } from '../bytes.js';
 import { formatError } from '../errors.js';
 import type { BodyCodec } from './body-codec.js';
 import { type FixedBody, fixedBodyCodec } from './fixed-body.js';
 import { X86_TSC_INFO } from '../../format/layouts/x86-tsc-info.js';
-import { PackedList, packedBytes, type EntryList } from './entry-list.js';
+import { encodeLayoutList, encodeU64List, layoutList, PackedList, packedBytes, u64List, type EntryList } from './entry-list.js';
+import type { LayoutJson, LayoutValue } from '../../format/layout.js';
+import { HVM_PARAMS_ENTRY, HVM_PARAMS_HEAD } from '../../format/layouts/x86-hvm-params.js';
+import { U64_ENTRY } from '../../format/layouts/u64-list.js';
+import { layoutCodec } from '../layout-codec.js';
 import type { OpaqueBody } from './simple.js';
 
 // X86_TSC_INFO: its fields are in src/format/layouts/x86-tsc-info.ts.
@@ -55,44 +59,33 @@ export function hvmContextEntries(blob: Uint8Array): { entries: HvmSaveEntry[]; 
   return off === blob.length ? { entries } : { entries, truncatedAt: off };
 }
 
-// HVM_PARAMS: u32 count, u32 reserved, (u64 index, u64 value)[count].
+// HVM_PARAMS: the head and entry in src/format/layouts/x86-hvm-params.ts (count is the list's length).
+export type HvmParamEntry = LayoutValue<typeof HVM_PARAMS_ENTRY>;
 export interface HvmParamsBody {
   kind: 'hvm-params';
   reserved: number;
-  params: EntryList<{ index: bigint; value: bigint }>;
+  params: EntryList<HvmParamEntry>;
 }
 
-export const hvmParamsCodec: BodyCodec<HvmParamsBody, Static<typeof HvmParamsJson>> = {
+const paramsHead = layoutCodec(HVM_PARAMS_HEAD);
+const paramEntry = layoutCodec(HVM_PARAMS_ENTRY);
+
+export type HvmParamsJsonForm = { kind: 'hvm-params'; reserved: number; params: LayoutJson<typeof HVM_PARAMS_ENTRY>[] };
+
+export const hvmParamsCodec: BodyCodec<HvmParamsBody, HvmParamsJsonForm> = {
   layout: 'hvm-params',
+  table: HVM_PARAMS_HEAD,
   decode(bytes, at) {
-    if (bytes.length < 8) throw formatError('HVM_PARAMS_SHORT', at, { expected: '≥ 8 bytes', actual: bytes.length });
-    const dv = dataView(bytes);
-    const count = dv.getUint32(0, true);
-    if (bytes.length !== 8 + 16 * count) throw formatError('HVM_PARAMS_LENGTH', at, { expected: `8 + 16×${count} = ${8 + 16 * count}`, actual: bytes.length });
-    const params = new PackedList(bytes.subarray(8), count, (i) => ({ index: dv.getBigUint64(8 + 16 * i, true), value: dv.getBigUint64(16 + 16 * i, true) }));
-    return { kind: 'hvm-params', reserved: dv.getUint32(4, true), params };
+    if (bytes.length < paramsHead.size) throw formatError('HVM_PARAMS_SHORT', at, { expected: `≥ ${paramsHead.size} bytes`, actual: bytes.length });
+    const { count, reserved } = paramsHead.decode(bytes);
+    const expected = paramsHead.size + paramEntry.size * count;
+    if (bytes.length !== expected) throw formatError('HVM_PARAMS_LENGTH', at, { expected: `8 + 16×${count} = ${expected}`, actual: bytes.length });
+    return { kind: 'hvm-params', reserved, params: layoutList(HVM_PARAMS_ENTRY, bytes.subarray(paramsHead.size), count) };
   },
-  encodedLength: (b) => 8 + 16 * b.params.length,
-  encode(b) {
-    const packed = packedBytes(b.params);
-    if (packed) {
-      const head = new Uint8Array(8);
-      dataView(head).setUint32(0, b.params.length, true);
-      dataView(head).setUint32(4, b.reserved, true);
-      return [head, packed];
-    }
-    const out = new Uint8Array(8 + 16 * b.params.length);
-    const dv = dataView(out);
-    dv.setUint32(0, b.params.length, true);
-    dv.setUint32(4, b.reserved, true);
-    b.params.forEach((p, i) => {
-      dv.setBigUint64(8 + 16 * i, p.index, true);
-      dv.setBigUint64(16 + 16 * i, p.value, true);
-    });
-    return [out];
-  },
-  toJson: (b) => ({ kind: 'hvm-params', reserved: b.reserved, params: b.params.map((p) => ({ index: u64ToJson(p.index), value: u64ToJson(p.value) })) }),
-  fromJson: (j) => ({ kind: 'hvm-params', reserved: j.reserved, params: j.params.map((p) => ({ index: u64FromJson(p.index), value: u64FromJson(p.value) })) }),
+  encodedLength: (b) => paramsHead.size + paramEntry.size * b.params.length,
+  encode: (b) => [paramsHead.encode({ count: b.params.length, reserved: b.reserved }), encodeLayoutList(HVM_PARAMS_ENTRY, b.params)],
+  toJson: (b) => ({ kind: 'hvm-params', reserved: b.reserved, params: b.params.map((p) => paramEntry.toJson(p)) }),
+  fromJson: (j) => ({ kind: 'hvm-params', reserved: j.reserved, params: j.params.map((p) => paramEntry.fromJson(p)) }),
 };
 
 // X86_CPUID_POLICY: xen_cpuid_leaf_t[] = {u32 leaf, subleaf, a, b, c, d}.
@@ -197,22 +190,11 @@ export interface DirtyPfnListBody {
 export const dirtyPfnListCodec: BodyCodec<DirtyPfnListBody, Static<typeof DirtyPfnListJson>> = {
   layout: 'dirty-pfn-list',
   decode(bytes, at) {
-    if (bytes.length % 8 !== 0) throw formatError('DIRTY_PFN_LIST_LENGTH', at, { expected: 'a multiple of 8', actual: bytes.length });
-    const dv = dataView(bytes);
-    const pfns = new PackedList(bytes, bytes.length / 8, (i) => dv.getBigUint64(8 * i, true));
-    return { kind: 'dirty-pfn-list', pfns };
+    if (bytes.length % U64_ENTRY.size !== 0) throw formatError('DIRTY_PFN_LIST_LENGTH', at, { expected: 'a multiple of 8', actual: bytes.length });
+    return { kind: 'dirty-pfn-list', pfns: u64List(bytes) };
   },
-  encodedLength: (b) => 8 * b.pfns.length,
-  encode(b) {
-    const packed = packedBytes(b.pfns);
-    if (packed) return [packed];
-    const out = new Uint8Array(8 * b.pfns.length);
-    const dv = dataView(out);
-    b.pfns.forEach((p, i) => {
-      dv.setBigUint64(8 * i, p, true);
-    });
-    return [out];
-  },
+  encodedLength: (b) => U64_ENTRY.size * b.pfns.length,
+  encode: (b) => [encodeU64List(b.pfns)],
   toJson: (b) => ({ kind: 'dirty-pfn-list', pfns: b.pfns.map((p) => u64ToJson(p)) }),
   fromJson: (j) => ({ kind: 'dirty-pfn-list', pfns: j.pfns.map(u64FromJson) }),
 };

@@ -1,62 +1,28 @@
 /** x86 PV bodies: X86_PV_INFO, X86_PV_P2M_FRAMES, X86_PV_VCPU_*, SHARED_INFO. */
 import type { Static } from '@sinclair/typebox';
-import type { PvInfoJson, P2mFramesJson, VcpuJson, OpaqueJson } from '../json-schemas.js';
+import type { VcpuJson, OpaqueJson } from '../json-schemas.js';
 import { PAGE_SIZE } from '../../format/constants.js';
-import { dataView, fromBase64, fromHex, toBase64, toHex, u64FromJson, u64ToJson } from '../bytes.js';
-import { EncodeError, formatError } from '../errors.js';
+import type { LayoutJson, LayoutValue } from '../../format/layout.js';
+import { X86_PV_INFO, X86_PV_P2M_FRAMES_HEAD } from '../../format/layouts/x86-pv-info.js';
+import { U64_ENTRY } from '../../format/layouts/u64-list.js';
+import { dataView, fromBase64, toBase64, u64FromJson, u64ToJson } from '../bytes.js';
+import { formatError } from '../errors.js';
+import { layoutCodec } from '../layout-codec.js';
 import type { BodyCodec } from './body-codec.js';
-import { PackedList, packedBytes, type EntryList } from './entry-list.js';
+import { fixedBodyWithExtraCodec, type FixedBodyWithExtra, type FixedBodyWithExtraJson } from './fixed-body.js';
+import { encodeU64List, u64List, type EntryList } from './entry-list.js';
 import type { OpaqueBody } from './simple.js';
 
-// X86_PV_INFO: u8 guest_width, u8 pt_levels, 6 reserved bytes.
-export interface PvInfoBody {
-  kind: 'pv-info';
-  guestWidth: number;
-  ptLevels: number;
-  /** The 6 reserved bytes (zero in a valid stream). */
-  reserved: Uint8Array;
-  /** Bytes beyond the 8-byte body (only a lenient reader lets them through). */
-  extra?: Uint8Array;
-}
+// X86_PV_INFO: its fields are in src/format/layouts/x86-pv-info.ts; bytes beyond its 8 are kept as `extra`
+// (only a lenient reader lets them through).
+export type PvInfoBody = FixedBodyWithExtra<'pv-info', typeof X86_PV_INFO>;
+export type PvInfoJsonForm = FixedBodyWithExtraJson<'pv-info', typeof X86_PV_INFO>;
 
-export const pvInfoCodec: BodyCodec<PvInfoBody, Static<typeof PvInfoJson>> = {
-  layout: 'pv-info',
-  decode(bytes, at) {
-    if (bytes.length < 8) throw formatError('PV_INFO_LENGTH', at, { expected: 8, actual: bytes.length });
-    const b: PvInfoBody = { kind: 'pv-info', guestWidth: bytes[0], ptLevels: bytes[1], reserved: bytes.subarray(2, 8) };
-    if (bytes.length > 8) b.extra = bytes.subarray(8);
-    return b;
-  },
-  encodedLength: (b) => 8 + (b.extra?.length ?? 0),
-  encode(b) {
-    if (b.reserved.length !== 6) throw new EncodeError('X86_PV_INFO: reserved must be 6 bytes');
-    const out = new Uint8Array(8);
-    out[0] = b.guestWidth;
-    out[1] = b.ptLevels;
-    out.set(b.reserved, 2);
-    return b.extra ? [out, b.extra] : [out];
-  },
-  toJson: (b) => ({
-    kind: 'pv-info',
-    guestWidth: b.guestWidth,
-    ptLevels: b.ptLevels,
-    reserved: toHex(b.reserved),
-    ...(b.extra ? { extra: toBase64(b.extra) } : {}),
-  }),
-  fromJson: (j) => ({
-    kind: 'pv-info',
-    guestWidth: j.guestWidth,
-    ptLevels: j.ptLevels,
-    reserved: fromHex(j.reserved),
-    ...(j.extra !== undefined ? { extra: fromBase64(j.extra) } : {}),
-  }),
-};
+export const pvInfoCodec = fixedBodyWithExtraCodec('pv-info', X86_PV_INFO, 'PV_INFO_LENGTH');
 
-// X86_PV_P2M_FRAMES: u32 start pfn, u32 end pfn, u64 frames[].
-export interface P2mFramesBody {
+// X86_PV_P2M_FRAMES: the head in src/format/layouts/x86-pv-info.ts, then u64 frames[].
+export interface P2mFramesBody extends LayoutValue<typeof X86_PV_P2M_FRAMES_HEAD> {
   kind: 'p2m-frames';
-  startPfn: number;
-  endPfn: number;
   frames: EntryList<bigint>;
 }
 
@@ -66,39 +32,26 @@ export function p2mFrameCount(startPfn: number, endPfn: number, guestWidth: numb
   return Math.floor(endPfn / fpp) + 1 - Math.floor(startPfn / fpp);
 }
 
-export const p2mFramesCodec: BodyCodec<P2mFramesBody, Static<typeof P2mFramesJson>> = {
+export type P2mFramesJsonForm = { kind: 'p2m-frames'; frames: string[] } & LayoutJson<typeof X86_PV_P2M_FRAMES_HEAD>;
+
+const p2mHead = layoutCodec(X86_PV_P2M_FRAMES_HEAD);
+
+export const p2mFramesCodec: BodyCodec<P2mFramesBody, P2mFramesJsonForm> = {
   layout: 'p2m-frames',
+  table: X86_PV_P2M_FRAMES_HEAD,
   decode(bytes, at) {
-    if (bytes.length < 8 || bytes.length % 8 !== 0) {
-      throw formatError('P2M_SHORT', at, { expected: '≥ 8 bytes, a multiple of 8', actual: bytes.length });
+    const head = p2mHead.size;
+    if (bytes.length < head || (bytes.length - head) % U64_ENTRY.size !== 0) {
+      throw formatError('P2M_SHORT', at, { expected: `≥ ${head} bytes, a multiple of 8`, actual: bytes.length });
     }
-    const dv = dataView(bytes);
-    const startPfn = dv.getUint32(0, true);
-    const endPfn = dv.getUint32(4, true);
+    const { startPfn, endPfn } = p2mHead.decode(bytes);
     if (startPfn > endPfn) throw formatError('P2M_RANGE', at, { expected: `start ≤ end (${endPfn})`, actual: startPfn });
-    const frames = new PackedList(bytes.subarray(8), (bytes.length - 8) / 8, (i) => dv.getBigUint64(8 + 8 * i, true));
-    return { kind: 'p2m-frames', startPfn, endPfn, frames };
+    return { kind: 'p2m-frames', startPfn, endPfn, frames: u64List(bytes.subarray(head)) };
   },
-  encodedLength: (b) => 8 + 8 * b.frames.length,
-  encode(b) {
-    const packed = packedBytes(b.frames);
-    if (packed) {
-      const head = new Uint8Array(8);
-      dataView(head).setUint32(0, b.startPfn, true);
-      dataView(head).setUint32(4, b.endPfn, true);
-      return [head, packed];
-    }
-    const out = new Uint8Array(8 + 8 * b.frames.length);
-    const dv = dataView(out);
-    dv.setUint32(0, b.startPfn, true);
-    dv.setUint32(4, b.endPfn, true);
-    b.frames.forEach((f, i) => {
-      dv.setBigUint64(8 + 8 * i, f, true);
-    });
-    return [out];
-  },
-  toJson: (b) => ({ kind: 'p2m-frames', startPfn: b.startPfn, endPfn: b.endPfn, frames: b.frames.map((f) => u64ToJson(f)) }),
-  fromJson: (j) => ({ kind: 'p2m-frames', startPfn: j.startPfn, endPfn: j.endPfn, frames: j.frames.map(u64FromJson) }),
+  encodedLength: (b) => p2mHead.size + U64_ENTRY.size * b.frames.length,
+  encode: (b) => [p2mHead.encode(b), encodeU64List(b.frames)],
+  toJson: (b) => ({ kind: 'p2m-frames', ...p2mHead.toJson(b), frames: b.frames.map((f) => u64ToJson(f)) }),
+  fromJson: (j) => ({ kind: 'p2m-frames', ...p2mHead.fromJson(j), frames: j.frames.map(u64FromJson) }),
 };
 
 // X86_PV_VCPU_{BASIC,EXTENDED,XSAVE,MSRS}: u32 vcpu_id, u32 reserved, context blob.
