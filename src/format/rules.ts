@@ -28,6 +28,7 @@ export const RULES = Object.freeze({
   // Container and framing
   NOT_V2: R('STREAM-NOT-V2', 'error', 'project', 'Input is not a v2 migration stream (xl save file, libxl or libxc stream).'),
   TRUNCATED: R('STREAM-TRUNCATED', 'error', 'C+VFY', "The input ends inside a header or record, or before the stream's end."),
+  COMPRESSED_CORRUPT: R('STREAM-COMPRESSED-CORRUPT', 'error', 'project', 'The compressed input (gzip, zstd, xz, bzip2, lz4) is corrupt.'),
   TRAILING_BYTES: R('STREAM-TRAILING-BYTES', 'strict', 'project', 'Bytes follow the final END record.'),
   TRAILING_GO_MESSAGE: R('STREAM-TRAILING-GO-MESSAGE', 'note', 'project', "The bytes after END are xl migrate's go message (a capture of the wire)."),
   RECORD_TOO_LONG: R('RECORD-LENGTH-MAX', 'error', 'C', "Record body_length exceeds the reader's limit (default REC_LENGTH_MAX, 128 MiB)."),
