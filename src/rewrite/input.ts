@@ -57,7 +57,6 @@ export interface PrepareOptions {
   onProgress?: ((bytesDone: number) => void) | undefined;
 }
 
-
 class MemoryPages implements PageReader {
   constructor(private readonly bytes: Uint8Array) {}
   async read(target: Uint8Array, offset: number): Promise<void> {

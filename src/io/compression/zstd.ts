@@ -67,8 +67,7 @@ export const zstdCodec: CompressionCodec = {
       throw fzstdFailure(e);
     }
   },
-  implementation: (direction) =>
-    toolDescription(TOOL.command) ?? (direction === 'decompress' ? 'fzstd 0.1.1 (pure JavaScript)' : 'none (install zstd)'),
+  implementation: (direction) => toolDescription(TOOL.command) ?? (direction === 'decompress' ? 'fzstd 0.1.1 (pure JavaScript)' : 'none (install zstd)'),
 };
 
 /** Reading through fzstd even where the tool exists (tests and benchmarks of the fallback). */
