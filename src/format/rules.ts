@@ -51,6 +51,20 @@ export const RULES = Object.freeze({
   XL_OPTIONAL_FLAGS: R('XL-OPTIONAL-FLAGS', 'warning', 'project', 'xl optional_flags is non-zero (xl never checks it).'),
   XL_JSON_FLAG: R('XL-JSON-FLAG', 'warning', 'project', 'xl JSON flag does not match the presence of a config.'),
 
+  // Wrappers around a stream (src/reader/containers)
+  LIBVIRT_HEADER: R(
+    'LIBVIRT-HEADER',
+    'error',
+    'C',
+    "libvirt save image header: version 1 or 2, and an XML length from 1 to the reader's limit (libvirt refuses a newer version and xmlLen ≤ 0).",
+  ),
+  XENSERVER_SECTION: R(
+    'XENSERVER-SECTION',
+    'error',
+    'C',
+    "XenServer suspend image section: a known type this toolkit reads, no longer than the reader's limit (xenopsd refuses unknown types).",
+  ),
+
   // libxl header and records
   LIBXL_IDENT: R('LIBXL-IDENT', 'error', 'C+VFY', 'libxl header ident must be "LibxlFmt".'),
   LIBXL_VERSION: R('LIBXL-VERSION', 'error', 'C+VFY', 'libxl header version must be 2.'),

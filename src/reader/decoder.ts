@@ -33,7 +33,8 @@ import { decodePageDataSkippingPages, pageDataEntriesLength } from '../codec/bod
 import { p2mFrameCount, VCPU_BASIC_SIZE } from '../codec/bodies/x86-pv.js';
 import { hvmContextProblems } from '../codec/bodies/hvm-context-framing.js';
 import type { Container, Problem, RecordItem, StreamEnd, StreamItem, StreamMode } from './items.js';
-import { detectContainer, detectOrNeed, DETECT_BYTES } from './detect.js';
+import { detectContainer, detectOrNeed, DETECT_BYTES, type Wrapper } from './detect.js';
+import { libvirtStep, xenserverSectionStep, xenserverSignatureStep, type WrapperStep } from './containers/wrapper-parts.js';
 import { PfnSet } from './pfn-set.js';
 import { SummaryBuilder, type StreamSummary } from './summary.js';
 
@@ -85,6 +86,9 @@ type State =
   | 'LIBXC_PC'
   | 'LIBXL_POSTPC'
   | 'LIBXL_TAIL'
+  | 'LIBVIRT'
+  | 'XS_SIG'
+  | 'XS_SECTION'
   | 'DONE'
   | 'FAILED';
 
@@ -104,6 +108,8 @@ export class StreamDecoder {
   private readonly skipPages: boolean;
   private state: State;
   private container?: Container;
+  /** The wrapper around the stream (libvirt, XenServer), once its magic was seen. */
+  private wrapper?: Wrapper;
   /** Absolute offset of the next byte to decode. */
   private offset = 0;
   private recordIndex = 0;
@@ -202,6 +208,7 @@ export class StreamDecoder {
       case 'DETECT': {
         const d = detectOrNeed(view.subarray(0, DETECT_BYTES));
         if ('need' in d) return d;
+        if ('wrapper' in d) return this.enterWrapper(d.wrapper, view);
         if (!d.container) throw this.notV2(d.looksLike);
         this.setContainer(d.container);
         return this.step(view);
@@ -272,11 +279,42 @@ export class StreamDecoder {
         this.offset += view.length;
         return { skip: view.length };
       }
+      case 'LIBVIRT':
+        return this.wrapperStep(libvirtStep(view, this.offset, this.maxXlOptionalData));
+      case 'XS_SIG':
+        return this.wrapperStep(xenserverSignatureStep(view, this.offset));
+      case 'XS_SECTION':
+        return this.wrapperStep(xenserverSectionStep(view, this.offset, this.maxRecordLength));
       case 'FAILED':
         throw new Error('StreamDecoder used after it reported an error');
       default:
         return this.stepRecord(view);
     }
+  }
+
+  private enterWrapper(wrapper: Wrapper, view: Uint8Array): Step {
+    // One wrapper only: a second magic inside is not a stream.
+    if (this.wrapper) throw this.notV2(`a ${wrapper} image inside a ${this.wrapper} image`);
+    this.wrapper = wrapper;
+    this.summaryBuilder.wrapper = wrapper;
+    this.state = wrapper === 'libvirt' ? 'LIBVIRT' : 'XS_SIG';
+    return this.step(view);
+  }
+
+  /** A wrapper part read (or more bytes needed): emit it and go where it says. */
+  private wrapperStep(step: WrapperStep): Step {
+    if ('need' in step) return step;
+    const next: Record<typeof step.after, State> = {
+      stream: 'DETECT',
+      libxc: 'LIBXC_IHDR',
+      libxl: 'LIBXL_HDR',
+      section: 'XS_SECTION',
+      end: 'DONE',
+    };
+    const result = this.emit(step.item, next[step.after]);
+    if (step.after === 'libxc' || step.after === 'libxl') this.setContainer(step.after);
+    if (step.after === 'end') this.streamEnd = this.offset;
+    return result;
   }
 
   private emit(item: StreamItem, next: State): Step {
@@ -330,6 +368,7 @@ export class StreamDecoder {
     const next = layer === 'libxc' ? this.onLibxcRecord(record, info, at) : this.onLibxlRecord(record, info, at);
     this.recordIndex++;
     this.summaryBuilder.onRecord(item);
+    if (next === 'DONE' && this.wrapper === 'xenserver') return this.emit(item, 'XS_SECTION'); // the image goes on after the stream
     if (next === 'DONE') this.streamEnd = this.offset + wire;
     return this.emit(item, next);
   }
@@ -643,7 +682,8 @@ export class StreamDecoder {
   }
 
   private notV2(looksLike: string): StreamFormatError {
-    return formatError('NOT_V2', { offset: 0 }, { detail: `not a v2 migration stream: looks like ${looksLike}` });
+    const inside = this.wrapper ? ` (the stream inside the ${this.wrapper} image)` : '';
+    return formatError('NOT_V2', { offset: this.offset }, { detail: `not a v2 migration stream${inside}: looks like ${looksLike}` });
   }
 
   // ------------------------------------------------------------------ EOF
@@ -727,7 +767,7 @@ export class StreamDecoder {
   }
 
   private isRecordState(): boolean {
-    return !['DETECT', 'XL', 'LIBXL_HDR', 'LIBXC_IHDR', 'LIBXC_DHDR'].includes(this.state);
+    return !['DETECT', 'XL', 'LIBXL_HDR', 'LIBXC_IHDR', 'LIBXC_DHDR', 'LIBVIRT', 'XS_SIG', 'XS_SECTION'].includes(this.state);
   }
 
   private truncationDetail(rest: Uint8Array, restLength: number): string {
@@ -754,6 +794,12 @@ export class StreamDecoder {
         return 'the libxl stream header';
       case 'LIBXC_IHDR':
         return 'the libxc image header';
+      case 'LIBVIRT':
+        return "libvirt's save image header and domain XML";
+      case 'XS_SIG':
+        return 'the XenServer suspend image signature';
+      case 'XS_SECTION':
+        return 'the next XenServer section (the image has no End_of_image yet)';
       case 'LIBXC_DHDR':
         return 'the libxc domain header';
       case 'LIBXC_REC':

@@ -6,12 +6,15 @@ import { parseByteSize } from '../../writer/size.js';
 import { EXIT_OK, UsageError, runCommand } from '../errors.js';
 import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
 import { progressFor } from '../progress.js';
+import { COMPRESS_CHOICES, outputCompression, type CompressChoice } from '../output-compression.js';
 
 interface ExtractArgs extends CommonArgs {
   file: string;
   output?: string;
   emulatorContext?: string;
   config?: string;
+  stream?: string;
+  compress?: CompressChoice;
   spillDir?: string;
   maxImageSize: number;
 }
@@ -41,7 +44,13 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
         describe: 'raw memory image to write (mode 0600; a regular file: the image is written at page offsets, so not -o -)',
       })
       .option('emulator-context', { type: 'string', coerce: dashArgument, describe: "write the EMULATOR_CONTEXT blob (e.g. QEMU's device state) here" })
-      .option('config', { type: 'string', coerce: dashArgument, describe: 'write the xl config (JSON) here' })
+      .option('config', { type: 'string', coerce: dashArgument, describe: "write the xl config (JSON) here (a libvirt save image's domain XML)" })
+      .option('stream', {
+        type: 'string',
+        coerce: dashArgument,
+        describe: 'write the migration stream without its libvirt/XenServer wrapper here (what xl restore reads; .zst etc. compress it)',
+      })
+      .option('compress', { type: 'string', choices: COMPRESS_CHOICES, describe: "compress --stream (default: from its name's ending)" })
       .option('spill-dir', { type: 'string', describe: "directory for the checkpoint undo log (default: the image's directory)" })
       .option('max-image-size', {
         type: 'string',
@@ -61,6 +70,8 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
           memory: args.output,
           emulatorContext: args.emulatorContext,
           config: args.config,
+          stream: args.stream,
+          streamCompress: outputCompression(args.stream, args.compress),
           spillDir: args.spillDir,
           maxImageBytes: args.maxImageSize,
           onProgress: (n) => progress.update(n),
@@ -76,6 +87,7 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
       }
       if (args.emulatorContext) process.stdout.write(`${args.emulatorContext}: emulator context, ${grouped(r.emulatorContextBytes ?? 0)} bytes\n`);
       if (args.config) process.stdout.write(`${args.config}: xl config, ${grouped(r.configBytes ?? 0)} bytes\n`);
+      if (args.stream) process.stdout.write(`${args.stream}: the migration stream, ${grouped(r.streamBytes ?? 0)} bytes\n`);
       for (const p of r.problems) process.stderr.write(`${p.severity}: ${p.message}\n`);
       return EXIT_OK;
     }),
