@@ -215,6 +215,20 @@ describe('container and framing', () => {
     errorRule(packed, 'STREAM-COMPRESSED-CORRUPT', 0);
   });
 
+  it('LIBVIRT-HEADER: a libvirt save image of version 3 (libvirt refuses a newer version); offset = the version field', () => {
+    const header = Buffer.alloc(64);
+    header.write('libvirt-xml\n \0 \r', 'latin1');
+    header.writeUInt32LE(3, 16);
+    header.writeUInt32LE(8, 20);
+    errorRule(new Uint8Array(Buffer.concat([header, Buffer.from('<d/>\0\0\0\0'), minimalXl()])), 'LIBVIRT-HEADER', 16);
+  });
+
+  it('XENSERVER-SECTION: a XenServer suspend image section of an unknown type; offset = the section header', () => {
+    const section = Buffer.alloc(16);
+    section.writeBigUInt64LE(0x1234n, 0);
+    errorRule(new Uint8Array(Buffer.concat([Buffer.from('XenSavedDomv2-\n', 'latin1'), section])), 'XENSERVER-SECTION', 15);
+  });
+
   it('STREAM-TRAILING-BYTES: bytes after the final END (lenient: warning + trailing item)', () => {
     const b = concat([minimalXl(), Uint8Array.of(1, 2, 3)]);
     strictRule(b, 'STREAM-TRAILING-BYTES', MIN.end);

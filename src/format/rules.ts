@@ -55,13 +55,13 @@ export const RULES = Object.freeze({
   LIBVIRT_HEADER: R(
     'LIBVIRT-HEADER',
     'error',
-    'C',
+    'project',
     "libvirt save image header: version 1 or 2, and an XML length from 1 to the reader's limit (libvirt refuses a newer version and xmlLen ≤ 0).",
   ),
   XENSERVER_SECTION: R(
     'XENSERVER-SECTION',
     'error',
-    'C',
+    'project',
     "XenServer suspend image section: a known type this toolkit reads, no longer than the reader's limit (xenopsd refuses unknown types).",
   ),
 
