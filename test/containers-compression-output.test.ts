@@ -7,11 +7,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AtomicOutput } from '../src/io/atomic-output.js';
 import { COMPRESSION_NAMES, compressionOf, type CompressionName } from '../src/io/compression/index.js';
 import { CaptureFile } from '../src/session/capture-file.js';
-import { CLI, ROOT, ensureCliBuilt, runCli, type CliResult } from './support/cli-run.js';
+import { CLI, ROOT, ensureCliBuilt, runCli, runShell, type CliResult } from './support/cli-run.js';
 import { EXTENSION, compress, decompressWithTool, missingTool, scratchDir } from './support/compressed-fixtures.js';
 
 const scratch = scratchDir('containers-output-');
@@ -125,6 +126,20 @@ describe('without the tools', () => {
     expect(w.stderr).toMatch(/xz command is not installed/);
     expect(existsSync(scratch.file('notool-out.xz'))).toBe(false);
     expect(readdirSync(scratch.dir).length).toBe(before);
+  });
+});
+
+describe('stream-migrate receive', () => {
+  it('-o CAPTURE.zst: the capture of a migration is zstd-compressed and holds the stream sent', async (ctx) => {
+    const why = missingTool('zstd');
+    if (why) return ctx.skip(why);
+    const xl = scratch.file('sent.bin');
+    expect((await runCli(['synth', '--kind', 'hvm', '--pages', '200', '--xl', '-q', '-o', xl])).code).toBe(0);
+    const migrate = `"${process.execPath}" "${join(ROOT, 'dist/cli/stream-migrate.js')}"`;
+    const cap = scratch.file('cap.zst');
+    const r = await runShell(`${migrate} send ${xl} --exec '${migrate} receive -o ${cap}'`);
+    expect(r.code).toBe(0);
+    expect(Buffer.from(decompressWithTool('zstd', readFileSync(cap))).equals(readFileSync(xl))).toBe(true);
   });
 });
 
