@@ -96,6 +96,18 @@ describe('libvirt images: encode and the header rules', () => {
     expect(Buffer.compare(readFileSync(scratch.file('small-again.libvirt')), image)).toBe(0);
   });
 
+  it('report: the wrapper parts are in the timeline and the headers (libvirt and XenServer)', async () => {
+    await ensureCliBuilt();
+    const bare = await small(true);
+    const images = { 'small.libvirt': libvirtImage(libxlStreamOf(bare)), 'small.xs': xenServerImage(libxcPartsOf(bare).libxc) };
+    for (const [name, bytes] of Object.entries(images)) {
+      const html = scratch.file(`${name}.html`);
+      const r = await runCli(['report', scratch.file(name, bytes), '-o', html]);
+      expect([r.code, r.stderr]).toEqual([0, expect.stringContaining('valid stream')]);
+      expect(readFileSync(html, 'utf8')).toContain(name.endsWith('.xs') ? 'Xenops record' : 'libvirt header');
+    }
+  });
+
   it('LIBVIRT-HEADER: version 3 (offset 16) and xmlLen 0 (offset 20) are refused, as libvirt refuses them', async () => {
     const stream = libxlStreamOf(await small(true));
     const v3 = thrown(() => readStreamSync(libvirtImage(stream, LIBVIRT_XML, 3)).readAll());
