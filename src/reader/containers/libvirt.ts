@@ -8,17 +8,14 @@
  * Version 1: a pre-Xen-4.6 (legacy) libxl stream follows; 2: a v2 stream
  * (LIBXL_HAVE_SRM_V2).
  */
-import { readFields, startsWithBytes, textOf, type HeaderField } from './fields.js';
+import { layoutCodec } from '../../codec/layout-codec.js';
+import { LIBVIRT_SAVE_HEADER } from '../../format/layouts/libvirt-save.js';
+import { startsWithBytes, textOf } from './fields.js';
 
 /** "libvirt-xml\n \0 \r" */
 export const LIBVIRT_SAVE_MAGIC = Uint8Array.from(Buffer.from('libvirt-xml\n \0 \r', 'latin1'));
-export const LIBVIRT_HEADER_SIZE = 64;
-
-export const LIBVIRT_HEADER_FIELDS: readonly HeaderField[] = [
-  { name: 'version', offset: 16, width: 4 },
-  { name: 'xmlLen', offset: 20, width: 4 },
-  // unused[10]: 40 bytes, zero as libvirt writes them; kept as they are.
-];
+export const LIBVIRT_HEADER_SIZE = LIBVIRT_SAVE_HEADER.size;
+const header = layoutCodec(LIBVIRT_SAVE_HEADER);
 
 /** The version libvirt writes when a v2 (Xen 4.6+) libxl stream follows. */
 export const LIBVIRT_VERSION_STREAM_V2 = 2;
@@ -33,12 +30,8 @@ export interface LibvirtHeader {
 }
 
 export function readLibvirtHeader(bytes: Uint8Array): LibvirtHeader {
-  const f = readFields(LIBVIRT_HEADER_FIELDS, bytes);
-  return {
-    version: f.version as number,
-    xmlLength: f.xmlLen as number,
-    reservedNonZero: bytes.subarray(24, LIBVIRT_HEADER_SIZE).some((b) => b !== 0),
-  };
+  const h = header.decode(bytes);
+  return { version: h.version, xmlLength: h.xmlLen, reservedNonZero: h.unused.some((u) => u !== 0) };
 }
 
 /** The domain XML (without its NUL), or undefined when it is not text. */

@@ -8,17 +8,15 @@
  * UEFI variables, and End_of_image (length 0). A vGPU (Demu) stream goes to a
  * separate fd; a Libxc_legacy section holds a pre-4.6 stream.
  */
-import { readFields, startsWithBytes, type HeaderField } from './fields.js';
+import { layoutCodec } from '../../codec/layout-codec.js';
+import { XENSERVER_SECTION_HEADER } from '../../format/layouts/xenserver-suspend.js';
+import { startsWithBytes } from './fields.js';
 
 export const XENSERVER_SIGNATURE = Uint8Array.from(Buffer.from('XenSavedDomv2-\n', 'latin1'));
 /** xenopsd's older images ("Legacy" in suspend_image.ml): a legacy libxc stream, converted on restore. */
 export const XENSERVER_LEGACY_SIGNATURE = Uint8Array.from(Buffer.from('XenSavedDomain\n', 'latin1'));
-export const XENSERVER_SECTION_HEADER_SIZE = 16;
-
-export const XENSERVER_SECTION_FIELDS: readonly HeaderField[] = [
-  { name: 'type', offset: 0, width: 8 },
-  { name: 'length', offset: 8, width: 8 },
-];
+export const XENSERVER_SECTION_HEADER_SIZE = XENSERVER_SECTION_HEADER.size;
+const sectionHeader = layoutCodec(XENSERVER_SECTION_HEADER);
 
 export interface SectionType {
   readonly name: string;
@@ -43,6 +41,5 @@ export const XENSERVER_SECTIONS: ReadonlyMap<number, SectionType> = new Map([
 export const hasXenServerSignature = (head: Uint8Array) => startsWithBytes(head, XENSERVER_SIGNATURE);
 
 export function readSectionHeader(bytes: Uint8Array): { type: bigint; length: bigint } {
-  const f = readFields(XENSERVER_SECTION_FIELDS, bytes);
-  return { type: f.type as bigint, length: f.length as bigint };
+  return sectionHeader.decode(bytes);
 }
