@@ -59,16 +59,16 @@ describe('what a refused input looks like, and what to try', () => {
     expect(e.message).toMatch(looksLike);
   });
 
-  it('a COLO back-channel capture: names readBackChannel', async () => {
+  it('a COLO back-channel capture: names dump --channel colo', async () => {
     const e = refusal(await coloBackChannel());
     expect(e.ruleId).toBe('STREAM-NOT-V2');
-    expect(e.message).toMatch(/COLO back-channel capture.*readBackChannel/);
+    expect(e.message).toMatch(/COLO back-channel capture.*dump --channel colo/);
   });
 
-  it('a postcopy back-channel capture: names readBackChannel', async () => {
+  it('a postcopy back-channel capture: names dump --channel postcopy', async () => {
     const e = refusal(await postcopyBackChannel());
     expect(e.ruleId).toBe('STREAM-NOT-V2');
-    expect(e.message).toMatch(/postcopy back-channel capture.*readBackChannel/);
+    expect(e.message).toMatch(/postcopy back-channel capture.*dump --channel postcopy/);
   });
 
   it('an xl header with unknown mandatory flags: written by a newer xl', () => {

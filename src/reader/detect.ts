@@ -90,9 +90,9 @@ function describeBackChannel(head: Uint8Array): string | undefined {
   const type = u32(head, 0);
   const length = u32(head, 4);
   if (type === 0x5 && length === 4 && u32(head, 8) >= 1 && u32(head, 8) <= 3)
-    return "a COLO back-channel capture (the secondary's CHECKPOINT_STATE replies), not the forward stream: read it as a back channel (the library's readBackChannel, channel 'colo')";
+    return "a COLO back-channel capture (the secondary's CHECKPOINT_STATE replies), not the forward stream: read it with `stream-inspect dump --channel colo` (the library's readBackChannel)";
   if ((type === 0x15 || type === 0x16) && length >= 0 && length % 8 === 0 && length < 1 << 20)
-    return "a postcopy back-channel capture (POSTCOPY_FAULT / POSTCOPY_COMPLETE from the destination), not the forward stream: read it as a back channel (readBackChannel, channel 'postcopy')";
+    return "a postcopy back-channel capture (POSTCOPY_FAULT / POSTCOPY_COMPLETE from the destination), not the forward stream: read it with `stream-inspect dump --channel postcopy` (the library's readBackChannel)";
   return undefined;
 }
 

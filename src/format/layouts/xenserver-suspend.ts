@@ -5,17 +5,17 @@
  */
 import { defineLayout } from '../layout.js';
 
-export const XENSERVER_SECTION_TYPES: Readonly<Record<number, string>> = {
-  0x000f: 'Xenops',
-  0x00f0: 'Libxc',
-  0x00f1: 'Libxl',
-  0x00f2: 'Libxc_legacy',
-  0x0f00: 'Qemu_trad',
-  0x0f01: 'Qemu_xen',
-  0x0f10: 'Demu',
-  0x0f11: 'Varstored',
-  0xffff: 'End_of_image',
-};
+export const XENSERVER_SECTION_TYPES: Readonly<Record<number, string>> = Object.fromEntries([
+  [0x000f, 'Xenops'],
+  [0x00f0, 'Libxc'],
+  [0x00f1, 'Libxl'],
+  [0x00f2, 'Libxc_legacy'],
+  [0x0f00, 'Qemu_trad'],
+  [0x0f01, 'Qemu_xen'],
+  [0x0f10, 'Demu'],
+  [0x0f11, 'Varstored'],
+  [0xffff, 'End_of_image'],
+]);
 
 export const XENSERVER_SECTION_HEADER = defineLayout(
   'suspend image header',
