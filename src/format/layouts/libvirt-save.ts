@@ -1,5 +1,5 @@
 /**
- * libvirt's libxl driver save image header (spec/FORMAT.md §14.2; libvirt
+ * libvirt's libxl driver save image header (spec/FORMAT.md §15.2; libvirt
  * src/libxl/libxl_conf.h struct _libxlSavefileHeader): 64 bytes, then the
  * domain XML (xmlLen bytes with its NUL), then the libxl stream.
  */

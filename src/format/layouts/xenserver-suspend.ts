@@ -1,5 +1,5 @@
 /**
- * A XenServer / XCP-ng suspend image section header (spec/FORMAT.md §14.3;
+ * A XenServer / XCP-ng suspend image section header (spec/FORMAT.md §15.3;
  * xenopsd lib/suspend_image.ml read_header / write_header): two little-endian
  * u64, the section type and its body's length (0 for the embedded streams).
  */
