@@ -11,6 +11,7 @@
  * Test titles start with the rule id: test/rules-coverage.test.ts checks that
  * every id has its test here and in spec/RULES.md.
  */
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { StreamFormatError } from '../src/codec/index.js';
 import { XL_MIGRATE_GO_MESSAGE, ruleById, type Dialect } from '../src/format/index.js';
@@ -206,6 +207,26 @@ describe('container and framing', () => {
     errorRule(min.subarray(0, 100), 'STREAM-TRUNCATED', 100);
     errorRule(min.subarray(0, MIN.end - 8), 'STREAM-TRUNCATED', MIN.end - 8); // before the libxl END
     errorRule(min.subarray(0, 40), 'STREAM-TRUNCATED', 40); // inside the xl header
+  });
+
+  it('STREAM-COMPRESSED-CORRUPT: a gzip input whose deflate data is damaged', () => {
+    const packed = new Uint8Array(gzipSync(minimalXl()));
+    for (let i = 12; i < packed.length - 8; i++) packed[i] ^= 0xa5;
+    errorRule(packed, 'STREAM-COMPRESSED-CORRUPT', 0);
+  });
+
+  it('LIBVIRT-HEADER: a libvirt save image of version 3 (libvirt refuses a newer version); offset = the version field', () => {
+    const header = Buffer.alloc(64);
+    header.write('libvirt-xml\n \0 \r', 'latin1');
+    header.writeUInt32LE(3, 16);
+    header.writeUInt32LE(8, 20);
+    errorRule(new Uint8Array(Buffer.concat([header, Buffer.from('<d/>\0\0\0\0'), minimalXl()])), 'LIBVIRT-HEADER', 16);
+  });
+
+  it('XENSERVER-SECTION: a XenServer suspend image section of an unknown type; offset = the section header', () => {
+    const section = Buffer.alloc(16);
+    section.writeBigUInt64LE(0x1234n, 0);
+    errorRule(new Uint8Array(Buffer.concat([Buffer.from('XenSavedDomv2-\n', 'latin1'), section])), 'XENSERVER-SECTION', 15);
   });
 
   it('STREAM-TRAILING-BYTES: bytes after the final END (lenient: warning + trailing item)', () => {

@@ -5,6 +5,7 @@
  * terminals never see escape codes.
  */
 import { open, stat } from 'node:fs/promises';
+import { COMPRESSION_MAGIC_BYTES, compressionOf } from '../io/compression/index.js';
 
 export interface Progress {
   update(bytesDone: number): void;
@@ -62,7 +63,7 @@ export class TtyProgress implements Progress {
 
 /**
  * The decompressed size of an input when it can be known cheaply: a plain
- * file's size, or a gzip file's ISIZE trailer (size mod 2^32, so only trusted
+ * file's size, or a gzip file's ISIZE trailer (other compressed files: unknown) (size mod 2^32, so only trusted
  * when it is at least the compressed size).
  */
 export async function knownInputSize(path: string): Promise<number | undefined> {
@@ -72,9 +73,12 @@ export async function knownInputSize(path: string): Promise<number | undefined> 
     if (!st.isFile()) return undefined;
     const fh = await open(path, 'r');
     try {
-      const head = new Uint8Array(2);
-      await fh.read(head, 0, 2, 0);
-      if (head[0] !== 0x1f || head[1] !== 0x8b) return st.size;
+      const head = new Uint8Array(COMPRESSION_MAGIC_BYTES);
+      const { bytesRead } = await fh.read(head, 0, head.length, 0);
+      const codec = compressionOf(head.subarray(0, bytesRead));
+      if (!codec) return st.size;
+      // Only gzip says its size cheaply (zstd, xz, bzip2, lz4: no total, the progress shows bytes only).
+      if (codec.name !== 'gzip') return undefined;
       if (st.size < 18) return undefined;
       const tail = Buffer.alloc(4);
       await fh.read(tail, 0, 4, st.size - 4);

@@ -89,7 +89,14 @@ function decodeXlFixed(bytes: Uint8Array, at: ErrorLocation): { fixed: XlFixed; 
     byteOrder = 'big';
   }
   if ((fixed.mandatoryFlags & ~XL_MANDATORY_FLAGS_KNOWN) !== 0) {
-    throw formatError('XL_MANDATORY_FLAGS', loc, { relative: 36, expected: 'only bits 0x3', actual: `0x${fixed.mandatoryFlags.toString(16)}` });
+    const unknown = fixed.mandatoryFlags & ~XL_MANDATORY_FLAGS_KNOWN;
+    throw formatError('XL_MANDATORY_FLAGS', loc, {
+      relative: 36,
+      expected: 'only bits 0x3',
+      actual: `0x${fixed.mandatoryFlags.toString(16)}`,
+      // xl itself refuses such a file ("unable to restore: unknown mandatory flags"): it needs a newer xl.
+      detail: `an xl save file with mandatory flags 0x${unknown.toString(16)} this toolkit (and xl before them) does not know: written by a newer xl; restore it with that Xen version's xl`,
+    });
   }
   return { fixed, byteOrder };
 }

@@ -206,7 +206,26 @@ export const TrailingJson = Type.Object(
   { additionalProperties: false },
 );
 
-export const StreamItemJson = Type.Union([XlHeaderJson, LibxlHeaderJson, LibxcImageHeaderJson, LibxcDomainHeaderJson, RecordItemJson, TrailingJson]);
+export const ContainerPartJson = Type.Object(
+  {
+    kind: Type.Literal('container-part'),
+    wrapper: Type.Union([Type.Literal('libvirt'), Type.Literal('xenserver')]),
+    part: Type.String({ description: 'what the part is (libvirt header, Xenops record, End_of_image…)' }),
+    data: Type.String({ description: "the part's bytes (header and body), base64: what encode writes" }),
+    text: Type.Optional(Type.String({ description: "the part's text (domain XML, xenops S-expression), for reading: encode ignores it" })),
+  },
+  { additionalProperties: false },
+);
+
+export const StreamItemJson = Type.Union([
+  XlHeaderJson,
+  LibxlHeaderJson,
+  LibxcImageHeaderJson,
+  LibxcDomainHeaderJson,
+  RecordItemJson,
+  TrailingJson,
+  ContainerPartJson,
+]);
 
 export const StreamDocumentJson = Type.Object(
   {

@@ -6,7 +6,16 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { JsonFormError } from './errors.js';
 import type { StreamDocument, StreamItemJsonForm } from './json.js';
-import { bodySchemaForKind, LibxcDomainHeaderJson, LibxcImageHeaderJson, LibxlHeaderJson, RecordItemJson, TrailingJson, XlHeaderJson } from './json-schemas.js';
+import {
+  bodySchemaForKind,
+  ContainerPartJson,
+  LibxcDomainHeaderJson,
+  LibxcImageHeaderJson,
+  LibxlHeaderJson,
+  RecordItemJson,
+  TrailingJson,
+  XlHeaderJson,
+} from './json-schemas.js';
 
 const checks = new Map<TSchema, TypeCheck<TSchema>>();
 function compiled<T extends TSchema>(schema: T): TypeCheck<T> {
@@ -59,7 +68,9 @@ export function assertStreamItem(item: unknown, i: number): asserts item is Stre
               ? RecordItemJson
               : kind === 'trailing'
                 ? TrailingJson
-                : undefined;
+                : kind === 'container-part'
+                  ? ContainerPartJson
+                  : undefined;
   if (!schema) throw new JsonFormError(`/items/${i}/kind`, `unknown item kind ${JSON.stringify(kind)}`);
   if (kind === 'record') {
     // Check the body against its own kind's schema first: union errors say too little.

@@ -31,7 +31,8 @@ export type EncodableItem =
   | { kind: 'libxc-image-header'; header: LibxcImageHeader }
   | { kind: 'libxc-domain-header'; header: LibxcDomainHeader }
   | { kind: 'record'; record: StreamRecord }
-  | { kind: 'trailing'; data: Uint8Array };
+  | { kind: 'trailing'; data: Uint8Array }
+  | { kind: 'container-part'; wrapper: 'libvirt' | 'xenserver'; part: string; data: Uint8Array; text?: string | undefined };
 
 function utf8Exact(u8: Uint8Array): string | undefined {
   const s = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength).toString('utf8');
@@ -61,6 +62,14 @@ export function itemToJson(item: EncodableItem, dialect: Dialect = 'upstream'): 
       return { kind: 'record', ...recordToJson(item.record, dialect) };
     case 'trailing':
       return { kind: 'trailing', data: toBase64(item.data) };
+    case 'container-part':
+      return {
+        kind: 'container-part',
+        wrapper: item.wrapper,
+        part: item.part,
+        data: toBase64(item.data),
+        ...(item.text !== undefined ? { text: item.text } : {}),
+      };
   }
 }
 
@@ -95,6 +104,8 @@ export function itemFromJson(j: StreamItemJsonForm, dialect: Dialect = 'upstream
     }
     case 'trailing':
       return { kind: 'trailing', data: fromBase64(j.data) };
+    case 'container-part':
+      return { kind: 'container-part', wrapper: j.wrapper, part: j.part, data: fromBase64(j.data) };
   }
 }
 
@@ -112,6 +123,7 @@ export function encodeItemChunks(item: EncodableItem, dialect: Dialect = 'upstre
     case 'record':
       return encodeRecordChunks(item.record, dialect);
     case 'trailing':
+    case 'container-part':
       return [item.data];
   }
 }

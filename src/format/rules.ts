@@ -28,6 +28,7 @@ export const RULES = Object.freeze({
   // Container and framing
   NOT_V2: R('STREAM-NOT-V2', 'error', 'project', 'Input is not a v2 migration stream (xl save file, libxl or libxc stream).'),
   TRUNCATED: R('STREAM-TRUNCATED', 'error', 'C+VFY', "The input ends inside a header or record, or before the stream's end."),
+  COMPRESSED_CORRUPT: R('STREAM-COMPRESSED-CORRUPT', 'error', 'project', 'The compressed input (gzip, zstd, xz, bzip2, lz4) is corrupt.'),
   TRAILING_BYTES: R('STREAM-TRAILING-BYTES', 'strict', 'project', 'Bytes follow the final END record.'),
   TRAILING_GO_MESSAGE: R('STREAM-TRAILING-GO-MESSAGE', 'note', 'project', "The bytes after END are xl migrate's go message (a capture of the wire)."),
   RECORD_TOO_LONG: R('RECORD-LENGTH-MAX', 'error', 'C', "Record body_length exceeds the reader's limit (default REC_LENGTH_MAX, 128 MiB)."),
@@ -49,6 +50,20 @@ export const RULES = Object.freeze({
   XL_CONFIG_TRUNCATED: R('XL-CONFIG-TRUNCATED', 'error', 'C', 'config_len does not fit in the xl optional data ("Savefile truncated.").'),
   XL_OPTIONAL_FLAGS: R('XL-OPTIONAL-FLAGS', 'warning', 'project', 'xl optional_flags is non-zero (xl never checks it).'),
   XL_JSON_FLAG: R('XL-JSON-FLAG', 'warning', 'project', 'xl JSON flag does not match the presence of a config.'),
+
+  // Wrappers around a stream (src/reader/containers)
+  LIBVIRT_HEADER: R(
+    'LIBVIRT-HEADER',
+    'error',
+    'project',
+    "libvirt save image header: version 1 or 2, and an XML length from 1 to the reader's limit (libvirt refuses a newer version and xmlLen ≤ 0).",
+  ),
+  XENSERVER_SECTION: R(
+    'XENSERVER-SECTION',
+    'error',
+    'project',
+    "XenServer suspend image section: a known type this toolkit reads, no longer than the reader's limit (xenopsd refuses unknown types).",
+  ),
 
   // libxl header and records
   LIBXL_IDENT: R('LIBXL-IDENT', 'error', 'C+VFY', 'libxl header ident must be "LibxlFmt".'),

@@ -24,6 +24,8 @@ export function encodableItem(item: StreamItem): EncodableItem {
       return { kind: 'record', record: item.record };
     case 'trailing':
       return { kind: 'trailing', data: item.head.subarray(0, Math.min(item.head.length, item.length)) };
+    case 'container-part':
+      return { kind: 'container-part', wrapper: item.wrapper, part: item.part, data: item.bytes, text: item.text };
   }
 }
 

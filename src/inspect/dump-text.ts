@@ -8,6 +8,7 @@ import { xlConfigText } from '../codec/headers.js';
 import type { Problem, StreamEnd, StreamItem } from '../reader/items.js';
 import { recordFields, type FieldOptions } from './record-fields.js';
 import { asciiPreview, grouped, hex, offsetHex } from './text-format.js';
+import { sexpLines, xmlLines } from './wrapper-text.js';
 
 const INDENT = ' '.repeat(14);
 
@@ -97,6 +98,17 @@ export function renderItemText(item: StreamItem, opts: FieldOptions & { config?:
           ? `xl migrate's go message "${asciiPreview(item.head, 43)}" (a capture of the wire)`
           : `after the final END, starting "${asciiPreview(item.head, 16)}"`,
       );
+    case 'container-part': {
+      const fields = Object.entries(item.fields)
+        .map(([k, v]) => `${k} ${typeof v === 'number' ? grouped(v) : v}`)
+        .join(', ');
+      let out = line(item.offset, item.wrapper === 'libvirt' ? 'libvirt' : 'xapi', '', item.part, item.length, fields);
+      if (item.text !== undefined && opts.config !== false) {
+        const xml = item.wrapper === 'libvirt';
+        out += details([xml ? 'domain XML:' : 'xenops record (S-expression):', ...(xml ? xmlLines(item.text) : sexpLines(item.text)).map((l) => `  ${l}`)]);
+      }
+      return out;
+    }
   }
 }
 

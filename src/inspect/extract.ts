@@ -17,14 +17,33 @@ import { InspectArgumentError } from './argument-error.js';
 import { DEFAULT_MAX_IMAGE_BYTES, MemoryImage } from './memory-image.js';
 import { AtomicOutput } from '../io/atomic-output.js';
 import type { WalkOptions } from './walk-options.js';
+import { encodeItemChunks } from '../codec/json.js';
+import type { CompressionName } from '../io/compression/index.js';
+import type { ContainerPartItem } from '../reader/items.js';
+import { encodableItem } from './dump-json.js';
+
+/** What a wrapper part gives extract: libvirt's domain XML as the config, XenServer's QEMU section as the emulator context (copies). */
+function wrapperBlobs(item: ContainerPartItem): { config?: Uint8Array; emulator?: Uint8Array } {
+  if (item.wrapper === 'libvirt' && item.text !== undefined) return { config: Buffer.from(item.text, 'utf8') };
+  if (item.wrapper === 'xenserver' && item.part.startsWith('Qemu')) return { emulator: item.bytes.slice(16) };
+  return {};
+}
 
 export interface ExtractOptions extends WalkOptions {
   /** Raw memory image path. */
   memory?: string | undefined;
   /** Where the last EMULATOR_CONTEXT blob (without its sub-header) goes. */
   emulatorContext?: string | undefined;
-  /** Where the xl config goes (text, without xl's terminating NUL). */
+  /** Where the xl config goes (text, without xl's terminating NUL); for a libvirt save image, its domain XML. */
   config?: string | undefined;
+  /**
+   * Where the migration stream goes without its wrapper (libvirt's header and
+   * XML, XenServer's sections) and without trailing bytes: what `xl restore`
+   * or Xen's verifier reads. Re-encoded item by item (byte-exact).
+   */
+  stream?: string | undefined;
+  /** Compress the --stream output (gzip, zstd, xz, bzip2, lz4). */
+  streamCompress?: CompressionName | undefined;
   /** Directory for the checkpoint undo log (default: the memory image's directory). */
   spillDir?: string | undefined;
   /**
@@ -52,18 +71,21 @@ export interface ExtractResult {
   rolledBackPfns: number;
   emulatorContextBytes?: number;
   configBytes?: number;
+  /** Bytes of the stream written to `stream` (before compression). */
+  streamBytes?: number;
 }
 
 // Long (~90 lines) on purpose: one pass over the input writing up to three outputs; their
 // open/commit/abort paths are kept together so none is left behind on an error.
 export async function extractStream(source: StreamSource, options: ExtractOptions): Promise<ExtractResult> {
-  if (options.memory === undefined && options.emulatorContext === undefined && options.config === undefined) {
-    throw new InspectArgumentError('nothing to extract: give a memory image path (-o), --emulator-context or --config');
+  if (options.memory === undefined && options.emulatorContext === undefined && options.config === undefined && options.stream === undefined) {
+    throw new InspectArgumentError('nothing to extract: give a memory image path (-o), --emulator-context, --config or --stream');
   }
   const outputs: AtomicOutput[] = [];
   let image: MemoryImage | undefined;
   let emulatorFile: AtomicOutput | undefined;
   let configFile: AtomicOutput | undefined;
+  let streamFile: AtomicOutput | undefined;
   try {
     const inputs = inputsOf(source);
     if (options.memory !== undefined) {
@@ -79,6 +101,10 @@ export async function extractStream(source: StreamSource, options: ExtractOption
       configFile = await AtomicOutput.open(options.config, { inputs });
       outputs.push(configFile);
     }
+    if (options.stream !== undefined) {
+      streamFile = await AtomicOutput.open(options.stream, { inputs, compress: options.streamCompress });
+      outputs.push(streamFile);
+    }
     // The reader reuses its buffers: an item's views are valid until the next item is asked
     // for. image.apply() resolves when the record's page writes are done, and what is kept
     // longer (emulator context, config) is copied. Fresh buffers per record cost more in page
@@ -88,6 +114,8 @@ export async function extractStream(source: StreamSource, options: ExtractOption
     let pendingEmulator: Uint8Array | undefined;
     let committedEmulator: Uint8Array | undefined;
     let config: Uint8Array | undefined;
+    // A XenServer image's QEMU state is a section, not an EMULATOR_CONTEXT record.
+    let wrapperEmulator: Uint8Array | undefined;
     const commit = async () => {
       if (pendingEmulator) committedEmulator = pendingEmulator;
       pendingEmulator = undefined;
@@ -96,6 +124,13 @@ export async function extractStream(source: StreamSource, options: ExtractOption
 
     for await (const item of reader) {
       options.onProgress?.(item.offset + item.length);
+      if (streamFile && item.kind !== 'container-part' && item.kind !== 'trailing') await streamFile.write(encodeItemChunks(encodableItem(item)));
+      if (item.kind === 'container-part') {
+        const kept = wrapperBlobs(item);
+        if (kept.config) config = kept.config;
+        if (kept.emulator) wrapperEmulator = kept.emulator;
+        continue;
+      }
       if (item.kind === 'xl-header') {
         const text = xlConfigText(item.header);
         if (text !== undefined) config = Buffer.from(text, 'utf8');
@@ -128,6 +163,7 @@ export async function extractStream(source: StreamSource, options: ExtractOption
       rolledBackPfns,
       ...(checkpointed ? { checkpoint: end.completeCheckpoints } : {}),
     };
+    committedEmulator ??= wrapperEmulator;
     if (emulatorFile) {
       if (!committedEmulator)
         throw new InspectArgumentError('--emulator-context: the stream has no EMULATOR_CONTEXT record (only HVM guests with a device model have one)');
@@ -139,6 +175,7 @@ export async function extractStream(source: StreamSource, options: ExtractOption
       await configFile.write([config]);
       result.configBytes = config.length;
     }
+    if (streamFile) result.streamBytes = streamFile.bytesWritten;
     for (const f of outputs) await f.commit();
     return result;
   } catch (e) {

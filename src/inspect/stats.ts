@@ -25,6 +25,7 @@ export function renderStatsText(s: StreamSummary): string {
   const kv = (k: string, v: string | number | undefined) => {
     if (v !== undefined && v !== '') out.push(`${(`${k}:`).padEnd(20)}${v}`);
   };
+  kv('wrapper', s.wrapper);
   kv('container', s.container);
   kv('dialect', s.dialect);
   kv('mode', s.mode);

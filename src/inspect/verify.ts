@@ -51,6 +51,7 @@ export function renderVerifyText(name: string, r: VerifyResult): string {
   if (r.error) lines.push(`error ${r.error.ruleId} at offset ${r.error.offset} (${offsetHex(r.error.offset)}): ${stripRule(r.error.message, r.error.ruleId)}`);
   const s = r.summary;
   const what = [
+    s.wrapper ? (s.wrapper === 'libvirt' ? 'libvirt save image' : 'XenServer suspend image') : '',
     s.container ? `${s.container} container` : '',
     s.imageVersion ? `libxc v${s.imageVersion}` : '',
     s.domainType ?? '',

@@ -26,6 +26,8 @@ import { fstat as fstatCallback, write as writeCallback, writev as writevCallbac
 import { link, open, readFile, realpath, rename, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { CompressingIo } from './compressing-output.js';
+import type { CompressionName } from './compression/index.js';
 import { OutputError, outputIoError } from './output-errors.js';
 import { createTemporary, forgetTemporary, linkTemporary, removeTemporary, type TemporaryFile } from './temporaries.js';
 
@@ -77,6 +79,8 @@ export interface OutputOptions {
   positional?: boolean;
   /** Hold a lock on the target until release(): a second exclusive writer is refused. */
   exclusive?: boolean;
+  /** Compress what is written (gzip, zstd, xz, bzip2, lz4); bytesWritten still counts the bytes given. Not with positional. */
+  compress?: CompressionName | undefined;
   /** fdatasync before the rename (durable, slower). */
   fsync?: boolean;
   /** Word in the temporary file's name (default 'partial'). */
@@ -152,6 +156,7 @@ export async function checkOutput(path: string, options: OutputOptions = {}): Pr
 export class AtomicOutput {
   private state: 'open' | 'committed' | 'discarded' = 'open';
   private appendPosition = 0;
+  private compressor: CompressingIo | undefined;
 
   private constructor(
     /** The path the user gave. */
@@ -166,6 +171,7 @@ export class AtomicOutput {
   ) {}
 
   static async open(path: string, options: OutputOptions = {}): Promise<AtomicOutput> {
+    if (options.compress && options.positional) throw new OutputError(`${path}: an output written at positions cannot be compressed`, 'EINVAL');
     const target = await checkOutput(path, options);
     if (target.kind === 'direct') {
       // No O_CREAT, no O_TRUNC: a device or FIFO stays what it is.
@@ -178,7 +184,7 @@ export class AtomicOutput {
         if (fd === undefined || (e as NodeJS.ErrnoException).code !== 'ENXIO') throw outputIoError(path, e);
         io = fdIo(fd);
       }
-      return new AtomicOutput(path, io, undefined, path, undefined, options);
+      return new AtomicOutput(path, io, undefined, path, undefined, options).startCompressing();
     }
     const lock = options.exclusive ? await OutputLock.take(path, target.path) : undefined;
     const requested = options.mode ?? PRIVATE_MODE;
@@ -188,11 +194,23 @@ export class AtomicOutput {
     try {
       // Covered by the signal cleanup from before the create (src/io/temporaries.ts).
       const { handle, temporary } = await createTemporary(tempPath, () => open(tempPath, 'wx+', mode));
-      return new AtomicOutput(path, handle, temporary, target.path, lock, options);
+      return new AtomicOutput(path, handle, temporary, target.path, lock, options).startCompressing();
     } catch (e) {
       await lock?.release();
       throw outputIoError(path, e, tempPath);
     }
+  }
+
+  /** With `compress`: start the compressor (an unavailable tool fails the open, before anything is read). */
+  private startCompressing(): AtomicOutput {
+    if (!this.options.compress) return this;
+    try {
+      this.compressor = new CompressingIo(this.io, this.options.compress, !this.direct);
+    } catch (e) {
+      void this.discard();
+      throw e;
+    }
+    return this;
   }
 
   /** The open temporary file, for positional reads and size changes (a sparse image). Not for direct outputs. */
@@ -236,6 +254,8 @@ export class AtomicOutput {
    */
   async writeAt(bytes: Uint8Array, position: number): Promise<void> {
     this.checkOpen();
+    if (this.compressor && position === this.appendPosition) return this.write([bytes]);
+    if (this.compressor) throw new OutputError(`${this.path} is compressed and cannot be written at offset ${position}`, 'ESPIPE');
     if (this.direct && position !== this.appendPosition) {
       throw new OutputError(`${this.path} is not a regular file and cannot be written at offset ${position}`, 'ESPIPE');
     }
@@ -254,6 +274,15 @@ export class AtomicOutput {
   /** Append `chunks` (one writev per call where the kernel takes them all). */
   async write(chunks: readonly Uint8Array[]): Promise<void> {
     this.checkOpen();
+    if (this.compressor) {
+      try {
+        await this.compressor.write(chunks);
+      } catch (e) {
+        throw outputIoError(this.path, e, this.tempPath);
+      }
+      this.appendPosition += chunks.reduce((n, c) => n + c.length, 0);
+      return;
+    }
     let pending: readonly Uint8Array[] = chunks;
     let remaining = chunks.reduce((n, c) => n + c.length, 0);
     try {
@@ -273,6 +302,7 @@ export class AtomicOutput {
   async commit(): Promise<void> {
     this.checkOpen();
     try {
+      await this.compressor?.finish();
       if (this.options.fsync && !this.direct) await this.io.datasync();
       await this.io.close();
       if (this.temporary && this.options.noReplace) {
@@ -298,6 +328,7 @@ export class AtomicOutput {
   async discard(): Promise<void> {
     if (this.state === 'open') {
       this.state = 'discarded';
+      this.compressor?.stop();
       await this.io.close().catch(() => undefined);
       if (this.temporary) await removeTemporary(this.temporary).catch(() => undefined);
     }

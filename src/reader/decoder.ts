@@ -27,7 +27,8 @@ import { decodeRecordBody, RECORD_LENGTH_AT, RECORD_TYPE_AT, type StreamRecord }
 import { decodePageDataSkippingPages, pageDataEntriesLength } from '../codec/bodies/page-data.js';
 import { checkpointStateProblems, emulatorProblems } from '../codec/body-checks.js';
 import type { Container, Problem, RecordItem, StreamEnd, StreamItem, StreamMode } from './items.js';
-import { detectOrNeed, DETECT_BYTES } from './detect.js';
+import { detectOrNeed, DETECT_BYTES, type Wrapper } from './detect.js';
+import { libvirtStep, xenserverSectionStep, xenserverSignatureStep, type WrapperStep } from './containers/wrapper-parts.js';
 import { PfnSet } from './pfn-set.js';
 import { SummaryBuilder, type StreamSummary } from './summary.js';
 import { endOfInput, type EndVerdict } from './end-of-input.js';
@@ -91,6 +92,9 @@ type State =
   | 'LIBXC_PC'
   | 'LIBXL_POSTPC'
   | 'LIBXL_TAIL'
+  | 'LIBVIRT'
+  | 'XS_SIG'
+  | 'XS_SECTION'
   | 'DONE'
   | 'FAILED';
 
@@ -108,6 +112,8 @@ export class StreamDecoder {
   private readonly skipPages: boolean;
   private state: State;
   private container?: Container;
+  /** The wrapper around the stream (libvirt, XenServer), once its magic was seen. */
+  private wrapper?: Wrapper;
   /** Absolute offset of the next byte to decode. */
   private offset = 0;
   private recordIndex = 0;
@@ -212,6 +218,7 @@ export class StreamDecoder {
       case 'DETECT': {
         const d = detectOrNeed(view.subarray(0, DETECT_BYTES));
         if ('need' in d) return d;
+        if ('wrapper' in d) return this.enterWrapper(d.wrapper, view);
         if (!d.container) throw this.notV2(d.looksLike);
         this.setContainer(d.container);
         return this.step(view);
@@ -260,11 +267,42 @@ export class StreamDecoder {
         this.offset += view.length;
         return { skip: view.length };
       }
+      case 'LIBVIRT':
+        return this.wrapperStep(libvirtStep(view, this.offset, this.maxXlOptionalData));
+      case 'XS_SIG':
+        return this.wrapperStep(xenserverSignatureStep(view, this.offset));
+      case 'XS_SECTION':
+        return this.wrapperStep(xenserverSectionStep(view, this.offset, this.maxRecordLength));
       case 'FAILED':
         throw new Error('StreamDecoder used after it reported an error');
       default:
         return this.stepRecord(view);
     }
+  }
+
+  private enterWrapper(wrapper: Wrapper, view: Uint8Array): Step {
+    // One wrapper only: a second magic inside is not a stream.
+    if (this.wrapper) throw this.notV2(`a ${wrapper} image inside a ${this.wrapper} image`);
+    this.wrapper = wrapper;
+    this.summaryBuilder.wrapper = wrapper;
+    this.state = wrapper === 'libvirt' ? 'LIBVIRT' : 'XS_SIG';
+    return this.step(view);
+  }
+
+  /** A wrapper part read (or more bytes needed): emit it and go where it says. */
+  private wrapperStep(step: WrapperStep): Step {
+    if ('need' in step) return step;
+    const next: Record<typeof step.after, State> = {
+      stream: 'DETECT',
+      libxc: 'LIBXC_IHDR',
+      libxl: 'LIBXL_HDR',
+      section: 'XS_SECTION',
+      end: 'DONE',
+    };
+    const result = this.emit(step.item, next[step.after]);
+    if (step.after === 'libxc' || step.after === 'libxl') this.setContainer(step.after);
+    if (step.after === 'end') this.streamEnd = this.offset;
+    return result;
   }
 
   private emit(item: StreamItem, next: State): Step {
@@ -318,6 +356,7 @@ export class StreamDecoder {
     const next = layer === 'libxc' ? this.onLibxcRecord(record, info, at) : this.onLibxlRecord(record, info, at);
     this.recordIndex++;
     this.summaryBuilder.onRecord(item);
+    if (next === 'DONE' && this.wrapper === 'xenserver') return this.emit(item, 'XS_SECTION'); // the image goes on after the stream
     if (next === 'DONE') this.streamEnd = this.offset + wire;
     return this.emit(item, next);
   }
@@ -513,7 +552,8 @@ export class StreamDecoder {
   }
 
   private notV2(looksLike: string): StreamFormatError {
-    return formatError('NOT_V2', { offset: 0 }, { detail: `not a v2 migration stream: looks like ${looksLike}` });
+    const inside = this.wrapper ? ` (the stream inside the ${this.wrapper} image)` : '';
+    return formatError('NOT_V2', { offset: this.offset }, { detail: `not a v2 migration stream${inside}: looks like ${looksLike}` });
   }
 
   // ------------------------------------------------------------------ EOF

@@ -17,7 +17,7 @@ import type { ProblemExtra } from './record-checks.js';
 const GO_MESSAGE = Buffer.from(XL_MIGRATE_GO_MESSAGE, 'latin1');
 
 /** Automaton states in which the next item is a header (not a record). */
-const HEADER_STATES: ReadonlySet<string> = new Set(['DETECT', 'XL', 'LIBXL_HDR', 'LIBXC_IHDR', 'LIBXC_DHDR']);
+const HEADER_STATES: ReadonlySet<string> = new Set(['DETECT', 'XL', 'LIBXL_HDR', 'LIBXC_IHDR', 'LIBXC_DHDR', 'LIBVIRT', 'XS_SIG', 'XS_SECTION']);
 
 /** What to expect next in each automaton state, for "the stream ends before …" messages. */
 const EXPECTATIONS: Readonly<Record<string, string>> = {
@@ -25,6 +25,9 @@ const EXPECTATIONS: Readonly<Record<string, string>> = {
   XL: 'the xl save-file header',
   LIBXL_HDR: 'the libxl stream header',
   LIBXC_IHDR: 'the libxc image header',
+  LIBVIRT: "libvirt's save image header and domain XML",
+  XS_SIG: 'the XenServer suspend image signature',
+  XS_SECTION: 'the next XenServer section (the image has no End_of_image yet)',
   LIBXC_DHDR: 'the libxc domain header',
   LIBXC_REC: 'the next libxc record (the libxc stream has no END yet)',
   LIBXC_PC: 'the next postcopy libxc record',

@@ -47,7 +47,21 @@ export interface TrailingItem extends ItemBase {
   isGoMessage: boolean;
 }
 
-export type StreamItem = XlHeaderItem | LibxlHeaderItem | LibxcImageHeaderItem | LibxcDomainHeaderItem | RecordItem | TrailingItem;
+/** A part of a wrapper around the stream (libvirt's header and XML; a XenServer signature or section), kept byte for byte. */
+export interface ContainerPartItem extends ItemBase {
+  kind: 'container-part';
+  wrapper: 'libvirt' | 'xenserver';
+  /** What the part is, in words ("libvirt header", "Xenops record", "End_of_image"…). */
+  part: string;
+  /** The part's bytes as they are in the input (header and body). */
+  bytes: Uint8Array;
+  /** Its header fields, decoded. */
+  fields: Record<string, number | string>;
+  /** Its text (libvirt's domain XML, xenops' S-expression), when it is text. */
+  text?: string;
+}
+
+export type StreamItem = XlHeaderItem | LibxlHeaderItem | LibxcImageHeaderItem | LibxcDomainHeaderItem | RecordItem | TrailingItem | ContainerPartItem;
 export type HeaderItem = XlHeaderItem | LibxlHeaderItem | LibxcImageHeaderItem | LibxcDomainHeaderItem;
 
 /** A problem that did not stop the reader (lenient mode, warnings, notes). */

@@ -7,8 +7,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { formatError } from '../codec/errors.js';
+import { COMPRESSION_MAGIC_BYTES, compressionOf, decompressChunks } from './containers/decompress.js';
 
 export interface ByteWindow {
   /** Contiguous unread bytes (possibly empty). */
@@ -307,47 +306,6 @@ export type StreamSource =
   | ReadableStream<Uint8Array>
   | AsyncIterable<Uint8Array>;
 
-/** zlib output chunk size: one thread-pool round trip per chunk of decompressed bytes. */
-const GUNZIP_CHUNK = 1 << 20;
-
-const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
-
-/** zlib's complaint as the reader's typed error: the decompressed stream ends where gzip broke. */
-export function gzipError(e: unknown, decompressed: number): unknown {
-  const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !code.startsWith('Z_')) return e;
-  const why = code === 'Z_BUF_ERROR' ? 'the gzip-compressed input ends early' : `the gzip-compressed input is corrupt (zlib: ${(e as Error).message})`;
-  return formatError('TRUNCATED', { offset: decompressed }, { detail: `${why}, after ${decompressed} decompressed bytes` });
-}
-
-/** Decompressed chunks; zlib errors come out as StreamFormatError. */
-async function* typedGunzip(gunzip: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-  let n = 0;
-  try {
-    for await (const c of gunzip) {
-      n += c.length;
-      yield c;
-    }
-  } catch (e) {
-    throw gzipError(e, n);
-  }
-}
-
-function gunzipChunks(input: AsyncIterable<Uint8Array>): { chunks: AsyncIterable<Uint8Array>; stop: () => void } {
-  // Large output chunks: zlib hands each one back through the thread pool (16 KiB by default).
-  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
-  const src = Readable.from(input, { objectMode: false });
-  src.on('error', (e) => gunzip.destroy(e));
-  src.pipe(gunzip);
-  return {
-    chunks: typedGunzip(gunzip),
-    stop: () => {
-      src.destroy();
-      gunzip.destroy();
-    },
-  };
-}
-
 /** Prepend already-read chunks to an iterator. */
 async function* withHead(head: Uint8Array[], rest: AsyncIterator<Uint8Array>): AsyncIterable<Uint8Array> {
   for (const h of head) yield h;
@@ -358,12 +316,12 @@ async function* withHead(head: Uint8Array[], rest: AsyncIterator<Uint8Array>): A
   }
 }
 
-/** Wrap chunks, gunzipping them transparently when they start with gzip's magic. */
+/** Wrap chunks, decompressing them transparently when they start with a compression format's magic. */
 async function chunkWindow(chunks: AsyncIterable<Uint8Array>, onClose?: () => void, recycle = false): Promise<ByteWindow> {
   const it = chunks[Symbol.asyncIterator]();
   const head: Uint8Array[] = [];
   let len = 0;
-  while (len < 2) {
+  while (len < COMPRESSION_MAGIC_BYTES) {
     const r = await it.next();
     if (r.done) break;
     const c = r.value instanceof Uint8Array ? r.value : new Uint8Array(r.value as ArrayBuffer);
@@ -371,13 +329,13 @@ async function chunkWindow(chunks: AsyncIterable<Uint8Array>, onClose?: () => vo
     len += c.length;
   }
   const all = withHead(head, it);
-  const first = head.length === 1 ? head[0] : Buffer.concat(head);
-  if (isGzip(first)) {
-    const g = gunzipChunks(all);
+  const codec = compressionOf(head.length === 1 ? head[0] : Buffer.concat(head));
+  if (codec) {
+    const d = decompressChunks(codec, all);
     return new ChunkWindow(
-      g.chunks,
+      d.chunks,
       () => {
-        g.stop();
+        d.stop();
         onClose?.();
       },
       recycle,
@@ -405,20 +363,20 @@ export interface WindowOptions {
   syncReads?: boolean | undefined;
 }
 
-/** Open any supported source as a window. Paths and fds are gunzipped transparently too. */
+/** Open any supported source as a window. Compressed input (any source) is decompressed transparently. */
 export async function openWindow(source: StreamSource, options: WindowOptions = {}): Promise<ByteWindow> {
   const recycle = options.recycleBuffers ?? false;
   if (source instanceof Uint8Array) {
-    if (isGzip(source)) return chunkWindow(Readable.from([source]), undefined, recycle);
+    if (compressionOf(source)) return chunkWindow(Readable.from([source]), undefined, recycle);
     return new MemoryWindow(source);
   }
   if (typeof source === 'string' || typeof source === 'number') {
     const handle = typeof source === 'string' ? await open(source, 'r') : await fdHandle(source);
     const owns = typeof source === 'string';
     const fileSize = await regularFileSize(handle);
-    const magic = new Uint8Array(2);
-    const { bytesRead } = await handle.read(magic, 0, 2, 0).catch(() => ({ bytesRead: -1 }));
-    if (bytesRead === 2 && isGzip(magic)) {
+    const magic = new Uint8Array(COMPRESSION_MAGIC_BYTES);
+    const { bytesRead } = await handle.read(magic, 0, magic.length, 0).catch(() => ({ bytesRead: -1 }));
+    if (bytesRead > 0 && compressionOf(magic.subarray(0, bytesRead))) {
       if (owns) {
         await handle.close();
         const stream = createReadStream(source as string, { highWaterMark: 1 << 20 });
@@ -431,8 +389,8 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
       // Not seekable (a pipe): read it sequentially, straight into record-sized buffers.
       const reader = options.syncReads ? blockingReader(handle) : handle;
       const window = new FileWindow(reader, owns, recycle);
-      await window.ensure(2);
-      if (!isGzip(window.current())) return window;
+      await window.ensure(COMPRESSION_MAGIC_BYTES);
+      if (!compressionOf(window.current())) return window;
       return chunkWindow(
         fdChunks(reader, window.current().slice()),
         () => {

@@ -2,11 +2,11 @@
  * The reader's entry points: an async iterator over any source, a synchronous
  * one over bytes in memory, and a push-fed decoder for protocol sessions.
  */
-import { gunzipSync } from 'node:zlib';
 import { StreamDecoder, type ReaderOptions, type Step } from './decoder.js';
 import { BackChannelDecoder, type BackChannelOptions } from './back-channel.js';
 import type { Problem, StreamEnd, StreamItem } from './items.js';
-import { gzipError, MemoryWindow, openWindow, type ByteWindow, type StreamSource, type WindowOptions } from './sources.js';
+import { compressionOf, decompressSync } from './containers/decompress.js';
+import { MemoryWindow, openWindow, type ByteWindow, type StreamSource, type WindowOptions } from './sources.js';
 import type { StreamSummary } from './summary.js';
 
 /** What the drivers below need of a decoder: the forward stream's or a back channel's. */
@@ -112,12 +112,10 @@ export class StreamReader extends ReaderBase implements AsyncIterable<StreamItem
   }
 }
 
-function gunzipTyped(bytes: Uint8Array): Uint8Array {
-  try {
-    return new Uint8Array(gunzipSync(bytes));
-  } catch (e) {
-    throw gzipError(e, 0);
-  }
+/** Compressed bytes decompressed (in memory: the synchronous reader has no stream to pipe). */
+function decompressedBytes(bytes: Uint8Array): Uint8Array {
+  const codec = compressionOf(bytes);
+  return codec ? decompressSync(codec, bytes) : bytes;
 }
 
 /** The same walk over bytes in memory, synchronously. */
@@ -126,7 +124,7 @@ export class SyncStreamReader extends ReaderBase implements Iterable<StreamItem>
 
   constructor(bytes: Uint8Array, options: ReaderOptions | { backChannel: BackChannelOptions } = {}) {
     super(options);
-    this.bytes = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipTyped(bytes) : bytes;
+    this.bytes = decompressedBytes(bytes);
   }
 
   *[Symbol.iterator](): Iterator<StreamItem> {

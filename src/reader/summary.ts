@@ -28,6 +28,8 @@ export interface PassSummary {
 
 export interface StreamSummary {
   container?: Container | undefined;
+  /** The image around the stream: libvirt's libxl save image, a XenServer suspend image. */
+  wrapper?: 'libvirt' | 'xenserver' | undefined;
   dialect: string;
   mode?: StreamMode | undefined;
   domainType?: string | undefined;
@@ -55,6 +57,7 @@ export interface StreamSummary {
 
 export class SummaryBuilder {
   container?: Container;
+  wrapper?: 'libvirt' | 'xenserver';
   mode?: StreamMode;
   domainType?: number;
   imageVersion?: number;
@@ -132,6 +135,7 @@ export class SummaryBuilder {
     });
     const s: StreamSummary = {
       container: this.container,
+      ...(this.wrapper ? { wrapper: this.wrapper } : {}),
       dialect: this.dialect,
       mode: this.mode,
       domainType: this.domainType === undefined ? undefined : (DOMAIN_TYPE_NAMES[this.domainType] ?? `0x${this.domainType.toString(16)}`),

@@ -77,6 +77,7 @@ export interface ReportData {
 function headerFields(item: StreamItem): Record<string, string | number> {
   const out: Record<string, string | number> = {};
   if (item.kind === 'record' || item.kind === 'trailing') return out;
+  if (item.kind === 'container-part') return { part: item.part, ...item.fields };
   for (const [k, v] of Object.entries(item.header)) {
     if (typeof v === 'number') out[k] = v;
     else if (typeof v === 'string') out[k] = v;

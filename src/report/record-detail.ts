@@ -87,6 +87,8 @@ export function rowDetail(item: StreamItem, hexBytes: number, jsonChars: number)
     fields = [f.summary, ...f.details].filter((l) => l.length > 0);
   } else if (item.kind === 'trailing') {
     value = { isGoMessage: item.isGoMessage, head: item.head };
+  } else if (item.kind === 'container-part') {
+    value = { wrapper: item.wrapper, part: item.part, ...item.fields };
   } else {
     const { config, ...rest } = item.header as unknown as Record<string, unknown>;
     value = { ...rest, ...(config instanceof Uint8Array ? { config: `<${config.length} bytes: shown in the config section>` } : {}) };

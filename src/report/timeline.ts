@@ -80,6 +80,9 @@ export class TimelineBuilder {
     } else if (item.kind === 'trailing') {
       layer = 'trailing';
       name = item.isGoMessage ? 'go message' : 'trailing bytes';
+    } else if (item.kind === 'container-part') {
+      layer = 'header';
+      name = item.part;
     } else {
       layer = 'header';
       name = HEADER_NAMES[item.kind];

@@ -40,6 +40,7 @@ export async function writeFlattened(
   let entriesOut = 0;
   let recordsOut = 0;
   try {
+    if (scan.wrapperParts.length > 0) await sink.write(scan.wrapperParts);
     if (scan.xlHeader) await writer.writeXlHeader({ header: scan.xlHeader });
     await writer.writeLibxlHeader();
     await writer.beginLibxc({ xenMajor: scan.domainHeader.xenMajor, xenMinor: scan.domainHeader.xenMinor });

@@ -1,7 +1,7 @@
 /**
  * The input of a rewrite, made ready for the passes it needs. A regular file
  * can be read twice and, uncompressed, read at any offset; bytes in memory
- * too. A gzip file can be read twice (decompressed each time), but pages can
+ * too. A compressed file (gzip, zstd, xz, bzip2, lz4) can be read twice (decompressed each time), but pages can
  * only be fetched by offset from a decompressed copy: `--flatten` spools it to
  * a temporary file first. A pipe can be read once: with a temporary file
  * (`temp`) it is spooled there; without one, only a single-pass rewrite works.
@@ -14,10 +14,10 @@
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { gunzipSync } from 'node:zlib';
 import type { ReaderOptions } from '../reader/decoder.js';
 import { PushDecoder } from '../reader/push-decoder.js';
 import { openWindow, type StreamSource } from '../reader/sources.js';
+import { COMPRESSION_MAGIC_BYTES, compressionOf, decompressSync } from '../reader/containers/decompress.js';
 import { InspectArgumentError } from '../inspect/argument-error.js';
 import { ScratchFile } from '../io/scratch-file.js';
 
@@ -59,8 +59,6 @@ export interface PrepareOptions {
   onProgress?: ((bytesDone: number) => void) | undefined;
 }
 
-const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
-
 class MemoryPages implements PageReader {
   constructor(private readonly bytes: Uint8Array) {}
   async read(target: Uint8Array, offset: number): Promise<void> {
@@ -98,13 +96,13 @@ function memoryInput(bytes: Uint8Array): PreparedInput {
   };
 }
 
-function fileInput(path: string, gzip: boolean, spool?: { bytes: number; file: ScratchFile }): PreparedInput {
+function fileInput(path: string, compressed: boolean, spool?: { bytes: number; file: ScratchFile }): PreparedInput {
   return {
     rereadable: true,
-    positional: !gzip,
+    positional: !compressed,
     source: () => path,
     openPages: async () => {
-      if (gzip) throw new Error('internal: positional reads of a gzip file');
+      if (compressed) throw new Error('internal: positional reads of a compressed file');
       return new FilePages(await open(path, 'r'), path);
     },
     ...(spool ? { spooledTo: path, spooledBytes: spool.bytes } : {}),
@@ -175,21 +173,25 @@ async function spooled(source: StreamSource, options: PrepareOptions): Promise<P
 
 /** Make `input` ready for the passes a rewrite needs (see the file comment). */
 export async function prepareInput(input: StreamSource, options: PrepareOptions): Promise<PreparedInput> {
-  if (input instanceof Uint8Array) return memoryInput(isGzip(input) ? new Uint8Array(gunzipSync(input)) : input);
+  if (input instanceof Uint8Array) {
+    const codec = compressionOf(input);
+    return memoryInput(codec ? decompressSync(codec, input) : input);
+  }
   if (typeof input === 'string') {
     const st = await stat(input);
     if (st.isFile()) {
       const fh = await open(input, 'r');
-      const magic = new Uint8Array(2);
+      const magic = new Uint8Array(COMPRESSION_MAGIC_BYTES);
+      let got = 0;
       try {
-        await fh.read(magic, 0, 2, 0);
+        got = (await fh.read(magic, 0, magic.length, 0)).bytesRead;
       } finally {
         await fh.close();
       }
-      const gzip = isGzip(magic);
-      // gzip + flatten: pages are fetched by offset in the decompressed stream, so decompress it once to a file.
-      if (gzip && options.positional) return spooled(input, options);
-      return fileInput(input, gzip);
+      const compressed = compressionOf(magic.subarray(0, got)) !== undefined;
+      // Compressed + flatten: pages are fetched by offset in the decompressed stream, so decompress it once to a file.
+      if (compressed && options.positional) return spooled(input, options);
+      return fileInput(input, compressed);
     }
   }
   // A pipe, a FIFO, a character device, a stream: readable once.

@@ -1,5 +1,6 @@
 /** What a rewrite is asked to do, and what it reports. */
 import { MAX_BATCH_SIZE } from '../format/constants.js';
+import type { CompressionName } from '../io/compression/index.js';
 import type { ReaderOptions } from '../reader/decoder.js';
 import type { Problem, StreamEnd, StreamMode } from '../reader/items.js';
 import type { GuestKind, WriterMode } from '../writer/writer-automaton.js';
@@ -14,6 +15,8 @@ export interface RewriteOptions {
   flatten?: boolean | undefined;
   /** Spool file for a pipe (or a gzip file with flatten); must not exist; deleted afterwards. Default for gzip: in os.tmpdir(). */
   temp?: string | undefined;
+  /** Compress the output written to a path (gzip, zstd, xz, bzip2, lz4); bytesOut stays the stream's size. */
+  compress?: CompressionName | undefined;
   /** How to read the input (default strict, upstream dialect, auto mode). */
   reader?: ReaderOptions | undefined;
   /** Progress: the phase and the (decompressed) input bytes it has done. */

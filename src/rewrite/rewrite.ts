@@ -50,8 +50,8 @@ function trailingNote(t: TrailingBytes | undefined): string[] {
 /** Where the output goes: a path (atomic: temporary name, renamed when complete) or any sink. */
 export type RewriteOutput = string | StreamSink;
 
-function sinkFactory(output: RewriteOutput, inputs: (string | number)[]): () => Promise<StreamSink> {
-  return () => (typeof output === 'string' ? FileSink.create(output, { inputs }) : Promise.resolve(output));
+function sinkFactory(output: RewriteOutput, inputs: (string | number)[], compress?: RewriteOptions['compress']): () => Promise<StreamSink> {
+  return () => (typeof output === 'string' ? FileSink.create(output, { inputs, ...(compress ? { compress } : {}) }) : Promise.resolve(output));
 }
 
 // Long (~100 lines) on purpose: the rewrite's two passes and its clean-up in order, in one
@@ -67,7 +67,7 @@ export async function rewriteStream(input: StreamSource, output: RewriteOutput, 
     positional: flatten,
     temp: options.temp,
     // The spool goes next to the output: same filesystem, and not a small tmpfs.
-    spoolDir: typeof output === 'string' ? dirname(output) : tmpdir(),
+    spoolDir: typeof output === 'string' && !output.startsWith('/dev/') ? dirname(output) : tmpdir(),
     reader: options.reader,
     onProgress: progress && ((n) => progress('spool', n)),
   });
@@ -85,7 +85,7 @@ export async function rewriteStream(input: StreamSource, output: RewriteOutput, 
       try {
         const totalPfns = scan.index?.size ?? 0;
         const bytesIn = scan.end.bytesRead;
-        written = await writeFlattened(scan, pages, await sinkFactory(output, inputs)(), {
+        written = await writeFlattened(scan, pages, await sinkFactory(output, inputs, options.compress)(), {
           batch: options.batch,
           // progress in input-byte terms: the share of pfns written
           onProgress: progress && ((n) => progress('write', totalPfns ? Math.round((bytesIn * n) / totalPfns) : bytesIn)),
@@ -119,7 +119,7 @@ export async function rewriteStream(input: StreamSource, output: RewriteOutput, 
         ...(prepared.spooledTo ? { spooledTo: prepared.spooledTo } : {}),
       };
     }
-    const r = await writeThrough(prepared.source(), sinkFactory(output, inputs), {
+    const r = await writeThrough(prepared.source(), sinkFactory(output, inputs, options.compress), {
       reader: options.reader,
       batch: options.batch,
       scan,

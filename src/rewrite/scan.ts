@@ -17,6 +17,7 @@ import type { StreamSummary } from '../reader/summary.js';
 import type { GuestKind } from '../writer/writer-automaton.js';
 import { PfnLastCopyIndex } from './pfn-last-copy.js';
 import { detachRecord, isStateRecord, isStaticRecord } from './record-writer.js';
+import { keptWrapperPart } from './wrapper-parts.js';
 
 export interface TrailingBytes {
   length: number;
@@ -34,6 +35,8 @@ export interface InputOutcome {
 }
 
 export interface ScanResult extends InputOutcome {
+  /** libvirt's header and XML, to write again before the stream (copies). */
+  wrapperParts: Uint8Array[];
   xlHeader?: XlHeader | undefined;
   domainHeader: LibxcDomainHeader;
   imageVersion: number;
@@ -63,6 +66,7 @@ export async function scanStream(
   // This pass needs the pages' positions, not their contents (the second pass copies them).
   const reader = readStream(source, { pageContents: 'skip', ...options.reader });
   let xlHeader: XlHeader | undefined;
+  const wrapperParts: Uint8Array[] = [];
   let domainHeader: LibxcDomainHeader | undefined;
   let imageVersion = 3;
   let hasEmulator = false;
@@ -90,6 +94,9 @@ export async function scanStream(
         trailing = { length: item.length, isGoMessage: item.isGoMessage };
         continue;
       case 'libxl-header':
+        continue;
+      case 'container-part':
+        wrapperParts.push(keptWrapperPart(item));
         continue;
       case 'record':
         break;
@@ -144,6 +151,7 @@ export async function scanStream(
     if (pending && pending.cp > complete) chosen = committed;
   }
   return {
+    wrapperParts,
     xlHeader,
     domainHeader,
     imageVersion,

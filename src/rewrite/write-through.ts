@@ -19,6 +19,7 @@ import { InspectArgumentError } from '../inspect/argument-error.js';
 import { PageBatcher } from './page-batcher.js';
 import { writeRecord } from './record-writer.js';
 import type { InputOutcome, ScanResult, TrailingBytes } from './scan.js';
+import { keptWrapperPart } from './wrapper-parts.js';
 
 export interface WriteThroughResult extends InputOutcome {
   writer: StreamWriter;
@@ -53,6 +54,7 @@ export async function writeThrough(
   let writer: StreamWriter | undefined;
   let batcher: PageBatcher | undefined;
   let xl: XlHeader | undefined;
+  const wrapperParts: Uint8Array[] = [];
   let guest: GuestKind = scan?.guest ?? 'hvm';
   const requested = options.reader?.mode;
   const mode: WriterMode = scan
@@ -81,7 +83,9 @@ export async function writeThrough(
           continue;
         case 'libxc-domain-header': {
           if (!scan) guest = item.header.domainType === DOMAIN_TYPE_X86_PV ? 'pv' : guessHvmKind(xl);
-          writer = new StreamWriter(await sink(), { mode, guest });
+          const out = await sink();
+          if (wrapperParts.length > 0) await out.write(wrapperParts);
+          writer = new StreamWriter(out, { mode, guest });
           batcher = new PageBatcher(writer, options.batch);
           if (xl) await writer.writeXlHeader({ header: xl });
           await writer.writeLibxlHeader();
@@ -91,6 +95,9 @@ export async function writeThrough(
         }
         case 'trailing':
           trailing = { length: item.length, isGoMessage: item.isGoMessage };
+          continue;
+        case 'container-part':
+          wrapperParts.push(keptWrapperPart(item));
           continue;
         case 'record':
           break;

@@ -8,15 +8,20 @@
  */
 import { AtomicOutput, PRIVATE_MODE } from '../io/atomic-output.js';
 import { removeTemporary } from '../io/temporaries.js';
+import { compressionForPath } from '../io/compression/index.js';
 
 export class CaptureFile {
   private withdrawn = false;
 
   private constructor(private readonly output: AtomicOutput) {}
 
-  /** Create the temporary file next to `finalPath` (never overwriting anything) and lock the final name. */
+  /**
+   * Create the temporary file next to `finalPath` (never overwriting anything) and lock the final name.
+   * A name ending in .gz .zst .xz .bz2 .lz4 gets the capture compressed (bytesWritten counts the stream's bytes).
+   */
   static async create(finalPath: string): Promise<CaptureFile> {
-    return new CaptureFile(await AtomicOutput.open(finalPath, { mode: PRIVATE_MODE, exclusive: true, fsync: true, tag: 'incoming' }));
+    const compress = compressionForPath(finalPath)?.name;
+    return new CaptureFile(await AtomicOutput.open(finalPath, { mode: PRIVATE_MODE, exclusive: true, fsync: true, tag: 'incoming', compress }));
   }
 
   get finalPath(): string {

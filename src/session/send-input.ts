@@ -1,9 +1,10 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
 import { XL_HEADER_SIZE } from '../format/constants.js';
 import { formatError } from '../codec/errors.js';
 import { xlHeaderLength } from '../codec/headers.js';
 import { DETECT_BYTES, detectContainer } from '../reader/detect.js';
+import { COMPRESSION_MAGIC_BYTES, compressionOf, decompressChunks } from '../reader/containers/decompress.js';
+import type { CompressionCodec } from '../io/compression/index.js';
 
 /** Read the file this many bytes at a time: few thread-pool round trips, few pipe/socket writes. */
 export const SEND_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -14,15 +15,16 @@ export class SendInputError extends Error {
 }
 
 export interface SendInput {
-  /** The stream's bytes, decompressed when the file is gzip. Chunks are recycled (see `readFileRecycled`). */
+  /** The stream's bytes, decompressed when the file is compressed. Chunks are recycled (see `readFileRecycled`). */
   readonly stream: AsyncIterable<Uint8Array>;
+  /** The file is compressed (gzip, zstd, xz, bzip2 or lz4). */
   readonly gzip: boolean;
   close(): Promise<void>;
 }
 
 /**
  * Open a file to send and check, before any protocol step, that it is a
- * migration stream: a gzip file is decompressed on the fly (its contents are
+ * migration stream: a compressed file is decompressed on the fly (its contents are
  * checked, not its compressed bytes); anything that is not an xl save file or
  * a libxl/libxc stream is refused with STREAM-NOT-V2, like stream-inspect.
  */
@@ -42,14 +44,14 @@ export async function openSendInput(path: string): Promise<SendInput> {
     throw new SendInputError(`cannot read ${path}: is a directory`);
   }
   try {
-    const magic = new Uint8Array(2);
-    const { bytesRead } = await handle.read(magic, 0, 2, 0).catch((error: unknown) => {
+    const magic = new Uint8Array(COMPRESSION_MAGIC_BYTES);
+    const { bytesRead } = await handle.read(magic, 0, magic.length, 0).catch((error: unknown) => {
       throw ioError(path, error);
     });
-    const gzip = bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
-    const raw = gzip ? gunzipped(handle) : readFileRecycled(handle);
-    const stream = await checkedStream(raw, path, gzip);
-    return { stream, gzip, close: () => handle.close().catch(() => undefined) };
+    const codec = compressionOf(magic.subarray(0, bytesRead));
+    const raw = codec ? decompressed(handle, codec) : readFileRecycled(handle);
+    const stream = await checkedStream(raw, path, codec?.name);
+    return { stream, gzip: codec !== undefined, close: () => handle.close().catch(() => undefined) };
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw error;
@@ -73,17 +75,14 @@ export async function* readFileRecycled(handle: FileHandle, chunkBytes = SEND_CH
   }
 }
 
-async function* gunzipped(handle: FileHandle): AsyncGenerator<Uint8Array> {
-  const gunzip = createGunzip({ chunkSize: 1024 * 1024 });
+async function* decompressed(handle: FileHandle, codec: CompressionCodec): AsyncGenerator<Uint8Array> {
   const file = handle.createReadStream({ start: 0, autoClose: false, highWaterMark: 1024 * 1024 });
-  file.on('error', (error) => gunzip.destroy(error));
-  file.pipe(gunzip);
+  const d = decompressChunks(codec, file);
   try {
-    for await (const chunk of gunzip) yield chunk as Buffer;
+    yield* d.chunks;
   } finally {
-    file.unpipe(gunzip);
+    d.stop();
     file.destroy();
-    gunzip.destroy();
   }
 }
 
@@ -94,7 +93,7 @@ async function* gunzipped(handle: FileHandle): AsyncGenerator<Uint8Array> {
  * XL-OPTIONAL-DATA-MAX, which the sender would otherwise buffer to find the
  * header's end).
  */
-async function checkedStream(source: AsyncIterable<Uint8Array>, path: string, gzip: boolean): Promise<AsyncIterable<Uint8Array>> {
+async function checkedStream(source: AsyncIterable<Uint8Array>, path: string, compression: string | undefined): Promise<AsyncIterable<Uint8Array>> {
   const iterator = source[Symbol.asyncIterator]();
   const head: Uint8Array[] = [];
   let headBytes = 0;
@@ -105,7 +104,7 @@ async function checkedStream(source: AsyncIterable<Uint8Array>, path: string, gz
       try {
         next = await iterator.next();
       } catch (error) {
-        throw gzip ? notAStream(`gzip-compressed data that could not be decompressed (${(error as Error).message})`) : ioError(path, error);
+        throw compression ? notAStream(`${compression}-compressed data that could not be decompressed (${(error as Error).message})`) : ioError(path, error);
       }
       if (next.done === true) ended = true;
       else {
@@ -122,7 +121,7 @@ async function checkedStream(source: AsyncIterable<Uint8Array>, path: string, gz
   const detection = detectContainer(first.subarray(0, DETECT_BYTES));
   if (detection.container === undefined) {
     await iterator.return?.();
-    throw notAStream(`${detection.looksLike}${gzip ? ' (after gzip decompression)' : ''}`);
+    throw notAStream(`${detection.looksLike}${compression ? ` (after ${compression} decompression)` : ''}`);
   }
   if (detection.container === 'xl') {
     first = await readHead(XL_HEADER_SIZE);

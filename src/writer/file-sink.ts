@@ -16,6 +16,8 @@ export interface FileSinkOptions {
   mode?: number;
   /** Inputs the file must not be (paths or fds): refused like cp does. */
   inputs?: OutputOptions['inputs'];
+  /** Compress the stream as it is written (bytesWritten counts the uncompressed bytes). */
+  compress?: OutputOptions['compress'];
 }
 
 export class FileSink implements StreamSink {
@@ -25,9 +27,14 @@ export class FileSink implements StreamSink {
 
   /** Create the temporary file next to `path`. */
   static async create(path: string, options: FileSinkOptions = {}): Promise<FileSink> {
-    const { fsync, mode, inputs } = options;
+    const { fsync, mode, inputs, compress } = options;
     return new FileSink(
-      await AtomicOutput.open(path, { ...(fsync !== undefined ? { fsync } : {}), ...(mode !== undefined ? { mode } : {}), ...(inputs ? { inputs } : {}) }),
+      await AtomicOutput.open(path, {
+        ...(fsync !== undefined ? { fsync } : {}),
+        ...(mode !== undefined ? { mode } : {}),
+        ...(inputs ? { inputs } : {}),
+        ...(compress ? { compress } : {}),
+      }),
     );
   }
 

@@ -215,6 +215,8 @@ function ourView(i: StreamItem): View {
       };
     case 'trailing':
       return { layer: 'trailing', offset: i.offset, size: i.length };
+    case 'container-part':
+      return { layer: i.wrapper, offset: i.offset, size: i.length, header: i.part };
     case 'record': {
       const known = !i.record.name.startsWith('RESERVED_') && !i.record.name.startsWith('OPTIONAL_');
       const v: View = {

@@ -101,6 +101,8 @@ export function toEncodable(item: StreamItem, bytes: Uint8Array): EncodableItem 
       return { kind: 'record', record: item.record };
     case 'trailing':
       return { kind: 'trailing', data: bytes.subarray(item.offset, item.offset + item.length) };
+    case 'container-part':
+      return { kind: 'container-part', wrapper: item.wrapper, part: item.part, data: item.bytes };
     default:
       return { kind: item.kind, header: item.header } as EncodableItem;
   }

@@ -6,8 +6,9 @@ import { JSON_ITEM_MAX } from '../../inspect/json-items.js';
 import { AtomicOutput } from '../../io/atomic-output.js';
 import { EXIT_OK, runCommand, UsageError } from '../errors.js';
 import { checkNotDirectory, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
+import { outputCompression, STDOUT_PATH, withCompressOption, type CompressArgs } from '../output-compression.js';
 
-interface EncodeArgs extends CommonArgs {
+interface EncodeArgs extends CommonArgs, CompressArgs {
   file: string;
   output: string;
   maxItemJson: number;
@@ -17,7 +18,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
   command: 'encode <file>',
   describe: 'turn a JSON document (dump --format json) back into the binary stream, byte for byte',
   builder: (y: Argv) =>
-    withCommonOptions(y)
+    withCompressOption(withCommonOptions(y))
       .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "JSON document (gzip ok), or '-' for stdin" })
       .option('output', { alias: 'o', type: 'string', demandOption: true, coerce: dashArgument, describe: "binary stream to write ('-': stdout)" })
       .option('max-item-json', {
@@ -33,7 +34,9 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       if (!Number.isSafeInteger(args.maxItemJson) || args.maxItemJson <= 0) throw new UsageError('--max-item-json: expected a positive number of bytes');
       if (args.output === '-' && process.stdout.isTTY) throw new UsageError('encode: refusing to write a binary stream to a terminal (use -o FILE)');
       // Opened (and checked) before the input is read; 0600: the stream holds guest memory.
-      const file = args.output === '-' ? undefined : await AtomicOutput.open(args.output, { inputs: [args.file === '-' ? 0 : args.file] });
+      const compress = outputCompression(args.output, args.compress);
+      const inputs = [args.file === '-' ? 0 : args.file];
+      const file = args.output !== '-' || compress ? await AtomicOutput.open(args.output === '-' ? STDOUT_PATH : args.output, { inputs, compress }) : undefined;
       const options = { maxItemBytes: args.maxItemJson };
       try {
         const input = jsonInputBytes(args.file === '-' ? process.stdin : args.file);

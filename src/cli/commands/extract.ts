@@ -10,12 +10,15 @@ import { parseByteSize } from '../../writer/size.js';
 import { EXIT_OK, UsageError, runCommand } from '../errors.js';
 import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
 import { progressFor } from '../progress.js';
+import { COMPRESS_CHOICES, outputCompression, type CompressChoice } from '../output-compression.js';
 
 interface ExtractArgs extends CommonArgs {
   file: string;
   output?: string;
   emulatorContext?: string;
   config?: string;
+  stream?: string;
+  compress?: CompressChoice;
   spillDir?: string;
   maxImageSize: number;
   format: 'raw' | MemoryExportFormat;
@@ -52,7 +55,13 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
         describe: 'memory output: raw (page of pfn p at byte p×4096), elf (x86-64 ELF core: PT_LOAD per run of pfns, vCPU registers) or lime (LiME ranges)',
       })
       .option('emulator-context', { type: 'string', coerce: dashArgument, describe: "write the EMULATOR_CONTEXT blob (e.g. QEMU's device state) here" })
-      .option('config', { type: 'string', coerce: dashArgument, describe: 'write the xl config (JSON) here' })
+      .option('config', { type: 'string', coerce: dashArgument, describe: "write the xl config (JSON) here (a libvirt save image's domain XML)" })
+      .option('stream', {
+        type: 'string',
+        coerce: dashArgument,
+        describe: 'write the migration stream without its libvirt/XenServer wrapper here (what xl restore reads; .zst etc. compress it)',
+      })
+      .option('compress', { type: 'string', choices: COMPRESS_CHOICES, describe: "compress --stream (default: from its name's ending)" })
       .option('spill-dir', { type: 'string', describe: "directory for the checkpoint undo log (default: the image's directory)" })
       .option('max-image-size', {
         type: 'string',
@@ -74,6 +83,8 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
           memory: args.output,
           emulatorContext: args.emulatorContext,
           config: args.config,
+          stream: args.stream,
+          streamCompress: outputCompression(args.stream, args.compress),
           spillDir: args.spillDir,
           maxImageBytes: args.maxImageSize,
           onProgress: (n) => progress.update(n),
@@ -89,6 +100,7 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
       }
       if (args.emulatorContext) process.stdout.write(`${args.emulatorContext}: emulator context, ${grouped(r.emulatorContextBytes ?? 0)} bytes\n`);
       if (args.config) process.stdout.write(`${args.config}: xl config, ${grouped(r.configBytes ?? 0)} bytes\n`);
+      if (args.stream) process.stdout.write(`${args.stream}: the migration stream, ${grouped(r.streamBytes ?? 0)} bytes\n`);
       for (const p of r.problems) process.stderr.write(`${p.severity}: ${p.message}\n`);
       return EXIT_OK;
     }),

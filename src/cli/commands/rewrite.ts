@@ -8,8 +8,9 @@ import { WritableSink } from '../../writer/writable-sink.js';
 import { EXIT_OK, UsageError, runCommand } from '../errors.js';
 import { dashArgument, integerOption, inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
 import { progressFor, type Progress } from '../progress.js';
+import { outputCompression, STDOUT_PATH, withCompressOption, type CompressArgs } from '../output-compression.js';
 
-interface RewriteArgs extends CommonArgs {
+interface RewriteArgs extends CommonArgs, CompressArgs {
   file: string;
   output: string;
   batch?: string;
@@ -28,8 +29,8 @@ export const rewriteCommand: CommandModule<object, RewriteArgs> = {
   command: 'rewrite <file>',
   describe: 'write the stream again through the writer: re-batch PAGE_DATA, or flatten a migration/checkpointed stream into a plain save',
   builder: (y: Argv) =>
-    withCommonOptions(y)
-      .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream (gzip is fine), or '-' for stdin" })
+    withCompressOption(withCommonOptions(y))
+      .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream (compressed is fine), or '-' for stdin" })
       .option('output', {
         alias: 'o',
         type: 'string',
@@ -61,7 +62,8 @@ export const rewriteCommand: CommandModule<object, RewriteArgs> = {
       // '-': the stream goes to stdout as it is written (a failure then leaves a partial stream: the exit status says so).
       if (args.output === '-' && process.stdout.isTTY)
         throw new UsageError('rewrite: refusing to write a binary stream to a terminal (use -o FILE or redirect stdout)');
-      const output = args.output === '-' ? new WritableSink(process.stdout, { end: false }) : args.output;
+      const compress = outputCompression(args.output, args.compress);
+      const output = args.output !== '-' ? args.output : compress ? STDOUT_PATH : new WritableSink(process.stdout, { end: false });
       // One progress line per phase (only on a terminal), in (decompressed) input bytes.
       const bars: Record<RewritePhase, Progress> = {
         spool: await progressFor(PHASE_LABEL.spool, args.file),
@@ -81,6 +83,7 @@ export const rewriteCommand: CommandModule<object, RewriteArgs> = {
           batch: args.batch === undefined ? undefined : integerOption('batch', args.batch, 1, MAX_BATCH_SIZE),
           flatten: args.flatten,
           temp: args.temp,
+          compress,
           onProgress,
         });
       } finally {

@@ -9,6 +9,7 @@ import type { GuestKind } from '../../writer/writer-automaton.js';
 import { WritableSink } from '../../writer/writable-sink.js';
 import { EXIT_OK, runCommand, UsageError } from '../errors.js';
 import { dashArgument, integerOption } from '../options.js';
+import { COMPRESS_CHOICES, outputCompression, STDOUT_PATH, type CompressChoice } from '../output-compression.js';
 
 /** The numbers stay text until synthOptionsFromArgs checks them, so an error can quote what was typed. */
 export interface SynthArgs {
@@ -24,6 +25,7 @@ export interface SynthArgs {
   seed: string;
   vcpus: string;
   output?: string;
+  compress?: CompressChoice | undefined;
   quiet: boolean;
   debug?: boolean;
 }
@@ -49,6 +51,11 @@ function builder(y: Argv): Argv<SynthArgs> {
     .option('vcpus', { type: 'string', default: '1', describe: `vCPUs, 1-${MAX_VCPUS} (PV: one BASIC + EXTENDED record each)` })
     .option('output', { alias: 'o', type: 'string', coerce: dashArgument, describe: "output file (written atomically, mode 0600); default or '-': stdout" })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr' })
+    .option('compress', {
+      type: 'string',
+      choices: COMPRESS_CHOICES,
+      describe: "compress the stream (default: from -o's ending .gz .zst .xz .bz2 .lz4; stdout: none)",
+    })
     .conflicts('pages', 'size') as unknown as Argv<SynthArgs>;
 }
 
@@ -90,9 +97,13 @@ export function synthOptionsFromArgs(args: SynthArgs): SynthOptions {
 async function writeSynth(args: ArgumentsCamelCase<SynthArgs>): Promise<number> {
   const options = synthOptionsFromArgs(args);
   let sink: StreamSink;
+  const compress = outputCompression(args.output, args.compress);
   if (args.output !== undefined && args.output !== '-') {
     // synth hands every record fresh buffers (StreamWriter never reuses one): several may be in flight.
-    sink = await FileSink.create(args.output);
+    sink = await FileSink.create(args.output, compress ? { compress } : {});
+  } else if (compress) {
+    if (process.stdout.isTTY) throw new UsageError('refusing to write a binary stream to a terminal: use -o FILE or redirect stdout');
+    sink = await FileSink.create(STDOUT_PATH, { compress });
   } else {
     if (process.stdout.isTTY) throw new UsageError('refusing to write a binary stream to a terminal: use -o FILE or redirect stdout');
     sink = new WritableSink(process.stdout, { end: false });
