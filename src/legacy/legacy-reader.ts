@@ -44,8 +44,6 @@ export interface LegacyReadOptions {
   width?: ToolstackWidth;
   /** The guest type, when the stream does not tell. */
   guest?: LegacyGuest;
-  /** Read the HVM QEMU record after the tail (default true; false stops after the HVM context, like --skip-qemu). */
-  qemu?: boolean;
 }
 
 /** Largest QEMU record read (the rest-of-file form included). */
@@ -118,7 +116,7 @@ export async function* readLegacy(source: StreamSource, options: LegacyReadOptio
     const cur = new Cursor(window, head.width);
     window.consume(head.length);
     cur.offset = head.length;
-    yield* legacyBody(cur, head.guest, options.qemu ?? true);
+    yield* legacyBody(cur, head.guest);
   } finally {
     await window.close();
   }
@@ -164,7 +162,7 @@ async function containerItem(window: ByteWindow, options: LegacyReadOptions): Pr
   return item;
 }
 
-async function* legacyBody(cur: Cursor, guest: LegacyGuest, qemu: boolean): AsyncGenerator<LegacyItem, void, undefined> {
+async function* legacyBody(cur: Cursor, guest: LegacyGuest): AsyncGenerator<LegacyItem, void, undefined> {
   let at = cur.offset;
   const p2mSize = Number((await cur.ulongs(1, 'p2m size'))[0]);
   yield { kind: 'p2m-size', offset: at, length: cur.offset - at, p2mSize };
@@ -194,7 +192,7 @@ async function* legacyBody(cur: Cursor, guest: LegacyGuest, qemu: boolean): Asyn
     yield chunk;
   }
   if (guest === 'pv') yield* pvTail(cur, ext as ExtendedInfoItem, online);
-  else yield* hvmTail(cur, qemu);
+  else yield* hvmTail(cur);
   if ((await cur.remaining(0)) === undefined) yield { kind: 'trailing', offset: cur.offset, length: cur.known() };
 }
 
@@ -310,7 +308,7 @@ async function* pvTail(cur: Cursor, ext: ExtendedInfoItem, online: number[]): As
   yield { kind: 'shared-info', offset: at, length: PAGE_SIZE, page: await cur.take(PAGE_SIZE, 'shared info page') };
 }
 
-async function* hvmTail(cur: Cursor, qemu: boolean): AsyncGenerator<LegacyItem, void, undefined> {
+async function* hvmTail(cur: Cursor): AsyncGenerator<LegacyItem, void, undefined> {
   let at = cur.offset;
   const magic = dv(await cur.take(24, 'magic pfns'));
   yield { kind: 'magic-pfns', offset: at, length: 24, ioreq: magic.getBigUint64(0, true), bufioreq: magic.getBigUint64(8, true), store: magic.getBigUint64(16, true) };
@@ -318,7 +316,7 @@ async function* hvmTail(cur: Cursor, qemu: boolean): AsyncGenerator<LegacyItem, 
   const size = await cur.u32('HVM context size');
   if (size > HVM_CONTEXT_MAX) throw legacyError(at, 'HVM context too long', { expected: `≤ ${HVM_CONTEXT_MAX}`, actual: String(size) });
   yield { kind: 'hvm-context', offset: at, length: 4 + size, blob: await cur.take(size, 'HVM context') };
-  if (!qemu || (await cur.remaining(0)) === 0) return;
+  if ((await cur.remaining(0)) === 0) return;
   at = cur.offset;
   const signature = latin1(await cur.take(QEMU_SIGNATURE_SIZE, 'QEMU record signature'));
   let data: Uint8Array;
