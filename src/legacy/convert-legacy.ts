@@ -182,9 +182,19 @@ async function writeBatch(writer: StreamWriter, batch: PageBatchItem, held: Held
   held.pages += batch.pages.length / PAGE_SIZE;
 }
 
+/**
+ * The extended context is sent as 128 bytes in legacy images; its own size field
+ * (bytes 4–7 of xen_domctl_ext_vcpucontext) says how many of them it uses, which
+ * is what Xen 4.6+ sends. (Xen's converter keeps all 128.)
+ */
+function extendedContext(ext: Uint8Array): Uint8Array {
+  const size = new DataView(ext.buffer, ext.byteOffset, ext.byteLength).getUint32(4, true);
+  return size >= 8 && size <= ext.length ? ext.subarray(0, size) : ext;
+}
+
 async function writeVcpu(writer: StreamWriter, v: VcpuItem): Promise<void> {
   await writer.writeVcpuBasic(v.vcpuId, v.basic);
-  if (v.extended) await writer.writeVcpuExtended(v.vcpuId, v.extended);
+  if (v.extended) await writer.writeVcpuExtended(v.vcpuId, extendedContext(v.extended));
   if (v.xsave) await writer.writeVcpuXsave(v.vcpuId, v.xsave.data);
 }
 
