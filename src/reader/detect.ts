@@ -1,6 +1,7 @@
 /** Container detection from the first bytes of the input. */
 import { hasLibxcMarker, hasLibxlIdent, hasXlMagic } from '../codec/headers.js';
 import { LIBXL_IDENT_BYTES, XL_MAGIC } from '../format/constants.js';
+import { describeLegacyImage } from '../legacy/legacy-layout.js';
 import type { Container } from './items.js';
 
 /** Bytes detection wants to see (fewer is fine at EOF). */
@@ -38,6 +39,8 @@ const ascii = (u8: Uint8Array, n: number) => Buffer.from(u8.buffer, u8.byteOffse
 /** What a non-v2 input looks like, for the error message. */
 function describeForeign(head: Uint8Array): string {
   if (head.length === 0) return 'an empty input';
+  const legacy = describeLegacyImage(head);
+  if (legacy) return legacy;
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip-compressed data that could not be decompressed';
   if (ascii(head, 27) === 'Xen saved domain, xl format') return 'an xl save file with a damaged magic';
   if (ascii(head, 16) === 'LinuxGuestRecord') return 'a legacy (pre-v2) xend/libxc save image';
