@@ -134,7 +134,8 @@ async function convertItem(writer: StreamWriter, head: LegacyContainerItem, held
       await writer.writeTscInfo({ mode: held.tsc.mode, khz: held.tsc.khz, nsec: held.tsc.nsec, incarnation: held.tsc.incarnation });
       return;
     case 'unmapped-pfns':
-      if (item.pfns.length > 0) held.notes.push(`${item.pfns.length} "unmapped pfns" of the PV tail dropped (not needed to restore; Xen's converter drops them too)`);
+      if (item.pfns.length > 0)
+        held.notes.push(`${item.pfns.length} "unmapped pfns" of the PV tail dropped (not needed to restore; Xen's converter drops them too)`);
       return;
     case 'vcpu':
       held.vcpus.push(item);
@@ -144,7 +145,11 @@ async function convertItem(writer: StreamWriter, head: LegacyContainerItem, held
       for (const v of held.vcpus) await writeVcpu(writer, v);
       return;
     case 'magic-pfns':
-      held.params.push({ index: HVM_PARAM_IOREQ_PFN, value: item.ioreq }, { index: HVM_PARAM_BUFIOREQ_PFN, value: item.bufioreq }, { index: HVM_PARAM_STORE_PFN, value: item.store });
+      held.params.push(
+        { index: HVM_PARAM_IOREQ_PFN, value: item.ioreq },
+        { index: HVM_PARAM_BUFIOREQ_PFN, value: item.bufioreq },
+        { index: HVM_PARAM_STORE_PFN, value: item.store },
+      );
       return;
     case 'hvm-context':
       await writer.writeHvmContext(item.blob);

@@ -46,7 +46,10 @@ export function describeLegacyItem(item: LegacyItem): [string, string] {
     case 'container': {
       const told = `guest ${item.guest.toUpperCase()}${item.inferred.guest ? '' : ' (given)'}, toolstack ${item.width}-bit${item.inferred.width ? '' : ' (given)'}`;
       if (item.container === 'xl')
-        return ['xl header (legacy)', `mandatory ${hex(item.xlHeader?.mandatoryFlags ?? 0)} (no STREAMv2), config ${item.xlHeader?.config?.length ?? 0} bytes; ${told}`];
+        return [
+          'xl header (legacy)',
+          `mandatory ${hex(item.xlHeader?.mandatoryFlags ?? 0)} (no STREAMv2), config ${item.xlHeader?.config?.length ?? 0} bytes; ${told}`,
+        ];
       if (item.container === 'xend') return ['xend header', `LinuxGuestRecord, config ${item.xendConfig?.length ?? 0} bytes; ${told}`];
       return ['libxc legacy image', told];
     }
@@ -100,11 +103,26 @@ export function legacyItemJson(item: LegacyItem): object {
   const base = { kind: item.kind, offset: item.offset, length: item.length, type, summary };
   switch (item.kind) {
     case 'container':
-      return { ...base, container: item.container, guest: item.guest, width: item.width, inferred: item.inferred, ...(item.xlHeader ? { config: xlConfigText(item.xlHeader) } : {}) };
+      return {
+        ...base,
+        container: item.container,
+        guest: item.guest,
+        width: item.width,
+        inferred: item.inferred,
+        ...(item.xlHeader ? { config: xlConfigText(item.xlHeader) } : {}),
+      };
     case 'page-batch':
       return { ...base, entries: item.entries.map((e) => ({ pfn: e & LEGACY_PFN_MASK, type: pageTypeName(e >>> LEGACY_TYPE_SHIFT) })) };
     case 'chunk':
-      return { ...base, id: item.id, name: item.name, ...(item.param ? { param: { index: item.param.index, value: String(item.param.value) } } : {}), ...(item.tsc ? { tsc: { ...item.tsc, nsec: String(item.tsc.nsec) } } : {}), ...(item.vcpuInfo ? { vcpuInfo: item.vcpuInfo } : {}), ...(item.data ? { data: toHex(item.data) } : {}) };
+      return {
+        ...base,
+        id: item.id,
+        name: item.name,
+        ...(item.param ? { param: { index: item.param.index, value: String(item.param.value) } } : {}),
+        ...(item.tsc ? { tsc: { ...item.tsc, nsec: String(item.tsc.nsec) } } : {}),
+        ...(item.vcpuInfo ? { vcpuInfo: item.vcpuInfo } : {}),
+        ...(item.data ? { data: toHex(item.data) } : {}),
+      };
     case 'p2m-frames':
       return { ...base, frames: item.frames.map(String) };
     case 'magic-pfns':

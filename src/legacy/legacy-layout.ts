@@ -25,7 +25,8 @@ export interface LegacyShape {
 /** Bytes of the libxc body the inference looks at (64-bit PV: p2m size, ~0, u32 length, "vcpu"). */
 export const LEGACY_BODY_PROBE = 24;
 
-const latin1 = (u8: Uint8Array, start: number, n: number) => Buffer.from(u8.buffer, u8.byteOffset + start, Math.max(0, Math.min(n, u8.length - start))).toString('latin1');
+const latin1 = (u8: Uint8Array, start: number, n: number) =>
+  Buffer.from(u8.buffer, u8.byteOffset + start, Math.max(0, Math.min(n, u8.length - start))).toString('latin1');
 
 const u32 = (u8: Uint8Array, at: number) => (at + 4 <= u8.length ? new DataView(u8.buffer, u8.byteOffset, u8.byteLength).getUint32(at, true) : undefined);
 const i32 = (u8: Uint8Array, at: number) => (at + 4 <= u8.length ? new DataView(u8.buffer, u8.byteOffset, u8.byteLength).getInt32(at, true) : undefined);
@@ -96,9 +97,11 @@ export function legacyShape(head: Uint8Array): (LegacyShape & { needed: number }
 export function describeLegacyImage(head: Uint8Array): string | undefined {
   const shape = legacyShape(head);
   if (!shape) return undefined;
-  const what = { xl: 'an xl save file holding a legacy (pre-Xen-4.6) stream', xend: 'a legacy (pre-Xen-4.6) xend save image', libxc: 'a legacy (pre-Xen-4.6) libxc image' }[
-    shape.container
-  ];
+  const what = {
+    xl: 'an xl save file holding a legacy (pre-Xen-4.6) stream',
+    xend: 'a legacy (pre-Xen-4.6) xend save image',
+    libxc: 'a legacy (pre-Xen-4.6) libxc image',
+  }[shape.container];
   const facts = [shape.guest?.toUpperCase(), shape.width ? `${shape.width}-bit toolstack` : undefined].filter(Boolean).join(', ');
   return `${what}${facts ? ` (${facts})` : ''}; 'stream-inspect dump' explains it and 'stream-inspect convert-legacy' converts it to v2`;
 }

@@ -63,7 +63,11 @@ class Cursor {
   async take(n: number, what: string): Promise<Uint8Array> {
     if (!(await this.window.ensure(n))) {
       const have = this.window.current().length;
-      throw formatError('TRUNCATED', { offset: this.offset + have, layer: 'libxc', recordName: 'legacy stream' }, { expected: `${n} bytes of ${what}`, actual: have });
+      throw formatError(
+        'TRUNCATED',
+        { offset: this.offset + have, layer: 'libxc', recordName: 'legacy stream' },
+        { expected: `${n} bytes of ${what}`, actual: have },
+      );
     }
     const view = this.window.current().subarray(0, n);
     this.window.consume(n);
@@ -133,14 +137,20 @@ async function containerItem(window: ByteWindow, options: LegacyReadOptions): Pr
   const head = window.current();
   if (!shape) {
     if (options.width === undefined || options.guest === undefined) {
-      throw legacyError(0, 'not a recognisable legacy image (xl without STREAMv2, xend, or a libxc body); give --width and --guest to read it as a bare libxc image anyway');
+      throw legacyError(
+        0,
+        'not a recognisable legacy image (xl without STREAMv2, xend, or a libxc body); give --width and --guest to read it as a bare libxc image anyway',
+      );
     }
     shape = { container: 'libxc', bodyOffset: 0, width: undefined, guest: undefined, needed: 0 };
   }
   const width = shape.width ?? options.width;
   const guest = shape.guest ?? options.guest;
   if (width === undefined || guest === undefined) {
-    throw legacyError(shape.bodyOffset, `the stream does not tell the ${width === undefined ? 'toolstack width (--width 32|64)' : 'guest type (--guest pv|hvm)'}; give it`);
+    throw legacyError(
+      shape.bodyOffset,
+      `the stream does not tell the ${width === undefined ? 'toolstack width (--width 32|64)' : 'guest type (--guest pv|hvm)'}; give it`,
+    );
   }
   if (options.width !== undefined && shape.width !== undefined && options.width !== shape.width) {
     throw legacyError(shape.bodyOffset, `the stream was written by a ${shape.width}-bit toolstack, not ${options.width}-bit`);
@@ -225,7 +235,11 @@ async function extendedInfo(cur: Cursor): Promise<ExtendedInfoItem> {
   let guestWidth: 4 | 8;
   if (vcpuContextSize === VCPU_CONTEXT_SIZE_64) guestWidth = 8;
   else if (vcpuContextSize === VCPU_CONTEXT_SIZE_32) guestWidth = 4;
-  else throw legacyError(at, 'the "vcpu" block size does not tell the guest width', { expected: '0x1430 (64-bit) or 0xaf0 (32-bit)', actual: `0x${vcpuContextSize.toString(16)}` });
+  else
+    throw legacyError(at, 'the "vcpu" block size does not tell the guest width', {
+      expected: '0x1430 (64-bit) or 0xaf0 (32-bit)',
+      actual: `0x${vcpuContextSize.toString(16)}`,
+    });
   if (xsaveSize !== 0 && xsaveSize < 16) throw legacyError(at, 'xsave size in the "xcnt" block is below its 16-byte header');
   return {
     kind: 'extended-info',
@@ -264,7 +278,8 @@ async function metaChunk(cur: Cursor, at: number, id: number, guest: LegacyGuest
     chunk.param = { index: info.hvmParam, value: dv(body).getBigUint64(4, true) };
   } else if (id === CHUNK_VCPU_INFO) {
     const maxVcpuId = await cur.i32('vcpu_info max id');
-    if (maxVcpuId < 0 || maxVcpuId > LEGACY_MAX_VCPU_ID) throw legacyError(at + 4, 'vcpu_info max id out of range', { expected: `0–${LEGACY_MAX_VCPU_ID}`, actual: String(maxVcpuId) });
+    if (maxVcpuId < 0 || maxVcpuId > LEGACY_MAX_VCPU_ID)
+      throw legacyError(at + 4, 'vcpu_info max id out of range', { expected: `0–${LEGACY_MAX_VCPU_ID}`, actual: String(maxVcpuId) });
     const map = dv(await cur.take(8 * (Math.floor(maxVcpuId / 64) + 1), 'vcpu_info map'));
     const online: number[] = [];
     for (let v = 0; v <= maxVcpuId; v++) if ((map.getUint8(v >> 3) >> (v & 7)) & 1) online.push(v);
@@ -299,7 +314,8 @@ async function* pvTail(cur: Cursor, ext: ExtendedInfoItem, online: number[]): As
     if (ext.xsaveSize > 0) {
       const mask = await cur.u64('xsave mask');
       const size = await cur.u64('xsave size');
-      if (size !== BigInt(ext.xsaveSize - 16)) throw legacyError(cur.offset - 8, 'xsave size differs from the "xcnt" block', { expected: String(ext.xsaveSize - 16), actual: String(size) });
+      if (size !== BigInt(ext.xsaveSize - 16))
+        throw legacyError(cur.offset - 8, 'xsave size differs from the "xcnt" block', { expected: String(ext.xsaveSize - 16), actual: String(size) });
       xsave = { mask, data: await cur.take(Number(size), `vCPU ${vcpuId} xsave`) };
     }
     yield { kind: 'vcpu', offset: at, length: cur.offset - at, vcpuId, basic, ...(extended ? { extended } : {}), ...(xsave ? { xsave } : {}) };
@@ -311,7 +327,14 @@ async function* pvTail(cur: Cursor, ext: ExtendedInfoItem, online: number[]): As
 async function* hvmTail(cur: Cursor): AsyncGenerator<LegacyItem, void, undefined> {
   let at = cur.offset;
   const magic = dv(await cur.take(24, 'magic pfns'));
-  yield { kind: 'magic-pfns', offset: at, length: 24, ioreq: magic.getBigUint64(0, true), bufioreq: magic.getBigUint64(8, true), store: magic.getBigUint64(16, true) };
+  yield {
+    kind: 'magic-pfns',
+    offset: at,
+    length: 24,
+    ioreq: magic.getBigUint64(0, true),
+    bufioreq: magic.getBigUint64(8, true),
+    store: magic.getBigUint64(16, true),
+  };
   at = cur.offset;
   const size = await cur.u32('HVM context size');
   if (size > HVM_CONTEXT_MAX) throw legacyError(at, 'HVM context too long', { expected: `≤ ${HVM_CONTEXT_MAX}`, actual: String(size) });
@@ -329,7 +352,10 @@ async function* hvmTail(cur: Cursor): AsyncGenerator<LegacyItem, void, undefined
     if (rest === undefined) throw legacyError(at, 'QEMU record (to the end of the file) too long', { expected: `≤ ${QEMU_MAX}` });
     data = await cur.take(rest, 'QEMU record');
   } else {
-    throw legacyError(at, 'unknown QEMU record signature', { expected: `${QEMU_SIGNATURE_V2}, ${QEMU_SIGNATURE_EOF} or ${QEMU_SIGNATURE_REMUS}`, actual: JSON.stringify(signature) });
+    throw legacyError(at, 'unknown QEMU record signature', {
+      expected: `${QEMU_SIGNATURE_V2}, ${QEMU_SIGNATURE_EOF} or ${QEMU_SIGNATURE_REMUS}`,
+      actual: JSON.stringify(signature),
+    });
   }
   yield { kind: 'qemu', offset: at, length: cur.offset - at, signature, data };
 }

@@ -34,7 +34,11 @@ export function physmapPairs(data: Uint8Array, width: ToolstackWidth, offset: nu
     if (name[nameLength - 1] !== 0) throw bad('physmap name not NUL-terminated', at);
     at += stored;
     const root = `physmap/${phys.toString(16)}`;
-    pairs.push([`${root}/start_addr`, start.toString(16)], [`${root}/size`, size.toString(16)], [`${root}/name`, Buffer.from(name.subarray(0, -1)).toString('latin1')]);
+    pairs.push(
+      [`${root}/start_addr`, start.toString(16)],
+      [`${root}/size`, size.toString(16)],
+      [`${root}/name`, Buffer.from(name.subarray(0, -1)).toString('latin1')],
+    );
   }
   return pairs;
 }

@@ -123,7 +123,12 @@ class Out {
   }
   ulongs(values: readonly (bigint | number)[]): void {
     const size = this.width / 8;
-    this.num(values.length * size, (dv) => values.forEach((v, i) => (size === 8 ? dv.setBigUint64(i * 8, BigInt(v), true) : dv.setUint32(i * 4, Number(v), true))));
+    this.num(values.length * size, (dv) => {
+      for (let i = 0; i < values.length; i++) {
+        if (size === 8) dv.setBigUint64(i * 8, BigInt(values[i]), true);
+        else dv.setUint32(i * 4, Number(values[i]), true);
+      }
+    });
   }
   text(s: string): void {
     this.bytes(new Uint8Array(Buffer.from(s, 'latin1')));

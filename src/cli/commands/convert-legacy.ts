@@ -40,7 +40,9 @@ export const convertLegacyCommand: CommandModule<object, ConvertLegacyArgs> = {
         throw new UsageError('convert-legacy: refusing to write a binary stream to a terminal (use -o FILE or redirect stdout)');
       const source = inputSource(args.file);
       const sink =
-        args.output === '-' ? new WritableSink(process.stdout, { end: false }) : await FileSink.create(args.output, { inputs: [args.file === '-' ? 0 : args.file] });
+        args.output === '-'
+          ? new WritableSink(process.stdout, { end: false })
+          : await FileSink.create(args.output, { inputs: [args.file === '-' ? 0 : args.file] });
       const r = await convertLegacy(source, sink, {
         ...(args.width !== undefined ? { width: Number(args.width) as ToolstackWidth } : {}),
         ...(args.guest !== undefined ? { guest: args.guest } : {}),
