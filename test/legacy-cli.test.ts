@@ -66,7 +66,8 @@ describe('stream-inspect dump of a legacy image', () => {
       .map((l) => JSON.parse(l) as { kind: string; offset: number; length: number; type: string });
     expect(items[0]).toMatchObject({ kind: 'container', offset: 0, type: 'xl header (legacy)' });
     expect(items.map((i) => i.kind).slice(-4)).toEqual(['body-end', 'magic-pfns', 'hvm-context', 'qemu']);
-    expect(items.at(-1)?.offset + (items.at(-1)?.length ?? 0)).toBe(statSync(path('hvm-xl.legacy')).size);
+    const last = items[items.length - 1];
+    expect(last.offset + last.length).toBe(statSync(path('hvm-xl.legacy')).size);
   });
 });
 

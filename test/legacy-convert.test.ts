@@ -16,6 +16,7 @@ import { legacyShape } from '../src/legacy/legacy-layout.js';
 import type { LegacyItem } from '../src/legacy/legacy-items.js';
 import { FileSink } from '../src/writer/file-sink.js';
 import { MemorySink } from '../src/writer/memory-sink.js';
+import { StreamWriter } from '../src/writer/stream-writer.js';
 import { StreamFormatError } from '../src/codec/errors.js';
 import { writeLegacyImage, type LegacyWriterOptions } from './support/legacy-writer.js';
 import { streamMeaning, type StreamMeaning } from './support/stream-meaning.js';
@@ -191,5 +192,22 @@ describe('refusals', () => {
     const e = await convertError(bytes);
     expect([e.ruleId, e.offset]).toEqual(['LEGACY-STREAM', 24]);
     expect(e.message).toMatch(/tsc_info/);
+  });
+});
+
+describe("the writer's legacy-converted markers", () => {
+  it('xen_major 0, the libxl LEGACY option and emulator id 0 are written only when the writer is told the stream is converted', async () => {
+    const plain = new StreamWriter(new MemorySink(), { mode: 'plain', guest: 'hvm' });
+    await plain.writeLibxlHeader();
+    await plain.writeLibxcContext();
+    await expect(plain.writeLibxcHeaders({ xenMajor: 0, xenMinor: 1 })).rejects.toThrow(/legacy-converted/);
+    const sink = new MemorySink();
+    const converted = new StreamWriter(sink, { mode: 'plain', guest: 'hvm', legacyConverted: true });
+    await converted.writeLibxlHeader();
+    await converted.writeLibxcContext();
+    await converted.writeLibxcHeaders({ xenMajor: 0, xenMinor: 1 });
+    const bytes = sink.bytes();
+    expect(new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, false)).toBe(2); // libxl options: LEGACY
+    expect(new DataView(bytes.buffer, bytes.byteOffset).getUint32(24 + 24 + 8, true)).toBe(0); // domain header xen_major
   });
 });

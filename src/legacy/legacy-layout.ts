@@ -22,6 +22,8 @@ export interface LegacyShape {
   guest?: LegacyGuest | undefined;
 }
 
+const LEGACY_P2M_SIZE_MAX = 2 ** 28;
+
 /** Bytes of the libxc body the inference looks at (64-bit PV: p2m size, ~0, u32 length, "vcpu"). */
 export const LEGACY_BODY_PROBE = 24;
 
@@ -44,7 +46,8 @@ const plausibleFirstChunk = (id: number | undefined) => id !== undefined && ((id
 export function inferBody(body: Uint8Array): { width?: ToolstackWidth; guest?: LegacyGuest; plausible: boolean } {
   const p2mLow = u32(body, 0);
   const second = u32(body, 4);
-  if (p2mLow === undefined || p2mLow === 0 || second === undefined) return { plausible: false };
+  // Legacy pfn entries keep the pfn in 28 bits, so p2m_size is at most 2^28.
+  if (p2mLow === undefined || p2mLow === 0 || p2mLow > LEGACY_P2M_SIZE_MAX || second === undefined) return { plausible: false };
   if (second === 0) {
     if (u32(body, 8) === 0xffffffff && u32(body, 12) === 0xffffffff) {
       return latin1(body, 20, 4) === EXT_BLOCK_VCPU ? { width: 64, guest: 'pv', plausible: true } : { width: 64, plausible: body.length < 24 };
