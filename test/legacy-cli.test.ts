@@ -71,6 +71,15 @@ describe('stream-inspect dump of a legacy image', () => {
   });
 });
 
+describe('stream-inspect dump of a legacy image, refused options', () => {
+  it('--records (a v2 record filter) is a usage error, exit 2, one line', async () => {
+    const r = await runCli(['dump', path('pv-xl.legacy'), '--records', 'PAGE_DATA']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/legacy/);
+  });
+});
+
 describe('stream-inspect convert-legacy', () => {
   it.each(['pv-xl', 'hvm-xl', 'pv-bare32'])('%s: converts to a v2 stream that verify accepts, mode 0600, no temporary left', async (name) => {
     const out = path(`${name}.converted`);

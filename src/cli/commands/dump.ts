@@ -7,7 +7,7 @@ import { withOutput } from '../../io/atomic-output.js';
 import { dumpLegacy } from '../../legacy/legacy-dump.js';
 import { isLegacyImage } from '../../legacy/legacy-probe.js';
 import { WritableTextSink } from '../../inspect/text-sink.js';
-import { runCommand, EXIT_OK } from '../errors.js';
+import { runCommand, EXIT_OK, UsageError } from '../errors.js';
 import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
 import { progressFor } from '../progress.js';
 
@@ -55,6 +55,7 @@ export const dumpCommand: CommandModule<object, DumpArgs> = {
       const options = { format: args.format, records, pages: args.pages, reader, onProgress: (n: number) => progress.update(n) };
       // A legacy (pre-Xen-4.6) image in a file: its chunks, from the legacy reader.
       if (args.file !== '-' && (await isLegacyImage(source))) {
+        if (args.records !== undefined) throw new UsageError('--records selects v2 records; a legacy (pre-Xen-4.6) image has chunks: dump it whole');
         const legacy = { format: args.format, pages: args.pages };
         try {
           if (args.output !== undefined && args.output !== '-')
