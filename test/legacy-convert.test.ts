@@ -187,6 +187,16 @@ describe('refusals', () => {
     expect(e.message).toMatch(/HVM guest, not PV/);
   });
 
+  it('an xl header claiming a huge config: LEGACY-STREAM at optional_data_len, before buffering it', async () => {
+    const head = new Uint8Array(64);
+    head.set(Buffer.from('Xen saved domain, xl format\n \0 \r', 'latin1'));
+    new DataView(head.buffer).setUint32(32, 0x01020304, true);
+    new DataView(head.buffer).setUint32(36, 1, true);
+    new DataView(head.buffer).setUint32(44, 0xfffffff0, true);
+    const e = await convertError(head);
+    expect([e.ruleId, e.offset]).toEqual(['LEGACY-STREAM', 44]);
+  });
+
   it('an image without a tsc_info chunk: LEGACY-STREAM at the end chunk', async () => {
     const bytes = new Uint8Array([...tinyHvm([-2, 0, 1, 0], [0]), ...new Uint8Array(24), 1, 0, 0, 0, 0]);
     const e = await convertError(bytes);

@@ -10,7 +10,7 @@
  */
 import { decodeXlHeader } from '../codec/headers.js';
 import { formatError } from '../codec/errors.js';
-import { PAGE_SIZE } from '../format/constants.js';
+import { PAGE_SIZE, XL_HEADER_SIZE, XL_OPTIONAL_DATA_MAX } from '../format/constants.js';
 import { openWindow, type ByteWindow, type StreamSource } from '../reader/sources.js';
 import {
   CHUNK_END,
@@ -130,6 +130,10 @@ export async function* readLegacy(source: StreamSource, options: LegacyReadOptio
 async function containerItem(window: ByteWindow, options: LegacyReadOptions): Promise<LegacyContainerItem> {
   await window.ensure(64);
   let shape = legacyShape(window.current());
+  // The header's claimed config length is checked before that many bytes are buffered.
+  if (shape && shape.bodyOffset > XL_HEADER_SIZE + XL_OPTIONAL_DATA_MAX) {
+    throw legacyError(shape.container === 'xl' ? 44 : 16, `${shape.container} config too long`, { expected: `≤ ${XL_OPTIONAL_DATA_MAX}`, actual: String(shape.bodyOffset) });
+  }
   if (shape && window.current().length < shape.needed) {
     await window.ensure(shape.needed);
     shape = legacyShape(window.current());
