@@ -132,7 +132,10 @@ async function containerItem(window: ByteWindow, options: LegacyReadOptions): Pr
   let shape = legacyShape(window.current());
   // The header's claimed config length is checked before that many bytes are buffered.
   if (shape && shape.bodyOffset > XL_HEADER_SIZE + XL_OPTIONAL_DATA_MAX) {
-    throw legacyError(shape.container === 'xl' ? 44 : 16, `${shape.container} config too long`, { expected: `≤ ${XL_OPTIONAL_DATA_MAX}`, actual: String(shape.bodyOffset) });
+    throw legacyError(shape.container === 'xl' ? 44 : 16, `${shape.container} config too long`, {
+      expected: `≤ ${XL_OPTIONAL_DATA_MAX}`,
+      actual: String(shape.bodyOffset),
+    });
   }
   if (shape && window.current().length < shape.needed) {
     await window.ensure(shape.needed);
