@@ -108,43 +108,35 @@ describe.each(CASES)('legacy image $fixture in $container container, $width-bit 
     rmSync(out);
   }, 120_000);
 
-  it.skipIf(!verifier)(
-    `the converted stream passes Xen's verify-stream-v2${verifier ? '' : ` (skipped: ${verifierMissing})`}`,
-    async () => {
-      if (!verifier) return;
-      const out = join(dir, `${name(c)}.verify.v2`);
-      await convertLegacy(legacy(), await FileSink.create(out));
-      const r = verifier.run(out, c.container === 'xl' ? 'xl' : 'libxl');
-      expect(r.status, r.output).toBe(0);
-      rmSync(out);
-    },
-    120_000,
-  );
+  it("the converted stream passes Xen's verify-stream-v2", async (ctx) => {
+    if (!verifier) return ctx.skip(verifierMissing);
+    const out = join(dir, `${name(c)}.verify.v2`);
+    await convertLegacy(legacy(), await FileSink.create(out));
+    const r = verifier.run(out, c.container === 'xl' ? 'xl' : 'libxl');
+    expect(r.status, r.output).toBe(0);
+    rmSync(out);
+  }, 120_000);
 
   // Xen's converter reads only the "DeviceModelRecord0002" QEMU record, not xend's rest-of-file "QemuDeviceModelRecord".
   const why = c.container === 'xend' && c.guest === 'hvm' ? "Xen's convert-legacy-stream does not read xend's QemuDeviceModelRecord" : converterMissing;
-  it.skipIf(why !== undefined)(
-    `gives the same records and the same memory as Xen's convert-legacy-stream${why === undefined ? '' : ` (skipped: ${why})`}`,
-    async () => {
-      if (!converter) return;
-      // Xen's -x (xl header) mode fails under Python 3: hand it the bare body.
-      const body = join(dir, `${name(c)}.body`);
-      const head = (await items(legacy()))[0];
-      writeFileSync(body, readFileSync(legacy()).subarray(head.length));
-      const theirs = join(dir, `${name(c)}.xen.v2`);
-      const ran = converter.convert(body, theirs, c.width, c.guest);
-      expect(ran.status, ran.output).toBe(0);
-      const mine = join(dir, `${name(c)}.mine.v2`);
-      await convertLegacy(body, await FileSink.create(mine));
-      const [a, b] = await Promise.all([streamMeaning(theirs), streamMeaning(mine)]);
-      expect(b.records).toEqual(a.records);
-      expect(b.params).toEqual(a.params);
-      const d = await diffStreams(theirs, mine);
-      expect({ onlyInA: d.pagesOnlyInA, onlyInB: d.pagesOnlyInB, differing: d.pagesDiffering }).toEqual({ onlyInA: 0, onlyInB: 0, differing: 0 });
-      for (const f of [body, theirs, mine]) rmSync(f);
-    },
-    120_000,
-  );
+  it("gives the same records and the same memory as Xen's convert-legacy-stream", async (ctx) => {
+    if (why !== undefined || !converter) return ctx.skip(why);
+    // Xen's -x (xl header) mode fails under Python 3: hand it the bare body.
+    const body = join(dir, `${name(c)}.body`);
+    const head = (await items(legacy()))[0];
+    writeFileSync(body, readFileSync(legacy()).subarray(head.length));
+    const theirs = join(dir, `${name(c)}.xen.v2`);
+    const ran = converter.convert(body, theirs, c.width, c.guest);
+    expect(ran.status, ran.output).toBe(0);
+    const mine = join(dir, `${name(c)}.mine.v2`);
+    await convertLegacy(body, await FileSink.create(mine));
+    const [a, b] = await Promise.all([streamMeaning(theirs), streamMeaning(mine)]);
+    expect(b.records).toEqual(a.records);
+    expect(b.params).toEqual(a.params);
+    const d = await diffStreams(theirs, mine);
+    expect({ onlyInA: d.pagesOnlyInA, onlyInB: d.pagesOnlyInB, differing: d.pagesDiffering }).toEqual({ onlyInA: 0, onlyInB: 0, differing: 0 });
+    for (const f of [body, theirs, mine]) rmSync(f);
+  }, 120_000);
 });
 
 /** A tiny legacy HVM body (64-bit toolstack) ending with `chunks`, for the refusals. */
