@@ -35,7 +35,7 @@ describe('stream-inspect dump of a legacy image', () => {
       .split('\n')
       .slice(1)
       .filter(Boolean)
-      .map((l) => l.slice(19, 53).trim());
+      .map((l) => l.slice(19, 57).trim());
     expect(types).toEqual([
       'libxc legacy image',
       'p2m size',

@@ -13,6 +13,9 @@ import { LEGACY_PFN_MASK, LEGACY_TYPE_SHIFT } from './legacy-format.js';
 import type { LegacyItem, PageBatchItem } from './legacy-items.js';
 import { readLegacy, type LegacyReadOptions } from './legacy-reader.js';
 
+/** Wide enough for the longest chunk name ("chunk -10 hvm_acpi_ioports_location"). */
+const TYPE_WIDTH = 38;
+
 export interface LegacyDumpOptions extends LegacyReadOptions {
   format?: 'text' | 'json' | 'ndjson';
   /** List each batch's entries (pfn and type). */
@@ -140,12 +143,12 @@ function batchPages(item: PageBatchItem): string {
 export async function dumpLegacy(source: StreamSource, sink: TextSink, options: LegacyDumpOptions = {}): Promise<number> {
   const format = options.format ?? 'text';
   let n = 0;
-  if (format === 'text') await sink.write(`${'OFFSET'.padEnd(12)}${'LAYER'.padEnd(7)}${'TYPE'.padEnd(34)}${'LENGTH'.padStart(11)}  FIELDS\n`);
+  if (format === 'text') await sink.write(`${'OFFSET'.padEnd(12)}${'LAYER'.padEnd(7)}${'TYPE'.padEnd(TYPE_WIDTH)}${'LENGTH'.padStart(11)}  FIELDS\n`);
   if (format === 'json') await sink.write('{"legacy":true,"items":[');
   for await (const item of readLegacy(source, options)) {
     if (format === 'text') {
       const [type, fields] = describeLegacyItem(item);
-      await sink.write(`${offsetHex(item.offset).padEnd(12)}${'legacy'.padEnd(7)}${type.padEnd(34)}${grouped(item.length).padStart(11)}  ${fields}\n`);
+      await sink.write(`${offsetHex(item.offset).padEnd(12)}${'legacy'.padEnd(7)}${type.padEnd(TYPE_WIDTH)}${grouped(item.length).padStart(11)}  ${fields}\n`);
       if (options.pages && item.kind === 'page-batch') await sink.write(batchPages(item));
     } else {
       await sink.write(`${format === 'json' && n > 0 ? ',' : ''}${JSON.stringify(legacyItemJson(item))}${format === 'ndjson' ? '\n' : ''}`);
