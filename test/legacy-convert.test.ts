@@ -17,6 +17,9 @@ import type { LegacyItem } from '../src/legacy/legacy-items.js';
 import { FileSink } from '../src/writer/file-sink.js';
 import { MemorySink } from '../src/writer/memory-sink.js';
 import { StreamWriter } from '../src/writer/stream-writer.js';
+import { layoutCodec } from '../src/codec/layout-codec.js';
+import { LEGACY_PHYSMAP_ENTRY } from '../src/format/layouts/legacy.js';
+import { physmapPairs } from '../src/legacy/physmap.js';
 import { StreamFormatError } from '../src/codec/errors.js';
 import { writeLegacyImage, type LegacyWriterOptions } from './support/legacy-writer.js';
 import { streamMeaning, type StreamMeaning } from './support/stream-meaning.js';
@@ -211,5 +214,30 @@ describe("the writer's legacy-converted markers", () => {
     const bytes = sink.bytes();
     expect(new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, false)).toBe(2); // libxl options: LEGACY
     expect(new DataView(bytes.buffer, bytes.byteOffset).getUint32(24 + 24 + 8, true)).toBe(0); // domain header xen_major
+  });
+});
+
+describe("libxl's toolstack chunk (physmap)", () => {
+  /** Version 1, one entry; a 64-bit libxl left 4 bytes of struct padding after each name. */
+  function toolstack(width: 32 | 64): Uint8Array {
+    const head = layoutCodec(LEGACY_PHYSMAP_ENTRY).encode({ phys_offset: 0xf0000000n, start_addr: 0xfc000000n, size: 0x800000n, namelen: 8 });
+    const name = Buffer.from('vga.vram\0', 'latin1').subarray(0, 8);
+    const tail = new Uint8Array(width === 64 ? 4 : 0).fill(0xaa);
+    return Uint8Array.from([...new Uint8Array(Uint32Array.of(1, 1).buffer), ...head, ...name.subarray(0, 7), 0, ...tail]);
+  }
+
+  it.each([32, 64] as const)('%i-bit toolstack: its entries become EMULATOR_XENSTORE_DATA keys, in hex like libxl', (width) => {
+    expect(physmapPairs(toolstack(width), width, 0)).toEqual([
+      ['physmap/f0000000/start_addr', 'fc000000'],
+      ['physmap/f0000000/size', '800000'],
+      ['physmap/f0000000/name', 'vga.vra'],
+    ]);
+  });
+
+  it('a name without its NUL, or entries running past the data: LEGACY-STREAM', () => {
+    const noNul = toolstack(32);
+    noNul[noNul.length - 1] = 0x6d;
+    expect(() => physmapPairs(noNul, 32, 100)).toThrow(/LEGACY-STREAM.*NUL/);
+    expect(() => physmapPairs(toolstack(32), 64, 100)).toThrow(/LEGACY-STREAM.*overruns/);
   });
 });

@@ -10,7 +10,9 @@
  */
 import { decodeXlHeader } from '../codec/headers.js';
 import { formatError } from '../codec/errors.js';
+import { layoutCodec } from '../codec/layout-codec.js';
 import { PAGE_SIZE, XL_HEADER_SIZE, XL_OPTIONAL_DATA_MAX } from '../format/constants.js';
+import { LEGACY_EXT_BLOCK, LEGACY_MAGIC_PFNS, LEGACY_PARAM_CHUNK, LEGACY_TSC_CHUNK } from '../format/layouts/legacy.js';
 import { openWindow, type ByteWindow, type StreamSource } from '../reader/sources.js';
 import {
   CHUNK_END,
@@ -107,6 +109,11 @@ class Cursor {
     return more ? undefined : this.window.current().length;
   }
 }
+
+const extBlock = layoutCodec(LEGACY_EXT_BLOCK);
+const paramChunk = layoutCodec(LEGACY_PARAM_CHUNK);
+const tscChunk = layoutCodec(LEGACY_TSC_CHUNK);
+const magicPfns = layoutCodec(LEGACY_MAGIC_PFNS);
 
 const dv = (u8: Uint8Array) => new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
 const latin1 = (u8: Uint8Array) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength).toString('latin1');
@@ -228,9 +235,9 @@ async function extendedInfo(cur: Cursor): Promise<ExtendedInfoItem> {
   const end = cur.offset + total;
   while (cur.offset < end) {
     const blockAt = cur.offset;
-    const hdr = await cur.take(8, 'extended-info block header');
-    const id = latin1(hdr.subarray(0, 4));
-    const size = dv(hdr).getUint32(4, true);
+    const hdr = extBlock.decode(await cur.take(extBlock.size, 'extended-info block header'));
+    const id = latin1(hdr.id);
+    const size = hdr.size;
     if (cur.offset + size > end) throw legacyError(blockAt, `extended-info block "${id}" overruns the extended info`);
     const data = await cur.take(size, `extended-info block "${id}"`);
     blocks.push({ id, offset: blockAt, size });
@@ -281,8 +288,7 @@ async function metaChunk(cur: Cursor, at: number, id: number, guest: LegacyGuest
   const chunk: MetaChunkItem = { kind: 'chunk', offset: at, length: 0, id, name: info.name };
   if (info.hvmParam !== undefined) {
     if (guest !== 'hvm') throw legacyError(at, `HVM-only chunk ${info.name} in a PV stream`);
-    const body = await cur.take(12, info.name);
-    chunk.param = { index: info.hvmParam, value: dv(body).getBigUint64(4, true) };
+    chunk.param = { index: info.hvmParam, value: paramChunk.decode(await cur.take(paramChunk.size, info.name)).value };
   } else if (id === CHUNK_VCPU_INFO) {
     const maxVcpuId = await cur.i32('vcpu_info max id');
     if (maxVcpuId < 0 || maxVcpuId > LEGACY_MAX_VCPU_ID)
@@ -292,8 +298,7 @@ async function metaChunk(cur: Cursor, at: number, id: number, guest: LegacyGuest
     for (let v = 0; v <= maxVcpuId; v++) if ((map.getUint8(v >> 3) >> (v & 7)) & 1) online.push(v);
     chunk.vcpuInfo = { maxVcpuId, online };
   } else if (id === CHUNK_TSC_INFO) {
-    const body = dv(await cur.take(20, 'tsc_info'));
-    chunk.tsc = { mode: body.getUint32(0, true), nsec: body.getBigUint64(4, true), khz: body.getUint32(12, true), incarnation: body.getUint32(16, true) };
+    chunk.tsc = tscChunk.decode(await cur.take(tscChunk.size, 'tsc_info'));
   } else if (id === CHUNK_TOOLSTACK) {
     const size = await cur.u32('toolstack size');
     if (size > TOOLSTACK_MAX) throw legacyError(at + 4, 'toolstack chunk too long', { expected: `≤ ${TOOLSTACK_MAX}`, actual: String(size) });
@@ -333,15 +338,8 @@ async function* pvTail(cur: Cursor, ext: ExtendedInfoItem, online: number[]): As
 
 async function* hvmTail(cur: Cursor): AsyncGenerator<LegacyItem, void, undefined> {
   let at = cur.offset;
-  const magic = dv(await cur.take(24, 'magic pfns'));
-  yield {
-    kind: 'magic-pfns',
-    offset: at,
-    length: 24,
-    ioreq: magic.getBigUint64(0, true),
-    bufioreq: magic.getBigUint64(8, true),
-    store: magic.getBigUint64(16, true),
-  };
+  const magic = magicPfns.decode(await cur.take(magicPfns.size, 'magic pfns'));
+  yield { kind: 'magic-pfns', offset: at, length: magicPfns.size, ioreq: magic.ioreq, bufioreq: magic.bufioreq, store: magic.store };
   at = cur.offset;
   const size = await cur.u32('HVM context size');
   if (size > HVM_CONTEXT_MAX) throw legacyError(at, 'HVM context too long', { expected: `≤ ${HVM_CONTEXT_MAX}`, actual: String(size) });

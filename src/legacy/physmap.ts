@@ -6,9 +6,11 @@
  * layout depends on the saving toolstack's width (Xen's legacy.py explains).
  */
 import { formatError } from '../codec/errors.js';
+import { layoutCodec } from '../codec/layout-codec.js';
+import { LEGACY_PHYSMAP_ENTRY } from '../format/layouts/legacy.js';
 import type { ToolstackWidth } from './legacy-layout.js';
 
-const ENTRY_HEADER = 28;
+const entry = layoutCodec(LEGACY_PHYSMAP_ENTRY);
 
 /** The chunk's entries as xenstore pairs (physmap/<phys_offset>/{start_addr,size,name}), values in hex like libxl. */
 export function physmapPairs(data: Uint8Array, width: ToolstackWidth, offset: number): Array<[string, string]> {
@@ -21,14 +23,11 @@ export function physmapPairs(data: Uint8Array, width: ToolstackWidth, offset: nu
   const pairs: Array<[string, string]> = [];
   let at = 8;
   for (let i = 0; i < count; i++) {
-    if (at + ENTRY_HEADER > data.length) throw bad('physmap entry header overruns the toolstack data', at);
-    const phys = dv.getBigUint64(at, true);
-    const start = dv.getBigUint64(at + 8, true);
-    const size = dv.getBigUint64(at + 16, true);
-    const nameLength = dv.getUint32(at + 24, true);
+    if (at + entry.size > data.length) throw bad('physmap entry header overruns the toolstack data', at);
+    const { phys_offset: phys, start_addr: start, size, namelen: nameLength } = entry.decode(data, at);
     if (nameLength === 0) throw bad('physmap entry without a name', at + 24);
     const stored = nameLength + (width === 64 ? 4 : 0);
-    at += ENTRY_HEADER;
+    at += entry.size;
     if (at + stored > data.length) throw bad('physmap name overruns the toolstack data', at);
     const name = data.subarray(at, at + nameLength);
     if (name[nameLength - 1] !== 0) throw bad('physmap name not NUL-terminated', at);
