@@ -144,7 +144,7 @@ describe.each(CASES)('legacy image $fixture in $container container, $width-bit 
 
 /** A tiny legacy HVM body (64-bit toolstack) ending with `chunks`, for the refusals. */
 function tinyHvm(...chunks: number[][]): Uint8Array {
-  const words = [1, 0, ...chunks.flat()];
+  const words = [0xff000, 0, ...chunks.flat()]; // p2m size up to the HVM special pages
   return new Uint8Array(Int32Array.from(words).buffer); // little-endian host (x86, as the streams)
 }
 
@@ -158,6 +158,11 @@ async function convertError(bytes: Uint8Array, options = {}): Promise<StreamForm
 }
 
 describe('refusals', () => {
+  it('what only resembles a bare HVM image (a back-channel capture: small record numbers) is not taken for one', () => {
+    expect(legacyShape(new Uint8Array(Uint32Array.of(5, 4, 1, 5, 4, 2, 0, 0).buffer))).toBeUndefined();
+    expect(legacyShape(tinyHvm([-7]))).toMatchObject({ container: 'libxc', width: 64, guest: 'hvm' });
+  });
+
   it('an unknown chunk id: LEGACY-STREAM at the chunk', async () => {
     const e = await convertError(tinyHvm([-2, 0, 1, 0], [-99]));
     expect([e.ruleId, e.offset]).toEqual(['LEGACY-STREAM', 24]);

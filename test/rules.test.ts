@@ -247,8 +247,8 @@ describe('container and framing', () => {
   });
 
   it('LEGACY-STREAM: a legacy image with an unknown chunk id; offset = the chunk', async () => {
-    // 64-bit toolstack HVM body: p2m size 1, vcpu_info (max id 0, vCPU 0 online), then chunk -99.
-    const bytes = new Uint8Array(Int32Array.from([1, 0, -2, 0, 1, 0, -99]).buffer); // little-endian host
+    // 64-bit toolstack HVM body: p2m size 0xff000, vcpu_info (max id 0, vCPU 0 online), then chunk -99.
+    const bytes = new Uint8Array(Int32Array.from([0xff000, 0, -2, 0, 1, 0, -99]).buffer); // little-endian host
     const e = await (async () => {
       for await (const _ of readLegacy(bytes));
     })().then(

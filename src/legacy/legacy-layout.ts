@@ -23,6 +23,8 @@ export interface LegacyShape {
 }
 
 const LEGACY_P2M_SIZE_MAX = 2 ** 28;
+/** An HVM guest's pfn space reaches its special pages (ioreq, store, console … at 0xfeff0–0xfefff). */
+const HVM_P2M_SIZE_MIN = 0xf0000;
 
 /** Bytes of the libxc body the inference looks at (64-bit PV: p2m size, ~0, u32 length, "vcpu"). */
 export const LEGACY_BODY_PROBE = 24;
@@ -91,8 +93,13 @@ export function legacyShape(head: Uint8Array): (LegacyShape & { needed: number }
   const needed = bodyOffset + LEGACY_BODY_PROBE;
   const body = head.subarray(Math.min(bodyOffset, head.length));
   const inferred = inferBody(body);
-  // A bare libxc image has nothing else to recognise it by: its body must look right.
-  if (container === 'libxc' && !(inferred.plausible && inferred.guest !== undefined)) return undefined;
+  // A bare libxc image has nothing else to recognise it by: its body must look right. A PV
+  // one has its "vcpu" block; an HVM one only small numbers, so its p2m size must also reach
+  // the special pages xc_hvm_build puts just below 0xff000 (a back-channel capture, say, would not).
+  if (container === 'libxc') {
+    if (!inferred.plausible || inferred.guest === undefined) return undefined;
+    if (inferred.guest === 'hvm' && (u32(body, 0) as number) < HVM_P2M_SIZE_MIN) return undefined;
+  }
   return { container, bodyOffset, width: inferred.width, guest: inferred.guest, needed };
 }
 
