@@ -19,6 +19,9 @@
 #                                                                expect RESTORE OK
 #   pv-truncated      pv128-save cut in the middle of a PAGE_DATA record (negative control: proves the
 #                     judge can say no)                          expect RESTORE FAILED
+#   pv-legacy         `convert-legacy` of the legacy (Xen 4.5 format, xl-wrapped, 64-bit toolstack) image
+#                     of pv128-save, made by scripts/make-legacy-image.ts  expect RESTORE OK
+#                     (structure checked against pv128-save itself: same xl header and config, same pfns)
 #
 # A rewrite case passes only if Xen's verdict is as expected AND the output has the structure the options
 # ask for (checked by scripts/xen-stream-walk.py check-rewrite, an independent walker, not our reader):
@@ -72,7 +75,7 @@ if [ -z "${XEN_TEST_REWRITE_CMD:-}" ]; then
   XEN_TEST_REWRITE_CMD="node $(printf %q "$CLI") rewrite"
 fi
 WALK=(python3 "$ROOT/scripts/xen-stream-walk.py")
-CASES=${XEN_TEST_CASES:-pv-batch64 pvh-batch1000 hvm-batch256 pv-migrate-flatten pv-truncated}
+CASES=${XEN_TEST_CASES:-pv-batch64 pvh-batch1000 hvm-batch256 pv-migrate-flatten pv-truncated pv-legacy}
 
 mkdir -p "$XENLAB_WORK"
 # one lab at a time (2 cores; the lab is CPU-heavy): serialise concurrent runs of this script
@@ -129,13 +132,20 @@ find_or_make_capture() {
 # ---- one case -------------------------------------------------------------------------------------
 FAILS=0
 ROWS=()
-run_case() {  # name expected(OK|FAILED) kind(rewrite|truncate) input [rewrite options...]
+run_case() {  # name expected(OK|FAILED) kind(rewrite|truncate|legacy) input [rewrite options...]
   local name=$1 expect=$2 kind=$3 in=$4; shift 4
   local dir=$OUTROOT/$name stream T0 T1 tr tc rc=0 verdict result ticks=1
   mkdir -p "$dir"; stream=$dir/stream.bin
   echo; echo "== $name: $kind $(basename "$in") $* (expect RESTORE $expect)"
   T0=$(secs)
-  if [ "$kind" = rewrite ]; then
+  if [ "$kind" = legacy ]; then
+    # the legacy image of IN (as Xen 4.5 wrote it), then our converter; the structure is checked against IN
+    if ! (cd "$ROOT" && npx --no-install tsx scripts/make-legacy-image.ts "$in" "$dir/legacy.bin" xl 64 && node dist/cli/stream-inspect.js convert-legacy "$dir/legacy.bin" -o "$stream") > "$dir/rewrite.log" 2>&1; then
+      tail -n 20 "$dir/rewrite.log"
+      result="CONVERT ERROR"
+    fi
+    rm -f "$dir/legacy.bin"
+  elif [ "$kind" = rewrite ]; then
     # the rewrite command gets: IN -o OUT [options]
     if ! bash -c "$XEN_TEST_REWRITE_CMD \"\$@\"" rewrite "$in" -o "$stream" "$@" > "$dir/rewrite.log" 2>&1; then
       tail -n 20 "$dir/rewrite.log"
@@ -154,7 +164,7 @@ run_case() {  # name expected(OK|FAILED) kind(rewrite|truncate) input [rewrite o
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("  stream: %d bytes, %d PAGE_DATA records (max %d pfns), %d pfn entries, %d pass(es), libxl END %s, trailing %d, error %s" % (r["size"], r["page_data_records"], r["max_batch"], r["pfn_entries"], r["passes"], r["libxl_end"], r["trailing_bytes"], r["error"]))' "$dir/walk.json" 2>/dev/null || true
     # Xen's verdict alone cannot tell a real rewrite from a byte copy (xl restore also takes the original
     # streams, even the un-flattened multi-pass capture), so check the output's structure independently
-    if [ "$kind" = rewrite ] && [ "${XEN_TEST_STRUCTURE:-1}" = 1 ]; then
+    if [ "$kind" != truncate ] && [ "${XEN_TEST_STRUCTURE:-1}" = 1 ]; then
       if "${WALK[@]}" check-rewrite "$in" "$stream" "$@" > "$dir/structure.txt" 2>&1; then struct=ok; else struct=FAIL; fi
       echo "  $(cat "$dir/structure.txt")"
     fi
@@ -198,7 +208,8 @@ for c in $CASES; do
         ROWS+=("$(printf '%-20s %-15s %-15s %-9s %6ss %6ss %6ss  %-4s  %s' "$c" "RESTORE OK" "NO CAPTURE" - - - "$(elapsed "$T")" FAIL "could not make the live-migration capture (see $OUTROOT/capture*)")")
       fi ;;
     pv-truncated)  run_case "$c" FAILED truncate "$XEN_FIXTURES/pv128-save.bin.gz" ;;
-    *) die "unknown case '$c' (known: pv-batch64 pvh-batch1000 hvm-batch256 pv-migrate-flatten pv-truncated)" ;;
+    pv-legacy)     run_case "$c" OK legacy "$XEN_FIXTURES/pv128-save.bin.gz" ;;
+    *) die "unknown case '$c' (known: pv-batch64 pvh-batch1000 hvm-batch256 pv-migrate-flatten pv-truncated pv-legacy)" ;;
   esac
 done
 

@@ -24,7 +24,7 @@ const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   files: string[];
   sideEffects: unknown;
 };
-const SUBPATHS = ['./codec', './format', './reader', './writer', './inspect', './rewrite', './report', './session'];
+const SUBPATHS = ['./codec', './format', './reader', './writer', './inspect', './rewrite', './report', './session', './legacy'];
 
 /** Runs `code` (an ES module) in a child node from the repository, logging every module URL it loads. */
 function loadedBy(code: string): string[] {

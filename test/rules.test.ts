@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { StreamFormatError } from '../src/codec/index.js';
 import { XL_MIGRATE_GO_MESSAGE, ruleById, type Dialect } from '../src/format/index.js';
 import { readBackChannelSync, readStreamSync, type ReaderOptions } from '../src/reader/index.js';
+import { readLegacy } from '../src/legacy/legacy-reader.js';
 import {
   concat,
   emulatorContext,
@@ -264,6 +265,20 @@ describe('container and framing', () => {
   it('STREAM-BIG-ENDIAN: libxl options bit 0 and libxc options bit 0 are refused at the options field', () => {
     errorRule(patched(minimalXl(), MIN.libxl + 15, [1]), 'STREAM-BIG-ENDIAN', MIN.libxl + 12);
     errorRule(patched(minimalXl(), MIN.image + 17, [1]), 'STREAM-BIG-ENDIAN', MIN.image + 16);
+  });
+
+  it('LEGACY-STREAM: a legacy image with an unknown chunk id; offset = the chunk', async () => {
+    // 64-bit toolstack HVM body: p2m size 0xff000, vcpu_info (max id 0, vCPU 0 online), then chunk -99.
+    const bytes = new Uint8Array(Int32Array.from([0xff000, 0, -2, 0, 1, 0, -99]).buffer); // little-endian host
+    const e = await (async () => {
+      for await (const _ of readLegacy(bytes));
+    })().then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(StreamFormatError);
+    expect({ ruleId: (e as StreamFormatError).ruleId, offset: (e as StreamFormatError).offset }).toEqual({ ruleId: 'LEGACY-STREAM', offset: 24 });
+    expect(ruleById('LEGACY-STREAM')?.severity).toBe('error');
   });
 
   it('STREAM-DIALECT: a postcopy-RFC stream read as upstream is named as such', () => {

@@ -101,8 +101,11 @@ function decodeXlFixed(bytes: Uint8Array, at: ErrorLocation): { fixed: XlFixed; 
   return { fixed, byteOrder };
 }
 
-/** Decode a whole xl header: `bytes` must hold 48 + optional_data_len bytes (more is ignored). */
-export function decodeXlHeader(bytes: Uint8Array, at: ErrorLocation = { offset: 0 }): { header: XlHeader; length: number } {
+/**
+ * Decode a whole xl header: `bytes` must hold 48 + optional_data_len bytes (more is ignored).
+ * `legacy`: accept a header without the STREAMv2 flag (the legacy converter reads those).
+ */
+export function decodeXlHeader(bytes: Uint8Array, at: ErrorLocation = { offset: 0 }, options: { legacy?: boolean } = {}): { header: XlHeader; length: number } {
   const { fixed, byteOrder } = decodeXlFixed(bytes, at);
   const loc = { ...at, layer: 'xl' as const, recordName: 'xl header' };
   const length = XL_HEADER_SIZE + fixed.optionalDataLength;
@@ -123,7 +126,7 @@ export function decodeXlHeader(bytes: Uint8Array, at: ErrorLocation = { offset: 
     config = opt.subarray(4, 4 + configLength);
     optionalTail = opt.subarray(4 + configLength);
   }
-  if ((fixed.mandatoryFlags & XL_MANDATORY_FLAG_STREAMV2) === 0) {
+  if ((fixed.mandatoryFlags & XL_MANDATORY_FLAG_STREAMV2) === 0 && options.legacy !== true) {
     throw formatError('XL_LEGACY', { ...loc, offset: at.offset + 36 }, { expected: 'STREAMv2 flag (0x2)', actual: `0x${fixed.mandatoryFlags.toString(16)}` });
   }
   return {

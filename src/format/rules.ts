@@ -35,12 +35,23 @@ export const RULES = Object.freeze({
   PADDING_NONZERO: R('RECORD-PADDING-NONZERO', 'strict', 'VFY', 'Record padding bytes must be zero.'),
   BIG_ENDIAN: R('STREAM-BIG-ENDIAN', 'error', 'C+VFY', 'Big-endian streams cannot be handled.'),
   DIALECT_HINT: R('STREAM-DIALECT', 'error', 'project', 'The stream looks like another dialect than the one selected.'),
+  LEGACY: R(
+    'LEGACY-STREAM',
+    'error',
+    'C',
+    'A legacy (pre-Xen-4.6) stream that cannot be read or converted: unknown chunk, malformed extended info, tmem or Remus-compressed pages, …',
+  ),
 
   // xl save-file header
   XL_MAGIC: R('XL-MAGIC', 'error', 'C+VFY', 'xl header magic must be "Xen saved domain, xl format\\n \\0 \\r".'),
   XL_BYTEORDER: R('XL-BYTEORDER', 'error', 'C', 'xl header byteorder must read 0x01020304.'),
   XL_MANDATORY_FLAGS: R('XL-MANDATORY-FLAGS', 'error', 'C', 'xl mandatory_flags may only have bits 0 (JSON) and 1 (STREAMv2).'),
-  XL_LEGACY: R('XL-LEGACY-STREAM', 'error', 'project', 'xl STREAMv2 flag clear: a legacy v1 stream follows, which this toolkit does not read.'),
+  XL_LEGACY: R(
+    'XL-LEGACY-STREAM',
+    'error',
+    'project',
+    'xl STREAMv2 flag clear: a legacy v1 stream follows (explained by dump, converted by convert-legacy, not read as v2).',
+  ),
   XL_OPTIONAL_DATA_TOO_LONG: R(
     'XL-OPTIONAL-DATA-MAX',
     'error',

@@ -4,6 +4,7 @@ import { LIBXL_IDENT_BYTES, XL_MAGIC } from '../format/constants.js';
 import { compressionOf } from '../io/compression/index.js';
 import { hasLibvirtMagic, LIBVIRT_SAVE_MAGIC } from './containers/libvirt.js';
 import { hasXenServerSignature, XENSERVER_LEGACY_SIGNATURE, XENSERVER_SIGNATURE } from './containers/xenserver.js';
+import { describeLegacyImage } from '../legacy/legacy-layout.js';
 import type { Container } from './items.js';
 
 /** Bytes detection wants to see (fewer is fine at EOF). */
@@ -58,7 +59,7 @@ const u32 = (u8: Uint8Array, at: number) => (u8.length >= at + 4 ? Buffer.from(u
  * what is recognised here instead of refusing it).
  */
 export function describeLegacy(head: Uint8Array): string | undefined {
-  if (ascii(head, 16) === 'LinuxGuestRecord') return "a legacy (pre-v2) xend/libxc save image: convert it with Xen's convert-legacy-stream first";
+  if (ascii(head, 16) === 'LinuxGuestRecord') return "a legacy (pre-v2) xend/libxc save image: convert it with `stream-inspect convert-legacy`";
   if (ascii(head, 15) === ascii(XENSERVER_LEGACY_SIGNATURE, 15))
     return "a XenServer suspend image of the legacy kind (a pre-Xen-4.5 libxc stream): xenopsd converts it with Xen's convert-legacy-stream on restore";
   return undefined;
@@ -99,7 +100,7 @@ function describeBackChannel(head: Uint8Array): string | undefined {
 /** What a non-v2 input looks like, for the error message. */
 function describeForeign(head: Uint8Array): string {
   if (head.length === 0) return 'an empty input';
-  const known = describeLegacy(head) ?? describeOtherFormat(head);
+  const known = describeLegacyImage(head) ?? describeLegacy(head) ?? describeOtherFormat(head);
   if (known) return known;
   if (head.length >= 8 && head.subarray(0, 8).every((b) => b === 0xff)) return 'a libxc image with a damaged id';
   if (head.length >= 12 && ascii(head.subarray(8), 4) === 'XENF') return 'a libxc image with a damaged marker';

@@ -8,6 +8,7 @@
  * one vectored write per record); page data is never copied.
  */
 import {
+  LIBXL_OPTION_LEGACY,
   LIBXL_VERSION,
   MAX_BATCH_SIZE,
   PAGE_SHIFT,
@@ -165,9 +166,10 @@ export class StreamWriter {
     });
   }
 
-  /** S0/S1: the 16-byte libxl header (options 0: little-endian, not legacy). */
+  /** S0/S1: the 16-byte libxl header (options 0: little-endian; LEGACY too in a legacy-converted stream). */
   writeLibxlHeader(): Promise<void> {
-    return this.emit('LIBXL_HEADER', () => [encodeLibxlHeader({ version: LIBXL_VERSION, options: 0 })]);
+    const options = this.config.legacyConverted === true ? LIBXL_OPTION_LEGACY : 0;
+    return this.emit('LIBXL_HEADER', () => [encodeLibxlHeader({ version: LIBXL_VERSION, options })]);
   }
 
   /** S2: libxl LIBXC_CONTEXT; the libxc stream follows. */
@@ -181,7 +183,7 @@ export class StreamWriter {
       const xenMajor = options.xenMajor ?? 4;
       const xenMinor = options.xenMinor ?? 17;
       if (!isU32(xenMajor) || !isU32(xenMinor)) this.guard('LIBXC_HEADERS', `Xen version ${xenMajor}.${xenMinor} does not fit u32 fields`);
-      if (xenMajor === 0) this.guard('LIBXC_HEADERS', 'xen_major 0 marks a legacy-converted stream');
+      if (xenMajor === 0 && this.config.legacyConverted !== true) this.guard('LIBXC_HEADERS', 'xen_major 0 marks a legacy-converted stream');
       return [
         encodeLibxcImageHeader({ version: this.dialect === 'postcopy-rfc' ? 2 : 3, options: 0, reserved16: 0, reserved32: 0 }),
         encodeLibxcDomainHeader({
@@ -569,7 +571,7 @@ export class StreamWriter {
   private emulator(record: string, options: EmulatorOptions): { emulatorId: number; index: number } {
     const emulatorId = options.emulatorId ?? 2;
     const index = options.index ?? 0;
-    if (emulatorId === 0) this.guard(record, 'emulator_id 0 (unknown) only appears in legacy-converted streams');
+    if (emulatorId === 0 && this.config.legacyConverted !== true) this.guard(record, 'emulator_id 0 (unknown) only appears in legacy-converted streams');
     if (!isU32(emulatorId) || !isU32(index)) this.guard(record, 'emulator id and index are u32');
     this.refuse(record, emulatorProblems({ kind: 'emulator-context', emulatorId, index, blob: new Uint8Array(0) }));
     return { emulatorId, index };

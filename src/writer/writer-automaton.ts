@@ -16,6 +16,11 @@ export const GUEST_KINDS: readonly GuestKind[] = ['pv', 'hvm', 'pvh'];
 export interface WriterConfig {
   mode: WriterMode;
   guest: GuestKind;
+  /**
+   * The stream is converted from a legacy (pre-Xen-4.6) image (src/legacy/): its markers are
+   * allowed — xen_major 0, the libxl LEGACY option, emulator id 0 (unknown).
+   */
+  legacyConverted?: boolean;
 }
 
 /** §6 state names (S0 … S14), plus DONE and ABORTED (aborted or failed: nothing more can be written). */

@@ -5,8 +5,10 @@ import type { BackChannelKind } from '../../reader/back-channel.js';
 import { parseRecordFilter } from '../../inspect/record-filter.js';
 import { FileTextSink } from '../../inspect/file-text-sink.js';
 import { withOutput } from '../../io/atomic-output.js';
+import { dumpLegacy } from '../../legacy/legacy-dump.js';
+import { isLegacyImage } from '../../legacy/legacy-probe.js';
 import { WritableTextSink } from '../../inspect/text-sink.js';
-import { runCommand, EXIT_OK } from '../errors.js';
+import { runCommand, EXIT_OK, UsageError } from '../errors.js';
 import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
 import { progressFor } from '../progress.js';
 
@@ -58,6 +60,19 @@ export const dumpCommand: CommandModule<object, DumpArgs> = {
       const source = inputSource(args.file);
       const progress = await progressFor('dump', args.file);
       const options = { format: args.format, records, pages: args.pages, reader, channel: args.channel, onProgress: (n: number) => progress.update(n) };
+      // A legacy (pre-Xen-4.6) image in a file: its chunks, from the legacy reader.
+      if (args.file !== '-' && args.channel === undefined && (await isLegacyImage(source))) {
+        if (args.records !== undefined) throw new UsageError('--records selects v2 records; a legacy (pre-Xen-4.6) image has chunks: dump it whole');
+        const legacy = { format: args.format, pages: args.pages };
+        try {
+          if (args.output !== undefined && args.output !== '-')
+            await withOutput(args.output, { inputs: [args.file] }, (file) => dumpLegacy(source, new FileTextSink(file), legacy));
+          else await dumpLegacy(source, new WritableTextSink(process.stdout), legacy);
+        } finally {
+          progress.done();
+        }
+        return EXIT_OK;
+      }
       let result: DumpResult;
       try {
         // -o -: standard output, as without -o. A file is 0600 (JSON carries page contents, all formats register values).
