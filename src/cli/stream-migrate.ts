@@ -4,6 +4,7 @@
  *
  *   stream-migrate receive -o FILE [--listen [HOST:]PORT [--token-file F]]
  *   stream-migrate send FILE (--exec "CMD ..." | --connect HOST:PORT [--token-file F])
+ *   stream-migrate relay [--listen [HOST:]PORT] (--exec "CMD ..." | --connect HOST:PORT) [--capture F]
  *
  * Exit status (src/cli/errors.ts): 0 only when the whole protocol completed;
  * 1 with one line naming the failing state and the reason; 2 for usage errors.
@@ -18,6 +19,7 @@ import { namedCommand, refuseEmptyArguments } from './argv-checks.js';
 import { helpWidth } from './help-width.js';
 import { parsePlainCommandLine } from './plain-command-line.js';
 import { packageVersion } from './version.js';
+import { relayCommand } from './stream-migrate-relay.js';
 import { CommandGroup } from '../session/command-group.js';
 import type { MigrationVariant } from '../session/migration-variant.js';
 import { pushDecoderTrackerFactory } from '../session/push-decoder-tracker.js';
@@ -48,13 +50,13 @@ function variantOf(args: CommonArgs): MigrationVariant {
   return chosen[0] ?? 'plain';
 }
 
-function handshakeMsOf(args: CommonArgs): number {
+export function handshakeMsOf(args: Pick<CommonArgs, 'handshake-timeout'>): number {
   const seconds = args['handshake-timeout'];
   if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError('--handshake-timeout must be a positive number of seconds');
   return Math.round(seconds * 1000);
 }
 
-function timeoutsOf(args: CommonArgs): SessionTimeouts {
+export function timeoutsOf(args: Pick<CommonArgs, 'timeout' | 'idle-timeout'>): SessionTimeouts {
   const ms = (seconds: number, flag: string): number => {
     if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--${flag} must be a positive number of seconds`);
     return Math.round(seconds * 1000);
@@ -64,7 +66,7 @@ function timeoutsOf(args: CommonArgs): SessionTimeouts {
 }
 
 /** `--listen PORT` (or `:PORT`) binds loopback; any other interface must be named: `--listen HOST:PORT`. */
-function parseListen(value: string): { host: string; port: number } {
+export function parseListen(value: string): { host: string; port: number } {
   const bare = /^:?(\d+)$/.exec(value);
   if (bare !== null) {
     const port = Number(bare[1]);
@@ -75,7 +77,7 @@ function parseListen(value: string): { host: string; port: number } {
 }
 
 /** The shared secret for the TCP handshake: the file's bytes, without a trailing newline. */
-async function readToken(path: string): Promise<Uint8Array> {
+export async function readToken(path: string): Promise<Uint8Array> {
   let bytes: Buffer;
   try {
     const stats = await stat(path);
@@ -92,16 +94,16 @@ async function readToken(path: string): Promise<Uint8Array> {
   return token;
 }
 
-class TokenFileError extends Error {}
+export class TokenFileError extends Error {}
 
-function parseHostPort(value: string, flag: string): { host: string; port: number } {
+export function parseHostPort(value: string, flag: string): { host: string; port: number } {
   const match = /^(.*):(\d+)$/.exec(value);
   const port = match === null ? Number.NaN : Number(match[2]);
   if (match === null || match[1] === '' || port > 65535) throw new UsageError(`--${flag} expects HOST:PORT, got "${value}"`);
   return { host: match[1].replace(/^\[(.*)\]$/, '$1'), port };
 }
 
-function log(line: string): void {
+export function log(line: string): void {
   process.stderr.write(`${NAME}: ${line}\n`);
 }
 
@@ -118,7 +120,7 @@ function timeoutAfter<T>(promise: Promise<T>, ms: number, what: string): Promise
   });
 }
 
-async function connectTo(host: string, port: number, timeoutMs: number): Promise<Socket> {
+export async function connectTo(host: string, port: number, timeoutMs: number): Promise<Socket> {
   const socket = connect({ host, port });
   try {
     await timeoutAfter(
@@ -341,7 +343,10 @@ export async function main(argv: string[]): Promise<number> {
   };
   try {
     refuseEmptyArguments(argv);
-    const named = [receiveCommand, sendCommand].find((c) => c.name === namedCommand(argv, ['receive', 'send']));
+    const relay = relayCommand((code) => {
+      status = code;
+    });
+    const named = [receiveCommand, sendCommand, relay].find((c) => c.name === namedCommand(argv, ['receive', 'send', 'relay']));
     // A plainly valid command line runs straight away; yargs is loaded only for help, version and usage errors.
     const plain = named && parsePlainCommandLine(argv, named, NAME);
     if (named !== undefined && plain !== undefined) {
@@ -354,7 +359,8 @@ export async function main(argv: string[]): Promise<number> {
       .usage('$0 <command> [options]\n\nStand in for either end of `xl migrate`.')
       .command(receiveCommand.command, receiveCommand.describe, receiveCommand.builder, receiveCommand.handler as never)
       .command(sendCommand.command, sendCommand.describe, sendCommand.builder, sendCommand.handler as never)
-      .demandCommand(1, 'a command is required: receive or send')
+      .command(relay.command, relay.describe, relay.builder, relay.handler as never)
+      .demandCommand(1, 'a command is required: receive, send or relay')
       .strict()
       .help()
       .version('version', 'show the version of stream-migrate', packageVersion())
@@ -374,6 +380,7 @@ if (invokedAs.endsWith('stream-migrate.js') || invokedAs.endsWith('stream-migrat
   // The receiver on stdin/stdout speaks its protocol on stdout and handles a closed peer itself.
   // process.argv without node and the script (what yargs' hideBin gives outside Electron).
   const argv = process.argv.slice(2);
-  guardStandardStreams(NAME, { stdout: argv.find((a) => !a.startsWith('-')) !== 'receive' });
+  // The relay on stdin/stdout speaks the protocol there too.
+  guardStandardStreams(NAME, { stdout: !['receive', 'relay'].includes(argv.find((a) => !a.startsWith('-')) ?? '') });
   process.exitCode = await main(argv);
 }
