@@ -1,4 +1,3 @@
-import { RECORD_HEADER_SIZE } from '../format/constants.js';
 import { PushDecoder } from '../reader/push-decoder.js';
 import { readerOptionsFor } from './push-decoder-tracker.js';
 import type { RelayFault } from './relay.js';

@@ -226,9 +226,10 @@ class StreamRefusal extends Error {
 
   constructor(cause: unknown, forwarded: number) {
     const info = describeStreamFailure(cause);
-    const where = info.offset !== undefined ? `at stream offset ${info.offset}` : `after ${forwarded} forwarded bytes`;
-    const rule = info.ruleId !== undefined ? `${info.ruleId}: ` : '';
-    super(`refused the stream ${where}: ${rule}${info.message}`);
+    // The reader's messages start with the rule id and the offset; anything else gets them put in front.
+    const named = info.ruleId !== undefined && info.offset !== undefined && info.message.startsWith(info.ruleId);
+    const where = info.offset !== undefined ? `${info.ruleId ?? 'invalid'} at stream offset ${info.offset}` : `after ${forwarded} forwarded bytes`;
+    super(`refused the stream: ${named ? info.message : `${where}: ${info.message}`}`);
     this.info = info;
     this.error = new ProtocolError(`${this.message}; the destination was not told to go, so the source resumes`, {
       state: 'STREAMING',
