@@ -18,7 +18,7 @@ function transitionEndOf(bytes: Uint8Array): number {
   return watch.transitionEnd;
 }
 
-let synthesized = new Uint8Array(0);
+let synthesized: Uint8Array = new Uint8Array(0);
 beforeAll(async () => {
   const sink = new MemorySink({ copy: true });
   await synth(sink, { kind: 'hvm', pages: 256, batch: 32, postcopy: true, xl: true, seed: 5 });

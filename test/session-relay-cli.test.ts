@@ -9,7 +9,7 @@ import { CLI, ensureBuilt, finished, runCli, spawnCli, type CliRun } from './sup
 /** The built `stream-migrate relay` between `stream-migrate send` and `stream-migrate receive` (stand-ins for the two xl's). */
 let dir = '';
 let input = '';
-let stream = new Uint8Array(0);
+let stream: Uint8Array = new Uint8Array(0);
 const node = JSON.stringify(process.execPath);
 const cli = JSON.stringify(CLI);
 

@@ -15,7 +15,7 @@ import { concat, createLink, type Link } from './support/session-link.js';
 import { exampleXlSave } from './support/session-streams.js';
 
 /** A real sender ⇄ the relay ⇄ a real receiver (the project's reader as its validator), in process. */
-let stream = new Uint8Array(0);
+let stream: Uint8Array = new Uint8Array(0);
 let dir = '';
 beforeAll(async () => {
   const sink = new MemorySink({ copy: true });

@@ -29,13 +29,14 @@ import { dataView, isAllZero } from '../codec/bytes.js';
 import { formatError, type StreamFormatError, type ErrorLocation } from '../codec/errors.js';
 import { decodeLibxcDomainHeader, decodeLibxcImageHeader, decodeLibxlHeader, decodeXlHeader, xlHeaderLength } from '../codec/headers.js';
 import { decodeRecordBody, type StreamRecord } from '../codec/records.js';
-import { decodePageDataSkippingPages, pageDataEntriesLength } from '../codec/bodies/page-data.js';
+import { decodePageDataSkippingPages, pageDataEntriesLength, type PageDataBody } from '../codec/bodies/page-data.js';
 import { p2mFrameCount, VCPU_BASIC_SIZE } from '../codec/bodies/x86-pv.js';
 import { hvmContextProblems } from '../codec/bodies/hvm-context-framing.js';
 import type { Container, Problem, RecordItem, StreamEnd, StreamItem, StreamMode } from './items.js';
 import { detectContainer, detectOrNeed, DETECT_BYTES } from './detect.js';
 import { PfnSet } from './pfn-set.js';
 import { SummaryBuilder, type StreamSummary } from './summary.js';
+import { VerifyResendCheck } from './verify-resend.js';
 
 export interface ReaderOptions {
   /** Record numbering of the libxc (and libxl) layer. Never guessed: default upstream. */
@@ -102,6 +103,8 @@ export class StreamDecoder {
   private readonly requestedMode: 'auto' | 'plain' | 'remus' | 'colo';
   private readonly stopAtEnd: boolean;
   private readonly skipPages: boolean;
+  /** VERIFY (xl migrate --debug): the re-sent pages are compared with the copies they verify. */
+  private readonly resend = new VerifyResendCheck();
   private state: State;
   private container?: Container;
   /** Absolute offset of the next byte to decode. */
@@ -482,8 +485,12 @@ export class StreamDecoder {
               { expected: `pfn ≤ ${limit}`, actual: `0x${body.pfns[i].toString(16)} (index ${i})` },
             );
         }
+        this.checkResend(body, at);
         return 'LIBXC_REC';
       }
+      case 'VERIFY':
+        this.resend.begin();
+        return 'LIBXC_REC';
       case 'SHARED_INFO':
         if (this.guestWidth === undefined) throw formatError('PV_INFO_MISSING', this.wholeRecord(at));
         return 'LIBXC_REC';
@@ -620,6 +627,16 @@ export class StreamDecoder {
   /** Errors about a record as a whole (its type, its place) point at its header, not its body. */
   private wholeRecord(at: ErrorLocation): ErrorLocation {
     return { ...at, offset: this.offset };
+  }
+
+  /** VERIFY: a re-sent page must equal the copy it verifies (verify-resend.ts). */
+  private checkResend(body: PageDataBody, at: ErrorLocation): void {
+    for (const m of this.resend.pages(body, at.offset)) {
+      const pfn = `pfn 0x${m.pfn.toString(16)}`;
+      const first =
+        m.firstOffset === undefined ? 'a zero page (it was not sent before VERIFY)' : `its copy at offset ${m.firstOffset} (0x${m.firstOffset.toString(16)})`;
+      this.problem('VERIFY_MISMATCH', { ...at, offset: m.offset }, { detail: `the re-sent page of ${pfn} at offset ${m.offset} differs from ${first}` });
+    }
   }
 
   private checkpointDone(): void {
