@@ -103,8 +103,11 @@ export class StreamDecoder {
   private readonly requestedMode: 'auto' | 'plain' | 'remus' | 'colo';
   private readonly stopAtEnd: boolean;
   private readonly skipPages: boolean;
-  /** VERIFY (xl migrate --debug): the re-sent pages are compared with the copies they verify. */
-  private readonly resend = new VerifyResendCheck();
+  /**
+   * VERIFY (xl migrate --debug): the re-sent pages are compared with the copies they verify, only
+   * when page contents are read: with 'skip' no rule looks at them, whole records or not.
+   */
+  private readonly resend: VerifyResendCheck | undefined;
   private state: State;
   private container?: Container;
   /** Absolute offset of the next byte to decode. */
@@ -147,6 +150,7 @@ export class StreamDecoder {
     this.requestedMode = options.mode ?? 'auto';
     this.stopAtEnd = options.stopAtEnd ?? false;
     this.skipPages = options.pageContents === 'skip';
+    this.resend = this.skipPages ? undefined : new VerifyResendCheck();
     this.summaryBuilder = new SummaryBuilder(this.dialect);
     if (this.dialect === 'postcopy-rfc') this.mode = 'postcopy-rfc';
     else if (this.requestedMode === 'remus' || this.requestedMode === 'colo') {
@@ -489,7 +493,7 @@ export class StreamDecoder {
         return 'LIBXC_REC';
       }
       case 'VERIFY':
-        this.resend.begin();
+        this.resend?.begin();
         return 'LIBXC_REC';
       case 'SHARED_INFO':
         if (this.guestWidth === undefined) throw formatError('PV_INFO_MISSING', this.wholeRecord(at));
@@ -631,6 +635,7 @@ export class StreamDecoder {
 
   /** VERIFY: a re-sent page must equal the copy it verifies (verify-resend.ts). */
   private checkResend(body: PageDataBody, at: ErrorLocation): void {
+    if (this.resend === undefined) return;
     for (const m of this.resend.pages(body, at.offset)) {
       const pfn = `pfn 0x${m.pfn.toString(16)}`;
       const first =
