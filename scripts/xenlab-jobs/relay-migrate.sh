@@ -9,8 +9,13 @@
 # the destination is told to go, xl must resume the source (which keeps ticking), and nothing may be
 # left at the destination.
 #
+# Last, `xl migrate --debug` (VERIFY and a re-send of every page) through the relay: the capture's re-send
+# is compared page by page by `stream-inspect verify --deep` (LIBXC-VERIFY-MISMATCH), next to what real
+# Xen's receiver, in verify mode, logged ("verify pfn … failed").
+#
 # Input files: bundle.tar.gz (made by scripts/test-xen-migrate.sh). Writes to $OUT: result.txt (one line
-# per check), migrate.log, relay.log, restore.log, bad-migrate.log, bad-relay.log, relay-capture.bin.
+# per check), migrate.log, relay.log, restore.log, bad-migrate.log, bad-relay.log, relay-capture.bin,
+# debug-migrate.log, debug-relay.log, debug-verify.log.
 set -u
 now() { cut -d' ' -f1 /proc/uptime; }
 say() { echo "$*"; echo "$*" >> "$OUT/result.txt"; }
@@ -65,3 +70,20 @@ grep -q 'final state REFUSED): refused the stream: RECORD-LENGTH-MAX at offset' 
 [ "$(domains)" = "Domain-0 pv128 " ] || ok=0
 keeps_ticking "after the refused migration" || ok=0
 [ $ok = 1 ] && say "RELAY REFUSAL OK" || say "RELAY REFUSAL FAILED"
+
+# 4. xl migrate --debug through the relay: real Xen's re-send after VERIFY must match what it verifies.
+T=$(now)
+timeout 300 xl -v migrate --debug -s '' pv128 \
+  "$RELAY --capture /tmp/debug-capture.bin --exec 'xl migrate-receive' 2>$OUT/debug-relay.log" > "$OUT/debug-migrate.log" 2>&1
+drc=$?
+say "xl migrate --debug through the relay: exit status $drc after $(since "$T")s; last line: $(grep -a -v 'detail' "$OUT/debug-migrate.log" | tail -n 1)"
+say "relay log: $(grep -a 'stream-migrate' "$OUT/debug-relay.log" | tr '\n' ' ')"
+say "Xen's receiver logged $(grep -a -c 'verify pfn' "$OUT/debug-relay.log") 'verify pfn ... failed' line(s)"
+/tmp/xms/node /tmp/xms/dist/cli/stream-inspect.js verify --deep --lenient /tmp/debug-capture.bin > "$OUT/debug-verify.log" 2>&1
+vrc=$?
+say "stream-inspect verify --deep --lenient of the capture: exit status $vrc, $(grep -a -c 'LIBXC-VERIFY-MISMATCH' "$OUT/debug-verify.log") LIBXC-VERIFY-MISMATCH; $(grep -a -c '^record.*VERIFY\|VERIFY' "$OUT/debug-verify.log") line(s) naming VERIFY; last line: $(tail -n 1 "$OUT/debug-verify.log")"
+/tmp/xms/node /tmp/xms/dist/cli/stream-inspect.js stats /tmp/debug-capture.bin 2>&1 | grep -a -i 'verify' | head -n 3 | while read -r line; do say "stats: $line"; done
+ok=1
+[ $drc = 0 ] || ok=0
+keeps_ticking "after the --debug migration" || ok=0
+[ $ok = 1 ] && say "RELAY DEBUG MIGRATE OK" || say "RELAY DEBUG MIGRATE FAILED"
