@@ -1,10 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { StreamFormatError } from '../src/codec/index.js';
 import { PAGE_TYPE } from '../src/format/page-types.js';
 import { readStreamSync } from '../src/reader/index.js';
 import { MemorySink } from '../src/writer/memory-sink.js';
 import { StreamWriter } from '../src/writer/stream-writer.js';
 import { synthCpuidPolicy, synthHvmContext, synthHvmParams, synthMsrPolicy } from '../src/writer/synth-records.js';
+import { ensureCliBuilt, runCli } from './support/cli-run.js';
 
 /**
  * VERIFY (`xl migrate --debug`): the re-send after the VERIFY record is compared,
@@ -120,5 +124,27 @@ describe('VERIFY re-send comparison needs page contents', () => {
   it("pageContents 'skip' never compares, even when whole records are in view (verdicts do not depend on how the input was read)", async () => {
     const { bytes } = await debugStream({ resendPass: { 6: 0 } });
     expect(readStreamSync(bytes, { strict: true, pageContents: 'skip' }).readAll().end.status).toBe('complete');
+  });
+});
+
+describe('VERIFY re-send comparison from the CLI', () => {
+  beforeAll(() => ensureCliBuilt(), 180_000);
+
+  it('verify --deep and extract refuse a differing re-send (LIBXC-VERIFY-MISMATCH); plain verify does not read pages', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'verify-resend-'));
+    try {
+      const file = join(dir, 'debug.bin');
+      writeFileSync(file, (await debugStream({ resendPass: { 6: 0 } })).bytes);
+      const deep = await runCli(['verify', '--deep', file]);
+      expect(deep.code).toBe(1);
+      expect(deep.out + deep.stderr).toContain('LIBXC-VERIFY-MISMATCH');
+      const extract = await runCli(['extract', file, '-o', join(dir, 'memory.bin')]);
+      expect(extract.code).toBe(1);
+      expect(extract.stderr).toContain('LIBXC-VERIFY-MISMATCH');
+      expect(existsSync(join(dir, 'memory.bin'))).toBe(false);
+      expect((await runCli(['verify', file])).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
