@@ -32,7 +32,9 @@ async function debugStream(plan: Plan = {}): Promise<{ bytes: Uint8Array; pageOf
   const offsets = new Map<string, number>();
   const pagesRecord = async (label: 'first' | 'resend', pfns: number[], contents: (pfn: number) => Uint8Array) => {
     const start = w.bytesWritten + 8 + 8 + 8 * pfns.length;
-    pfns.forEach((pfn, k) => offsets.set(`${label}:${pfn}`, start + 4096 * k));
+    pfns.forEach((pfn, k) => {
+      offsets.set(`${label}:${pfn}`, start + 4096 * k);
+    });
     await w.writePages(
       pfns,
       pfns.map(() => PAGE_TYPE.NOTAB),

@@ -74,6 +74,6 @@ describe('postcopy transition tracking', () => {
   it('a whole postcopy migration passes through POSTCOPY_TRANSITIONED', async () => {
     const run = await runPair({ variant: 'postcopy', bytes: synthesized, chunkSize: 4096, trackerFactory: pushDecoderTrackerFactory() });
     expect(run.sender.history).toEqual(['PREAMBLE', 'STREAMING', 'POSTCOPY_TRANSITIONED', 'AWAIT_SYNC', 'DONE_OK']);
-    expect(run.finalBytes).toEqual(synthesized);
+    expect(run.finalBytes !== undefined && Buffer.from(run.finalBytes).equals(synthesized)).toBe(true);
   });
 });

@@ -55,8 +55,8 @@ describe('stream-migrate relay (CLI)', () => {
     const run = await runCli(['send', input, '--exec', relay, '--timeout', '20']);
     expect(run.stderr).toMatch(/relayed \d+ stream bytes \(valid\), go forwarded, the destination reports its copy runs; capture in/);
     expect(run.code).toBe(0);
-    expect(new Uint8Array(await readFile(out))).toEqual(stream);
-    expect(new Uint8Array(await readFile(capture))).toEqual(stream);
+    expect((await readFile(out)).equals(stream)).toBe(true);
+    expect((await readFile(capture)).equals(stream)).toBe(true);
   });
 
   it('the test-only fault: the relay refuses with rule and offset, the sender resumes, nothing is kept anywhere', async () => {
@@ -84,7 +84,7 @@ describe('stream-migrate relay (CLI)', () => {
     expect(relayed.stderr).toMatch(/go forwarded/);
     expect(relayed.code).toBe(0);
     expect(received.code).toBe(0);
-    expect(new Uint8Array(await readFile(out))).toEqual(stream);
+    expect((await readFile(out)).equals(stream)).toBe(true);
   });
 
   it('usage: a destination is required, only one, and --token-file needs a TCP end', async () => {

@@ -32,3 +32,5 @@ export { MigrationJobStore, MigrationJob, JobBusyError, JobPhaseError, type Migr
 export * from './instance-migration-state.js';
 export { V3Source, V3Destination, migrateV3, type V3State, type V3Result, type V3SourceOptions, type V3DestinationOptions } from './migration-v3.js';
 export { listenOnce, connectUri, type OneShotListener } from './tcp-endpoint.js';
+export { XlMigrationRelay, type RelayOptions, type RelayResult, type RelayState, type RelayFault } from './relay.js';
+export { PostcopyTransitionWatch } from './postcopy-transition.js';
