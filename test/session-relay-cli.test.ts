@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +85,29 @@ describe('stream-migrate relay (CLI)', () => {
     expect(relayed.stderr).toMatch(/go forwarded/);
     expect(relayed.code).toBe(0);
     expect(received.code).toBe(0);
+    expect((await readFile(out)).equals(stream)).toBe(true);
+  });
+
+  it('--listen with the destination on stdin/stdout (a receiver piped to the relay through a fifo)', async () => {
+    const out = join(dir, 'out.bin');
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const pipeline = `${receiveCommand(out)} < ${JSON.stringify(fifo)} | ${node} ${cli} relay --listen 0 --timeout 20 > ${JSON.stringify(fifo)}`;
+    const relay = spawn('sh', ['-c', pipeline], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let text = '';
+    const port = await new Promise<string>((resolve, reject) => {
+      relay.stderr.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        const match = /listening on \S+:(\d+)/.exec(text);
+        if (match !== null) resolve(match[1]);
+      });
+      relay.once('close', () => reject(new Error(`relay exited before listening: ${text}`)));
+    });
+    const sent = await runCli(['send', input, '--connect', `127.0.0.1:${port}`, '--timeout', '20']);
+    const code = await new Promise<number | null>((resolve) => (relay.exitCode !== null ? resolve(relay.exitCode) : relay.once('close', resolve)));
+    expect(sent.code).toBe(0);
+    expect(text).toMatch(/go forwarded/);
+    expect(code).toBe(0);
     expect((await readFile(out)).equals(stream)).toBe(true);
   });
 
