@@ -111,6 +111,13 @@ describe('stream-migrate relay (CLI)', () => {
     expect((await readFile(out)).equals(stream)).toBe(true);
   });
 
+  it('--listen beyond loopback without a token warns that anyone can send through the relay', async () => {
+    const run = await runCli(['relay', '--listen', '0.0.0.0:0', '--exec', 'true', '--timeout', '1']);
+    expect(run.stderr).toMatch(/warning: listening on 0\.0\.0\.0, reachable from other hosts: anyone who connects can send a stream through this relay/);
+    expect(run.stderr).toMatch(/relay failed before forwarding anything: no sender completed the handshake/);
+    expect(run.code).toBe(1);
+  });
+
   it('usage: a destination is required, only one, and --token-file needs a TCP end', async () => {
     const none = await runCli(['relay']);
     expect(none.code).toBe(2);
