@@ -81,8 +81,7 @@ say "relay log: $(grep -a 'stream-migrate' "$OUT/debug-relay.log" | tr '\n' ' ')
 say "Xen's receiver logged $(grep -a -c 'verify pfn' "$OUT/debug-relay.log") 'verify pfn ... failed' line(s)"
 /tmp/xms/node /tmp/xms/dist/cli/stream-inspect.js verify --deep --lenient /tmp/debug-capture.bin > "$OUT/debug-verify.log" 2>&1
 vrc=$?
-say "stream-inspect verify --deep --lenient of the capture: exit status $vrc, $(grep -a -c 'LIBXC-VERIFY-MISMATCH' "$OUT/debug-verify.log") LIBXC-VERIFY-MISMATCH; $(grep -a -c '^record.*VERIFY\|VERIFY' "$OUT/debug-verify.log") line(s) naming VERIFY; last line: $(tail -n 1 "$OUT/debug-verify.log")"
-/tmp/xms/node /tmp/xms/dist/cli/stream-inspect.js stats /tmp/debug-capture.bin 2>&1 | grep -a -i 'verify' | head -n 3 | while read -r line; do say "stats: $line"; done
+say "stream-inspect verify --deep --lenient of the capture: exit status $vrc, $(grep -a -c 'LIBXC-VERIFY-MISMATCH' "$OUT/debug-verify.log") LIBXC-VERIFY-MISMATCH warning(s); last line: $(tail -n 1 "$OUT/debug-verify.log")"
 ok=1
 [ $drc = 0 ] || ok=0
 keeps_ticking "after the --debug migration" || ok=0
