@@ -104,3 +104,40 @@ describe('destination node', () => {
 it('a node that is neither source nor destination → unexpected migration request', async () => {
   expect(await new InstanceMigrationTable().apply('i-1', 'prepare', 'none')).toEqual({ code: 'ERROR', message: 'unexpected migration request' });
 });
+
+describe('persisted rows (InstanceStateFiles)', () => {
+  it('every change is on disk; a new table restores the rows; complete ends the migration and drops the row', async () => {
+    const { mkdtemp, readdir, rm, stat } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { InstanceStateFiles } = await import('../src/session/instance-state-files.js');
+    const dir = await mkdtemp(join(tmpdir(), 'instance-rows-'));
+    try {
+      const files = new InstanceStateFiles(dir);
+      const table = new InstanceMigrationTable({}, files);
+      table.add('i/1');
+      await table.apply('i/1', 'prepare', 'source', request);
+      expect(await files.read('i/1')).toMatchObject({ instanceId: 'i/1', role: 'source', state: 'READY', request });
+      expect((await stat(join(dir, 'i%2F1.instance.json'))).mode & 0o777).toBe(0o600);
+      await table.apply('i/1', 'commit', 'source');
+      expect((await files.read('i/1'))?.state).toBe('IN_PROGRESS');
+
+      // After a restart: the row comes back, and counts as an outgoing migration.
+      const again = new InstanceMigrationTable({}, files);
+      for (const row of await files.list()) again.restore(row);
+      expect(again.stateOf('i/1')).toBe('IN_PROGRESS');
+      expect(again.outgoingMigrationsInProgress).toBe(1);
+      expect(await again.apply('i/1', 'commit', 'source')).toMatchObject({ code: 'DUPLICATE' });
+      expect(await again.complete('i/1')).toMatchObject({ code: 'OK', state: 'NOT_MIGRATING' });
+      expect(again.outgoingMigrationsInProgress).toBe(0);
+      expect(await readdir(dir)).toEqual([]);
+
+      // A rollback back to NOT_MIGRATING removes the row too.
+      await again.apply('i/1', 'prepare', 'source', request);
+      await again.apply('i/1', 'rollback', 'source');
+      expect(await files.list()).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

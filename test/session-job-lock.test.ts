@@ -1,8 +1,9 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { JobBusyError, JobPhaseError, MigrationJobStore } from '../src/session/job-lock.js';
+import { isOwnerRunning, JobBusyError, JobPhaseError, MigrationJobStore } from '../src/session/job-lock.js';
 import { MIGRATION_JOB_PHASES, phaseValue } from '../src/session/job-phase.js';
 
 let dir = '';
@@ -43,6 +44,22 @@ describe('migration job lock', () => {
     for (const r of refused) expect(r.reason).toBeInstanceOf(JobBusyError);
     // Another domain is independent.
     await expect(store.start('other', 'MIGRATION_OUT', 'BEGIN3')).resolves.toBeDefined();
+  });
+
+  it('a job left by a dead owner is stale: start still refuses it, saying so; list and isOwnerRunning show it', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const store = new MigrationJobStore(dir);
+    const job = await store.start('guest', 'MIGRATION_OUT', 'BEGIN3');
+    // As if another process had taken it and died (the record is what a crash leaves).
+    await writeFile(join(dir, 'guest.job.json'), JSON.stringify({ ...job.record, pid: dead }));
+    const refused = await store.start('guest', 'MIGRATION_OUT', 'BEGIN3').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(JobBusyError);
+    expect((refused as JobBusyError).stale).toBe(true);
+    expect((refused as Error).message).toContain(`(pid ${dead}, which is gone: a stale job)`);
+    const [listed] = await store.list();
+    expect(listed).toMatchObject({ domain: 'guest', pid: dead });
+    expect(isOwnerRunning(listed)).toBe(false);
+    expect(isOwnerRunning(job.record)).toBe(true);
   });
 
   it('source v3 phases BEGIN3 → PERFORM3 → PERFORM3_DONE → CONFIRM3, persisted as JSON; finish releases', async () => {

@@ -5,14 +5,15 @@
  *   stream-migrate receive -o FILE [--listen [HOST:]PORT [--token-file F]]
  *   stream-migrate send FILE (--exec "CMD ..." | --connect HOST:PORT [--token-file F])
  *   stream-migrate relay [--listen [HOST:]PORT] (--exec "CMD ..." | --connect HOST:PORT) [--capture F]
+ *   stream-migrate migrate FILE --domain NAME (-o FILE | --exec CMD | --connect HOST:PORT) [--state-dir D] [--device-hook TYPE=CMD]...
+ *   stream-migrate jobs [--clear DOMAIN] [--state-dir D]
  *
  * Exit status (src/cli/errors.ts): 0 only when the whole protocol completed;
  * 1 with one line naming the failing state and the reason; 2 for usage errors.
  * All diagnostics go to stderr: on the receiver, stdout is the protocol.
  */
 import { spawn } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Argv } from 'yargs';
 import { EXIT_OK, failWithUsageError, guardStandardStreams, reportError, UsageError } from './errors.js';
 import { namedCommand, refuseEmptyArguments } from './argv-checks.js';
@@ -26,9 +27,11 @@ import { pushDecoderTrackerFactory } from '../session/push-decoder-tracker.js';
 import { openSendInput, SendInputError, type SendInput } from '../session/send-input.js';
 import { handshake } from '../session/tcp-handshake.js';
 import { acceptSender, isLoopback } from '../session/tcp-listener.js';
-import { resolveTimeouts, withTimeout, type SessionTimeouts } from '../session/timeouts.js';
+import { resolveTimeouts, type SessionTimeouts } from '../session/timeouts.js';
 import { childTransport, socketTransport, stdioTransport } from '../session/transport.js';
 import { checkOutput } from '../io/atomic-output.js';
+import { connectTo, log, parseHostPort, readToken, TokenFileError } from './migrate-endpoints.js';
+import { jobs, jobsBuilder, migrate, migrateBuilder, type JobsArgs, type MigrateArgs } from './migrate-commands.js';
 import { XlMigrationReceiver, type ReceiverResult } from '../session/xl-receiver.js';
 import { XlMigrationSender, type SenderResult } from '../session/xl-sender.js';
 
@@ -76,66 +79,10 @@ export function parseListen(value: string): { host: string; port: number } {
   return parseHostPort(value, 'listen');
 }
 
-/** The shared secret for the TCP handshake: the file's bytes, without a trailing newline. */
-export async function readToken(path: string): Promise<Uint8Array> {
-  let bytes: Buffer;
-  try {
-    const stats = await stat(path);
-    // Like ssh with a private key: a secret others can read is no secret, but say it rather than refuse.
-    if ((stats.mode & 0o077) !== 0) log(`warning: token file ${path} is readable by other users (chmod 600 it)`);
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new TokenFileError(
-      `cannot read token file ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-    );
-  }
-  const token = bytes.subarray(0, bytes.length - (bytes.at(-1) === 0x0a ? (bytes.at(-2) === 0x0d ? 2 : 1) : 0));
-  if (token.length === 0) throw new UsageError(`token file ${path} is empty`);
-  return token;
-}
-
-export class TokenFileError extends Error {}
-
-export function parseHostPort(value: string, flag: string): { host: string; port: number } {
-  const match = /^(.*):(\d+)$/.exec(value);
-  const port = match === null ? Number.NaN : Number(match[2]);
-  if (match === null || match[1] === '' || port > 65535) throw new UsageError(`--${flag} expects HOST:PORT, got "${value}"`);
-  return { host: match[1].replace(/^\[(.*)\]$/, '$1'), port };
-}
-
-export function log(line: string): void {
-  process.stderr.write(`${NAME}: ${line}\n`);
-}
-
 function reportFailure(side: 'send' | 'receive', result: SenderResult | ReceiverResult, debug: boolean): void {
   const where = result.failedIn ?? result.state;
   log(`${side} failed in ${where} (final state ${result.state}): ${result.error?.message ?? 'protocol did not complete'}`);
   if (debug && result.error?.stack !== undefined) process.stderr.write(`${result.error.stack}\n`);
-}
-
-/** Bound a wait; on timeout, fail naming what was awaited. */
-function timeoutAfter<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return withTimeout(promise, ms, () => {
-    throw new Error(`timed out after ${ms} ms ${what}`);
-  });
-}
-
-export async function connectTo(host: string, port: number, timeoutMs: number): Promise<Socket> {
-  const socket = connect({ host, port });
-  try {
-    await timeoutAfter(
-      new Promise<void>((resolve, reject) => {
-        socket.once('connect', resolve);
-        socket.once('error', reject);
-      }),
-      timeoutMs,
-      `connecting to ${host}:${port}`,
-    );
-  } catch (error) {
-    socket.destroy();
-    throw error;
-  }
-  return socket;
 }
 
 async function receive(
@@ -197,6 +144,9 @@ async function receive(
     return 1;
   }
   log(`received ${result.bytesReceived} bytes into ${args.output} (${variant}, final state ${result.state})`);
+  const colo = result.coloBackChannel;
+  if (colo !== undefined)
+    log(`COLO back channel: ${colo.checkpointStates} CHECKPOINT_STATE records, ${colo.dirtyPfnLists} dirty pfn lists (${colo.bytes} bytes)`);
   return 0;
 }
 
@@ -296,6 +246,13 @@ function finishSend(result: SenderResult, debug: boolean): number {
     return 1;
   }
   log(`sent ${result.bytesSent} bytes (${result.variant}, final state ${result.state})`);
+  const colo = result.colo;
+  if (colo !== undefined) {
+    log(
+      `COLO back channel: ${colo.svmResumed} checkpoints resumed on the secondary, ${colo.svmSuspended} suspended, ` +
+        `${colo.dirtyPfnLists} dirty pfn lists (${colo.dirtyPfns} pfns)`,
+    );
+  }
   return 0;
 }
 
@@ -341,12 +298,32 @@ export async function main(argv: string[]): Promise<number> {
       status = await send(args);
     },
   };
+  const migrateCommand = {
+    name: 'migrate',
+    command: 'migrate <file>',
+    describe: 'the libvirt v3 flow (Begin, Prepare, Perform, Finish, Confirm) with a persisted job lock, phases and device hooks',
+    builder: migrateBuilder,
+    handler: async (args: MigrateArgs) => {
+      status = await migrate(args);
+    },
+  };
+  const jobsCommand = {
+    name: 'jobs',
+    command: 'jobs',
+    describe: 'list migration jobs (phase, age, owner pid; stale ones explained), or --clear DOMAIN',
+    builder: jobsBuilder,
+    handler: async (args: JobsArgs) => {
+      status = await jobs(args);
+    },
+  };
   try {
     refuseEmptyArguments(argv);
     const relay = relayCommand((code) => {
       status = code;
     });
-    const named = [receiveCommand, sendCommand, relay].find((c) => c.name === namedCommand(argv, ['receive', 'send', 'relay']));
+    const named = [receiveCommand, sendCommand, migrateCommand, jobsCommand, relay].find(
+      (c) => c.name === namedCommand(argv, ['receive', 'send', 'migrate', 'jobs', 'relay']),
+    );
     // A plainly valid command line runs straight away; yargs is loaded only for help, version and usage errors.
     const plain = named && parsePlainCommandLine(argv, named, NAME);
     if (named !== undefined && plain !== undefined) {
@@ -359,8 +336,10 @@ export async function main(argv: string[]): Promise<number> {
       .usage('$0 <command> [options]\n\nStand in for either end of `xl migrate`.')
       .command(receiveCommand.command, receiveCommand.describe, receiveCommand.builder, receiveCommand.handler as never)
       .command(sendCommand.command, sendCommand.describe, sendCommand.builder, sendCommand.handler as never)
+      .command(migrateCommand.command, migrateCommand.describe, migrateCommand.builder, migrateCommand.handler as never)
+      .command(jobsCommand.command, jobsCommand.describe, jobsCommand.builder, jobsCommand.handler as never)
       .command(relay.command, relay.describe, relay.builder, relay.handler as never)
-      .demandCommand(1, 'a command is required: receive, send or relay')
+      .demandCommand(1, 'a command is required: receive, send, migrate, jobs or relay')
       .strict()
       .help()
       .version('version', 'show the version of stream-migrate', packageVersion())

@@ -6,6 +6,14 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { BodyLayout } from '../format/record-types.js';
+import type { Layout } from '../format/layout.js';
+import { X86_TSC_INFO } from '../format/layouts/x86-tsc-info.js';
+import { layoutProperties } from './layout-schema.js';
+
+/** A fixed body's schema: its kind plus the layout table's fields. */
+function fixedBodySchema(kind: BodyLayout, table: Layout) {
+  return Type.Object({ kind: Type.Literal(kind), ...layoutProperties(table) }, { additionalProperties: false });
+}
 
 const U32 = Type.Integer({ minimum: 0, maximum: 0xffffffff });
 const U16 = Type.Integer({ minimum: 0, maximum: 0xffff });
@@ -76,10 +84,7 @@ export const VcpuJson = Type.Object(
 );
 
 // x86-common.ts
-export const TscInfoJson = Type.Object(
-  { kind: Type.Literal('tsc-info'), mode: U32, khz: U32, nsec: U64, incarnation: U32, reserved: U32 },
-  { additionalProperties: false },
-);
+export const TscInfoJson = fixedBodySchema('tsc-info', X86_TSC_INFO);
 
 // x86-common.ts
 export const HvmParamsJson = Type.Object(

@@ -19,7 +19,8 @@ export const HVM_FILE_VERSION = 1;
  * How Xen 4.17 checks an entry's length:
  *  - exact:      length === size (hvm_load_entry);
  *  - zeroExtend: 0 < length ≤ size, the rest read as zeros (hvm_load_entry_zeroextend);
- *  - compat:     size or the pre-3.4 compat size (CPU);
+ *  - compat:     0 < length ≤ size, zero-extended, and length = compatSize is the
+ *                pre-3.4 layout (CPU: hvm_load_entry_zeroextend + _hvm_hw_fix_cpu);
  *  - xsave:      ≥ size (the fixed part plus XSTATE_AREA_MIN_SIZE), the save area is variable;
  *  - msr:        8 + 16·count, count from the entry's first u32.
  */
@@ -42,7 +43,7 @@ const T = (typecode: number, name: string, size: number, length: HvmSaveLengthRu
 export const HVM_SAVE_ENTRY_TYPES: readonly HvmSaveEntryType[] = Object.freeze([
   T(0, 'END', 0, 'exact', 0),
   T(1, 'HEADER', 24, 'exact', 0), // u32 magic, u32 version, u64 changeset, u32 cpuid, u32 gtsc_khz
-  T(2, 'CPU', 1032, 'compat', undefined, 1024), // struct hvm_hw_cpu; pre-3.4 hvm_hw_cpu_compat lacks msr_tsc_aux
+  T(2, 'CPU', 1032, 'compat', undefined, 1016), // struct hvm_hw_cpu; pre-3.4 hvm_hw_cpu_compat lacks msr_tsc_aux, flags, pad0
   T(3, 'PIC', 8, 'exact', 1), // instance 0 master, 1 slave
   T(4, 'IOAPIC', 400, 'exact', 0), // 48 redirection entries
   T(5, 'LAPIC', 24, 'zeroExtend'),

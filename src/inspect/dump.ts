@@ -1,5 +1,6 @@
 /** `dump`: every header and record in order, as text, one JSON document, or NDJSON. */
-import { readStream } from '../reader/stream-reader.js';
+import type { BackChannelKind } from '../reader/back-channel.js';
+import { readStream, StreamReader } from '../reader/stream-reader.js';
 import type { StreamSource } from '../reader/sources.js';
 import type { Problem, StreamEnd } from '../reader/items.js';
 import { renderEndText, renderItemText, TEXT_COLUMNS } from './dump-text.js';
@@ -17,6 +18,8 @@ export interface DumpOptions extends WalkOptions {
   records?: RecordFilter | undefined;
   /** List pfns of PAGE_DATA-like records (text, ndjson). The JSON document always has everything. */
   pages?: boolean | undefined;
+  /** The input is a captured headerless back channel (receiver → sender), not a stream. */
+  channel?: BackChannelKind | undefined;
 }
 
 export interface DumpResult {
@@ -40,10 +43,14 @@ export async function dumpStream(source: StreamSource, out: TextSink, options: D
 
 async function dumpItems(source: StreamSource, out: TextSink, options: DumpOptions): Promise<DumpResult> {
   const format = options.format ?? 'text';
-  const dialect = options.reader?.dialect ?? 'upstream';
+  const channel = options.channel;
+  const dialect = channel === 'postcopy' ? 'postcopy-rfc' : channel === 'colo' ? 'upstream' : (options.reader?.dialect ?? 'upstream');
   // Nothing here keeps an item's views past the next item: let the reader reuse its buffers.
   // Only the JSON document holds page contents; text and ndjson step over them.
-  const reader = readStream(source, { pageContents: format === 'json' ? 'read' : 'skip', ...options.reader, recycleBuffers: true });
+  const reader =
+    channel !== undefined
+      ? new StreamReader(source, { backChannel: { channel, strict: options.reader?.strict ?? true }, recycleBuffers: true })
+      : readStream(source, { pageContents: format === 'json' ? 'read' : 'skip', ...options.reader, recycleBuffers: true });
   const notes: string[] = [];
   let items = 0;
   if (format === 'json') await out.write(jsonDocumentHead(dialect));

@@ -8,7 +8,8 @@ import { HVM_PARAM_NAMES, HVM_SAVE_TYPECODES } from '../format/record-types.js';
 import { PAGE_TYPES } from '../format/page-types.js';
 import type { StreamRecord } from '../codec/records.js';
 import { dataPageCount, type PfnEntries } from '../codec/bodies/page-data.js';
-import { hvmContextEntries, TSC_MODES } from '../codec/bodies/x86-common.js';
+import { hvmContextEntries } from '../codec/bodies/x86-common.js';
+import { TSC_MODES } from '../format/layouts/x86-tsc-info.js';
 import { asciiPreview, elided, grouped, hex } from './text-format.js';
 
 export interface FieldOptions {

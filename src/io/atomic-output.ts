@@ -23,7 +23,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { fstat as fstatCallback, write as writeCallback, writev as writevCallback, type Stats } from 'node:fs';
-import { open, readFile, realpath, rename, stat, type FileHandle } from 'node:fs/promises';
+import { link, open, readFile, realpath, rename, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { OutputError, outputIoError } from './output-errors.js';
@@ -81,6 +81,8 @@ export interface OutputOptions {
   fsync?: boolean;
   /** Word in the temporary file's name (default 'partial'). */
   tag?: string;
+  /** commit() never replaces an existing target: it fails with EEXIST instead (link, not rename: a lock file). */
+  noReplace?: boolean;
 }
 
 type Target = { kind: 'file'; path: string; existing?: Stats } | { kind: 'direct'; existing?: Stats };
@@ -273,7 +275,11 @@ export class AtomicOutput {
     try {
       if (this.options.fsync && !this.direct) await this.io.datasync();
       await this.io.close();
-      if (this.temporary) {
+      if (this.temporary && this.options.noReplace) {
+        // link() fails atomically if the target exists; then our temporary name goes.
+        await link(this.temporary.path, this.finalPath);
+        await removeTemporary(this.temporary);
+      } else if (this.temporary) {
         await rename(this.temporary.path, this.finalPath);
         forgetTemporary(this.temporary);
       }

@@ -28,7 +28,8 @@ import { RULES, type RuleKey } from '../format/rules.js';
 import { dataView, isAllZero } from '../codec/bytes.js';
 import { formatError, type StreamFormatError, type ErrorLocation } from '../codec/errors.js';
 import { decodeLibxcDomainHeader, decodeLibxcImageHeader, decodeLibxlHeader, decodeXlHeader, xlHeaderLength } from '../codec/headers.js';
-import { decodeRecordBody, type StreamRecord } from '../codec/records.js';
+import { bodyCodecFor, decodeRecordBody, type StreamRecord } from '../codec/records.js';
+import { layoutCodec, reservedValueText } from '../codec/layout-codec.js';
 import { decodePageDataSkippingPages, pageDataEntriesLength, type PageDataBody } from '../codec/bodies/page-data.js';
 import { p2mFrameCount, VCPU_BASIC_SIZE } from '../codec/bodies/x86-pv.js';
 import { hvmContextProblems } from '../codec/bodies/hvm-context-framing.js';
@@ -499,7 +500,7 @@ export class StreamDecoder {
         if (this.guestWidth === undefined) throw formatError('PV_INFO_MISSING', this.wholeRecord(at));
         return 'LIBXC_REC';
       case 'X86_TSC_INFO':
-        if (body.kind === 'tsc-info' && body.reserved) this.problem('TSC_INFO_RESERVED', { ...at, offset: at.offset + 20 }, { actual: body.reserved });
+        this.checkReservedFields(body, info, at);
         return 'LIBXC_REC';
       case 'HVM_CONTEXT':
         if (body.kind === 'opaque') for (const p of hvmContextProblems(body.data)) this.problem(p.rule, { ...at, offset: at.offset + p.offset }, p);
@@ -649,6 +650,15 @@ export class StreamDecoder {
     this.completeCheckpoints++;
     this.lastCompleteEnd = this.offset + this.currentWire;
     this.lastCompleteRecordIndex = this.recordIndex + 1;
+  }
+
+  /** A fixed body's reserved fields, from its layout table (the writer's guard checks the same ones). */
+  private checkReservedFields(body: StreamRecord['body'], info: RecordTypeInfo | undefined, at: ErrorLocation): void {
+    const table = bodyCodecFor(info).table;
+    if (!table) return;
+    for (const v of layoutCodec(table).reservedViolations(body as never)) {
+      this.problem(v.rule, { ...at, offset: at.offset + v.offset }, { actual: reservedValueText(v.value), detail: `${table.name}.${v.path} must be zero.` });
+    }
   }
 
   private problem(key: RuleKey, at: ErrorLocation, extra: { expected?: string | number; actual?: string | number; detail?: string } = {}): void {

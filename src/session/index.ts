@@ -28,9 +28,46 @@ export { XlMigrationSender, type SenderOptions, type SenderResult } from './xl-s
 export { XlMigrationReceiver, type ReceiverOptions, type ReceiverResult } from './xl-receiver.js';
 export * from './cookies.js';
 export * from './job-phase.js';
-export { MigrationJobStore, MigrationJob, JobBusyError, JobPhaseError, type MigrationJobRecord } from './job-lock.js';
+export {
+  MigrationJobStore,
+  MigrationJob,
+  JobBusyError,
+  JobPhaseError,
+  isOwnerRunning,
+  type MigrationJobRecord,
+  type MigrationJobStoreOptions,
+} from './job-lock.js';
+export { diagnoseJob, type JobDiagnosis, type RecoveryAction } from './job-recovery.js';
+export { InstanceStateFiles } from './instance-state-files.js';
+export { commandDeviceHook, parseDeviceHookSpec, type CommandHookOptions } from './device-hook-commands.js';
+export {
+  runMigration,
+  recoverStaleJobs,
+  incomingStateDir,
+  JobNeedsAttentionError,
+  type MigrationRunOptions,
+  type MigrationRunResult,
+  type MigrationDestination,
+} from './migration-job-run.js';
+export { XlV3Peer, type XlV3PeerOptions, type XlPeerLink } from './xl-v3-peer.js';
+export { ColoSecondary, type ColoBackChannelCounts, type DirtyPfnSource } from './colo-secondary.js';
+export { ColoBackChannelMonitor, type ColoBackChannelSummary } from './colo-back-channel-monitor.js';
 export * from './instance-migration-state.js';
-export { V3Source, V3Destination, migrateV3, type V3State, type V3Result, type V3SourceOptions, type V3DestinationOptions } from './migration-v3.js';
+export {
+  V3Source,
+  V3Destination,
+  migrateV3,
+  UncertainOutcomeError,
+  type V3State,
+  type V3SourceEnd,
+  type V3Result,
+  type V3SourceOptions,
+  type V3DestinationOptions,
+  type V3SourceSide,
+  type V3DestinationSide,
+  type V3Transfer,
+  type V3TransferContext,
+} from './migration-v3.js';
 export { listenOnce, connectUri, type OneShotListener } from './tcp-endpoint.js';
 export { XlMigrationRelay, type RelayOptions, type RelayResult, type RelayState, type RelayFault } from './relay.js';
 export { PostcopyTransitionWatch } from './postcopy-transition.js';

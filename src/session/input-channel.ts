@@ -54,6 +54,8 @@ export class InputChannel {
     // A destroyed socket or killed child may close without 'end': same as EOF for us.
     source.on('close', this.onEnd);
     source.on('error', this.onError);
+    // A transport that closed before we listened (a receiver command that exited at once) never says so again.
+    if (source.readableEnded || source.destroyed) this.ended = true;
   }
 
   /** Bytes already received and not yet consumed. */

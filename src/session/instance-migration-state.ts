@@ -37,19 +37,69 @@ interface InstanceRecord {
   preparedAt?: string;
 }
 
+/** One instance's row as it is persisted (JSON). */
+export interface InstanceSnapshot {
+  readonly instanceId: string;
+  readonly role: MigrationRole;
+  readonly state: InstanceMigrationState;
+  readonly request?: PrepareRequest | undefined;
+  readonly preparedAt?: string | undefined;
+}
+
+/** Where rows go after every change (src/session/instance-state-files.ts keeps one file per instance). */
+export interface InstanceStateStore {
+  save(snapshot: InstanceSnapshot): Promise<void>;
+  remove(instanceId: string): Promise<void>;
+}
+
 /**
  * The table of §5 row by row. `role` is this node's part in the migration of
  * the instance; a node that is neither gets "unexpected migration request".
  */
 export class InstanceMigrationTable {
   private readonly instances = new Map<string, InstanceRecord>();
+  private readonly roles = new Map<string, MigrationRole>();
   private outgoing = 0;
 
-  constructor(private readonly hooks: InstanceMigrationHooks = {}) {}
+  constructor(
+    private readonly hooks: InstanceMigrationHooks = {},
+    private readonly store?: InstanceStateStore,
+  ) {}
 
   /** Register an instance this node knows about (NOT_MIGRATING). */
   add(instanceId: string): void {
     this.instances.set(instanceId, { state: 'NOT_MIGRATING' });
+  }
+
+  /** Put back a persisted row (after a restart); an IN_PROGRESS source row counts as an outgoing migration. */
+  restore(snapshot: InstanceSnapshot): void {
+    const { instanceId, role, state, request, preparedAt } = snapshot;
+    this.instances.set(instanceId, { state, request, ...(preparedAt === undefined ? {} : { preparedAt }) });
+    this.roles.set(instanceId, role);
+    if (role === 'source' && state === 'IN_PROGRESS') this.outgoing += 1;
+  }
+
+  snapshot(instanceId: string): InstanceSnapshot | undefined {
+    const instance = this.instances.get(instanceId);
+    if (instance === undefined) return undefined;
+    const { state, request, preparedAt } = instance;
+    return { instanceId, role: this.roles.get(instanceId) ?? 'source', state, request, preparedAt };
+  }
+
+  /**
+   * The end of an outgoing migration, success or failure (Eucalyptus'
+   * migrating thread; its body is not in the seed): IN_PROGRESS →
+   * NOT_MIGRATING, one outgoing migration fewer. The row is then dropped
+   * from the store: a node keeps rows only while something is under way.
+   */
+  async complete(instanceId: string): Promise<MigrationActionResult> {
+    const instance = this.instances.get(instanceId);
+    if (instance === undefined) return { code: 'NOT_FOUND', message: `no migration state for ${instanceId}` };
+    if (instance.state === 'IN_PROGRESS' && this.roles.get(instanceId) !== 'destination') this.outgoing -= 1;
+    instance.state = 'NOT_MIGRATING';
+    instance.request = undefined;
+    await this.store?.remove(instanceId);
+    return { code: 'OK', state: instance.state, message: 'migration ended' };
   }
 
   stateOf(instanceId: string): InstanceMigrationState | undefined {
@@ -62,7 +112,17 @@ export class InstanceMigrationTable {
 
   async apply(instanceId: string, action: string, role: MigrationRole | 'none', request?: PrepareRequest): Promise<MigrationActionResult> {
     if (role === 'none') return { code: 'ERROR', message: 'unexpected migration request' };
-    if (role === 'destination') return this.applyDestination(instanceId, action, request);
+    const result = role === 'destination' ? await this.applyDestination(instanceId, action, request) : await this.applySource(instanceId, action, request);
+    if (this.instances.has(instanceId)) this.roles.set(instanceId, role);
+    const snapshot = this.snapshot(instanceId);
+    if (snapshot !== undefined && this.store !== undefined) {
+      if (snapshot.state === 'NOT_MIGRATING') await this.store.remove(instanceId);
+      else await this.store.save(snapshot);
+    }
+    return result;
+  }
+
+  private async applySource(instanceId: string, action: string, request?: PrepareRequest): Promise<MigrationActionResult> {
     const instance = this.instances.get(instanceId);
     if (instance === undefined) return { code: 'NOT_FOUND', message: `failed to locate instance ${instanceId} to migrate` };
     switch (action) {

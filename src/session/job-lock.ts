@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { withOutput } from '../io/atomic-output.js';
 import { canChangePhase, FIRST_PHASES, phaseValue, type MigrationJobKind, type MigrationJobPhase } from './job-phase.js';
 
 /** What the state directory holds for a domain while a job runs (and after a crash). */
@@ -12,11 +12,19 @@ export interface MigrationJobRecord {
   readonly pid: number;
   readonly startedAt: string;
   readonly updatedAt: string;
+  /** The file a destination's job writes, so what a crash left of it can be found and removed. */
+  readonly target?: string | undefined;
 }
 
 export class JobBusyError extends Error {
-  constructor(readonly current: MigrationJobRecord) {
-    super(`domain ${current.domain} already has a ${current.job} job in phase ${current.phase} (pid ${current.pid})`);
+  /** `stale`: the owner pid is gone (a crash left the job; see job-recovery.ts). */
+  constructor(
+    readonly current: MigrationJobRecord,
+    readonly stale = false,
+  ) {
+    super(
+      `domain ${current.domain} already has a ${current.job} job in phase ${current.phase} (pid ${current.pid}${stale ? ', which is gone: a stale job' : ''})`,
+    );
     this.name = 'JobBusyError';
   }
 }
@@ -30,33 +38,61 @@ export class JobPhaseError extends Error {
 
 /**
  * One migration job per domain (spec/PROTOCOLS.md §3), with its phase persisted as
- * a small JSON file `<stateDir>/<domain>.job.json`. Acquiring is a hard link
- * of a fully written temporary file, which fails atomically if the file
- * exists; phase changes are temp + rename. A crash therefore leaves a complete,
- * readable record of the last phase, and the domain stays locked until
- * someone looks at it and calls `clear`.
+ * a small JSON file `<stateDir>/<domain>.job.json`, written through
+ * src/io/atomic-output.ts: acquiring commits without replacing (a hard link,
+ * which fails atomically if the file exists); phase changes commit by rename.
+ * A crash therefore leaves a complete, readable record of the last phase, and
+ * the domain stays locked until someone looks at it and calls `clear`
+ * (`stream-migrate jobs` shows whether its owner still runs).
  */
 export class MigrationJobStore {
-  constructor(readonly stateDir: string) {}
+  constructor(
+    readonly stateDir: string,
+    private readonly options: MigrationJobStoreOptions = {},
+  ) {}
 
   /** Start a job (`qemuMigrationJobStart` + `SetPhase`); refused while another job holds the domain. */
-  async start(domain: string, job: MigrationJobKind, phase: MigrationJobPhase): Promise<MigrationJob> {
+  async start(domain: string, job: MigrationJobKind, phase: MigrationJobPhase, target?: string): Promise<MigrationJob> {
     if (!FIRST_PHASES[job].includes(phase)) throw new JobPhaseError(job, 'NONE', phase);
-    await mkdir(this.stateDir, { recursive: true });
+    await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
     const now = new Date().toISOString();
-    const record: MigrationJobRecord = { domain, job, phase, phaseValue: phaseValue(phase), pid: process.pid, startedAt: now, updatedAt: now };
-    const temp = await this.writeTemp(domain, record);
+    const record: MigrationJobRecord = {
+      domain,
+      job,
+      phase,
+      phaseValue: phaseValue(phase),
+      pid: process.pid,
+      startedAt: now,
+      updatedAt: now,
+      ...(target === undefined ? {} : { target }),
+    };
     try {
-      await link(temp, this.pathFor(domain));
+      await this.write(record, true);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const current = await this.read(domain);
       if (current === undefined) throw error;
-      throw new JobBusyError(current);
-    } finally {
-      await unlink(temp).catch(() => undefined);
+      throw new JobBusyError(current, !isOwnerRunning(current));
     }
+    await this.options.onPhase?.(record);
     return new MigrationJob(this, record);
+  }
+
+  /** Every job recorded in the state directory (running or left by a crash), by domain name. */
+  async list(): Promise<MigrationJobRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.stateDir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const records: MigrationJobRecord[] = [];
+    for (const name of names.filter((n) => n.endsWith(JOB_SUFFIX) && !n.startsWith('.')).sort()) {
+      const record = await this.read(decodeURIComponent(name.slice(0, -JOB_SUFFIX.length)));
+      if (record !== undefined) records.push(record);
+    }
+    return records;
   }
 
   /** The job recorded for `domain`, if any (also what a crashed job left behind). */
@@ -83,18 +119,34 @@ export class MigrationJobStore {
 
   /** @internal used by MigrationJob */
   async replace(record: MigrationJobRecord): Promise<void> {
-    const temp = await this.writeTemp(record.domain, record);
-    await rename(temp, this.pathFor(record.domain));
+    await this.write(record, false);
+    await this.options.onPhase?.(record);
   }
 
   private pathFor(domain: string): string {
-    return join(this.stateDir, `${encodeURIComponent(domain)}.job.json`);
+    return join(this.stateDir, `${encodeURIComponent(domain)}${JOB_SUFFIX}`);
   }
 
-  private async writeTemp(domain: string, record: MigrationJobRecord): Promise<string> {
-    const temp = join(this.stateDir, `.${encodeURIComponent(domain)}.job.${process.pid}.${randomBytes(4).toString('hex')}`);
-    await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`, { flag: 'wx' });
-    return temp;
+  private async write(record: MigrationJobRecord, exclusive: boolean): Promise<void> {
+    const text = `${JSON.stringify(record, null, 2)}\n`;
+    await withOutput(this.pathFor(record.domain), { noReplace: exclusive, tag: 'job' }, (output) => output.write([Buffer.from(text)]));
+  }
+}
+
+const JOB_SUFFIX = '.job.json';
+
+export interface MigrationJobStoreOptions {
+  /** Called once a phase is on disk (also the first one). Tests pause here to crash a run at a phase. */
+  readonly onPhase?: (record: MigrationJobRecord) => void | Promise<void>;
+}
+
+/** Whether the process that owns a job still runs (EPERM: it runs as another user). */
+export function isOwnerRunning(record: MigrationJobRecord): boolean {
+  try {
+    process.kill(record.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

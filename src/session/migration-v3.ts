@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { CaptureFile } from './capture-file.js';
-import { beginCookies, finishCookies, performCookies, prepareCookies, type FinishCookie, type PerformCookie } from './cookies.js';
+import { beginCookies, finishCookies, performCookies, prepareCookies, type FinishCookie, type PerformCookie, type PrepareCookie } from './cookies.js';
 import { checkDevicesMigratable, runDeviceStep, type DeviceHookContext, type DeviceMigrationHook } from './device-hooks.js';
 import { InputChannel } from './input-channel.js';
 import type { MigrationJob, MigrationJobStore } from './job-lock.js';
@@ -22,7 +22,20 @@ import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
  * otherwise. The stream travels bare over TCP (no xl handshake: the v3 steps
  * replace it). Jobs and phases as in §3.
  */
-export type V3State = 'BEGIN' | 'PREPARE' | 'PERFORM' | 'FINISH' | 'CONFIRM' | 'SRC_KILLED' | 'SRC_RESUMED' | 'ABORTED';
+export type V3State = 'BEGIN' | 'PREPARE' | 'PERFORM' | 'FINISH' | 'CONFIRM' | V3SourceEnd | 'ABORTED';
+
+/**
+ * How Confirm leaves the source: removed, resumed, or — when a transfer failed
+ * past its point of no return (xl's go was sent, the report never came) —
+ * left paused with its job held in PERFORM3_DONE, for an operator who can
+ * see whether the destination runs the domain.
+ */
+export type V3SourceEnd = 'SRC_KILLED' | 'SRC_RESUMED' | 'SRC_LEFT_PAUSED';
+
+/** A transfer failed after the destination may have taken over: neither kill nor resume the source. */
+export class UncertainOutcomeError extends Error {
+  override readonly name = 'UncertainOutcomeError';
+}
 
 export interface V3SourceOptions {
   readonly domain: SourceDomain;
@@ -35,12 +48,42 @@ export interface V3SourceOptions {
   readonly paused?: boolean;
   readonly leases?: readonly string[];
   readonly timeouts?: Partial<SessionTimeouts>;
+  /** Where the domain goes, as device step 0 is told (the URI is known only after Prepare). */
+  readonly destination?: string;
+  /** How Perform moves the stream; default: bare over TCP to the `tcp://` URI Prepare gave. */
+  readonly transfer?: V3Transfer;
 }
 
-export class V3Source {
+/** What a Perform transfer must do: send, run device steps 1–3, suspend the source once the stream is out. */
+export interface V3TransferContext {
+  readonly prepared: PrepareCookie;
+  readonly hooks: readonly DeviceMigrationHook[];
+  readonly hookContext: DeviceHookContext;
+  /** Suspend the source domain (remembered, so Confirm resumes it on failure). */
+  readonly suspend: () => Promise<void>;
+}
+
+/** Perform's transfer; resolves with what was sent (for Finish's check), throws when it failed (UncertainOutcomeError past its point of no return). */
+export type V3Transfer = (context: V3TransferContext) => Promise<{ bytesSent: number; sha256: string }>;
+
+/** The source's three steps, as migrateV3 drives them. */
+export interface V3SourceSide {
+  begin(): Promise<string>;
+  perform(prepareCookie: string): Promise<string>;
+  confirm(finishCookie: string | undefined): Promise<V3SourceEnd>;
+}
+
+/** The destination's two steps. */
+export interface V3DestinationSide {
+  prepare(beginCookie: string): Promise<string>;
+  finish(performCookie: string | undefined): Promise<string>;
+}
+
+export class V3Source implements V3SourceSide {
   private job: MigrationJob | undefined;
   private readonly timeouts: SessionTimeouts;
   private suspended = false;
+  private uncertain = false;
 
   constructor(private readonly options: V3SourceOptions) {
     this.timeouts = resolveTimeouts(options.timeouts);
@@ -51,7 +94,7 @@ export class V3Source {
     const { domain } = this.options;
     this.job = await this.options.jobs.start(domain.name, 'MIGRATION_OUT', 'BEGIN3');
     try {
-      await checkDevicesMigratable(this.options.deviceHooks ?? [], this.hookContext(''));
+      await checkDevicesMigratable(this.options.deviceHooks ?? [], this.hookContext(this.options.destination ?? ''));
     } catch (error) {
       await this.endJob('CONFIRM3_CANCELLED');
       throw error;
@@ -72,6 +115,26 @@ export class V3Source {
     await job.setPhase('PERFORM3');
     const hooks = this.options.deviceHooks ?? [];
     const context = this.hookContext(prepared.uri);
+    const suspend = async (): Promise<void> => {
+      await this.options.domain.suspend?.();
+      this.suspended = true;
+    };
+    const transfer = this.options.transfer ?? ((c: V3TransferContext) => this.sendBare(c));
+    let sent: { bytesSent: number; sha256: string };
+    try {
+      sent = await transfer({ prepared, hooks, hookContext: context, suspend });
+    } catch (error) {
+      if (error instanceof UncertainOutcomeError) this.uncertain = true;
+      throw error;
+    }
+    const { bytesSent, sha256 } = sent;
+    await job.setPhase('PERFORM3_DONE');
+    const cookie: PerformCookie = { version: 3, domain: prepared.domain, bytesSent, sha256 };
+    return performCookies.encode(cookie);
+  }
+
+  /** The default transfer: the bare stream over TCP (no xl handshake: the v3 steps replace it). */
+  private async sendBare({ prepared, hooks, hookContext: context, suspend }: V3TransferContext): Promise<{ bytesSent: number; sha256: string }> {
     const transport = await connectUri(prepared.uri, this.timeouts.messageMs);
     const output = new OutputChannel(transport.output);
     const hash = createHash('sha256');
@@ -83,8 +146,7 @@ export class V3Source {
         hash.update(chunk);
         bytesSent += chunk.length;
       }
-      await this.options.domain.suspend?.();
-      this.suspended = true;
+      await suspend();
       await runDeviceStep(hooks, 2, context);
       await runDeviceStep(hooks, 3, context);
       output.end();
@@ -92,13 +154,17 @@ export class V3Source {
     } finally {
       transport.input.destroy();
     }
-    await job.setPhase('PERFORM3_DONE');
-    const cookie: PerformCookie = { version: 3, domain: prepared.domain, bytesSent, sha256: hash.digest('hex') };
-    return performCookies.encode(cookie);
+    return { bytesSent, sha256: hash.digest('hex') };
   }
 
   /** Confirm: kill the source if the destination kept the domain, resume it otherwise. */
-  async confirm(finishCookie: string | undefined): Promise<'SRC_KILLED' | 'SRC_RESUMED'> {
+  async confirm(finishCookie: string | undefined): Promise<V3SourceEnd> {
+    if (this.uncertain && this.job !== undefined) {
+      // The whole stream went and the destination may run the domain: record that, keep the job, touch nothing.
+      await this.job.setPhase('PERFORM3_DONE');
+      this.job = undefined;
+      return 'SRC_LEFT_PAUSED';
+    }
     const finished = finishCookie === undefined ? undefined : finishCookies.decode(finishCookie);
     const success = finished?.kept === true && this.job?.phase === 'PERFORM3_DONE';
     if (success) {
@@ -138,7 +204,7 @@ export interface V3DestinationOptions {
   readonly listenHost?: string;
 }
 
-export class V3Destination {
+export class V3Destination implements V3DestinationSide {
   private job: MigrationJob | undefined;
   private listener: OneShotListener | undefined;
   private incoming: Promise<{ file: CaptureFile; capture: CaptureResult } | { file?: CaptureFile | undefined; error: Error }> | undefined;
@@ -151,7 +217,7 @@ export class V3Destination {
   /** Prepare: take the MIGRATION_IN job (PREPARE), start listening, hand back the URI. */
   async prepare(beginCookie: string): Promise<string> {
     const begun = beginCookies.decode(beginCookie);
-    this.job = await this.options.jobs.start(begun.domain, 'MIGRATION_IN', 'PREPARE');
+    this.job = await this.options.jobs.start(begun.domain, 'MIGRATION_IN', 'PREPARE', this.options.outputPath);
     try {
       this.listener = await listenOnce(this.options.listenHost ?? '127.0.0.1', 0);
     } catch (error) {
@@ -237,7 +303,7 @@ export interface V3Result {
 }
 
 /** Drive the five steps as libvirt's caller does (`virDomainMigrateVersion3`). */
-export async function migrateV3(source: V3Source, destination: V3Destination): Promise<V3Result> {
+export async function migrateV3(source: V3SourceSide, destination: V3DestinationSide): Promise<V3Result> {
   const history: V3State[] = ['BEGIN'];
   let beginCookie: string;
   let prepareCookie: string;

@@ -1,6 +1,6 @@
 import { PushDecoder } from '../reader/push-decoder.js';
 import type { MigrationVariant } from './migration-variant.js';
-import type { StreamEnd, StreamTracker, StreamTrackerFactory } from './stream-tracker.js';
+import type { StreamEnd, StreamTracker, StreamTrackerFactory, TrackedRecord } from './stream-tracker.js';
 
 /** The options the project's PushDecoder (src/reader/push-decoder.ts) accepts that matter here. */
 export interface PushDecoderOptions {
@@ -37,11 +37,16 @@ export function readerOptionsFor(variant: MigrationVariant, strict = false): Pus
   }
 }
 
-/** Adapt a PushDecoder to the session layer's StreamTracker (decoded items are not needed here). */
+/** Adapt a PushDecoder to the session layer's StreamTracker (only watchers look at the decoded records). */
 export function trackerFromPushDecoder(decoder: PushDecoderLike): StreamTracker {
+  let listener: ((record: TrackedRecord) => void) | undefined;
   return {
     push(chunk: Uint8Array): void {
-      decoder.push(chunk);
+      const items = decoder.push(chunk);
+      if (listener !== undefined) for (const item of items) notifyRecord(item, listener);
+    },
+    watch(next: (record: TrackedRecord) => void): void {
+      listener = next;
     },
     get done(): boolean {
       return decoder.done;
@@ -58,4 +63,13 @@ export function trackerFromPushDecoder(decoder: PushDecoderLike): StreamTracker 
  */
 export function pushDecoderTrackerFactory(options: { strict?: boolean } = {}): StreamTrackerFactory {
   return (variant) => trackerFromPushDecoder(new PushDecoder({ ...readerOptionsFor(variant, options.strict ?? false), pageContents: 'skip' }));
+}
+
+/** A decoded record item (src/reader/items.ts, read structurally) to the watcher. */
+function notifyRecord(item: unknown, listener: (record: TrackedRecord) => void): void {
+  const candidate = item as { kind?: unknown; layer?: unknown; record?: { name?: unknown; body?: { kind?: unknown; controlId?: unknown } } };
+  if (candidate.kind !== 'record' || typeof candidate.layer !== 'string' || typeof candidate.record?.name !== 'string') return;
+  const body = candidate.record.body;
+  const controlId = body?.kind === 'checkpoint-state' && typeof body.controlId === 'number' ? body.controlId : undefined;
+  listener({ layer: candidate.layer, name: candidate.record.name, controlId });
 }

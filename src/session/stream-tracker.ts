@@ -22,6 +22,20 @@ export interface StreamTracker {
   trailing(): Uint8Array;
   /** Call at EOF (or once `done`); throws if the stream is truncated or incomplete. */
   end(): StreamEnd;
+  /**
+   * Optional: call `listener` for every record as it is validated (a COLO
+   * secondary answers checkpoints as they arrive). Trackers without it give a
+   * receiver nothing to answer with.
+   */
+  watch?(listener: (record: TrackedRecord) => void): void;
+}
+
+/** A validated record, as much of it as the session layer reacts to. */
+export interface TrackedRecord {
+  readonly layer: string;
+  readonly name: string;
+  /** CHECKPOINT_STATE's control id. */
+  readonly controlId?: number | undefined;
 }
 
 /** Creates one tracker per received stream, configured for the variant on the wire. */

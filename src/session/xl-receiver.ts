@@ -1,5 +1,6 @@
 import { encodeRecord, makeRecord } from '../codec/records.js';
 import { CaptureFile } from './capture-file.js';
+import { ColoSecondary, type ColoBackChannelCounts, type DirtyPfnSource } from './colo-secondary.js';
 import { BANNER, GO, PERMISSION, POSTCOPY_SYNC, READY, REPORT, REPORT_STATUS_OK, reportStatusFromRc } from './fixed-messages.js';
 import { readFixedMessage, writeFixedMessage } from './fixed-message-io.js';
 import { InputChannel } from './input-channel.js';
@@ -31,6 +32,8 @@ export interface ReceiverOptions {
    */
   readonly onStart?: (finalPath: string) => void | Promise<void>;
   readonly onStateChange?: (from: ReceiverState, to: ReceiverState) => void;
+  /** COLO: the pfns the secondary reports dirty after each checkpoint (default none: a capture runs no guest). */
+  readonly coloDirtyPfns?: DirtyPfnSource;
 }
 
 export interface ReceiverResult {
@@ -45,6 +48,8 @@ export interface ReceiverResult {
   /** The final path, only when the file was kept. */
   readonly outputPath?: string | undefined;
   readonly streamEnd?: StreamEnd | undefined;
+  /** COLO: what the receiver wrote on its back channel (SVM_READY, SVM_RESUMED, SVM_SUSPENDED, dirty pfn lists). */
+  readonly coloBackChannel?: ColoBackChannelCounts | undefined;
 }
 
 /**
@@ -65,6 +70,8 @@ export class XlMigrationReceiver {
   private readonly output: OutputChannel;
   private file: CaptureFile | undefined;
   private streamEnd: StreamEnd | undefined;
+  private secondary: ColoSecondary | undefined;
+  private coloBackChannel: ColoBackChannelCounts | undefined;
 
   constructor(private readonly options: ReceiverOptions) {
     this.variant = options.variant ?? 'plain';
@@ -87,6 +94,7 @@ export class XlMigrationReceiver {
       // The error carries the state it was detected in; the machine may have moved on while reporting it.
       const failedIn = isReceiverState(error.state) ? error.state : this.machine.state;
       failure = { failedIn, error };
+      this.coloBackChannel = await this.secondary?.settle();
       await this.fail();
     } finally {
       this.output.end();
@@ -105,6 +113,7 @@ export class XlMigrationReceiver {
       bytesReceived: this.file?.bytesWritten ?? 0,
       outputPath: kept ? this.options.outputPath : undefined,
       streamEnd: this.streamEnd,
+      coloBackChannel: this.coloBackChannel,
     };
   }
 
@@ -115,9 +124,15 @@ export class XlMigrationReceiver {
     this.file = await CaptureFile.create(this.options.outputPath).catch((error: unknown) => {
       throw asProtocolError(error, 'RECEIVING', 'io');
     });
+    const tracker = (this.options.trackerFactory ?? pushDecoderTrackerFactory())(this.variant);
+    if (this.variant === 'colo' && tracker.watch !== undefined) {
+      // The secondary's back channel, answered as each checkpoint is validated (spec/STATE-MACHINES.md §2.7).
+      this.secondary = new ColoSecondary(this.output, this.options.coloDirtyPfns, this.timeouts.writeMs);
+      tracker.watch(this.secondary.onRecord);
+    }
     const capture = await captureStream({
       input: this.input,
-      tracker: (this.options.trackerFactory ?? pushDecoderTrackerFactory())(this.variant),
+      tracker,
       file: this.file,
       state: 'RECEIVING',
       idleMs: this.timeouts.idleMs,
@@ -128,6 +143,7 @@ export class XlMigrationReceiver {
     this.streamEnd = capture.end;
 
     if (isCheckpointed(this.variant)) {
+      this.coloBackChannel = await this.secondary?.settle();
       // EOF after a complete checkpoint: fail over to it (xl renames and unpauses the domain).
       await this.commit('RECEIVING');
       this.machine.moveTo('DONE');

@@ -1,6 +1,7 @@
 import { RECORD_HEADER_SIZE, XL_HEADER_SIZE } from '../format/constants.js';
 import { hasXlMagic, xlHeaderLength } from '../codec/headers.js';
 import { BackChannelDecoder } from '../reader/back-channel.js';
+import { ColoBackChannelMonitor, type ColoBackChannelSummary } from './colo-back-channel-monitor.js';
 import { checkDevicesMigratable, DeviceRefusedError, runDeviceStep, type DeviceHookContext, type DeviceMigrationHook } from './device-hooks.js';
 import { BANNER, GO, PERMISSION, POSTCOPY_SYNC, READY, REPORT, REPORT_STATUS_OK } from './fixed-messages.js';
 import { readFixedMessage, writeFixedMessage } from './fixed-message-io.js';
@@ -59,6 +60,8 @@ export interface SenderResult {
   readonly reportStatus?: number | undefined;
   /** Back-channel records seen (postcopy: POSTCOPY_FAULT count; colo: bytes). */
   readonly backChannel?: { readonly faults: number; readonly complete: boolean; readonly bytes: number } | undefined;
+  /** COLO: the secondary's CHECKPOINT_STATE records and dirty pfn lists, read and checked alongside the stream. */
+  readonly colo?: ColoBackChannelSummary | undefined;
 }
 
 /**
@@ -80,6 +83,8 @@ export class XlMigrationSender {
   private backChannel = { faults: 0, complete: false, bytes: 0 };
   /** Postcopy: finds the end of POSTCOPY_TRANSITION_END in what we send (then the source must never be resumed). */
   private readonly transition: PostcopyTransitionWatch | undefined;
+  private coloMonitor: ColoBackChannelMonitor | undefined;
+  private colo: ColoBackChannelSummary | undefined;
 
   constructor(private readonly options: SenderOptions) {
     this.variant = options.variant ?? 'plain';
@@ -106,6 +111,7 @@ export class XlMigrationSender {
       await this.fail(failedIn);
       return this.result(failedIn, error);
     } finally {
+      this.coloMonitor?.stop();
       this.output.end();
       await this.output.finish(this.timeouts.writeMs);
       this.input.detach();
@@ -123,6 +129,8 @@ export class XlMigrationSender {
     await checkDevicesMigratable(hooks, hookContext);
     await this.options.beforeBanner?.(this.input, this.output);
     await readFixedMessage(this.input, BANNER, 'PREAMBLE', this.timeouts.messageMs);
+    // COLO: the secondary answers each checkpoint while the stream flows; read it alongside.
+    if (this.variant === 'colo') this.coloMonitor = new ColoBackChannelMonitor(this.input);
 
     this.machine.moveTo('STREAMING');
     await this.sendStream(() => this.action('device hook step 1', () => runDeviceStep(hooks, 1, hookContext)));
@@ -199,12 +207,13 @@ export class XlMigrationSender {
   private async checkpointedEnd(): Promise<void> {
     this.machine.moveTo('AWAIT_FAILOVER');
     this.output.end();
+    if (this.coloMonitor !== undefined) await this.awaitColoBackChannel(this.coloMonitor);
     const back = await this.input.readToEnd({
       state: 'AWAIT_FAILOVER',
       timeoutMs: this.timeouts.messageMs,
       expected: 'the receiver to close after failover',
     });
-    this.backChannel.bytes = back.length;
+    if (this.coloMonitor === undefined) this.backChannel.bytes = back.length;
     if (this.variant === 'remus' && back.length > 0) {
       throw new ProtocolError(`receiver sent unexpected data on a Remus stream: ${describeBytes(back)}`, {
         state: 'AWAIT_FAILOVER',
@@ -224,6 +233,21 @@ export class XlMigrationSender {
       }
     }
     this.machine.moveTo('DONE_OK');
+  }
+
+  /** COLO: the back channel must end (the receiver closes after failover) and have kept its cycle. */
+  private async awaitColoBackChannel(monitor: ColoBackChannelMonitor): Promise<void> {
+    const summary = await withTimeout(monitor.done, this.timeouts.messageMs, () => undefined);
+    if (summary === undefined) {
+      monitor.stop();
+      throw new ProtocolError(`timed out after ${this.timeouts.messageMs} ms waiting for the receiver to close after failover`, {
+        state: 'AWAIT_FAILOVER',
+        kind: 'timeout',
+        expected: 'the receiver to close after failover',
+      });
+    }
+    this.colo = summary;
+    this.backChannel.bytes = summary.bytes;
   }
 
   /**
@@ -326,6 +350,7 @@ export class XlMigrationSender {
       bytesSent: this.bytesSent,
       reportStatus: this.reportStatus,
       backChannel: this.variant === 'plain' ? undefined : { ...this.backChannel },
+      colo: this.colo,
     };
   }
 }

@@ -1,6 +1,7 @@
 /** `stream-inspect dump FILE`: every header and record, as text, JSON or NDJSON. */
 import type { Argv, CommandModule } from 'yargs';
 import { dumpStream, DUMP_FORMATS, type DumpFormat, type DumpResult } from '../../inspect/dump.js';
+import type { BackChannelKind } from '../../reader/back-channel.js';
 import { parseRecordFilter } from '../../inspect/record-filter.js';
 import { FileTextSink } from '../../inspect/file-text-sink.js';
 import { withOutput } from '../../io/atomic-output.js';
@@ -15,6 +16,7 @@ interface DumpArgs extends CommonArgs {
   records?: string;
   pages: boolean;
   output?: string;
+  channel?: BackChannelKind;
 }
 
 export const dumpCommand: CommandModule<object, DumpArgs> = {
@@ -36,6 +38,10 @@ export const dumpCommand: CommandModule<object, DumpArgs> = {
       })
       .option('records', { alias: 'r', type: 'string', describe: 'only these record types: names or numbers, optionally layer-prefixed (PAGE_DATA,libxl:0x3)' })
       .option('pages', { type: 'boolean', default: false, describe: 'list the pfns of PAGE_DATA records (text, ndjson)' })
+      .option('channel', {
+        choices: ['colo', 'postcopy'] as const,
+        describe: "FILE is a captured back channel (receiver → sender, no headers): COLO's CHECKPOINT_STATE cycle or the postcopy RFC's faults",
+      })
       .option('output', {
         alias: 'o',
         type: 'string',
@@ -43,14 +49,15 @@ export const dumpCommand: CommandModule<object, DumpArgs> = {
         describe: "write to this file (complete or not at all, mode 0600) instead of stdout; '-': stdout",
       })
       .example('$0 dump save.bin.gz', 'readable dump')
-      .example('$0 dump save.bin --format json -o save.json', 'JSON document for encode') as unknown as Argv<DumpArgs>,
+      .example('$0 dump save.bin --format json -o save.json', 'JSON document for encode')
+      .example('$0 dump --channel colo back.bin', "a COLO secondary's captured back channel") as unknown as Argv<DumpArgs>,
   handler: (args) =>
     runCommand(args, async () => {
       const reader = readerOptionsFrom(args);
       const records = args.records !== undefined ? parseRecordFilter(args.records, args.dialect) : undefined;
       const source = inputSource(args.file);
       const progress = await progressFor('dump', args.file);
-      const options = { format: args.format, records, pages: args.pages, reader, onProgress: (n: number) => progress.update(n) };
+      const options = { format: args.format, records, pages: args.pages, reader, channel: args.channel, onProgress: (n: number) => progress.update(n) };
       let result: DumpResult;
       try {
         // -o -: standard output, as without -o. A file is 0600 (JSON carries page contents, all formats register values).

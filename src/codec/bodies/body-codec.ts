@@ -1,3 +1,4 @@
+import type { Layout } from '../../format/layout.js';
 import type { BodyLayout, RecordTypeInfo } from '../../format/record-types.js';
 import type { DecodeContext } from '../errors.js';
 
@@ -10,6 +11,8 @@ import type { DecodeContext } from '../errors.js';
  */
 export interface BodyCodec<B, J> {
   readonly layout: BodyLayout;
+  /** The layout table of a fixed body (its reserved fields are checked by the reader and the writer alike). */
+  readonly table?: Layout;
   /** `bytes` is exactly the body (body_length bytes, no padding). `at.offset` is its absolute offset. */
   decode(bytes: Uint8Array, at: DecodeContext, info: RecordTypeInfo | undefined): B;
   encodedLength(body: B): number;

@@ -101,7 +101,7 @@ function lengthProblem(type: HvmSaveEntryType, length: number, msrCount: () => n
     case 'zeroExtend':
       return length > 0 && length <= type.size ? undefined : `1–${type.size}`;
     case 'compat':
-      return length === type.size || length === type.compatSize ? undefined : `${type.size} (or ${type.compatSize}, pre-3.4)`;
+      return length > 0 && length <= type.size ? undefined : `1–${type.size} (zero-extended; ${type.compatSize} is the pre-3.4 layout)`;
     case 'xsave':
       return length >= type.size ? undefined : `≥ ${type.size}`;
     case 'msr': {

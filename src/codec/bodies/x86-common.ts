@@ -1,52 +1,18 @@
 /** Bodies of both guest kinds: X86_TSC_INFO, HVM_CONTEXT, HVM_PARAMS, CPUID/MSR policy, dirty pfn list. */
 import type { Static } from '@sinclair/typebox';
-import type { TscInfoJson, HvmParamsJson, CpuidPolicyJson, MsrPolicyJson, DirtyPfnListJson, OpaqueJson } from '../json-schemas.js';
+import type { HvmParamsJson, CpuidPolicyJson, MsrPolicyJson, DirtyPfnListJson, OpaqueJson } from '../json-schemas.js';
 import { dataView, fromBase64, toBase64, u64FromJson, u64ToJson } from '../bytes.js';
 import { formatError } from '../errors.js';
 import type { BodyCodec } from './body-codec.js';
+import { type FixedBody, fixedBodyCodec } from './fixed-body.js';
+import { X86_TSC_INFO } from '../../format/layouts/x86-tsc-info.js';
 import { PackedList, packedBytes, type EntryList } from './entry-list.js';
 import type { OpaqueBody } from './simple.js';
 
-// X86_TSC_INFO: u32 mode, u32 khz, u64 nsec, u32 incarnation, u32 reserved.
-export interface TscInfoBody {
-  kind: 'tsc-info';
-  mode: number;
-  khz: number;
-  nsec: bigint;
-  incarnation: number;
-  reserved: number;
-}
+// X86_TSC_INFO: its fields are in src/format/layouts/x86-tsc-info.ts.
+export type TscInfoBody = FixedBody<'tsc-info', typeof X86_TSC_INFO>;
 
-export const TSC_MODES: Readonly<Record<number, string>> = { 0: 'default', 1: 'always emulate', 2: 'never emulate', 3: 'pvrdtscp' };
-
-export const tscInfoCodec: BodyCodec<TscInfoBody, Static<typeof TscInfoJson>> = {
-  layout: 'tsc-info',
-  decode(bytes, at) {
-    if (bytes.length !== 24) throw formatError('TSC_INFO_LENGTH', at, { expected: 24, actual: bytes.length });
-    const dv = dataView(bytes);
-    return {
-      kind: 'tsc-info',
-      mode: dv.getUint32(0, true),
-      khz: dv.getUint32(4, true),
-      nsec: dv.getBigUint64(8, true),
-      incarnation: dv.getUint32(16, true),
-      reserved: dv.getUint32(20, true),
-    };
-  },
-  encodedLength: () => 24,
-  encode(b) {
-    const out = new Uint8Array(24);
-    const dv = dataView(out);
-    dv.setUint32(0, b.mode, true);
-    dv.setUint32(4, b.khz, true);
-    dv.setBigUint64(8, b.nsec, true);
-    dv.setUint32(16, b.incarnation, true);
-    dv.setUint32(20, b.reserved, true);
-    return [out];
-  },
-  toJson: (b) => ({ kind: 'tsc-info', mode: b.mode, khz: b.khz, nsec: u64ToJson(b.nsec), incarnation: b.incarnation, reserved: b.reserved }),
-  fromJson: (j) => ({ kind: 'tsc-info', mode: j.mode, khz: j.khz, nsec: u64FromJson(j.nsec), incarnation: j.incarnation, reserved: j.reserved }),
-};
+export const tscInfoCodec = fixedBodyCodec('tsc-info', X86_TSC_INFO, 'TSC_INFO_LENGTH');
 
 // HVM_CONTEXT: Xen's save blob, non-empty.
 export const hvmContextCodec: BodyCodec<OpaqueBody, Static<typeof OpaqueJson>> = {

@@ -1,0 +1,90 @@
+/**
+ * A decoded layout value in words, for `dump`: one aligned `name  value` line
+ * per scalar, enum values and flag bits named, units shown, padding hidden,
+ * structs indented, long scalar arrays and all-zero byte fields elided.
+ * Everything it knows about a field comes from the layout table.
+ */
+import { isBytesField, isStructField, type Layout, type PlacedField, type ScalarField } from '../format/layout.js';
+import { walkLayout } from '../codec/layout-codec.js';
+import { toHex } from '../codec/bytes.js';
+import { hex } from './text-format.js';
+
+export interface LayoutTextOptions {
+  /** Leading spaces of every line. */
+  indent?: string;
+  /** Elements of a scalar array shown before eliding (default 8). */
+  keep?: number;
+  /** Hide fields whose value is zero (reserved fields are always hidden when zero). */
+  hideZero?: boolean;
+}
+
+function flagNames(v: number | bigint, bits: Readonly<Record<number, string>>): string {
+  const names: string[] = [];
+  let rest = BigInt(v);
+  for (const [bit, name] of Object.entries(bits)) {
+    const mask = 1n << BigInt(bit);
+    if (rest & mask) {
+      names.push(name);
+      rest &= ~mask;
+    }
+  }
+  if (rest) names.push(`0x${rest.toString(16)}`);
+  return names.length ? ` [${names.join(' ')}]` : '';
+}
+
+/** One scalar in words: hex or decimal as the table says, enum name, flag names, unit (unless `withUnit` is false). */
+export function scalarText(f: ScalarField, v: number | bigint, withUnit = true): string {
+  const asHex = f.show === 'hex' || (f.show === undefined && (f.type === 'u64' || f.bits !== undefined));
+  let text = asHex && v >= 0 ? hex(v) : String(v);
+  if (f.values) text += ` (${f.values[Number(v)] ?? 'unknown'})`;
+  if (f.bits) text += flagNames(v, f.bits);
+  if (f.unit && withUnit) text += ` ${f.unit}`;
+  return text;
+}
+
+function bytesText(bytes: Uint8Array, printable: boolean): string {
+  if (bytes.every((b) => b === 0)) return `(${bytes.length} zero bytes)`;
+  if (printable) {
+    const s = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1').replace(/\0+$/, '');
+    if (/^[\x20-\x7e]*$/.test(s)) return JSON.stringify(s);
+  }
+  return bytes.length <= 32 ? toHex(bytes) : `${toHex(bytes.subarray(0, 32))}… (${bytes.length} bytes)`;
+}
+
+function valueText(f: PlacedField, v: unknown, keep: number): string {
+  if (isBytesField(f)) return bytesText(v as Uint8Array, f.text === true);
+  const sf = f as ScalarField;
+  if (sf.count === undefined) return scalarText(sf, v as number | bigint);
+  const items = v as Array<number | bigint>;
+  if (items.every((x) => x === 0 || x === 0n)) return `(${items.length} × 0)`;
+  const shown = items.slice(0, keep).map((x) => scalarText(sf, x, false));
+  return `[${shown.join(', ')}${items.length > keep ? `, … ${items.length - keep} more` : ''}]${sf.unit ? ` ${sf.unit}` : ''}`;
+}
+
+/** Lines describing `value`, decoded with `layout`. */
+export function layoutText(layout: Layout, value: object, options: LayoutTextOptions = {}): string[] {
+  const indent = options.indent ?? '';
+  const keep = options.keep ?? 8;
+  const rows: Array<{ depth: number; name: string; text: string }> = [];
+  walkLayout(layout, value, ({ field, value: v, depth, path, index }) => {
+    if (field.padding) return false;
+    if (index !== undefined) {
+      rows.push({ depth, name: `[${index}]`, text: '' });
+      return undefined;
+    }
+    const name = path.slice(path.lastIndexOf('.') + 1);
+    if (isStructField(field)) {
+      rows.push({ depth, name, text: '' });
+      return undefined;
+    }
+    const zero = v === 0 || v === 0n || (v instanceof Uint8Array && v.every((b) => b === 0));
+    if (zero && (field.reserved !== undefined || options.hideZero)) return false;
+    rows.push({ depth, name, text: valueText(field, v, keep) });
+    return undefined;
+  });
+  const width = Math.max(0, ...rows.map((r) => 2 * r.depth + r.name.length));
+  return rows.map((r) => {
+    const label = `${'  '.repeat(r.depth)}${r.name}`;
+    return r.text === '' ? `${indent}${label}:` : `${indent}${label.padEnd(width)}  ${r.text}`;
+  });
+}

@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Value } from '@sinclair/typebox/value';
+import { defineLayout, type LayoutValue } from '../src/format/layout.js';
+import { layoutCodec, walkLayout } from '../src/codec/layout-codec.js';
+import { layoutSchema } from '../src/codec/layout-schema.js';
+import { layoutText } from '../src/inspect/layout-text.js';
+import { X86_TSC_INFO } from '../src/format/layouts/x86-tsc-info.js';
+
+const SEGMENT = defineLayout('segment', [
+  { name: 'sel', type: 'u16', show: 'hex' },
+  { name: 'pad', type: 'u16', padding: true },
+  { name: 'limit', type: 'u32' },
+]);
+
+const SAMPLE = defineLayout(
+  'sample',
+  [
+    { name: 'magic', type: 'u32', show: 'hex' },
+    { name: 'mode', type: 'u8', values: { 0: 'off', 1: 'on' } },
+    { name: 'flags', type: 'u8', bits: { 0: 'A', 3: 'D' } },
+    { name: 'delta', type: 'i16' },
+    { name: 'rsvd', type: 'u32', reserved: 'TSC_INFO_RESERVED' },
+    { name: 'big', type: 'u64' },
+    { name: 'signed', type: 'i64' },
+    { name: 'vendor', type: 'bytes', size: 12, text: true, json: 'latin1' },
+    { name: 'regs', type: 'u32', count: 3 },
+    { name: 'segs', type: SEGMENT, count: 2 },
+    { name: 'inner', type: SEGMENT },
+  ],
+  { size: 4 + 1 + 1 + 2 + 4 + 8 + 8 + 12 + 12 + 16 + 8 },
+);
+
+const codec = layoutCodec(SAMPLE);
+
+describe('layout table engine', () => {
+  it('places fields and refuses a table that does not add up to its C size', () => {
+    expect(SAMPLE.fields.find((f) => f.name === 'big')?.offset).toBe(12);
+    expect(SAMPLE.fields.find((f) => f.name === 'segs')?.size).toBe(16);
+    expect(() => defineLayout('bad', [{ name: 'a', type: 'u32' }], { size: 8 })).toThrow(/add up to 4 bytes, expected 8/);
+    expect(() =>
+      defineLayout('dup', [
+        { name: 'a', type: 'u8' },
+        { name: 'a', type: 'u8' },
+      ]),
+    ).toThrow(/twice/);
+  });
+
+  it('decodes every field type little-endian, bytes as views of the input', () => {
+    const bytes = new Uint8Array(SAMPLE.size + 3);
+    const dv = new DataView(bytes.buffer);
+    const o = 3;
+    dv.setUint32(o, 0xfeedf00d, true);
+    bytes[o + 4] = 1;
+    bytes[o + 5] = 0b1001;
+    dv.setInt16(o + 6, -2, true);
+    dv.setBigUint64(o + 12, 0xffff_ffff_ffff_fffen, true);
+    dv.setBigInt64(o + 20, -5n, true);
+    bytes.set(new TextEncoder().encode('GenuineIntel'), o + 28);
+    dv.setUint32(o + 44, 7, true);
+    dv.setUint16(o + 52, 0x10, true);
+    const v = codec.decode(bytes, o);
+    expect(v.magic).toBe(0xfeedf00d);
+    expect(v.mode).toBe(1);
+    expect(v.delta).toBe(-2);
+    expect(v.big).toBe(0xffff_ffff_ffff_fffen);
+    expect(v.signed).toBe(-5n);
+    expect(v.regs).toEqual([0, 7, 0]);
+    expect(v.segs[0].sel).toBe(0x10);
+    expect(v.vendor.buffer).toBe(bytes.buffer);
+    expect(() => codec.decode(bytes, 4)).toThrow(RangeError);
+  });
+
+  it('round-trips any bytes, through the value and through JSON that its schema accepts', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: SAMPLE.size, maxLength: SAMPLE.size }), (bytes) => {
+        const v = codec.decode(bytes);
+        expect(codec.encode(v)).toEqual(bytes);
+        const json = JSON.parse(JSON.stringify(codec.toJson(v)));
+        expect(Value.Check(layoutSchema(SAMPLE), json)).toBe(true);
+        expect(codec.encode(codec.fromJson(json))).toEqual(bytes);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('an edited field changes exactly its own bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: SAMPLE.size, maxLength: SAMPLE.size }), fc.integer({ min: 0, max: 0xffffffff }), (bytes, n) => {
+        const v = codec.decode(bytes);
+        const edited = { ...v, regs: [v.regs[0], n, v.regs[2]] } as LayoutValue<typeof SAMPLE>;
+        const out = codec.encode(edited);
+        const at = SAMPLE.fields.find((f) => f.name === 'regs')?.offset ?? -1;
+        for (let i = 0; i < bytes.length; i++) if (i < at + 4 || i >= at + 8) expect(out[i]).toBe(bytes[i]);
+        expect(codec.decode(out).regs[1]).toBe(n);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('refuses values the layout cannot hold, naming the field', () => {
+    const v = codec.decode(new Uint8Array(SAMPLE.size));
+    expect(() => codec.encode({ ...v, mode: 256 })).toThrow(/mode: 256 is not an integer in 0\.\.255/);
+    expect(() => codec.encode({ ...v, regs: [1, 2] })).toThrow(/regs: expected an array of 3/);
+    expect(() => codec.encode({ ...v, big: 2n ** 64n })).toThrow(/big/);
+    expect(() => codec.encode({ ...v, vendor: new Uint8Array(3) })).toThrow(/vendor: expected 12 bytes/);
+  });
+
+  it('reports non-zero reserved fields with their rule and offset', () => {
+    const bytes = new Uint8Array(SAMPLE.size);
+    expect(codec.reservedViolations(codec.decode(bytes))).toEqual([]);
+    bytes[9] = 1;
+    expect(codec.reservedViolations(codec.decode(bytes))).toEqual([{ rule: 'TSC_INFO_RESERVED', path: 'rsvd', offset: 8, value: 0x100 }]);
+  });
+
+  it('walks nested structs and arrays of structs with their offsets', () => {
+    const seen: string[] = [];
+    walkLayout(SAMPLE, codec.decode(new Uint8Array(SAMPLE.size)), ({ path, offset }) => {
+      seen.push(`${path}@${offset}`);
+      return undefined;
+    });
+    expect(seen).toContain('segs[1].limit@64');
+    expect(seen).toContain('inner.sel@68');
+  });
+
+  it('renders names, enums, flags, units and text, hiding padding and zero reserved fields', () => {
+    const bytes = new Uint8Array(SAMPLE.size);
+    bytes[4] = 1;
+    bytes[5] = 0b1001;
+    bytes.set(new TextEncoder().encode('AuthenticAMD'), 28);
+    const lines = layoutText(SAMPLE, codec.decode(bytes));
+    expect(lines.join('\n')).toMatch(/mode +1 \(on\)/);
+    expect(lines.join('\n')).toMatch(/flags +0x9 \[A D\]/);
+    expect(lines.join('\n')).toMatch(/vendor +"AuthenticAMD"/);
+    expect(lines.join('\n')).not.toMatch(/rsvd|pad/);
+    expect(lines).toContain('segs:');
+    expect(lines).toContain('  [1]:');
+  });
+
+  it('X86_TSC_INFO is one table: 24 bytes, its reserved field tied to its rule', () => {
+    expect(X86_TSC_INFO.size).toBe(24);
+    expect(X86_TSC_INFO.fields.map((f) => f.name)).toEqual(['mode', 'khz', 'nsec', 'incarnation', 'reserved']);
+    expect(X86_TSC_INFO.fields[4]).toMatchObject({ offset: 20, reserved: 'TSC_INFO_RESERVED' });
+  });
+});
