@@ -36,4 +36,4 @@ cat "$OUT/relay/result.txt" 2>/dev/null || { echo "test-xen-migrate: the relay j
 echo "test-xen-migrate: wall $(( $(date +%s) - start ))s; logs in $OUT"
 grep -q '^MIGRATE+RESTORE OK$' "$OUT/result.txt" && grep -q '^SEND OK$' "$OUT/result.txt" &&
   grep -q '^RELAY MIGRATE OK$' "$OUT/relay/result.txt" && grep -q '^RELAY CAPTURE RESTORE OK$' "$OUT/relay/result.txt" &&
-  grep -q '^RELAY REFUSAL OK$' "$OUT/relay/result.txt"
+  grep -q '^RELAY REFUSAL OK$' "$OUT/relay/result.txt" && grep -q '^RELAY DEBUG MIGRATE OK$' "$OUT/relay/result.txt"
