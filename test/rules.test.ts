@@ -598,6 +598,20 @@ describe('libxc records', () => {
     strictRule(l, 'LIBXC-PAGE-DATA-RESERVED', l.at('bad') + 8 + 4);
   });
 
+  it('LIBXC-VERIFY-MISMATCH: a page re-sent after VERIFY differs from its copy (at the re-sent page)', () => {
+    const l = hvmWith([
+      pageData([0, 1, 2, 3]),
+      rec('libxc', 'VERIFY'),
+      pageData([0, 1, 2]),
+      ['bad', pageData([3], 1)],
+      tscInfo(),
+      hvmContext(),
+      hvmParams(),
+      rec('libxc', 'END'),
+    ]);
+    strictRule(l, 'LIBXC-VERIFY-MISMATCH', l.at('bad') + 8 + 8 + 8);
+  });
+
   it('LIBXC-PAGE-DATA-PFN-RANGE: PV pfn beyond the P2M end pfn (at that entry)', () => {
     const l = pvWith([['bad', pageData([0, 2000])], ...pvLibxcBody()]);
     errorRule(l, 'LIBXC-PAGE-DATA-PFN-RANGE', l.at('bad') + 8 + 8 + 8);

@@ -378,6 +378,17 @@ const POSTCOPY_CASES: Partial<Record<ProtocolStepId, readonly FaultCase[]>> = {
       receiverKind: 'peer-closed',
     },
   ],
+  // Cut once POSTCOPY_TRANSITION_END went out: the guest may run at the destination, so the source is not resumed.
+  'postcopy-transition': [
+    {
+      name: 'receiver cut inside the postcopy pages',
+      setup: { fault: { kind: 'reset', direction: 's2r', offset: postcopy.length - 2000 } },
+      sender: 'POSTCOPY_INCONSISTENT',
+      senderFailedIn: 'POSTCOPY_TRANSITIONED',
+      receiver: 'DESTROYED',
+      receiverKind: 'peer-closed',
+    },
+  ],
   // After the transition the guest runs at the destination: the receiver keeps it, the source is left renamed.
   'back-channel': [
     {

@@ -67,7 +67,7 @@ describe('xl migrate over an in-process link (fake validator)', () => {
   it('postcopy (RFC): back channel COMPLETE then the 42-byte sync; no ready/go/report', async () => {
     const bytes = postcopyStream();
     const run = await runPair({ variant: 'postcopy', bytes, trackerFactory: () => new ExpectedBytesTracker(bytes) });
-    expect(run.sender.history).toEqual(['PREAMBLE', 'STREAMING', 'AWAIT_SYNC', 'DONE_OK']);
+    expect(run.sender.history).toEqual(['PREAMBLE', 'STREAMING', 'POSTCOPY_TRANSITIONED', 'AWAIT_SYNC', 'DONE_OK']);
     expect(run.receiver.history).toEqual(['BANNER_SENT', 'RECEIVING', 'SYNC_SENT', 'DONE']);
     expect(run.sender.backChannel).toEqual({ faults: 0, complete: true, bytes: 8 });
     expect(run.finalBytes).toEqual(bytes);

@@ -4,6 +4,7 @@
  *
  *   stream-migrate receive -o FILE [--listen [HOST:]PORT [--token-file F]]
  *   stream-migrate send FILE (--exec "CMD ..." | --connect HOST:PORT [--token-file F])
+ *   stream-migrate relay [--listen [HOST:]PORT] (--exec "CMD ..." | --connect HOST:PORT) [--capture F]
  *   stream-migrate migrate FILE --domain NAME (-o FILE | --exec CMD | --connect HOST:PORT) [--state-dir D] [--device-hook TYPE=CMD]...
  *   stream-migrate jobs [--clear DOMAIN] [--state-dir D]
  *
@@ -19,6 +20,7 @@ import { namedCommand, refuseEmptyArguments } from './argv-checks.js';
 import { helpWidth } from './help-width.js';
 import { parsePlainCommandLine } from './plain-command-line.js';
 import { packageVersion } from './version.js';
+import { relayCommand } from './stream-migrate-relay.js';
 import { CommandGroup } from '../session/command-group.js';
 import type { MigrationVariant } from '../session/migration-variant.js';
 import { pushDecoderTrackerFactory } from '../session/push-decoder-tracker.js';
@@ -51,13 +53,13 @@ function variantOf(args: CommonArgs): MigrationVariant {
   return chosen[0] ?? 'plain';
 }
 
-function handshakeMsOf(args: CommonArgs): number {
+export function handshakeMsOf(args: Pick<CommonArgs, 'handshake-timeout'>): number {
   const seconds = args['handshake-timeout'];
   if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError('--handshake-timeout must be a positive number of seconds');
   return Math.round(seconds * 1000);
 }
 
-function timeoutsOf(args: CommonArgs): SessionTimeouts {
+export function timeoutsOf(args: Pick<CommonArgs, 'timeout' | 'idle-timeout'>): SessionTimeouts {
   const ms = (seconds: number, flag: string): number => {
     if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--${flag} must be a positive number of seconds`);
     return Math.round(seconds * 1000);
@@ -67,7 +69,7 @@ function timeoutsOf(args: CommonArgs): SessionTimeouts {
 }
 
 /** `--listen PORT` (or `:PORT`) binds loopback; any other interface must be named: `--listen HOST:PORT`. */
-function parseListen(value: string): { host: string; port: number } {
+export function parseListen(value: string): { host: string; port: number } {
   const bare = /^:?(\d+)$/.exec(value);
   if (bare !== null) {
     const port = Number(bare[1]);
@@ -316,7 +318,12 @@ export async function main(argv: string[]): Promise<number> {
   };
   try {
     refuseEmptyArguments(argv);
-    const named = [receiveCommand, sendCommand, migrateCommand, jobsCommand].find((c) => c.name === namedCommand(argv, ['receive', 'send', 'migrate', 'jobs']));
+    const relay = relayCommand((code) => {
+      status = code;
+    });
+    const named = [receiveCommand, sendCommand, migrateCommand, jobsCommand, relay].find(
+      (c) => c.name === namedCommand(argv, ['receive', 'send', 'migrate', 'jobs', 'relay']),
+    );
     // A plainly valid command line runs straight away; yargs is loaded only for help, version and usage errors.
     const plain = named && parsePlainCommandLine(argv, named, NAME);
     if (named !== undefined && plain !== undefined) {
@@ -331,7 +338,8 @@ export async function main(argv: string[]): Promise<number> {
       .command(sendCommand.command, sendCommand.describe, sendCommand.builder, sendCommand.handler as never)
       .command(migrateCommand.command, migrateCommand.describe, migrateCommand.builder, migrateCommand.handler as never)
       .command(jobsCommand.command, jobsCommand.describe, jobsCommand.builder, jobsCommand.handler as never)
-      .demandCommand(1, 'a command is required: receive, send, migrate or jobs')
+      .command(relay.command, relay.describe, relay.builder, relay.handler as never)
+      .demandCommand(1, 'a command is required: receive, send, migrate, jobs or relay')
       .strict()
       .help()
       .version('version', 'show the version of stream-migrate', packageVersion())
@@ -351,6 +359,7 @@ if (invokedAs.endsWith('stream-migrate.js') || invokedAs.endsWith('stream-migrat
   // The receiver on stdin/stdout speaks its protocol on stdout and handles a closed peer itself.
   // process.argv without node and the script (what yargs' hideBin gives outside Electron).
   const argv = process.argv.slice(2);
-  guardStandardStreams(NAME, { stdout: argv.find((a) => !a.startsWith('-')) !== 'receive' });
+  // The relay on stdin/stdout speaks the protocol there too.
+  guardStandardStreams(NAME, { stdout: !['receive', 'relay'].includes(argv.find((a) => !a.startsWith('-')) ?? '') });
   process.exitCode = await main(argv);
 }

@@ -128,6 +128,12 @@ export const RULES = Object.freeze({
   PAGE_DATA_PFN_RESERVED: R('LIBXC-PAGE-DATA-PFN-RESERVED', 'strict', 'VFY', 'PAGE_DATA pfn bits 52–59 are reserved.'),
   PAGE_DATA_RESERVED: R('LIBXC-PAGE-DATA-RESERVED', 'strict', 'VFY', 'PAGE_DATA reserved field must be zero.'),
   PAGE_DATA_PFN_RANGE: R('LIBXC-PAGE-DATA-PFN-RANGE', 'error', 'C', "PV PAGE_DATA pfn beyond the P2M's end pfn."),
+  VERIFY_MISMATCH: R(
+    'LIBXC-VERIFY-MISMATCH',
+    'strict',
+    'C',
+    'A page re-sent after VERIFY (xl migrate --debug) differs from the copy it verifies (its last copy before VERIFY, or a zero page).',
+  ),
   PV_INFO_LENGTH: R('LIBXC-PV-INFO-LENGTH', 'error', 'C+VFY', 'X86_PV_INFO body must be 8 bytes.'),
   PV_INFO_WIDTH: R('LIBXC-PV-INFO-WIDTH', 'error', 'C+VFY', 'X86_PV_INFO width/levels must be (4,3) or (8,4).'),
   PV_INFO_EXTRA: R('LIBXC-PV-INFO-EXTRA', 'strict', 'VFY', 'X86_PV_INFO body longer than 8 bytes.'),

@@ -31,6 +31,7 @@ import { detectOrNeed, DETECT_BYTES, type Wrapper } from './detect.js';
 import { libvirtStep, xenserverSectionStep, xenserverSignatureStep, type WrapperStep } from './containers/wrapper-parts.js';
 import { PfnSet } from './pfn-set.js';
 import { SummaryBuilder, type StreamSummary } from './summary.js';
+import { VerifyResendCheck } from './verify-resend.js';
 import { endOfInput, type EndVerdict } from './end-of-input.js';
 import { checkLibxcDomainHeader, checkLibxcImageHeader, checkLibxlHeader, checkXlHeader } from './header-checks.js';
 import {
@@ -160,7 +161,12 @@ export class StreamDecoder {
       pcSet: new PfnSet(),
       pcReceived: new PfnSet(),
     };
-    this.checks = { facts: this.facts, report: this.report, summary: this.summaryBuilder };
+    this.checks = {
+      facts: this.facts,
+      report: this.report,
+      summary: this.summaryBuilder,
+      resend: options.pageContents === 'skip' ? undefined : new VerifyResendCheck(),
+    };
     if (this.dialect === 'postcopy-rfc') this.mode = 'postcopy-rfc';
     else if (this.requestedMode === 'remus' || this.requestedMode === 'colo') {
       this.mode = this.requestedMode;

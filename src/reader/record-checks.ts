@@ -17,6 +17,7 @@ import { hvmContextProblems } from '../codec/bodies/hvm-context-framing.js';
 import { p2mFramesProblems, pageDataProblems, pvInfoProblems, reservedFieldProblems, vcpuProblems, type BodyProblem } from '../codec/body-checks.js';
 import type { PfnSet } from './pfn-set.js';
 import type { SummaryBuilder } from './summary.js';
+import type { VerifyResendCheck } from './verify-resend.js';
 
 export interface ProblemExtra {
   expected?: string | number | undefined;
@@ -47,6 +48,11 @@ export interface CheckContext {
   readonly facts: LibxcFacts;
   readonly report: ReportProblem;
   readonly summary: SummaryBuilder;
+  /**
+   * VERIFY (xl migrate --debug): the re-sent pages are compared with the copies they verify, only
+   * when page contents are read: with 'skip' no rule looks at them, whole records or not.
+   */
+  readonly resend: VerifyResendCheck | undefined;
 }
 
 type BodyCheck = (body: RecordBody, at: ErrorLocation, ctx: CheckContext) => void;
@@ -59,6 +65,16 @@ export function recordStart(at: ErrorLocation): ErrorLocation {
 /** Report every problem a shared body check found, at its offset inside the body. */
 export function reportAll(problems: readonly BodyProblem[], at: ErrorLocation, report: ReportProblem): void {
   for (const p of problems) report(p.rule, { ...at, offset: at.offset + p.offset }, p);
+}
+
+/** VERIFY: a re-sent page must equal the copy it verifies (verify-resend.ts). */
+function checkResend(body: PageDataBody, at: ErrorLocation, { resend, report }: CheckContext): void {
+  if (resend === undefined) return;
+  for (const m of resend.pages(body, at.offset)) {
+    const pfn = `pfn 0x${m.pfn.toString(16)}`;
+    const first = m.firstOffset === undefined ? 'a zero page (it was not sent before VERIFY)' : `its copy at offset ${m.firstOffset} (0x${m.firstOffset.toString(16)})`;
+    report('VERIFY_MISMATCH', { ...at, offset: m.offset }, { detail: `the re-sent page of ${pfn} at offset ${m.offset} differs from ${first}` });
+  }
 }
 
 function needPvInfo(at: ErrorLocation, facts: LibxcFacts): number {
@@ -106,7 +122,12 @@ export const LIBXC_BODY_CHECKS: Readonly<Record<string, BodyCheck>> = {
     facts.p2mEndPfn = body.endPfn;
   },
   PAGE_DATA(body, at, ctx) {
-    if (body.kind === 'page-data') checkPageData(body, at, ctx);
+    if (body.kind !== 'page-data') return;
+    checkPageData(body, at, ctx);
+    checkResend(body, at, ctx);
+  },
+  VERIFY(_body, _at, { resend }) {
+    resend?.begin();
   },
   SHARED_INFO(_body, at, { facts }) {
     needPvInfo(at, facts);

@@ -69,3 +69,5 @@ export {
   type V3TransferContext,
 } from './migration-v3.js';
 export { listenOnce, connectUri, type OneShotListener } from './tcp-endpoint.js';
+export { XlMigrationRelay, type RelayOptions, type RelayResult, type RelayState, type RelayFault } from './relay.js';
+export { PostcopyTransitionWatch } from './postcopy-transition.js';

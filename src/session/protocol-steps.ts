@@ -32,6 +32,7 @@ export type ProtocolStepId =
   | 'destroy-source'
   | 'permission'
   | 'failover'
+  | 'postcopy-transition'
   | 'back-channel'
   | 'postcopy-sync';
 
@@ -115,6 +116,14 @@ const POSTCOPY_STEPS: readonly ProtocolStep[] = [
   BANNER,
   XL_HEADER,
   STREAM,
+  {
+    id: 'postcopy-transition',
+    number: "3''",
+    direction: 'sender→receiver',
+    content: 'POSTCOPY_TRANSITION_END handed out: the guest may run at the destination; the source is never resumed after it',
+    senderState: 'POSTCOPY_TRANSITIONED',
+    receiverState: 'RECEIVING',
+  },
   {
     id: 'back-channel',
     number: "3'",

@@ -18,6 +18,8 @@ import type { StateMachineDefinition } from './state-machine.js';
  *
  * Variant states (not in xl's plain table):
  * - AWAIT_FAILOVER (remus/colo): stream ended (= primary gone), waiting for the receiver to close
+ * - POSTCOPY_TRANSITIONED (postcopy RFC): POSTCOPY_TRANSITION_END went out (seed 004's
+ *   `postcopy_transitioned`); the guest may run at the destination, the rest of the stream follows
  * - AWAIT_SYNC (postcopy RFC): reading the back channel and the postcopy sync message
  * - POSTCOPY_INCONSISTENT (postcopy RFC): failure after the transition; source renamed, not resumed
  */
@@ -35,6 +37,7 @@ export const SENDER_STATES = [
   'AWAIT_FAILOVER',
   'AWAIT_SYNC',
   'POSTCOPY_INCONSISTENT',
+  'POSTCOPY_TRANSITIONED',
 ] as const;
 
 export type SenderState = (typeof SENDER_STATES)[number];
@@ -57,6 +60,7 @@ const PLAIN: Record<SenderState, readonly SenderState[]> = {
   AWAIT_FAILOVER: NONE,
   AWAIT_SYNC: NONE,
   POSTCOPY_INCONSISTENT: NONE,
+  POSTCOPY_TRANSITIONED: NONE,
 };
 
 const CHECKPOINTED: Record<SenderState, readonly SenderState[]> = {
@@ -69,7 +73,9 @@ const CHECKPOINTED: Record<SenderState, readonly SenderState[]> = {
 const POSTCOPY: Record<SenderState, readonly SenderState[]> = {
   ...emptyTable(),
   PREAMBLE: ['STREAMING', 'RESUMED'],
-  STREAMING: ['AWAIT_SYNC', 'RESUMED'],
+  // A stream without a transition ends in AWAIT_SYNC straight from STREAMING (the receiver then judges it).
+  STREAMING: ['POSTCOPY_TRANSITIONED', 'AWAIT_SYNC', 'RESUMED'],
+  POSTCOPY_TRANSITIONED: ['AWAIT_SYNC', 'POSTCOPY_INCONSISTENT'],
   AWAIT_SYNC: ['DONE_OK', 'POSTCOPY_INCONSISTENT'],
 };
 
@@ -90,6 +96,7 @@ export function senderFailureState(state: SenderState): SenderState {
     case 'AWAIT_PERMISSION':
     case 'DONE_OK':
       return 'FAILED_BADLY';
+    case 'POSTCOPY_TRANSITIONED':
     case 'AWAIT_SYNC':
       return 'POSTCOPY_INCONSISTENT';
     default:

@@ -8,6 +8,7 @@ import { readFixedMessage, writeFixedMessage } from './fixed-message-io.js';
 import { InputChannel } from './input-channel.js';
 import type { MigrationVariant } from './migration-variant.js';
 import { OutputChannel } from './output-channel.js';
+import { PostcopyTransitionWatch } from './postcopy-transition.js';
 import { asProtocolError, describeBytes, ProtocolError } from './protocol-error.js';
 import { describeStreamFailure } from './stream-tracker.js';
 import { SENDER_STATES, senderDefinition, senderFailureState, type SenderState } from './sender-states.js';
@@ -80,6 +81,8 @@ export class XlMigrationSender {
   private renamed = false;
   private reportStatus: number | undefined;
   private backChannel = { faults: 0, complete: false, bytes: 0 };
+  /** Postcopy: finds the end of POSTCOPY_TRANSITION_END in what we send (then the source must never be resumed). */
+  private readonly transition: PostcopyTransitionWatch | undefined;
   private coloMonitor: ColoBackChannelMonitor | undefined;
   private colo: ColoBackChannelSummary | undefined;
 
@@ -90,6 +93,7 @@ export class XlMigrationSender {
     this.machine = new StateMachine(senderDefinition(this.variant), options.onStateChange);
     this.input = new InputChannel(options.transport.input);
     this.output = new OutputChannel(options.transport.output);
+    this.transition = this.variant === 'postcopy' ? new PostcopyTransitionWatch() : undefined;
   }
 
   get state(): SenderState {
@@ -253,11 +257,13 @@ export class XlMigrationSender {
    * producer may recycle its buffers (see `SenderOptions.stream`).
    */
   private async sendStream(afterHeader: () => Promise<void>): Promise<void> {
-    const context = { state: 'STREAMING', timeoutMs: this.timeouts.writeMs, what: 'migration stream data' };
     let inFlight: Promise<void> | undefined;
     const sendNext = async (bytes: Uint8Array): Promise<void> => {
       await inFlight;
-      const write = this.send(bytes, context);
+      // Postcopy: the bytes that complete POSTCOPY_TRANSITION_END are the transition as soon as they are
+      // handed to the transport (their write is attributed to it): from here the guest may run at the destination.
+      if (this.transition?.completes(bytes) === true) this.machine.moveTo('POSTCOPY_TRANSITIONED');
+      const write = this.send(bytes, { state: this.machine.state, timeoutMs: this.timeouts.writeMs, what: 'migration stream data' });
       write.catch(() => undefined); // awaited by the next sendNext or at the end
       inFlight = write;
     };

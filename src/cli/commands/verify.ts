@@ -21,7 +21,7 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
       .option('deep', {
         type: 'boolean',
         default: false,
-        describe: "read every byte, page contents too (by default a file's page contents are stepped over: no check looks at them)",
+        describe: "read every byte, page contents too (by default a file's page contents are stepped over: only the VERIFY re-send comparison looks at them)",
       })
       .example('$0 verify save.bin.gz', "strict check (like Xen's verify-stream-v2)")
       .example('$0 verify --lenient capture.bin', "what Xen's C reader accepts") as unknown as Argv<VerifyArgs>,
