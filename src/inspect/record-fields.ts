@@ -11,6 +11,7 @@ import { dataPageCount, type PfnEntries } from '../codec/bodies/page-data.js';
 import { hvmContextEntries } from '../codec/bodies/x86-common.js';
 import { TSC_MODES } from '../format/layouts/x86-tsc-info.js';
 import { asciiPreview, elided, grouped, hex } from './text-format.js';
+import { cpuidPolicyText, msrPolicyText } from './policy-text.js';
 
 export interface FieldOptions {
   /** List every pfn of PAGE_DATA-like records. */
@@ -100,24 +101,9 @@ export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): Record
           .concat(body.params.length > keep * 4 ? [`… (+${body.params.length - keep * 4} more)`] : []),
       };
     case 'cpuid-policy':
-      return {
-        summary: `${body.leaves.length} leaves`,
-        details: body.leaves
-          .slice(0, keep)
-          .map(
-            (l) =>
-              `leaf ${hex(l.leaf, 8)}/${l.subleaf === 0xffffffff ? '-' : hex(l.subleaf)}: a=${hex(l.a, 8)} b=${hex(l.b, 8)} c=${hex(l.c, 8)} d=${hex(l.d, 8)}`,
-          )
-          .concat(body.leaves.length > keep ? [`… (+${body.leaves.length - keep} more leaves)`] : []),
-      };
+      return cpuidPolicyText(body, keep);
     case 'msr-policy':
-      return {
-        summary: `${body.entries.length} MSRs`,
-        details: body.entries
-          .slice(0, keep)
-          .map((e) => `msr ${hex(e.idx, 8)} = ${hex(e.val)}${e.flags ? ` flags ${hex(e.flags)}` : ''}`)
-          .concat(body.entries.length > keep ? [`… (+${body.entries.length - keep} more)`] : []),
-      };
+      return msrPolicyText(body, keep);
     case 'dirty-pfn-list':
       return { summary: `${body.pfns.length} pfns`, details: body.pfns.length ? [`pfns: ${elided(body.pfns, keep, (p) => hex(p))}`] : [] };
     case 'emulator-xenstore':

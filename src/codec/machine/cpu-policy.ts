@@ -1,0 +1,173 @@
+/**
+ * A save's CPUID and MSR policies in words: vendor, family/model/stepping,
+ * max leaves and every feature bit by Xen's name (src/format/cpu-features.ts).
+ * The policy is the guest's view of the CPU (what the toolstack let it see),
+ * not a description of the host that saved it.
+ */
+import { CPU_FEATURE_WORDS, type CpuFeatureWord } from '../../format/cpu-features.js';
+import { defineLayout, type FieldDef, type Layout, type ScalarField } from '../../format/layout.js';
+import { XEN_CPUID_LEAF, XEN_CPUID_NO_SUBLEAF, XEN_MSR_ENTRY } from '../../format/layouts/x86-policy.js';
+import type { CpuidLeaf, MsrEntry } from '../bodies/x86-common.js';
+
+/** The CPUID register holding a feature word, or the MSR half. */
+type Reg = 'a' | 'b' | 'c' | 'd';
+
+export interface PresentFeature {
+  readonly name: string;
+  readonly doc: string;
+  readonly word: number;
+  /** Where the bit lives, e.g. `CPUID 0x7.0 ebx bit 16` or `MSR 0x10a bit 5`. */
+  readonly where: string;
+}
+
+export interface CpuPolicySummary {
+  vendor: string;
+  /** Leaves 0x80000002–4, when the policy has them. */
+  brand: string;
+  family: number;
+  model: number;
+  stepping: number;
+  maxBasicLeaf: number;
+  maxExtendedLeaf: number;
+  /** Present features, by name. */
+  features: Map<string, PresentFeature>;
+  /** Set bits no name is known for (`CPUID 0x7.0 ebx bit 30`). */
+  unnamedBits: string[];
+}
+
+/** `0x7.0` or `0x80000001` (no subleaf): how leaves are named everywhere. */
+export function leafKey(leaf: number, subleaf: number): string {
+  return `0x${leaf.toString(16)}${subleaf === XEN_CPUID_NO_SUBLEAF ? '' : `.${subleaf.toString(16)}`}`;
+}
+
+function wordsOfLeaf(leaf: number, subleaf: number): CpuFeatureWord[] {
+  return CPU_FEATURE_WORDS.filter((w) => w.leaf === leaf && w.subleaf === subleaf);
+}
+
+function bitNames(word: CpuFeatureWord, shift = 0): Record<number, string> {
+  const bits: Record<number, string> = {};
+  for (const f of word.features) bits[f.bit + shift] = f.name;
+  return bits;
+}
+
+/**
+ * AMD's 0x80000001 edx repeats most of leaf 1 edx; Xen's featureset leaves the
+ * copies out of word 2, so renderings borrow word 0's names for them.
+ */
+function displayBitNames(word: CpuFeatureWord): Record<number, string> {
+  const own = bitNames(word);
+  if (word.word !== 2) return own;
+  return { ...bitNames(CPU_FEATURE_WORDS[0]), ...own };
+}
+
+const leafLayouts = new Map<string, Layout>();
+
+/**
+ * xen_cpuid_leaf_t with the feature names of this leaf on its registers (a
+ * plain copy of the table for leaves that hold no feature word), so that
+ * renderings and diffs name bits with no code of their own.
+ */
+export function cpuidLeafLayout(leaf: number, subleaf: number): Layout {
+  const key = leafKey(leaf, subleaf);
+  let layout = leafLayouts.get(key);
+  if (layout) return layout;
+  const words = wordsOfLeaf(leaf, subleaf);
+  if (!words.length) layout = XEN_CPUID_LEAF;
+  else {
+    const fields = XEN_CPUID_LEAF.fields.map((f): FieldDef => {
+      const w = words.find((x) => x.reg === f.name);
+      return w ? { ...(f as ScalarField), bits: displayBitNames(w) } : f;
+    });
+    layout = defineLayout(`CPUID ${key}`, fields, { size: XEN_CPUID_LEAF.size, doc: XEN_CPUID_LEAF.doc ?? '' });
+  }
+  leafLayouts.set(key, layout);
+  return layout;
+}
+
+const msrLayouts = new Map<number, Layout>();
+
+/** xen_msr_entry_t with the names of the MSR's feature bits on `val` (MSR_ARCH_CAPS: words 16 and 17). */
+export function msrEntryLayout(idx: number): Layout {
+  let layout = msrLayouts.get(idx);
+  if (layout) return layout;
+  const words = CPU_FEATURE_WORDS.filter((w) => w.msr === idx);
+  if (!words.length) layout = XEN_MSR_ENTRY;
+  else {
+    const bits: Record<number, string> = {};
+    for (const w of words) Object.assign(bits, bitNames(w, w.half === 'high' ? 32 : 0));
+    const fields = XEN_MSR_ENTRY.fields.map((f): FieldDef => (f.name === 'val' ? { ...(f as ScalarField), bits } : f));
+    layout = defineLayout(`MSR 0x${idx.toString(16)}`, fields, { size: XEN_MSR_ENTRY.size, doc: XEN_MSR_ENTRY.doc ?? '' });
+  }
+  msrLayouts.set(idx, layout);
+  return layout;
+}
+
+function vendorOf(leaf0: CpuidLeaf | undefined): string {
+  if (!leaf0) return '';
+  const b = Buffer.alloc(12);
+  b.writeUInt32LE(leaf0.b, 0);
+  b.writeUInt32LE(leaf0.d, 4);
+  b.writeUInt32LE(leaf0.c, 8);
+  return b.toString('latin1').replace(/\0+$/, '');
+}
+
+function brandOf(leaves: readonly CpuidLeaf[]): string {
+  const b = Buffer.alloc(48);
+  for (let i = 0; i < 3; i++) {
+    const l = leaves.find((x) => x.leaf === 0x80000002 + i);
+    if (!l) return '';
+    ['a', 'b', 'c', 'd'].forEach((r, k) => {
+      b.writeUInt32LE(l[r as Reg], 16 * i + 4 * k);
+    });
+  }
+  return b.toString('latin1').replace(/\0.*$/s, '').trim();
+}
+
+/** Family, model and stepping of CPUID leaf 1 eax, with the extended fields as the vendors' manuals combine them. */
+export function familyModelStepping(eax: number): { family: number; model: number; stepping: number } {
+  const base = (eax >>> 8) & 0xf;
+  const family = base === 0xf ? base + ((eax >>> 20) & 0xff) : base;
+  const model = ((eax >>> 4) & 0xf) | (base === 0x6 || base === 0xf ? ((eax >>> 16) & 0xf) << 4 : 0);
+  return { family, model, stepping: eax & 0xf };
+}
+
+function wordValue(word: CpuFeatureWord, leaves: readonly CpuidLeaf[], msrs: readonly MsrEntry[]): number | undefined {
+  if (word.msr !== undefined) {
+    const m = msrs.find((e) => e.idx === word.msr);
+    return m === undefined ? undefined : Number((word.half === 'high' ? m.val >> 32n : m.val) & 0xffffffffn);
+  }
+  const l = leaves.find((x) => x.leaf === word.leaf && x.subleaf === word.subleaf);
+  return l === undefined ? undefined : l[word.reg as Reg];
+}
+
+function whereText(word: CpuFeatureWord, bit: number): string {
+  if (word.msr !== undefined) return `MSR 0x${word.msr.toString(16)} bit ${word.half === 'high' ? bit + 32 : bit}`;
+  return `CPUID ${leafKey(word.leaf ?? 0, word.subleaf ?? 0)} e${word.reg}x bit ${bit}`;
+}
+
+/** What the policies say, in words. `msrs` may be empty (a v2 stream or a save without X86_MSR_POLICY). */
+export function cpuPolicySummary(leaves: readonly CpuidLeaf[], msrs: readonly MsrEntry[] = []): CpuPolicySummary {
+  const find = (leaf: number) => leaves.find((l) => l.leaf === leaf);
+  const leaf1 = find(1);
+  const features = new Map<string, PresentFeature>();
+  const unnamedBits: string[] = [];
+  for (const word of CPU_FEATURE_WORDS) {
+    const v = wordValue(word, leaves, msrs);
+    if (v === undefined) continue;
+    for (let bit = 0; bit < 32; bit++) {
+      if (!((v >>> bit) & 1)) continue;
+      const f = word.features.find((x) => x.bit === bit);
+      if (f) features.set(f.name, { name: f.name, doc: f.doc, word: word.word, where: whereText(word, bit) });
+      else if (!(word.word === 2 && CPU_FEATURE_WORDS[0].features.some((x) => x.bit === bit))) unnamedBits.push(whereText(word, bit));
+    }
+  }
+  return {
+    vendor: vendorOf(find(0)),
+    brand: brandOf(leaves),
+    ...familyModelStepping(leaf1?.a ?? 0),
+    maxBasicLeaf: find(0)?.a ?? 0,
+    maxExtendedLeaf: find(0x80000000)?.a ?? 0,
+    features,
+    unnamedBits,
+  };
+}
