@@ -6,6 +6,7 @@
 import type { StreamRecord } from '../codec/records.js';
 import { cpuPolicySummary } from '../codec/machine/cpu-policy.js';
 import { MSR_NAMES } from '../format/msr-names.js';
+import { parseQemuSavevm } from '../codec/machine/qemu-savevm.js';
 
 export function decodedJson(rec: StreamRecord): object | undefined {
   const body = rec.body;
@@ -17,6 +18,10 @@ export function decodedJson(rec: StreamRecord): object | undefined {
     }
     case 'msr-policy':
       return { msrs: body.entries.map((e) => ({ idx: e.idx, name: MSR_NAMES[e.idx] ?? null, val: `0x${e.val.toString(16)}` })) };
+    case 'emulator-context': {
+      const q = parseQemuSavevm(body.blob);
+      return q ? { qemu: q } : undefined;
+    }
     default:
       return undefined;
   }

@@ -10,8 +10,9 @@ import type { StreamRecord } from '../codec/records.js';
 import { dataPageCount, type PfnEntries } from '../codec/bodies/page-data.js';
 import { hvmContextEntries } from '../codec/bodies/x86-common.js';
 import { TSC_MODES } from '../format/layouts/x86-tsc-info.js';
-import { asciiPreview, elided, grouped, hex } from './text-format.js';
+import { elided, grouped, hex } from './text-format.js';
 import { cpuidPolicyText, msrPolicyText } from './policy-text.js';
+import { emulatorContextText } from './qemu-text.js';
 
 export interface FieldOptions {
   /** List every pfn of PAGE_DATA-like records. */
@@ -115,10 +116,7 @@ export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): Record
           .concat(body.pairs.length > keep * 4 ? [`… (+${body.pairs.length - keep * 4} more keys)`] : []),
       };
     case 'emulator-context':
-      return {
-        summary: `emulator ${body.emulatorId} (${EMULATOR_IDS[body.emulatorId] ?? 'reserved'}), index ${body.index}, blob ${grouped(body.blob.length)} bytes starting "${asciiPreview(body.blob, 4)}"`,
-        details: [],
-      };
+      return emulatorContextText(body, keep);
     case 'checkpoint-state':
       return {
         summary: `control_id ${body.controlId} (${CHECKPOINT_CONTROL_IDS[body.controlId] ?? 'unknown'})${body.extra ? `, ${body.extra.length} extra bytes` : ''}`,
