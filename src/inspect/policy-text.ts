@@ -31,7 +31,7 @@ export function cpuidPolicyText(body: CpuidPolicyBody, keep: number): { summary:
     const regs = REGS.map((r) => `e${r}x=${hex(l[r], 8)}`).join(' ');
     details.push(`leaf ${leafKey(l.leaf, l.subleaf).padEnd(12)} ${regs}`);
     for (const r of REGS) {
-      const f = layoutField(layout, r) as ScalarField;
+      const f = layoutField(layout, `e${r}x`) as ScalarField;
       if (f.bits && l[r]) details.push(`  e${r}x: ${bitNamesText(l[r], f.bits)}`);
     }
   });

@@ -63,25 +63,29 @@ function displayBitNames(word: CpuFeatureWord): Record<number, string> {
 const leafLayouts = new Map<string, Layout>();
 
 /**
- * xen_cpuid_leaf_t with the feature names of this leaf on its registers (a
- * plain copy of the table for leaves that hold no feature word), so that
- * renderings and diffs name bits with no code of their own.
+ * One CPUID leaf as a layout of its own: xen_cpuid_leaf_t's bytes with the
+ * registers named eax..edx and the feature names of this leaf on them, so
+ * that renderings and diffs name bits with no code of their own. Values for
+ * it come from cpuidLeafView.
  */
 export function cpuidLeafLayout(leaf: number, subleaf: number): Layout {
   const key = leafKey(leaf, subleaf);
   let layout = leafLayouts.get(key);
   if (layout) return layout;
   const words = wordsOfLeaf(leaf, subleaf);
-  if (!words.length) layout = XEN_CPUID_LEAF;
-  else {
-    const fields = XEN_CPUID_LEAF.fields.map((f): FieldDef => {
-      const w = words.find((x) => x.reg === f.name);
-      return w ? { ...(f as ScalarField), bits: displayBitNames(w) } : f;
-    });
-    layout = defineLayout(`CPUID ${key}`, fields, { size: XEN_CPUID_LEAF.size, doc: XEN_CPUID_LEAF.doc ?? '' });
-  }
+  const fields = XEN_CPUID_LEAF.fields.map((f): FieldDef => {
+    if (f.name === 'leaf' || f.name === 'subleaf') return f;
+    const w = words.find((x) => x.reg === f.name);
+    return { ...(f as ScalarField), name: `e${f.name}x`, ...(w ? { bits: displayBitNames(w) } : {}) };
+  });
+  layout = defineLayout(`CPUID ${key}`, fields, { size: XEN_CPUID_LEAF.size, doc: XEN_CPUID_LEAF.doc ?? '' });
   leafLayouts.set(key, layout);
   return layout;
+}
+
+/** A decoded leaf as a value of cpuidLeafLayout. */
+export function cpuidLeafView(l: CpuidLeaf): { leaf: number; subleaf: number; eax: number; ebx: number; ecx: number; edx: number } {
+  return { leaf: l.leaf, subleaf: l.subleaf, eax: l.a, ebx: l.b, ecx: l.c, edx: l.d };
 }
 
 const msrLayouts = new Map<number, Layout>();
