@@ -66,9 +66,13 @@ out.push(`export const CPU_FEATURE_SOURCE = ${JSON.stringify(`xen/include/public
 out.push('');
 out.push('export const CPU_FEATURE_WORDS: readonly CpuFeatureWord[] = [');
 for (const w of words) {
-  const where = w.msr !== undefined ? `msr: 0x${w.msr.toString(16)}, half: '${w.half}'` : `leaf: 0x${w.leaf.toString(16)}, subleaf: 0x${w.subleaf.toString(16)}, reg: '${w.reg}'`;
+  const where =
+    w.msr !== undefined
+      ? `msr: 0x${w.msr.toString(16)}, half: '${w.half}'`
+      : `leaf: 0x${w.leaf.toString(16)}, subleaf: 0x${w.subleaf.toString(16)}, reg: '${w.reg}'`;
   out.push(`  { word: ${w.word}, vendor: '${w.vendor}', ${where}, features: [`);
-  for (const f of w.names) out.push(`    { bit: ${f.bit}, name: ${JSON.stringify(f.name)}, attrs: ${JSON.stringify(f.attrs)}, doc: ${JSON.stringify(f.doc)} },`);
+  for (const f of w.names)
+    out.push(`    { bit: ${f.bit}, name: ${JSON.stringify(f.name)}, attrs: ${JSON.stringify(f.attrs)}, doc: ${JSON.stringify(f.doc)} },`);
   out.push('  ] },');
 }
 out.push('];');

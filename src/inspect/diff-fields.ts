@@ -124,7 +124,8 @@ function jsonText(v: unknown): string {
 export function jsonDifferences(path: string, a: unknown, b: unknown, out: FieldDifference[]): void {
   if (a === b) return;
   if (a && b && typeof a === 'object' && typeof b === 'object') {
-    const keys = Array.isArray(a) && Array.isArray(b) ? [...Array(Math.max(a.length, b.length)).keys()].map(String) : [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    const keys =
+      Array.isArray(a) && Array.isArray(b) ? [...Array(Math.max(a.length, b.length)).keys()].map(String) : [...new Set([...Object.keys(a), ...Object.keys(b)])];
     for (const k of keys) {
       const p = Array.isArray(a) ? `${path}[${k}]` : path ? `${path}.${k}` : k;
       const x = (a as Record<string, unknown>)[k];

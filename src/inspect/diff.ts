@@ -99,7 +99,11 @@ interface Kept {
 
 function describe(item: StreamItem): ItemRef {
   const what =
-    item.kind === 'record' ? `record #${item.index} ${item.layer} ${item.record.name}` : item.kind === 'trailing' ? 'trailing bytes' : item.kind.replace(/-/g, ' ');
+    item.kind === 'record'
+      ? `record #${item.index} ${item.layer} ${item.record.name}`
+      : item.kind === 'trailing'
+        ? 'trailing bytes'
+        : item.kind.replace(/-/g, ' ');
   return { offset: item.offset, length: item.length, what };
 }
 
@@ -220,7 +224,12 @@ function fieldDifferences(x: Kept, y: Kept, dialect: Dialect): FieldDifference[]
 }
 
 /** Kept items of both sides paired by identity, the nth with the nth, in A's order. */
-function pairRecords(A: Side, B: Side, maxListed: number, dialect: Dialect): Pick<DiffResult, 'onlyInA' | 'onlyInB' | 'recordDifferences' | 'recordDifferenceCount' | 'fieldDifferenceCount'> {
+function pairRecords(
+  A: Side,
+  B: Side,
+  maxListed: number,
+  dialect: Dialect,
+): Pick<DiffResult, 'onlyInA' | 'onlyInB' | 'recordDifferences' | 'recordDifferenceCount' | 'fieldDifferenceCount'> {
   const queues = new Map<string, Kept[]>();
   for (const k of B.kept) queues.set(k.identity, [...(queues.get(k.identity) ?? []), k]);
   const onlyInA: DiffResult['onlyInA'] = [];

@@ -20,18 +20,18 @@
 
 export const QEMU_VM_FILE_MAGIC = 0x5145564d;
 
-export const QEMU_SECTION_TYPES: Readonly<Record<number, string>> = {
-  0x00: 'EOF',
-  0x01: 'START',
-  0x02: 'PART',
-  0x03: 'END',
-  0x04: 'FULL',
-  0x05: 'SUBSECTION',
-  0x06: 'VMDESCRIPTION',
-  0x07: 'CONFIGURATION',
-  0x08: 'COMMAND',
-  0x7e: 'FOOTER',
-};
+export const QEMU_SECTION_TYPES: Readonly<Record<number, string>> = Object.fromEntries([
+  [0x00, 'EOF'],
+  [0x01, 'START'],
+  [0x02, 'PART'],
+  [0x03, 'END'],
+  [0x04, 'FULL'],
+  [0x05, 'SUBSECTION'],
+  [0x06, 'VMDESCRIPTION'],
+  [0x07, 'CONFIGURATION'],
+  [0x08, 'COMMAND'],
+  [0x7e, 'FOOTER'],
+]);
 
 export interface QemuSection {
   type: 'START' | 'PART' | 'END' | 'FULL';
