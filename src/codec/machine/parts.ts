@@ -8,7 +8,7 @@
 import type { Layout } from '../../format/layout.js';
 import { defineLayout } from '../../format/layout.js';
 import { MSR_NAMES } from '../../format/msr-names.js';
-import type { StreamRecord } from '../records.js';
+import { BODY_CODECS, type StreamRecord } from '../records.js';
 import { cpuidLeafLayout, cpuidLeafView, leafKey, msrEntryLayout } from './cpu-policy.js';
 import { parseQemuSavevm } from './qemu-savevm.js';
 
@@ -50,7 +50,13 @@ function qemuParts(record: StreamRecord): RecordPart[] | undefined {
   }));
 }
 
-const PART_SOURCES: readonly PartSource[] = [cpuidParts, msrParts, qemuParts];
+/** A body that is one layout table (X86_TSC_INFO, …): one part, named by the record. */
+function fixedBodyParts(record: StreamRecord): RecordPart[] | undefined {
+  const table = (BODY_CODECS as Readonly<Record<string, { table?: Layout }>>)[record.body.kind]?.table;
+  return table ? [{ key: record.name, layout: table, value: record.body }] : undefined;
+}
+
+const PART_SOURCES: readonly PartSource[] = [cpuidParts, msrParts, qemuParts, fixedBodyParts];
 
 /** The parts of a record, or an empty list for a record whose body is compared as a whole. */
 export function recordParts(record: StreamRecord): Array<{ key: string; layout: Layout; value: object }> {
