@@ -174,6 +174,8 @@ describe("QEMU's savevm stream in EMULATOR_CONTEXT", () => {
     expect(q?.sections.every((s) => s.type === 'FULL' && !s.footer)).toBe(true);
     expect(q?.sections.filter((s) => s.name === 'dma').map((s) => s.instance)).toEqual([0, 1]);
     expect(q?.sections[0]).toMatchObject({ id: 0, version: 2, offset: 8, dataOffset: 27, size: 24 });
+    // The last one is xen-platform: i32 PCI version 2, 256 bytes of config space, 16 of irq state, u8 flags.
+    expect(q?.sections.at(-1)).toMatchObject({ id: 32, version: 4, size: 4 + 256 + 16 + 1 });
     const sum = q?.sections.reduce((n, s) => n + (s.dataOffset - s.offset) + s.size, 0);
     expect(8 + (sum ?? 0) + 1).toBe(rec.body.blob.length);
     expect(recordFields(rec).summary).toContain('QEMU savevm v3, 22 sections (no footers: sizes found by scanning)');
