@@ -46,6 +46,8 @@ export interface CompatResult {
   missingFeatures: Array<Pick<PresentFeature, 'name' | 'doc' | 'where'>>;
 }
 
+const MAX_ENTRIES = 65536;
+
 /** The headers and policies at the start of a save (they come before the first page). */
 export async function saveFacts(source: StreamSource, options: WalkOptions = {}): Promise<SaveFacts> {
   const facts: SaveFacts = { hasMsrPolicy: false };
@@ -59,9 +61,10 @@ export async function saveFacts(source: StreamSource, options: WalkOptions = {})
     }
     if (item.kind !== 'record') continue;
     const body = item.record.body;
-    if (body.kind === 'cpuid-policy') leaves = body.leaves.slice();
+    // Copies (the reader reuses its buffer); Xen serialises a few hundred entries at most.
+    if (body.kind === 'cpuid-policy') leaves = body.leaves.slice(0, MAX_ENTRIES);
     if (body.kind === 'msr-policy') {
-      msrs = body.entries.slice();
+      msrs = body.entries.slice(0, MAX_ENTRIES);
       facts.hasMsrPolicy = true;
     }
     if (item.record.name === 'STATIC_DATA_END' || body.kind === 'page-data') break;

@@ -12,12 +12,19 @@ export function decodedJson(rec: StreamRecord): object | undefined {
   const body = rec.body;
   switch (body.kind) {
     case 'cpuid-policy': {
-      const s = cpuPolicySummary(body.leaves.slice());
+      const s = cpuPolicySummary(body.leaves);
       const { features, unnamedBits, ...cpu } = s;
       return { ...cpu, features: [...features.keys()], ...(unnamedBits.length ? { unnamedBits } : {}) };
     }
-    case 'msr-policy':
-      return { msrs: body.entries.map((e) => ({ idx: e.idx, name: MSR_NAMES[e.idx] ?? null, val: `0x${e.val.toString(16)}` })) };
+    case 'msr-policy': {
+      // Names of the known MSRs present (bounded by the name table, whatever the record's size).
+      const names: Record<string, string> = {};
+      body.entries.forEach((e) => {
+        const name = MSR_NAMES[e.idx];
+        if (name) names[`0x${e.idx.toString(16)}`] = name;
+      });
+      return { names };
+    }
     case 'emulator-context': {
       const q = parseQemuSavevm(body.blob);
       return q ? { qemu: q } : undefined;

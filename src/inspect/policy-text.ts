@@ -4,12 +4,12 @@ import { cpuidLeafLayout, cpuPolicySummary, leafKey, msrEntryLayout } from '../c
 import { layoutField, type ScalarField } from '../format/layout.js';
 import { msrText } from '../format/msr-names.js';
 import { scalarText } from './layout-text.js';
-import { elided, hex } from './text-format.js';
+import { hex } from './text-format.js';
 
 const REGS = ['a', 'b', 'c', 'd'] as const;
 
 function cpuLine(body: CpuidPolicyBody): string {
-  const s = cpuPolicySummary(body.leaves.slice());
+  const s = cpuPolicySummary(body.leaves);
   return `${JSON.stringify(s.vendor)}${s.brand ? ` ${JSON.stringify(s.brand)}` : ''} family ${s.family} (${hex(s.family)}) model ${s.model} (${hex(s.model)}) stepping ${s.stepping}, max leaf ${hex(s.maxBasicLeaf)}, max extended leaf ${hex(s.maxExtendedLeaf)}, ${s.features.size} named features`;
 }
 
@@ -22,11 +22,16 @@ function bitNamesText(v: number, bits: Readonly<Record<number, string>>): string
 
 export function cpuidPolicyText(body: CpuidPolicyBody, keep: number): { summary: string; details: string[] } {
   const details: string[] = [];
-  const leaves = body.leaves.slice();
-  const zero = leaves.filter((l) => !(l.a || l.b || l.c || l.d));
-  const shown = leaves.filter((l) => l.a || l.b || l.c || l.d);
-  shown.forEach((l, i) => {
-    if (i >= keep * 8) return;
+  // One pass, keeping only what is shown: a policy may hold millions of leaves.
+  const zero: string[] = [];
+  let zeroCount = 0;
+  let shownCount = 0;
+  body.leaves.forEach((l) => {
+    if (!(l.a || l.b || l.c || l.d)) {
+      if (zeroCount++ < keep * 2) zero.push(leafKey(l.leaf, l.subleaf));
+      return;
+    }
+    if (shownCount++ >= keep * 8) return;
     const layout = cpuidLeafLayout(l.leaf, l.subleaf);
     const regs = REGS.map((r) => `e${r}x=${hex(l[r], 8)}`).join(' ');
     details.push(`leaf ${leafKey(l.leaf, l.subleaf).padEnd(12)} ${regs}`);
@@ -35,8 +40,8 @@ export function cpuidPolicyText(body: CpuidPolicyBody, keep: number): { summary:
       if (f.bits && l[r]) details.push(`  e${r}x: ${bitNamesText(l[r], f.bits)}`);
     }
   });
-  if (shown.length > keep * 8) details.push(`… (+${shown.length - keep * 8} more leaves)`);
-  if (zero.length) details.push(`${zero.length} all-zero leaves: ${elided(zero, keep * 2, (l) => leafKey(l.leaf, l.subleaf), ' ')}`);
+  if (shownCount > keep * 8) details.push(`… (+${shownCount - keep * 8} more leaves)`);
+  if (zeroCount) details.push(`${zeroCount} all-zero leaves: ${zero.join(' ')}${zeroCount > zero.length ? ` … (+${zeroCount - zero.length} more)` : ''}`);
   return { summary: `${body.leaves.length} leaves: ${cpuLine(body)}`, details };
 }
 

@@ -7,7 +7,7 @@ import { asciiPreview, grouped, hex } from './text-format.js';
 function qemuSummary(q: QemuSavevm): string {
   const footers = q.sections.filter((s) => s.footer).length;
   const how = footers === q.sections.length ? 'sizes from their footers' : footers ? 'some sizes found by scanning' : 'no footers: sizes found by scanning';
-  return `QEMU savevm v${q.version}${q.configuration ? ` machine ${JSON.stringify(q.configuration)}` : ''}, ${q.sections.length} sections (${how})${q.vmdesc ? ', with VMDESC' : ''}${q.problem ? `; stopped at blob offset ${q.problem.offset}: ${q.problem.message}` : ''}`;
+  return `QEMU savevm v${q.version}${q.configuration ? ` machine ${JSON.stringify(q.configuration)}` : ''}, ${q.sections.length} sections${q.sections.length ? ` (${how})` : ''}${q.vmdesc ? ', with VMDESC' : ''}${q.problem ? `; stopped at blob offset ${q.problem.offset}: ${q.problem.message}` : ''}`;
 }
 
 export function emulatorContextText(body: EmulatorContextBody, keep: number): { summary: string; details: string[] } {

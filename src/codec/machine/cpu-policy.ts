@@ -115,10 +115,10 @@ function vendorOf(leaf0: CpuidLeaf | undefined): string {
   return b.toString('latin1').replace(/\0+$/, '');
 }
 
-function brandOf(leaves: readonly CpuidLeaf[]): string {
+function brandOf(find: (leaf: number) => CpuidLeaf | undefined): string {
   const b = Buffer.alloc(48);
   for (let i = 0; i < 3; i++) {
-    const l = leaves.find((x) => x.leaf === 0x80000002 + i);
+    const l = find(0x80000002 + i);
     if (!l) return '';
     ['a', 'b', 'c', 'd'].forEach((r, k) => {
       b.writeUInt32LE(l[r as Reg], 16 * i + 4 * k);
@@ -135,12 +135,39 @@ export function familyModelStepping(eax: number): { family: number; model: numbe
   return { family, model, stepping: eax & 0xf };
 }
 
-function wordValue(word: CpuFeatureWord, leaves: readonly CpuidLeaf[], msrs: readonly MsrEntry[]): number | undefined {
-  if (word.msr !== undefined) {
-    const m = msrs.find((e) => e.idx === word.msr);
-    return m === undefined ? undefined : Number((word.half === 'high' ? m.val >> 32n : m.val) & 0xffffffffn);
+/** The leaves and MSRs the summary reads, picked from the policies in one pass (a policy may be huge). */
+interface Picked {
+  leaves: Map<string, CpuidLeaf>;
+  msrs: Map<number, bigint>;
+}
+
+const NEEDED_LEAVES = new Set([
+  leafKey(0, XEN_CPUID_NO_SUBLEAF),
+  leafKey(1, XEN_CPUID_NO_SUBLEAF),
+  ...[0x80000000, 0x80000002, 0x80000003, 0x80000004].map((l) => leafKey(l, XEN_CPUID_NO_SUBLEAF)),
+  ...CPU_FEATURE_WORDS.filter((w) => w.leaf !== undefined).map((w) => leafKey(w.leaf ?? 0, w.subleaf ?? 0)),
+]);
+const NEEDED_MSRS = new Set(CPU_FEATURE_WORDS.filter((w) => w.msr !== undefined).map((w) => w.msr));
+
+function pick(leaves: Iterable<CpuidLeaf>, msrs: Iterable<MsrEntry>): Picked {
+  const out: Picked = { leaves: new Map(), msrs: new Map() };
+  for (const l of leaves) {
+    // Leaf 0/1 may come with subleaf 0 from other writers: accept either for the fixed ones.
+    const key = leafKey(l.leaf, l.subleaf);
+    const plain = leafKey(l.leaf, XEN_CPUID_NO_SUBLEAF);
+    if (NEEDED_LEAVES.has(key) && !out.leaves.has(key)) out.leaves.set(key, l);
+    else if (l.subleaf === 0 && NEEDED_LEAVES.has(plain) && !out.leaves.has(plain)) out.leaves.set(plain, l);
   }
-  const l = leaves.find((x) => x.leaf === word.leaf && x.subleaf === word.subleaf);
+  for (const m of msrs) if (NEEDED_MSRS.has(m.idx) && !out.msrs.has(m.idx)) out.msrs.set(m.idx, m.val);
+  return out;
+}
+
+function wordValue(word: CpuFeatureWord, p: Picked): number | undefined {
+  if (word.msr !== undefined) {
+    const v = p.msrs.get(word.msr);
+    return v === undefined ? undefined : Number((word.half === 'high' ? v >> 32n : v) & 0xffffffffn);
+  }
+  const l = p.leaves.get(leafKey(word.leaf ?? 0, word.subleaf ?? 0));
   return l === undefined ? undefined : l[word.reg as Reg];
 }
 
@@ -150,13 +177,14 @@ function whereText(word: CpuFeatureWord, bit: number): string {
 }
 
 /** What the policies say, in words. `msrs` may be empty (a v2 stream or a save without X86_MSR_POLICY). */
-export function cpuPolicySummary(leaves: readonly CpuidLeaf[], msrs: readonly MsrEntry[] = []): CpuPolicySummary {
-  const find = (leaf: number) => leaves.find((l) => l.leaf === leaf);
+export function cpuPolicySummary(leaves: Iterable<CpuidLeaf>, msrs: Iterable<MsrEntry> = []): CpuPolicySummary {
+  const picked = pick(leaves, msrs);
+  const find = (leaf: number) => picked.leaves.get(leafKey(leaf, XEN_CPUID_NO_SUBLEAF));
   const leaf1 = find(1);
   const features = new Map<string, PresentFeature>();
   const unnamedBits: string[] = [];
   for (const word of CPU_FEATURE_WORDS) {
-    const v = wordValue(word, leaves, msrs);
+    const v = wordValue(word, picked);
     if (v === undefined) continue;
     for (let bit = 0; bit < 32; bit++) {
       if (!((v >>> bit) & 1)) continue;
@@ -167,7 +195,7 @@ export function cpuPolicySummary(leaves: readonly CpuidLeaf[], msrs: readonly Ms
   }
   return {
     vendor: vendorOf(find(0)),
-    brand: brandOf(leaves),
+    brand: brandOf(find),
     ...familyModelStepping(leaf1?.a ?? 0),
     maxBasicLeaf: find(0)?.a ?? 0,
     maxExtendedLeaf: find(0x80000000)?.a ?? 0,
