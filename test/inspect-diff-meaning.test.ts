@@ -1,4 +1,5 @@
 /** `diff` by meaning: records paired by identity, field-level differences, page runs. */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CpuidLeaf } from '../src/codec/bodies/x86-common.js';
 import { diffStreams } from '../src/inspect/diff.js';
@@ -82,4 +83,20 @@ describe('diff by meaning', () => {
     expect(r.recordDifferences[0].notKept).toBe(true);
     expect(renderDiffText('a', 'b', r)).toContain('differ (past the detail budget: compared by hash only)');
   });
+});
+
+describe('diff by meaning on two real Xen 4.17.5 saves (HVM and PVH, gzip read as it comes)', () => {
+  it('the PVH save lacks EMULATOR_CONTEXT: reported once; the policies pair up the same; pages as runs', async () => {
+    const dir = join(import.meta.dirname, '../fixtures/xen-4.17');
+    const r = await diffStreams(join(dir, 'hvm128-save.bin.gz'), join(dir, 'pvh128-save.bin.gz'), { maxListed: 5 });
+    expect(r.onlyInA.map((x) => x.identity)).toEqual(['libxl EMULATOR_CONTEXT']);
+    expect(r.onlyInB).toEqual([]);
+    const differing = r.recordDifferences.map((d) => d.identity);
+    expect(differing).toEqual(['xl header', 'libxc X86_TSC_INFO', 'libxc HVM_CONTEXT', 'libxc HVM_PARAMS']);
+    expect(differing).not.toContain('libxc X86_CPUID_POLICY'); // the same CPU, the same guest type
+    const tsc = r.recordDifferences.find((d) => d.identity === 'libxc X86_TSC_INFO');
+    expect(tsc?.fields.map((f) => f.path)).toContain('X86_TSC_INFO nsec');
+    expect(r.pageRunCount).toBeLessThan(r.pageDifferenceCount);
+    expect(r.pageDifferences).toHaveLength(5);
+  }, 120_000);
 });

@@ -5,14 +5,17 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { layoutCodec } from '../src/codec/layout-codec.js';
+import { XEN_CPUID_LEAF, XEN_MSR_ENTRY } from '../src/format/layouts/x86-policy.js';
 import { cpuidPolicyCodec, msrPolicyCodec } from '../src/codec/bodies/x86-common.js';
 import { cpuidLeafLayout, cpuPolicySummary, familyModelStepping } from '../src/codec/machine/cpu-policy.js';
 import { recordParts } from '../src/codec/machine/parts.js';
 import { parseQemuSavevm } from '../src/codec/machine/qemu-savevm.js';
 import type { StreamRecord } from '../src/codec/records.js';
 import { CPU_FEATURE_WORDS } from '../src/format/cpu-features.js';
-import { layoutField, type ScalarField } from '../src/format/layout.js';
+import { type Layout, layoutField, type ScalarField } from '../src/format/layout.js';
 import { partsDifferences, type FieldDifference } from '../src/inspect/diff-fields.js';
 import { readStreamSync } from '../src/reader/stream-reader.js';
 import { recordFields } from '../src/inspect/record-fields.js';
@@ -212,5 +215,25 @@ describe("QEMU's savevm stream in EMULATOR_CONTEXT", () => {
     };
     expect(recordFields(rec).summary).toBe('emulator 1 (QEMU traditional), index 0, blob 11 bytes starting "trad"');
     expect(recordParts(rec)).toEqual([]);
+  });
+});
+
+describe('the policy entry layouts (xen_cpuid_leaf_t, xen_msr_entry_t)', () => {
+  it.each([
+    ['xen_cpuid_leaf_t', XEN_CPUID_LEAF],
+    ['xen_msr_entry_t', XEN_MSR_ENTRY],
+  ] as const)('%s: decode → encode gives the bytes back; editing one field changes only its bytes', (_name, layout) => {
+    const c = layoutCodec(layout as Layout);
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: layout.size, maxLength: layout.size }), fc.nat(layout.fields.length - 1), (bytes, k) => {
+        const v = c.decode(bytes) as Record<string, number | bigint>;
+        expect(Buffer.from(c.encode(v as never))).toEqual(Buffer.from(bytes));
+        const f = layout.fields[k];
+        const edited = { ...v, [f.name]: typeof v[f.name] === 'bigint' ? (v[f.name] as bigint) ^ 1n : ((v[f.name] as number) ^ 1) >>> 0 };
+        const out = c.encode(edited as never);
+        for (let i = 0; i < layout.size; i++) if (i !== f.offset) expect(out[i]).toBe(bytes[i]);
+        expect(out[f.offset]).toBe(bytes[f.offset] ^ 1);
+      }),
+    );
   });
 });
