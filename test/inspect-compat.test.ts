@@ -13,7 +13,7 @@ import * as B from './support/build.js';
 const leaf = (l: number, s: number, b = 0, d = 0): CpuidLeaf => ({ leaf: l, subleaf: s, a: l === 0 ? 7 : 0, b, c: 0, d });
 const INTEL = [0x756e6547, 0x49656e69]; // "Genu" "ineI" (b, d); c = "ntel"
 
-function save(opts: { ebx7?: number; xenMinor?: number; policy?: boolean; domainType?: 1 | 2; vendorB?: number } = {}): Uint8Array {
+function save(opts: { ebx7?: number; xenMinor?: number; policy?: boolean; domainType?: 1 | 2; vendorB?: number; platformInfo?: bigint } = {}): Uint8Array {
   const leaves = [{ ...leaf(0, 0xffffffff, opts.vendorB ?? INTEL[0], INTEL[1]), c: 0x6c65746e }, leaf(7, 0, opts.ebx7 ?? 0)];
   const domain = encodeLibxcDomainHeader({ domainType: opts.domainType ?? 2, pageShift: 12, reserved: 0, xenMajor: 4, xenMinor: opts.xenMinor ?? 17 });
   return B.concat([
@@ -22,6 +22,9 @@ function save(opts: { ebx7?: number; xenMinor?: number; policy?: boolean; domain
     B.imageHeader(opts.policy === false ? 2 : 3),
     domain,
     ...(opts.policy === false ? [] : [B.rec('libxc', 'X86_CPUID_POLICY', { kind: 'cpuid-policy', leaves })]),
+    ...(opts.platformInfo === undefined
+      ? []
+      : [B.rec('libxc', 'X86_MSR_POLICY', { kind: 'msr-policy', entries: [{ idx: 0xce, flags: 0, val: opts.platformInfo }] })]),
     ...(opts.policy === false ? [] : [B.rec('libxc', 'STATIC_DATA_END')]),
     B.pageData([0, 1]),
     B.tscInfo(),
@@ -59,6 +62,10 @@ describe('compat', () => {
     const v2 = await compat(save({ policy: false }), save());
     expect(v2.verdict).toBe('unknown');
     expect(v2.a.cpu).toBeUndefined();
+    const faulting = await compat(save({ platformInfo: 1n << 31n }), save({ platformInfo: 0n }));
+    expect(faulting.verdict).toBe('no');
+    expect(faulting.findings[0].text).toContain('CPUID faulting (MSR_INTEL_PLATFORM_INFO bit 31)');
+    expect(faulting.a.hasMsrPolicy).toBe(true);
     const vendors = await compat(save(), save({ vendorB: 0x68747541 }));
     expect(vendors.findings.some((f) => f.text.startsWith('CPU vendor differs'))).toBe(true);
   });
@@ -91,7 +98,8 @@ describe('compat on the real Xen 4.17.5 saves (their first 64 KiB: the policies 
     expect(yes.out).toContain("can A's guest be restored where B was saved? yes, as far as the saves tell");
     const pv = await runCli(['compat', files.hvm128, files.pv128, '--json']);
     expect(pv.code).toBe(1);
-    const j = JSON.parse(pv.out) as { verdict: string; a: { cpu: { vendor: string; features: string[] } } };
+    const j = JSON.parse(pv.out) as { verdict: string; a: { platformInfo: string; cpu: { vendor: string; features: string[] } } };
+    expect(j.a.platformInfo).toBe('0x80000000');
     expect(j.verdict).toBe('unknown');
     expect(j.a.cpu.vendor).toBe('AuthenticAMD');
     expect(j.a.cpu.features).toContain('sse2');

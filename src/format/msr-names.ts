@@ -65,3 +65,6 @@ export function msrText(idx: number): string {
   const name = MSR_NAMES[idx];
   return `0x${idx.toString(16)}${name ? ` (${name})` : ''}`;
 }
+
+/** Named bits of MSRs that are not feature words (MSR_ARCH_CAPS's are, in cpu-features.ts). */
+export const MSR_BITS: Readonly<Record<number, Readonly<Record<number, string>>>> = Object.fromEntries([[0xce, { 31: 'cpuid_faulting' }]]);

@@ -29,6 +29,8 @@ export interface SaveFacts {
   xen?: { major: number; minor: number };
   cpu?: CpuPolicySummary;
   hasMsrPolicy: boolean;
+  /** MSR_INTEL_PLATFORM_INFO's value in the MSR policy (bit 31: CPUID faulting offered). */
+  platformInfo?: bigint;
 }
 
 export interface CompatFinding {
@@ -47,6 +49,8 @@ export interface CompatResult {
 }
 
 const MAX_ENTRIES = 65536;
+const MSR_INTEL_PLATFORM_INFO = 0xce;
+const CPUID_FAULTING = 1n << 31n;
 
 /** The headers and policies at the start of a save (they come before the first page). */
 export async function saveFacts(source: StreamSource, options: WalkOptions = {}): Promise<SaveFacts> {
@@ -66,6 +70,8 @@ export async function saveFacts(source: StreamSource, options: WalkOptions = {})
     if (body.kind === 'msr-policy') {
       msrs = body.entries.slice(0, MAX_ENTRIES);
       facts.hasMsrPolicy = true;
+      const pi = msrs.find((e) => e.idx === MSR_INTEL_PLATFORM_INFO);
+      if (pi) facts.platformInfo = pi.val;
     }
     if (item.record.name === 'STATIC_DATA_END' || body.kind === 'page-data') break;
   }
@@ -142,6 +148,13 @@ export function compatibility(a: SaveFacts, b: SaveFacts): CompatResult {
   let missingFeatures: CompatResult['missingFeatures'] = [];
   if (a.cpu && b.cpu) missingFeatures = cpuFindings(a.cpu, b.cpu, sameKind, findings);
   else findings.push({ severity: 'note', text: `${a.cpu ? 'B' : 'A'} carries no CPUID policy (a v2 stream): the CPUs cannot be compared` });
+  // Xen's own compatibility check looks at this MSR bit besides the feature words.
+  const faulting = (f: SaveFacts) => ((f.platformInfo ?? 0n) & CPUID_FAULTING) !== 0n;
+  if (faulting(a) && !faulting(b))
+    findings.push({
+      severity: sameKind ? 'likely' : 'note',
+      text: "A's guest was offered CPUID faulting (MSR_INTEL_PLATFORM_INFO bit 31), B's was not",
+    });
   const verdict = findings.some((f) => f.severity !== 'note') ? 'no' : a.cpu && b.cpu && sameKind ? 'yes' : 'unknown';
   return { verdict, a, b, findings, missingFeatures };
 }
@@ -177,6 +190,7 @@ export function compatJson(r: CompatResult): object {
   const facts = (f: SaveFacts) => ({
     ...f,
     cpu: f.cpu ? { ...f.cpu, features: [...f.cpu.features.keys()] } : undefined,
+    platformInfo: f.platformInfo === undefined ? undefined : `0x${f.platformInfo.toString(16)}`,
   });
   return { ...r, a: facts(r.a), b: facts(r.b) };
 }

@@ -19,8 +19,10 @@ function summaryLine(r: DiffResult): string {
   return `summary: ${recs.length ? recs.join(', ') : 'headers and records: the same'}; ${pages}`;
 }
 
+/** `#1025 at 0x087f89c7` for a record (its identity is already on the line), `xl header at 0x00000000` otherwise. */
 function where(ref: ItemRef): string {
-  return `${ref.what} at ${offsetHex(ref.offset)}`;
+  const index = /^record (#\d+) /.exec(ref.what)?.[1];
+  return `${index ?? ref.what} at ${offsetHex(ref.offset)}`;
 }
 
 function pfnRunText(p: PageRun): string {

@@ -207,10 +207,21 @@ class Side {
   }
 }
 
+/** The xl header's JSON config parsed, so that its differences are by key (`config.b_info.max_memkb`). */
+function withParsedConfig(json: unknown): unknown {
+  const config = (json as { config?: unknown } | undefined)?.config;
+  if (typeof config !== 'string') return json;
+  try {
+    return { ...(json as object), config: JSON.parse(config.replace(/\0$/, '')) as unknown };
+  } catch {
+    return json;
+  }
+}
+
 function fieldDifferences(x: Kept, y: Kept, dialect: Dialect): FieldDifference[] {
   const out: FieldDifference[] = [];
   if (x.item.kind !== 'record' || !x.bytes || !y.bytes) {
-    jsonDifferences('', x.item.json, y.item.json, out);
+    jsonDifferences('', withParsedConfig(x.item.json), withParsedConfig(y.item.json), out);
     return out;
   }
   const layer = x.item.layer ?? 'libxc';

@@ -7,6 +7,7 @@
 import { CPU_FEATURE_WORDS, type CpuFeatureWord } from '../../format/cpu-features.js';
 import { defineLayout, type FieldDef, type Layout, type ScalarField } from '../../format/layout.js';
 import { XEN_CPUID_LEAF, XEN_CPUID_NO_SUBLEAF, XEN_MSR_ENTRY } from '../../format/layouts/x86-policy.js';
+import { MSR_BITS } from '../../format/msr-names.js';
 import type { CpuidLeaf, MsrEntry } from '../bodies/x86-common.js';
 
 /** The CPUID register holding a feature word, or the MSR half. */
@@ -95,9 +96,9 @@ export function msrEntryLayout(idx: number): Layout {
   let layout = msrLayouts.get(idx);
   if (layout) return layout;
   const words = CPU_FEATURE_WORDS.filter((w) => w.msr === idx);
-  if (!words.length) layout = XEN_MSR_ENTRY;
+  if (!words.length && !MSR_BITS[idx]) layout = XEN_MSR_ENTRY;
   else {
-    const bits: Record<number, string> = {};
+    const bits: Record<number, string> = { ...MSR_BITS[idx] };
     for (const w of words) Object.assign(bits, bitNames(w, w.half === 'high' ? 32 : 0));
     const fields = XEN_MSR_ENTRY.fields.map((f): FieldDef => (f.name === 'val' ? { ...(f as ScalarField), bits } : f));
     layout = defineLayout(`MSR 0x${idx.toString(16)}`, fields, { size: XEN_MSR_ENTRY.size, doc: XEN_MSR_ENTRY.doc ?? '' });
