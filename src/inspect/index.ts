@@ -17,3 +17,5 @@ export * from './extract.js';
 export * from './encode.js';
 export * from './page-map.js';
 export * from './diff.js';
+export * from './diff-text.js';
+export * from './compat.js';
