@@ -31,6 +31,7 @@ const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<AnyCommand> }>
   { name: 'rewrite', load: async () => (await import('./commands/rewrite.js')).rewriteCommand as unknown as AnyCommand },
   { name: 'report', load: async () => (await import('./commands/report.js')).reportCommand as unknown as AnyCommand },
   { name: 'convert-legacy', load: async () => (await import('./commands/convert-legacy.js')).convertLegacyCommand as unknown as AnyCommand },
+  { name: 'compat', load: async () => (await import('./commands/compat.js')).compatCommand as unknown as AnyCommand },
 ];
 
 /** The option the program itself takes before or after any command. */

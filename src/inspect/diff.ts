@@ -1,45 +1,62 @@
 /**
- * `diff`: two streams compared item by item (headers and records in wire
- * order, by their bytes) and page by page (the memory each implies, last copy
- * of each pfn wins). Both are walked in lockstep, so memory stays bounded:
- * a few bytes per pfn for the page maps. An invalid stream is a difference,
- * reported with its error, not a failure of the diff.
+ * `diff` by meaning: two streams' headers and records are paired by identity
+ * (layer and type, the vCPU of a vCPU record; the nth record of an identity
+ * with the nth), so a record inserted or removed is reported once and the
+ * rest still pair up. A pair whose bytes differ is compared field by field
+ * (./diff-fields.ts: the record's parts when it has some, else its JSON).
+ * Pages are compared by pfn (last copy wins), by a hash per pfn, and reported
+ * as runs of pfns. Memory: a hash per pfn, plus the bytes of non-page records
+ * (headers, policies, vCPU and device state) up to a budget; past it, such a
+ * record is compared by hash only. An invalid stream is a difference.
  */
+import { createHash } from 'node:crypto';
 import { StreamFormatError } from '../codec/errors.js';
-import { encodeItemChunks } from '../codec/json.js';
+import { encodeItemChunks, itemToJson } from '../codec/json.js';
+import { decodeRecord, recordToJson } from '../codec/records.js';
+import { recordParts } from '../codec/machine/parts.js';
 import { PAGE_TYPES } from '../format/page-types.js';
+import type { Dialect } from '../format/record-types.js';
 import { readStream } from '../reader/stream-reader.js';
 import type { StreamSource } from '../reader/sources.js';
 import type { StreamItem } from '../reader/items.js';
 import { encodableItem } from './dump-json.js';
+import { type FieldDifference, jsonDifferences, partsDifferences } from './diff-fields.js';
 import { PageMap } from './page-map.js';
-import { grouped, hex, offsetHex } from './text-format.js';
 import type { WalkOptions } from './walk-options.js';
 
+export type { FieldDifference } from './diff-fields.js';
+
 export interface DiffOptions extends WalkOptions {
-  /** Differences listed at most, per kind (records, pages). Default 20. */
+  /** Differences listed at most, per kind (records, fields per record, page runs). Default 20. */
   maxListed?: number;
+  /** Bytes of non-page records kept per stream for field-level comparison. Default 64 MiB. */
+  detailBudget?: number;
 }
 
 export interface ItemRef {
   offset: number;
   length: number;
-  /** e.g. "record #37 libxc PAGE_DATA" or "libxl header". */
+  /** e.g. "record #37 libxc X86_CPUID_POLICY" or "libxl header". */
   what: string;
 }
 
-export interface ItemDifference {
-  /** Position in the item sequence (0-based, headers included). */
-  position: number;
-  a?: ItemRef;
-  b?: ItemRef;
-  /** Offsets of the first differing byte, when both exist. */
-  offsetA?: number;
-  offsetB?: number;
+/** A header or record present in both streams whose bytes differ. */
+export interface RecordDifference {
+  /** Its identity, e.g. "libxc HVM_CONTEXT" or "libxc X86_PV_VCPU_BASIC vcpu 0". */
+  identity: string;
+  a: ItemRef;
+  b: ItemRef;
+  fields: FieldDifference[];
+  fieldCount: number;
+  /** Set when the record was past the detail budget: compared by hash only. */
+  notKept?: true;
 }
 
-export interface PageDifference {
+export interface PageRun {
+  /** First pfn of the run. */
   pfn: number;
+  last: number;
+  count: number;
   what: 'only in A' | 'only in B' | 'type differs' | 'content differs';
   typeA?: string;
   typeB?: string;
@@ -49,19 +66,35 @@ export interface DiffResult {
   same: boolean;
   itemsA: number;
   itemsB: number;
-  /** First differing item: offsets of its first differing byte (or where one stream ended). */
-  first?: ItemDifference | undefined;
-  itemDifferences: ItemDifference[];
-  itemDifferenceCount: number;
-  /** Record types whose counts differ: records added (b > a) or removed. */
+  /** Offsets of the first differing byte in wire order (or where one stream ended). */
+  first?: { offsetA?: number; offsetB?: number; a?: ItemRef; b?: ItemRef } | undefined;
+  /** Headers and records in one stream only (pages excepted), each reported once. */
+  onlyInA: Array<ItemRef & { identity: string }>;
+  onlyInB: Array<ItemRef & { identity: string }>;
+  /** Pairs that differ, listed up to maxListed; their total in recordDifferenceCount. */
+  recordDifferences: RecordDifference[];
+  recordDifferenceCount: number;
+  fieldDifferenceCount: number;
+  /** Record types whose counts differ, page records included. */
   typeCounts: Array<{ layer: string; name: string; a: number; b: number }>;
-  pageDifferences: PageDifference[];
+  /** Runs of consecutive pfns that differ the same way, listed up to maxListed. */
+  pageDifferences: PageRun[];
+  pageRunCount: number;
   pageDifferenceCount: number;
   pagesOnlyInA: number;
   pagesOnlyInB: number;
   pagesDiffering: number;
   errorA?: StreamFormatError;
   errorB?: StreamFormatError;
+}
+
+interface Kept {
+  identity: string;
+  ref: ItemRef;
+  hash: string;
+  /** The item's bytes (a copy), for field-level comparison; absent past the budget. */
+  bytes?: Uint8Array;
+  item: { kind: StreamItem['kind']; layer?: 'libxl' | 'libxc'; json?: unknown };
 }
 
 function describe(item: StreamItem): ItemRef {
@@ -72,6 +105,12 @@ function describe(item: StreamItem): ItemRef {
         ? 'trailing bytes'
         : item.kind.replace(/-/g, ' ');
   return { offset: item.offset, length: item.length, what };
+}
+
+function identityOf(item: StreamItem): string {
+  if (item.kind !== 'record') return item.kind.replace(/-/g, ' ');
+  const body = item.record.body;
+  return `${item.layer} ${item.record.name}${body.kind === 'vcpu' ? ` vcpu ${body.vcpuId}` : ''}`;
 }
 
 /** First index where two chunk lists differ as byte strings, or -1 when equal. */
@@ -106,13 +145,20 @@ function firstDifferentByte(a: readonly Uint8Array[], b: readonly Uint8Array[]):
 class Side {
   readonly pages = new PageMap();
   readonly counts = new Map<string, number>();
+  readonly kept: Kept[] = [];
   private readonly iterator: AsyncIterator<StreamItem>;
+  private budget: number;
   error?: StreamFormatError;
   done = false;
   items = 0;
 
-  constructor(source: StreamSource, options: WalkOptions) {
+  constructor(
+    source: StreamSource,
+    options: DiffOptions,
+    readonly dialect: Dialect,
+  ) {
     this.iterator = readStream(source, options.reader)[Symbol.asyncIterator]();
+    this.budget = options.detailBudget ?? 64 * 2 ** 20;
   }
 
   async next(): Promise<StreamItem | undefined> {
@@ -123,14 +169,8 @@ class Side {
         this.done = true;
         return undefined;
       }
-      const item = r.value;
-      this.items++;
-      if (item.kind === 'record') {
-        const key = `${item.layer} ${item.record.name}`;
-        this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-        if (item.record.body.kind === 'page-data') this.pages.apply(item.record.body);
-      }
-      return item;
+      this.take(r.value);
+      return r.value;
     } catch (e) {
       if (!(e instanceof StreamFormatError)) throw e;
       this.error = e;
@@ -138,33 +178,118 @@ class Side {
       return undefined;
     }
   }
+
+  private take(item: StreamItem): void {
+    this.items++;
+    if (item.kind === 'record') {
+      const key = `${item.layer} ${item.record.name}`;
+      this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+      if (item.record.body.kind === 'page-data') {
+        this.pages.apply(item.record.body);
+        return;
+      }
+    }
+    const chunks = encodeItemChunks(encodableItem(item), this.dialect);
+    const hash = createHash('sha256');
+    let length = 0;
+    for (const c of chunks) {
+      hash.update(c);
+      length += c.length;
+    }
+    const kept: Kept = { identity: identityOf(item), ref: describe(item), hash: hash.digest('hex'), item: { kind: item.kind } };
+    if (item.kind === 'record') kept.item.layer = item.layer;
+    else kept.item.json = itemToJson(encodableItem(item), this.dialect);
+    if (length <= this.budget) {
+      this.budget -= length;
+      kept.bytes = Buffer.concat(chunks);
+    }
+    this.kept.push(kept);
+  }
+}
+
+/** The xl header's JSON config parsed, so that its differences are by key (`config.b_info.max_memkb`). */
+function withParsedConfig(json: unknown): unknown {
+  const config = (json as { config?: unknown } | undefined)?.config;
+  if (typeof config !== 'string') return json;
+  try {
+    return { ...(json as object), config: JSON.parse(config.replace(/\0$/, '')) as unknown };
+  } catch {
+    return json;
+  }
+}
+
+function fieldDifferences(x: Kept, y: Kept, dialect: Dialect): FieldDifference[] {
+  const out: FieldDifference[] = [];
+  if (x.item.kind !== 'record' || !x.bytes || !y.bytes) {
+    jsonDifferences('', withParsedConfig(x.item.json), withParsedConfig(y.item.json), out);
+    return out;
+  }
+  const layer = x.item.layer ?? 'libxc';
+  const ra = decodeRecord(layer, x.bytes, 0, { offset: x.ref.offset }, dialect).record;
+  const rb = decodeRecord(layer, y.bytes, 0, { offset: y.ref.offset }, dialect).record;
+  const pa = recordParts(ra);
+  const pb = recordParts(rb);
+  if (pa.length || pb.length) partsDifferences(pa, pb, out);
+  else jsonDifferences('', recordToJson(ra, dialect), recordToJson(rb, dialect), out);
+  return out;
+}
+
+/** Kept items of both sides paired by identity, the nth with the nth, in A's order. */
+function pairRecords(
+  A: Side,
+  B: Side,
+  maxListed: number,
+  dialect: Dialect,
+): Pick<DiffResult, 'onlyInA' | 'onlyInB' | 'recordDifferences' | 'recordDifferenceCount' | 'fieldDifferenceCount'> {
+  const queues = new Map<string, Kept[]>();
+  for (const k of B.kept) queues.set(k.identity, [...(queues.get(k.identity) ?? []), k]);
+  const onlyInA: DiffResult['onlyInA'] = [];
+  const recordDifferences: RecordDifference[] = [];
+  let recordDifferenceCount = 0;
+  let fieldDifferenceCount = 0;
+  for (const x of A.kept) {
+    const y = queues.get(x.identity)?.shift();
+    if (!y) {
+      onlyInA.push({ identity: x.identity, ...x.ref });
+      continue;
+    }
+    if (x.hash === y.hash) continue;
+    recordDifferenceCount++;
+    const fields = x.bytes && y.bytes ? fieldDifferences(x, y, dialect) : [];
+    fieldDifferenceCount += fields.length;
+    if (recordDifferences.length < maxListed)
+      recordDifferences.push({
+        identity: x.identity,
+        a: x.ref,
+        b: y.ref,
+        fields: fields.slice(0, maxListed),
+        fieldCount: fields.length,
+        ...(x.bytes && y.bytes ? {} : { notKept: true as const }),
+      });
+  }
+  const onlyInB: DiffResult['onlyInB'] = [];
+  for (const k of B.kept) if (queues.get(k.identity)?.includes(k)) onlyInB.push({ identity: k.identity, ...k.ref });
+  return { onlyInA, onlyInB, recordDifferences, recordDifferenceCount, fieldDifferenceCount };
 }
 
 // Long (~80 lines): one merge walk over two streams whose cases share both sides' cursors.
 export async function diffStreams(a: StreamSource, b: StreamSource, options: DiffOptions = {}): Promise<DiffResult> {
   const maxListed = options.maxListed ?? 20;
-  const A = new Side(a, options);
-  const B = new Side(b, options);
-  const itemDifferences: ItemDifference[] = [];
-  let itemDifferenceCount = 0;
-  let first: ItemDifference | undefined;
-  for (let position = 0; ; position++) {
+  const dialect = options.reader?.dialect ?? 'upstream';
+  const A = new Side(a, options, dialect);
+  const B = new Side(b, options, dialect);
+  let first: DiffResult['first'];
+  for (;;) {
     const [x, y] = await Promise.all([A.next(), B.next()]);
     if (!x && !y) break;
     options.onProgress?.(Math.max(x ? x.offset + x.length : 0, y ? y.offset + y.length : 0));
-    let d: ItemDifference | undefined;
+    if (first) continue;
     if (x && y) {
-      const at = firstDifferentByte(encodeItemChunks(encodableItem(x)), encodeItemChunks(encodableItem(y)));
-      if (at >= 0) d = { position, a: describe(x), b: describe(y), offsetA: x.offset + at, offsetB: y.offset + at };
-    } else {
-      d = { position, ...(x ? { a: describe(x) } : {}), ...(y ? { b: describe(y) } : {}) };
-    }
-    if (!d) continue;
-    itemDifferenceCount++;
-    first ??= d;
-    if (itemDifferences.length < maxListed) itemDifferences.push(d);
+      const at = firstDifferentByte(encodeItemChunks(encodableItem(x), dialect), encodeItemChunks(encodableItem(y), dialect));
+      if (at >= 0) first = { a: describe(x), b: describe(y), offsetA: x.offset + at, offsetB: y.offset + at };
+    } else first = { ...(x ? { a: describe(x), offsetA: x.offset } : {}), ...(y ? { b: describe(y), offsetB: y.offset } : {}) };
   }
-
+  const records = pairRecords(A, B, maxListed, dialect);
   const typeCounts: DiffResult['typeCounts'] = [];
   for (const key of new Set([...A.counts.keys(), ...B.counts.keys()])) {
     const ca = A.counts.get(key) ?? 0;
@@ -174,54 +299,57 @@ export async function diffStreams(a: StreamSource, b: StreamSource, options: Dif
       typeCounts.push({ layer, name, a: ca, b: cb });
     }
   }
-
-  const pageDifferences: PageDifference[] = [];
-  let pagesOnlyInA = 0,
-    pagesOnlyInB = 0,
-    pagesDiffering = 0;
-  // Visit only the pfns either stream sent, in pfn order.
-  for (const pfn of mergedPfns(A.pages.pfns(), B.pages.pfns())) {
-    const ta = A.pages.typeOf(pfn);
-    const tb = B.pages.typeOf(pfn);
-    let what: PageDifference['what'] | undefined;
-    if (tb === undefined) {
-      what = 'only in A';
-      pagesOnlyInA++;
-    } else if (ta === undefined) {
-      what = 'only in B';
-      pagesOnlyInB++;
-    } else if (ta !== tb) {
-      what = 'type differs';
-      pagesDiffering++;
-    } else if (A.pages.hashOf(pfn) !== B.pages.hashOf(pfn)) {
-      what = 'content differs';
-      pagesDiffering++;
-    }
-    if (what && pageDifferences.length < maxListed) {
-      pageDifferences.push({
-        pfn,
-        what,
-        ...(ta !== undefined ? { typeA: PAGE_TYPES[ta].name } : {}),
-        ...(tb !== undefined ? { typeB: PAGE_TYPES[tb].name } : {}),
-      });
-    }
-  }
-  const pageDifferenceCount = pagesOnlyInA + pagesOnlyInB + pagesDiffering;
+  const pages = pageRuns(A.pages, B.pages, maxListed);
+  const differs = records.onlyInA.length + records.onlyInB.length + records.recordDifferenceCount + pages.pageDifferenceCount > 0;
   return {
-    same: itemDifferenceCount === 0 && !A.error && !B.error,
+    same: !differs && first === undefined && !A.error && !B.error,
     itemsA: A.items,
     itemsB: B.items,
     first,
-    itemDifferences,
-    itemDifferenceCount,
+    ...records,
     typeCounts,
-    pageDifferences,
-    pageDifferenceCount,
-    pagesOnlyInA,
-    pagesOnlyInB,
-    pagesDiffering,
+    ...pages,
     ...(A.error ? { errorA: A.error } : {}),
     ...(B.error ? { errorB: B.error } : {}),
+  };
+}
+
+type PageCounts = Pick<DiffResult, 'pageDifferences' | 'pageRunCount' | 'pageDifferenceCount' | 'pagesOnlyInA' | 'pagesOnlyInB' | 'pagesDiffering'>;
+
+/** The pfns either stream sent, in order, with consecutive pfns that differ the same way as one run. */
+function pageRuns(A: PageMap, B: PageMap, maxListed: number): PageCounts {
+  const runs: PageRun[] = [];
+  let run: PageRun | undefined;
+  let pageRunCount = 0;
+  const counts = { 'only in A': 0, 'only in B': 0, 'type differs': 0, 'content differs': 0 };
+  for (const pfn of mergedPfns(A.pfns(), B.pfns())) {
+    const ta = A.typeOf(pfn);
+    const tb = B.typeOf(pfn);
+    let what: PageRun['what'] | undefined;
+    if (tb === undefined) what = 'only in A';
+    else if (ta === undefined) what = 'only in B';
+    else if (ta !== tb) what = 'type differs';
+    else if (A.hashOf(pfn) !== B.hashOf(pfn)) what = 'content differs';
+    if (!what) continue;
+    counts[what]++;
+    const typeA = ta !== undefined ? PAGE_TYPES[ta].name : undefined;
+    const typeB = tb !== undefined ? PAGE_TYPES[tb].name : undefined;
+    if (run && run.last + 1 === pfn && run.what === what && run.typeA === typeA && run.typeB === typeB) {
+      run.last = pfn;
+      run.count++;
+      continue;
+    }
+    pageRunCount++;
+    run = { pfn, last: pfn, count: 1, what, ...(typeA !== undefined ? { typeA } : {}), ...(typeB !== undefined ? { typeB } : {}) };
+    if (runs.length < maxListed) runs.push(run);
+  }
+  return {
+    pageDifferences: runs,
+    pageRunCount,
+    pageDifferenceCount: counts['only in A'] + counts['only in B'] + counts['type differs'] + counts['content differs'],
+    pagesOnlyInA: counts['only in A'],
+    pagesOnlyInB: counts['only in B'],
+    pagesDiffering: counts['type differs'] + counts['content differs'],
   };
 }
 
@@ -242,57 +370,4 @@ function* mergedPfns(a: Iterator<number>, b: Iterator<number>): Generator<number
       y = b.next();
     }
   }
-}
-
-function refText(r: ItemRef | undefined, at: number | undefined): string {
-  if (!r) return '(stream ended)';
-  return `${r.what} at ${offsetHex(r.offset)} (${grouped(r.length)} bytes)${at !== undefined ? `, first differing byte at ${offsetHex(at)}` : ''}`;
-}
-
-export function renderDiffText(nameA: string, nameB: string, r: DiffResult): string {
-  const out: string[] = [];
-  if (r.errorA) out.push(`A is invalid: ${r.errorA.message}`);
-  if (r.errorB) out.push(`B is invalid: ${r.errorB.message}`);
-  if (r.same) {
-    out.push(`same: ${nameA} and ${nameB} hold the same ${grouped(r.itemsA)} headers and records`);
-    return `${out.join('\n')}\n`;
-  }
-  out.push(`A: ${nameA}`, `B: ${nameB}`);
-  if (r.first) {
-    const f = r.first;
-    const at = f.offsetA ?? f.a?.offset ?? f.b?.offset ?? 0;
-    out.push(
-      `first difference at offset ${at} (${offsetHex(at)}) in A${f.offsetB !== undefined && f.offsetB !== f.offsetA ? `, ${offsetHex(f.offsetB)} in B` : ''}`,
-    );
-  }
-  if (r.itemDifferenceCount) {
-    out.push('', `items that differ (position in the sequence): ${grouped(r.itemDifferenceCount)} of ${grouped(Math.max(r.itemsA, r.itemsB))}`);
-    for (const d of r.itemDifferences) {
-      out.push(`  [${d.position}] A: ${refText(d.a, d.offsetA)}`);
-      out.push(`  ${' '.repeat(String(d.position).length + 2)} B: ${refText(d.b, d.offsetB)}`);
-    }
-    if (r.itemDifferenceCount > r.itemDifferences.length) out.push(`  … (+${grouped(r.itemDifferenceCount - r.itemDifferences.length)} more)`);
-  }
-  if (r.typeCounts.length) {
-    out.push('', 'records added / removed (count in A → count in B):');
-    for (const t of r.typeCounts)
-      out.push(`  ${t.layer.padEnd(6)} ${t.name.padEnd(26)} ${grouped(t.a).padStart(7)} → ${grouped(t.b).padEnd(7)} (${t.b > t.a ? '+' : ''}${t.b - t.a})`);
-  }
-  if (r.pageDifferenceCount) {
-    out.push(
-      '',
-      `pages that differ (last copy of each pfn): ${grouped(r.pageDifferenceCount)} — ${grouped(r.pagesDiffering)} changed, ${grouped(r.pagesOnlyInA)} only in A, ${grouped(r.pagesOnlyInB)} only in B`,
-    );
-    for (const p of r.pageDifferences) out.push(`  pfn ${hex(p.pfn)}: ${p.what}${p.typeA || p.typeB ? ` (${p.typeA ?? '-'} / ${p.typeB ?? '-'})` : ''}`);
-    if (r.pageDifferenceCount > r.pageDifferences.length) out.push(`  … (+${grouped(r.pageDifferenceCount - r.pageDifferences.length)} more)`);
-  } else {
-    out.push('', 'pages: the memory both streams imply is the same');
-  }
-  return `${out.join('\n')}\n`;
-}
-
-export function diffJson(r: DiffResult): object {
-  const err = (e?: StreamFormatError) => (e ? { rule: e.ruleId, offset: e.offset, message: e.message } : undefined);
-  const { errorA, errorB, ...rest } = r;
-  return { ...rest, errorA: err(errorA), errorB: err(errorB) };
 }

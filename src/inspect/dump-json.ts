@@ -6,7 +6,8 @@
  */
 import { toBase64 } from '../codec/bytes.js';
 import { itemToJson, type EncodableItem, type StreamItemJsonForm } from '../codec/json.js';
-import { recordToJson } from '../codec/records.js';
+import { recordToJson, type StreamRecord } from '../codec/records.js';
+import { decodedJson } from './decoded-json.js';
 import { recordJsonPieces } from './json-pieces.js';
 import { dataPageCount, type PageDataBody } from '../codec/bodies/page-data.js';
 import type { Dialect } from '../format/record-types.js';
@@ -95,6 +96,7 @@ export function ndjsonItem(item: StreamItem, dialect: Dialect, pages: boolean): 
         ...(item.checkpoint !== undefined ? { checkpoint: item.checkpoint } : {}),
         body,
         ...(j.padding ? { padding: j.padding } : {}),
+        ...decodedKey(rec),
       };
       return `${JSON.stringify(line)}\n`;
     }
@@ -110,6 +112,11 @@ export function ndjsonItem(item: StreamItem, dialect: Dialect, pages: boolean): 
       return `${JSON.stringify({ kind, ...where, ...fields })}\n`;
     }
   }
+}
+
+function decodedKey(rec: StreamRecord): { decoded?: object } {
+  const decoded = decodedJson(rec);
+  return decoded ? { decoded } : {};
 }
 
 function pageDataFields(b: PageDataBody): Record<string, unknown> {

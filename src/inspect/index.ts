@@ -20,3 +20,5 @@ export * from './diff.js';
 export * from './paddr-view.js';
 export * from './paddr-hexdump.js';
 export * from './export/export-memory.js';
+export * from './diff-text.js';
+export * from './compat.js';

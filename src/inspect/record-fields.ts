@@ -12,7 +12,9 @@ import { hvmContextEntries } from '../codec/bodies/x86-common.js';
 import { X86_TSC_INFO } from '../format/layouts/x86-tsc-info.js';
 import { CHECKPOINT_STATE } from '../format/layouts/libxl-records.js';
 import { layoutSummary } from './layout-text.js';
-import { asciiPreview, elided, grouped, hex } from './text-format.js';
+import { elided, grouped, hex } from './text-format.js';
+import { cpuidPolicyText, msrPolicyText } from './policy-text.js';
+import { emulatorContextText } from './qemu-text.js';
 
 export interface FieldOptions {
   /** List every pfn of PAGE_DATA-like records. */
@@ -110,24 +112,9 @@ export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): Record
           .concat(body.params.length > keep * 4 ? [`… (+${body.params.length - keep * 4} more)`] : []),
       };
     case 'cpuid-policy':
-      return {
-        summary: `${body.leaves.length} leaves`,
-        details: body.leaves
-          .slice(0, keep)
-          .map(
-            (l) =>
-              `leaf ${hex(l.leaf, 8)}/${l.subleaf === 0xffffffff ? '-' : hex(l.subleaf)}: a=${hex(l.a, 8)} b=${hex(l.b, 8)} c=${hex(l.c, 8)} d=${hex(l.d, 8)}`,
-          )
-          .concat(body.leaves.length > keep ? [`… (+${body.leaves.length - keep} more leaves)`] : []),
-      };
+      return cpuidPolicyText(body, keep);
     case 'msr-policy':
-      return {
-        summary: `${body.entries.length} MSRs`,
-        details: body.entries
-          .slice(0, keep)
-          .map((e) => `msr ${hex(e.idx, 8)} = ${hex(e.val)}${e.flags ? ` flags ${hex(e.flags)}` : ''}`)
-          .concat(body.entries.length > keep ? [`… (+${body.entries.length - keep} more)`] : []),
-      };
+      return msrPolicyText(body, keep);
     case 'dirty-pfn-list':
       return { summary: `${body.pfns.length} pfns`, details: body.pfns.length ? [`pfns: ${elided(body.pfns, keep, (p) => hex(p))}`] : [] };
     case 'emulator-xenstore':
@@ -139,10 +126,7 @@ export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): Record
           .concat(body.pairs.length > keep * 4 ? [`… (+${body.pairs.length - keep * 4} more keys)`] : []),
       };
     case 'emulator-context':
-      return {
-        summary: `emulator ${body.emulatorId} (${EMULATOR_IDS[body.emulatorId] ?? 'reserved'}), index ${body.index}, blob ${grouped(body.blob.length)} bytes starting "${asciiPreview(body.blob, 4)}"`,
-        details: [],
-      };
+      return emulatorContextText(body, keep);
     case 'checkpoint-state':
       return { summary: `${layoutSummary(CHECKPOINT_STATE, body)}${body.extra ? `, ${body.extra.length} extra bytes` : ''}`, details: [] };
     case 'opaque':

@@ -59,7 +59,7 @@ const u32 = (u8: Uint8Array, at: number) => (u8.length >= at + 4 ? Buffer.from(u
  * what is recognised here instead of refusing it).
  */
 export function describeLegacy(head: Uint8Array): string | undefined {
-  if (ascii(head, 16) === 'LinuxGuestRecord') return "a legacy (pre-v2) xend/libxc save image: convert it with `stream-inspect convert-legacy`";
+  if (ascii(head, 16) === 'LinuxGuestRecord') return 'a legacy (pre-v2) xend/libxc save image: convert it with `stream-inspect convert-legacy`';
   if (ascii(head, 15) === ascii(XENSERVER_LEGACY_SIGNATURE, 15))
     return "a XenServer suspend image of the legacy kind (a pre-Xen-4.5 libxc stream): xenopsd converts it with Xen's convert-legacy-stream on restore";
   return undefined;

@@ -72,7 +72,8 @@ function checkResend(body: PageDataBody, at: ErrorLocation, { resend, report }: 
   if (resend === undefined) return;
   for (const m of resend.pages(body, at.offset)) {
     const pfn = `pfn 0x${m.pfn.toString(16)}`;
-    const first = m.firstOffset === undefined ? 'a zero page (it was not sent before VERIFY)' : `its copy at offset ${m.firstOffset} (0x${m.firstOffset.toString(16)})`;
+    const first =
+      m.firstOffset === undefined ? 'a zero page (it was not sent before VERIFY)' : `its copy at offset ${m.firstOffset} (0x${m.firstOffset.toString(16)})`;
     report('VERIFY_MISMATCH', { ...at, offset: m.offset }, { detail: `the re-sent page of ${pfn} at offset ${m.offset} differs from ${first}` });
   }
 }

@@ -1,6 +1,7 @@
 /** `stream-inspect diff A B`: record-by-record and page-by-page; exit 0 same, 1 different, 2 error. */
 import type { Argv, CommandModule } from 'yargs';
-import { diffJson, diffStreams, renderDiffText } from '../../inspect/diff.js';
+import { diffStreams } from '../../inspect/diff.js';
+import { diffJson, renderDiffText } from '../../inspect/diff-text.js';
 import { parseNonNegativeInteger } from '../../inspect/text-format.js';
 import { EXIT_INVALID, EXIT_OK, runCommand, UsageError } from '../errors.js';
 import { inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
@@ -15,7 +16,7 @@ interface DiffArgs extends CommonArgs {
 
 export const diffCommand: CommandModule<object, DiffArgs> = {
   command: 'diff <a> <b>',
-  describe: 'compare two streams: first differing offset, records added/removed, pages that differ by pfn',
+  describe: 'compare two streams by meaning: records paired by identity, field-level differences, pages that differ as runs of pfns',
   builder: (y: Argv) =>
     withCommonOptions(y)
       .positional('a', { type: 'string', demandOption: true, coerce: dashArgument, describe: "first stream ('-': stdin)" })

@@ -7,10 +7,11 @@ import type { BodyCodec } from './body-codec.js';
 import { type FixedBody, fixedBodyCodec } from './fixed-body.js';
 import { X86_TSC_INFO } from '../../format/layouts/x86-tsc-info.js';
 import { encodeLayoutList, encodeU64List, layoutList, PackedList, packedBytes, u64List, type EntryList } from './entry-list.js';
-import type { LayoutJson, LayoutValue } from '../../format/layout.js';
+import type { Layout, LayoutJson, LayoutValue } from '../../format/layout.js';
 import { HVM_PARAMS_ENTRY, HVM_PARAMS_HEAD } from '../../format/layouts/x86-hvm-params.js';
 import { U64_ENTRY } from '../../format/layouts/u64-list.js';
 import { layoutCodec } from '../layout-codec.js';
+import { XEN_CPUID_LEAF, XEN_MSR_ENTRY } from '../../format/layouts/x86-policy.js';
 import type { OpaqueBody } from './simple.js';
 
 // X86_TSC_INFO: its fields are in src/format/layouts/x86-tsc-info.ts.
@@ -88,97 +89,60 @@ export const hvmParamsCodec: BodyCodec<HvmParamsBody, HvmParamsJsonForm> = {
   fromJson: (j) => ({ kind: 'hvm-params', reserved: j.reserved, params: j.params.map((p) => paramEntry.fromJson(p)) }),
 };
 
-// X86_CPUID_POLICY: xen_cpuid_leaf_t[] = {u32 leaf, subleaf, a, b, c, d}.
-export interface CpuidLeaf {
-  leaf: number;
-  subleaf: number;
-  a: number;
-  b: number;
-  c: number;
-  d: number;
-}
+// X86_CPUID_POLICY: xen_cpuid_leaf_t[], X86_MSR_POLICY: xen_msr_entry_t[] (src/format/layouts/x86-policy.ts).
+export type CpuidLeaf = LayoutValue<typeof XEN_CPUID_LEAF>;
 export interface CpuidPolicyBody {
   kind: 'cpuid-policy';
   leaves: EntryList<CpuidLeaf>;
 }
 
-const CPUID_FIELDS = ['leaf', 'subleaf', 'a', 'b', 'c', 'd'] as const;
-
-export const cpuidPolicyCodec: BodyCodec<CpuidPolicyBody, Static<typeof CpuidPolicyJson>> = {
-  layout: 'cpuid-policy',
-  decode(bytes, at) {
-    if (bytes.length === 0 || bytes.length % 24 !== 0)
-      throw formatError('CPUID_POLICY_LENGTH', at, { expected: 'a non-zero multiple of 24', actual: bytes.length });
-    const dv = dataView(bytes);
-    const leaves = new PackedList(bytes, bytes.length / 24, (i): CpuidLeaf => {
-      const off = 24 * i;
-      return {
-        leaf: dv.getUint32(off, true),
-        subleaf: dv.getUint32(off + 4, true),
-        a: dv.getUint32(off + 8, true),
-        b: dv.getUint32(off + 12, true),
-        c: dv.getUint32(off + 16, true),
-        d: dv.getUint32(off + 20, true),
-      };
-    });
-    return { kind: 'cpuid-policy', leaves };
-  },
-  encodedLength: (b) => 24 * b.leaves.length,
-  encode(b) {
-    const packed = packedBytes(b.leaves);
-    if (packed) return [packed];
-    const out = new Uint8Array(24 * b.leaves.length);
-    const dv = dataView(out);
-    b.leaves.forEach((l, i) => {
-      CPUID_FIELDS.forEach((f, k) => {
-        dv.setUint32(24 * i + 4 * k, l[f], true);
-      });
-    });
-    return [out];
-  },
-  toJson: (b) => ({ kind: 'cpuid-policy', leaves: b.leaves.map((l) => ({ ...l })) }),
-  fromJson: (j) => ({ kind: 'cpuid-policy', leaves: j.leaves.map((l) => ({ ...l })) }),
-};
-
-// X86_MSR_POLICY: xen_msr_entry_t[] = {u32 idx, u32 flags, u64 val}.
-export interface MsrEntry {
-  idx: number;
-  flags: number;
-  val: bigint;
-}
+export type MsrEntry = LayoutValue<typeof XEN_MSR_ENTRY>;
 export interface MsrPolicyBody {
   kind: 'msr-policy';
   entries: EntryList<MsrEntry>;
 }
 
+/** A body that is an array of one layout: decoded lazily, encoded back from the same bytes when unedited. */
+function layoutArray<T extends object>(layout: Layout, bytes: Uint8Array): PackedList<T> {
+  const c = layoutCodec(layout);
+  return new PackedList(bytes, bytes.length / layout.size, (i) => c.decode(bytes, i * layout.size) as T);
+}
+
+function encodeLayoutArray<T extends object>(layout: Layout, list: EntryList<T>): Uint8Array[] {
+  const packed = packedBytes(list);
+  if (packed) return [packed];
+  const c = layoutCodec(layout);
+  const out = new Uint8Array(layout.size * list.length);
+  list.forEach((e, i) => {
+    c.encodeInto(e as never, out, i * layout.size);
+  });
+  return [out];
+}
+
+export const cpuidPolicyCodec: BodyCodec<CpuidPolicyBody, Static<typeof CpuidPolicyJson>> = {
+  layout: 'cpuid-policy',
+  decode(bytes, at) {
+    if (bytes.length === 0 || bytes.length % XEN_CPUID_LEAF.size !== 0)
+      throw formatError('CPUID_POLICY_LENGTH', at, { expected: 'a non-zero multiple of 24', actual: bytes.length });
+    return { kind: 'cpuid-policy', leaves: layoutArray<CpuidLeaf>(XEN_CPUID_LEAF, bytes) };
+  },
+  encodedLength: (b) => XEN_CPUID_LEAF.size * b.leaves.length,
+  encode: (b) => encodeLayoutArray(XEN_CPUID_LEAF, b.leaves),
+  toJson: (b) => ({ kind: 'cpuid-policy', leaves: b.leaves.map((l) => layoutCodec(XEN_CPUID_LEAF).toJson(l)) }),
+  fromJson: (j) => ({ kind: 'cpuid-policy', leaves: j.leaves.map((l) => layoutCodec(XEN_CPUID_LEAF).fromJson(l)) }),
+};
+
 export const msrPolicyCodec: BodyCodec<MsrPolicyBody, Static<typeof MsrPolicyJson>> = {
   layout: 'msr-policy',
   decode(bytes, at) {
-    if (bytes.length === 0 || bytes.length % 16 !== 0)
+    if (bytes.length === 0 || bytes.length % XEN_MSR_ENTRY.size !== 0)
       throw formatError('MSR_POLICY_LENGTH', at, { expected: 'a non-zero multiple of 16', actual: bytes.length });
-    const dv = dataView(bytes);
-    const entries = new PackedList(
-      bytes,
-      bytes.length / 16,
-      (i): MsrEntry => ({ idx: dv.getUint32(16 * i, true), flags: dv.getUint32(16 * i + 4, true), val: dv.getBigUint64(16 * i + 8, true) }),
-    );
-    return { kind: 'msr-policy', entries };
+    return { kind: 'msr-policy', entries: layoutArray<MsrEntry>(XEN_MSR_ENTRY, bytes) };
   },
-  encodedLength: (b) => 16 * b.entries.length,
-  encode(b) {
-    const packed = packedBytes(b.entries);
-    if (packed) return [packed];
-    const out = new Uint8Array(16 * b.entries.length);
-    const dv = dataView(out);
-    b.entries.forEach((e, i) => {
-      dv.setUint32(16 * i, e.idx, true);
-      dv.setUint32(16 * i + 4, e.flags, true);
-      dv.setBigUint64(16 * i + 8, e.val, true);
-    });
-    return [out];
-  },
-  toJson: (b) => ({ kind: 'msr-policy', entries: b.entries.map((e) => ({ idx: e.idx, flags: e.flags, val: u64ToJson(e.val) })) }),
-  fromJson: (j) => ({ kind: 'msr-policy', entries: j.entries.map((e) => ({ idx: e.idx, flags: e.flags, val: u64FromJson(e.val) })) }),
+  encodedLength: (b) => XEN_MSR_ENTRY.size * b.entries.length,
+  encode: (b) => encodeLayoutArray(XEN_MSR_ENTRY, b.entries),
+  toJson: (b) => ({ kind: 'msr-policy', entries: b.entries.map((e) => layoutCodec(XEN_MSR_ENTRY).toJson(e)) }),
+  fromJson: (j) => ({ kind: 'msr-policy', entries: j.entries.map((e) => layoutCodec(XEN_MSR_ENTRY).fromJson(e)) }),
 };
 
 // CHECKPOINT_DIRTY_PFN_LIST (COLO back channel): u64 pfn[], may be empty.
