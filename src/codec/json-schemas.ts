@@ -35,8 +35,29 @@ export const EmptyJson = Type.Object(
 );
 
 // simple.ts
+/** Decoded fields of a structure (src/codec/machine/machine-json.ts): the layout table's JSON form, checked when encoded. */
+const MachineFields = Type.Record(Type.String(), Type.Unknown(), { description: 'decoded fields; encoded over the raw bytes' });
+
+/** One HVM save entry of an HVM_CONTEXT body, decoded next to the blob. */
+export const HvmEntryJson = Type.Object(
+  {
+    typecode: U16,
+    instance: U16,
+    name: Type.String(),
+    offset: Type.Integer({ minimum: 0, maximum: 0xffffffff, description: 'blob offset of the descriptor' }),
+    length: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
+    layout: Type.Optional(Type.String()),
+    fields: Type.Optional(MachineFields),
+  },
+  { additionalProperties: false },
+);
+
 export const OpaqueJson = Type.Object(
-  { kind: Type.Literal('opaque'), data: Type.String({ description: 'body bytes, base64' }) },
+  {
+    kind: Type.Literal('opaque'),
+    data: Type.String({ description: 'body bytes, base64' }),
+    entries: Type.Optional(Type.Array(HvmEntryJson, { description: 'HVM_CONTEXT only: its save entries decoded' })),
+  },
   { additionalProperties: false },
 );
 
@@ -79,6 +100,8 @@ export const VcpuJson = Type.Object(
     vcpuId: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
     reserved: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
     context: Type.String({ description: 'context blob, base64' }),
+    layout: Type.Optional(Type.String({ description: 'the table the context decodes with' })),
+    fields: Type.Optional(MachineFields),
   },
   { additionalProperties: false },
 );
