@@ -17,6 +17,8 @@ export interface DumpOptions extends WalkOptions {
   records?: RecordFilter | undefined;
   /** List pfns of PAGE_DATA-like records (text, ndjson). The JSON document always has everything. */
   pages?: boolean | undefined;
+  /** Text: every decoded field of HVM save entries and PV vCPU records (their registers are always shown). */
+  machine?: boolean | undefined;
 }
 
 export interface DumpResult {
@@ -58,7 +60,7 @@ async function dumpItems(source: StreamSource, out: TextSink, options: DumpOptio
     } else if (format === 'ndjson') {
       for (const piece of ndjsonItemPieces(item, dialect, options.pages ?? false)) await out.write(piece);
     } else {
-      await out.write(renderItemText(item, { pages: options.pages }));
+      await out.write(renderItemText(item, { pages: options.pages, machine: options.machine }));
     }
     items++;
   }

@@ -11,12 +11,15 @@ import { dataPageCount, type PfnEntries } from '../codec/bodies/page-data.js';
 import { hvmContextEntries } from '../codec/bodies/x86-common.js';
 import { TSC_MODES } from '../format/layouts/x86-tsc-info.js';
 import { asciiPreview, elided, grouped, hex } from './text-format.js';
+import { machineLines } from './machine-text.js';
 
 export interface FieldOptions {
   /** List every pfn of PAGE_DATA-like records. */
   pages?: boolean | undefined;
   /** Items shown before eliding a long array. */
   keep?: number;
+  /** Every decoded field of HVM save entries and PV vCPU records (their registers are always shown). */
+  machine?: boolean | undefined;
 }
 
 export interface RecordFields {
@@ -84,7 +87,7 @@ export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): Record
     case 'vcpu':
       return {
         summary: `vcpu ${body.vcpuId}, context ${grouped(body.context.length)} bytes${body.reserved ? `, reserved ${hex(body.reserved)}` : ''}`,
-        details: [],
+        details: machineLines(rec, opts.machine === true),
       };
     case 'tsc-info':
       return {
@@ -144,7 +147,7 @@ export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): Record
         const names = entries.map((e) => `${HVM_SAVE_TYPECODES[e.typecode] ?? `type${e.typecode}`}${e.typecode > 1 ? `[${e.instance}]` : ''}`);
         return {
           summary: `${grouped(body.data.length)} bytes, ${entries.length} save entries${truncatedAt !== undefined ? `, malformed at blob offset ${truncatedAt}` : ''}`,
-          details: names.length ? [`entries: ${elided(names, keep * 4, String, ', ')}`] : [],
+          details: [...(names.length ? [`entries: ${elided(names, keep * 4, String, ', ')}`] : []), ...machineLines(rec, opts.machine === true)],
         };
       }
       return { summary: `${grouped(body.data.length)} bytes`, details: [] };

@@ -14,6 +14,7 @@ interface DumpArgs extends CommonArgs {
   format: DumpFormat;
   records?: string;
   pages: boolean;
+  machine: boolean;
   output?: string;
 }
 
@@ -36,6 +37,11 @@ export const dumpCommand: CommandModule<object, DumpArgs> = {
       })
       .option('records', { alias: 'r', type: 'string', describe: 'only these record types: names or numbers, optionally layer-prefixed (PAGE_DATA,libxl:0x3)' })
       .option('pages', { type: 'boolean', default: false, describe: 'list the pfns of PAGE_DATA records (text, ndjson)' })
+      .option('machine', {
+        type: 'boolean',
+        default: false,
+        describe: 'every decoded field of HVM save entries and PV vCPU records (text; registers are always shown)',
+      })
       .option('output', {
         alias: 'o',
         type: 'string',
@@ -50,7 +56,7 @@ export const dumpCommand: CommandModule<object, DumpArgs> = {
       const records = args.records !== undefined ? parseRecordFilter(args.records, args.dialect) : undefined;
       const source = inputSource(args.file);
       const progress = await progressFor('dump', args.file);
-      const options = { format: args.format, records, pages: args.pages, reader, onProgress: (n: number) => progress.update(n) };
+      const options = { format: args.format, records, pages: args.pages, machine: args.machine, reader, onProgress: (n: number) => progress.update(n) };
       let result: DumpResult;
       try {
         // -o -: standard output, as without -o. A file is 0600 (JSON carries page contents, all formats register values).
