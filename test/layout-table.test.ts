@@ -147,12 +147,8 @@ describe('layout table engine', () => {
     v.rows[2] = { sel: 0x10, pad: 0, limit: 5 };
     v.rows[3] = { sel: 0x10, pad: 0, limit: 5 };
     v.rows[5] = { sel: 0x20, pad: 0, limit: 0 };
-    const lines = layoutText(TABLE, v, { compactArrays: true, hideZero: true }).map((l) => l.trimEnd());
-    expect(lines).toEqual(
-      ['rows:', '  [1]  sel 0x10, limit 5', '  [2–3]  same as [1]', '  [5]  sel 0x20'].map((l) =>
-        expect.stringMatching(new RegExp(`^${l.replace(/[[\]]/g, '\\$&').replace(/  /g, ' +')}$`)),
-      ),
-    );
+    const lines = layoutText(TABLE, v, { compactArrays: true, hideZero: true }).map((l) => l.replace(/\s+/g, ' ').trimEnd());
+    expect(lines).toEqual(['rows:', ' [1] sel 0x10, limit 5', ' [2–3] same as [1]', ' [5] sel 0x20']);
     expect(layoutText(TABLE, v, { compactArrays: true }).join('\n')).toMatch(/\[0\] +sel 0x0, limit 0/);
   });
 
