@@ -73,6 +73,14 @@ export function registersText(r: VcpuRegisters): string[] {
   return lines;
 }
 
+/** Every decoded field of one HVM save entry (zero fields hidden, repeated array elements collapsed). */
+export function hvmEntryFieldLines(e: HvmEntry): string[] {
+  if (!e.decoded) return [`${grouped(e.data.length)} bytes, no table decodes them`];
+  const body = layoutText(e.decoded.layout, e.decoded.value, { hideZero: true, compactArrays: true });
+  const extra = e.typecode === 14 ? mtrrLines(e.decoded.value as LayoutValue<typeof HVM_HW_MTRR>).map((l) => l.trimStart()) : [];
+  return [...(body.length ? body : ['(all zero)']), ...extra];
+}
+
 function entryLines(e: HvmEntry, all: boolean): string[] {
   const head = `${e.name}[${e.instance}]`;
   if (e.typecode === 2) {
