@@ -757,6 +757,18 @@ describe('libxc records', () => {
     expect(readStreamSync(ok.bytes).readAll().end.status).toBe('complete');
   });
 
+  it('LIBXC-HVM-CONTEXT-RESERVED: CPU pad0 and a CPU_MSR _rsvd not zero (a short CPU entry has no pad0)', () => {
+    const cpu = new Uint8Array(1032);
+    cpu[1028] = 1; // pad0
+    const l = hvmCtx(hvmBlob([[2, 0, cpu]]));
+    strictRule(l, 'LIBXC-HVM-CONTEXT-RESERVED', l.at('bad') + 8 + 40 + 1028);
+    const msr = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 1, 0, 0, 0, ...new Array(8).fill(0));
+    const m = hvmCtx(hvmBlob([[20, 0, msr]]));
+    strictRule(m, 'LIBXC-HVM-CONTEXT-RESERVED', m.at('bad') + 8 + 40 + 12);
+    const short = hvmCtx(hvmBlob([[2, 0, 1024]]));
+    expect(readStreamSync(short.bytes).readAll().end.status).toBe('complete');
+  });
+
   it('LIBXC-HVM-CONTEXT-INSTANCE: a PIT with instance 1 (a later ENTRY problem is still found in lenient mode)', () => {
     const l = hvmCtx(hvmBlob([[10, 1, 56]]));
     strictRule(l, 'LIBXC-HVM-CONTEXT-INSTANCE', l.at('bad') + 8 + 32 + 2);
