@@ -91,7 +91,7 @@ export function hvmContextProblems(blob: Uint8Array): HvmContextProblem[] {
 /** The first field the entry's table marks reserved that is not zero (CPU pad0, CPU_MSR _rsvd), as a problem. */
 function reservedProblem(blob: Uint8Array, off: number, typecode: number, length: number, at: string): HvmContextProblem | undefined {
   const layout = hvmEntryLayout(typecode, length);
-  if (!layout || !layout.fields.some((f) => f.reserved !== undefined || typeof f.type === 'object')) return undefined;
+  if (!layout?.fields.some((f) => f.reserved !== undefined || typeof f.type === 'object')) return undefined;
   const data = blob.subarray(off + HVM_SAVE_DESCRIPTOR_SIZE, off + HVM_SAVE_DESCRIPTOR_SIZE + length);
   const { value } = decodeStruct(layout, data);
   const [v] = layoutCodec(layout).reservedViolations(value as never);
