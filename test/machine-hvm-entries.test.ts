@@ -16,7 +16,7 @@ import { walkLayout } from '../src/codec/layout-codec.js';
 import { isScalarField, SCALAR_SIZES, type ScalarType } from '../src/format/layout.js';
 import { decodeHvmEntries } from '../src/codec/machine/hvm-entries.js';
 import { recordParts } from '../src/codec/machine/parts.js';
-import type { HvmEntryJson } from '../src/codec/machine/machine-json.js';
+import type { HvmEntryJsonForm } from '../src/codec/machine/machine-json.js';
 import { hvmContextProblems } from '../src/codec/bodies/hvm-context-framing.js';
 
 /** An HVM save blob from [typecode, instance, data] entries, HEADER first and END last. */
@@ -124,7 +124,7 @@ describe('hand-made HVM entries', () => {
 
   it('JSON: MSR index names in the text, fields beside the bytes; an edit past a short entry is refused', () => {
     const j = recordToJson(hvmRecord(data));
-    const entries = (j.body as { entries: HvmEntryJson[] }).entries;
+    const entries = (j.body as { entries: HvmEntryJsonForm[] }).entries;
     expect(entries.map((e) => e.layout)).toEqual(['hvm_save_header', 'hvm_hw_cpu_compat', 'hvm_hw_lapic', 'hvm_hw_cpu_xsave', 'hvm_msr', undefined, undefined]);
     const lapic = entries[2];
     (lapic.fields as Record<string, unknown>).tdt_msr = '0x1';
@@ -135,7 +135,7 @@ describe('hand-made HVM entries', () => {
     expect(new DataView((edited.body as OpaqueBody).data.buffer).getUint32(entries[2].offset + 8 + 12, true)).toBe(3);
     // Without fields the raw bytes are taken as they are.
     const raw = structuredClone(j);
-    for (const e of (raw.body as { entries: HvmEntryJson[] }).entries) delete e.fields;
+    for (const e of (raw.body as { entries: HvmEntryJsonForm[] }).entries) delete e.fields;
     expect(Buffer.from(encodeRecord(recordFromJson(raw))).equals(Buffer.from(encodeRecord(hvmRecord(data))))).toBe(true);
   });
 });
@@ -203,7 +203,9 @@ describe('edit one decoded field in the JSON form', () => {
           setPath(fields, leaf.path, v);
           const after = encodeRecord(recordFromJson(j));
           const again = recordToJson(recordFromJson(JSON.parse(JSON.stringify(recordToJson(recordFromJson(j))))));
-          const fieldsAgain = (leaf.entry === undefined ? again.body : (again.body as { entries: HvmEntryJson[] }).entries[leaf.entry]) as { fields: object };
+          const fieldsAgain = (leaf.entry === undefined ? again.body : (again.body as { entries: HvmEntryJsonForm[] }).entries[leaf.entry]) as {
+            fields: object;
+          };
           expect(fieldsAgain.fields, leaf.path).toEqual(fields);
           const size = SCALAR_SIZES[leaf.type];
           for (let i = 0; i < before.length; i++) {

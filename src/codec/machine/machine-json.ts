@@ -20,7 +20,7 @@ import { hvmEntryLayout, pvVcpuLayout } from './entry-layouts.js';
 import { decodeHvmEntries } from './hvm-entries.js';
 import { decodeStruct, encodeStruct } from './struct.js';
 
-export interface HvmEntryJson {
+export interface HvmEntryJsonForm {
   typecode: number;
   instance: number;
   name: string;
@@ -39,8 +39,8 @@ export function machineJson(rec: StreamRecord): Record<string, unknown> | undefi
   if (body.kind === 'opaque' && rec.name === 'HVM_CONTEXT') {
     const { entries } = decodeHvmEntries(body.data);
     return {
-      entries: entries.map((e): HvmEntryJson => {
-        const j: HvmEntryJson = { typecode: e.typecode, instance: e.instance, name: e.name, offset: e.offset, length: e.data.length };
+      entries: entries.map((e): HvmEntryJsonForm => {
+        const j: HvmEntryJsonForm = { typecode: e.typecode, instance: e.instance, name: e.name, offset: e.offset, length: e.data.length };
         if (e.decoded) {
           j.layout = e.decoded.layout.name;
           j.fields = toJson(e.decoded.layout, e.decoded.value);
@@ -72,7 +72,7 @@ function applyHvmEntries(body: Record<string, unknown>): Record<string, unknown>
   const { entries, ...rest } = body;
   const blob = new Uint8Array(fromBase64(String(body.data)));
   const dv = dataView(blob);
-  (entries as HvmEntryJson[]).forEach((e, i) => {
+  (entries as HvmEntryJsonForm[]).forEach((e, i) => {
     if (e.fields === undefined) return;
     const path = `body/entries/${i}`;
     if (e.offset + HVM_SAVE_DESCRIPTOR_SIZE + e.length > blob.length || dv.getUint32(e.offset + 4, true) !== e.length)
