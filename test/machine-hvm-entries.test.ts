@@ -140,6 +140,32 @@ describe('hand-made HVM entries', () => {
   });
 });
 
+describe('hand-made PV vCPU records', () => {
+  it('X86_PV_VCPU_XSAVE: xcr0, the XSAVE header and the extended area; X86_PV_VCPU_MSRS: named MSRs', () => {
+    const xsave = filled(16 + 512 + 64 + 256, (dv) => {
+      dv.setBigUint64(0, 7n, true); // xcr0
+      dv.setBigUint64(16 + 512, 7n, true); // xstate_bv
+    });
+    const [x] = recordParts(makeRecord('libxc', 'X86_PV_VCPU_XSAVE', { kind: 'vcpu', vcpuId: 1, reserved: 0, context: xsave }));
+    expect(x.key).toBe('X86_PV_VCPU_XSAVE[1]');
+    expect(x.layout.name).toBe('pv_vcpu_xsave');
+    expect(x.value).toMatchObject({ xcr0: 7n, xsave_hdr: { xstate_bv: 7n } });
+    expect((x.value as { extended: Uint8Array }).extended.length).toBe(256);
+    const msrs = filled(32, (dv) => {
+      dv.setUint32(0, 0xc0000080, true);
+      dv.setBigUint64(8, 0xd01n, true);
+      dv.setUint32(16, 0x48, true);
+    });
+    const [m] = recordParts(makeRecord('libxc', 'X86_PV_VCPU_MSRS', { kind: 'vcpu', vcpuId: 0, reserved: 0, context: msrs }));
+    expect(m.value).toMatchObject({ msr: [{ index: 0xc0000080, val: 0xd01n }, { index: 0x48 }] });
+    const index = m.layout.fields[0].type as { fields: Array<{ values?: Record<number, string> }> };
+    expect(index.fields[0].values?.[0xc0000080]).toBe('EFER');
+    // A BASIC context of neither width's size stays bytes.
+    const [odd] = recordParts(makeRecord('libxc', 'X86_PV_VCPU_BASIC', { kind: 'vcpu', vcpuId: 0, reserved: 0, context: new Uint8Array(100) }));
+    expect(odd.layout.fields.map((f) => f.name)).toEqual(['data']);
+  });
+});
+
 /** Every scalar (not array) leaf of a record's decoded JSON: its path inside `fields`, type and byte range in the body. */
 function scalarLeaves(r: StreamRecord): Array<{ entry: number | undefined; path: string; type: ScalarType; offset: number }> {
   const out: Array<{ entry: number | undefined; path: string; type: ScalarType; offset: number }> = [];
