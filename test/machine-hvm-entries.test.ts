@@ -158,7 +158,7 @@ describe('hand-made PV vCPU records', () => {
     });
     const [m] = recordParts(makeRecord('libxc', 'X86_PV_VCPU_MSRS', { kind: 'vcpu', vcpuId: 0, reserved: 0, context: msrs }));
     expect(m.value).toMatchObject({ msr: [{ index: 0xc0000080, val: 0xd01n }, { index: 0x48 }] });
-    const index = m.layout.fields[0].type as { fields: Array<{ values?: Record<number, string> }> };
+    const index = m.layout.fields[0].type as unknown as { fields: ReadonlyArray<{ values?: Record<number, string> }> };
     expect(index.fields[0].values?.[0xc0000080]).toBe('EFER');
     // A BASIC context of neither width's size stays bytes.
     const [odd] = recordParts(makeRecord('libxc', 'X86_PV_VCPU_BASIC', { kind: 'vcpu', vcpuId: 0, reserved: 0, context: new Uint8Array(100) }));
