@@ -138,6 +138,21 @@ describe('layout table engine', () => {
     expect(lines).toContain('  [1]:');
   });
 
+  it('compactArrays: one line per array element, identical runs collapsed; hideZero hides zero elements and arrays', () => {
+    const TABLE = defineLayout('table', [
+      { name: 'rows', type: SEGMENT, count: 6 },
+      { name: 'zeros', type: 'u32', count: 4 },
+    ]);
+    const v = layoutCodec(TABLE).decode(new Uint8Array(TABLE.size));
+    v.rows[1] = { sel: 0x10, pad: 0, limit: 5 };
+    v.rows[2] = { sel: 0x10, pad: 0, limit: 5 };
+    v.rows[3] = { sel: 0x10, pad: 0, limit: 5 };
+    v.rows[5] = { sel: 0x20, pad: 0, limit: 0 };
+    const lines = layoutText(TABLE, v, { compactArrays: true, hideZero: true }).map((l) => l.replace(/\s+/g, ' ').trimEnd());
+    expect(lines).toEqual(['rows:', ' [1] sel 0x10, limit 5', ' [2–3] same as [1]', ' [5] sel 0x20']);
+    expect(layoutText(TABLE, v, { compactArrays: true }).join('\n')).toMatch(/\[0\] +sel 0x0, limit 0/);
+  });
+
   it('X86_TSC_INFO is one table: 24 bytes, its reserved field tied to its rule', () => {
     expect(X86_TSC_INFO.size).toBe(24);
     expect(X86_TSC_INFO.fields.map((f) => f.name)).toEqual(['mode', 'khz', 'nsec', 'incarnation', 'reserved']);

@@ -784,7 +784,7 @@ describe('libxc records', () => {
       [[[21, 0, 8]], 32],
       [[[1, 0, 24]], 32],
       [[[10, 0, 48]], 36], // PIT is 56 bytes
-      [[[2, 0, 1000]], 36], // CPU: 1032 or 1024
+      [[[2, 0, 1040]], 36], // CPU: at most 1032 (zero-extended)
       [[[5, 0, 32]], 36], // LAPIC: at most 24 (zero-extended)
       [[[16, 0, 64]], 36], // CPU_XSAVE: at least 600
       [[[20, 0, Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0, ...new Array(16).fill(0))]], 36], // CPU_MSR: count 2, one entry
@@ -792,10 +792,12 @@ describe('libxc records', () => {
       const l = hvmCtx(hvmBlob(entries));
       errorRule(l, 'LIBXC-HVM-CONTEXT-ENTRY', l.at('bad') + 8 + at);
     }
-    // What Xen 4.17 accepts is accepted: the pre-3.4 CPU size, a short zero-extended LAPIC, PIC instance 1.
+    // What Xen 4.17 accepts is accepted: the pre-3.4 CPU layout (1016), a short CPU (3.4–4.6, no flags) and LAPIC
+    // (zero-extended), PIC instance 1.
     const ok = hvmCtx(
       hvmBlob([
-        [2, 0, 1024],
+        [2, 0, 1016],
+        [2, 1, 1024],
         [3, 0, 8],
         [3, 1, 8],
         [5, 0, 16],
@@ -804,6 +806,18 @@ describe('libxc records', () => {
       ]),
     );
     expect(readStreamSync(ok.bytes).readAll().end.status).toBe('complete');
+  });
+
+  it('LIBXC-HVM-CONTEXT-RESERVED: CPU pad0 and a CPU_MSR _rsvd not zero (a short CPU entry has no pad0)', () => {
+    const cpu = new Uint8Array(1032);
+    cpu[1028] = 1; // pad0
+    const l = hvmCtx(hvmBlob([[2, 0, cpu]]));
+    strictRule(l, 'LIBXC-HVM-CONTEXT-RESERVED', l.at('bad') + 8 + 40 + 1028);
+    const msr = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 1, 0, 0, 0, ...new Array(8).fill(0));
+    const m = hvmCtx(hvmBlob([[20, 0, msr]]));
+    strictRule(m, 'LIBXC-HVM-CONTEXT-RESERVED', m.at('bad') + 8 + 40 + 12);
+    const short = hvmCtx(hvmBlob([[2, 0, 1024]]));
+    expect(readStreamSync(short.bytes).readAll().end.status).toBe('complete');
   });
 
   it('LIBXC-HVM-CONTEXT-INSTANCE: a PIT with instance 1 (a later ENTRY problem is still found in lenient mode)', () => {

@@ -21,6 +21,7 @@ function fixedBodySchema(kind: BodyLayout, table: Layout) {
 }
 
 const U32 = Type.Integer({ minimum: 0, maximum: 0xffffffff });
+const U16 = Type.Integer({ minimum: 0, maximum: 0xffff });
 // At most 16 significant hex digits: 2^64 and above are refused at their JSON path, never wrapped.
 const U64 = Type.String({ pattern: '^0x0*[0-9a-f]{1,16}$', description: 'u64, hex (< 2^64)' });
 
@@ -38,8 +39,29 @@ export const EmptyJson = Type.Object(
 );
 
 // simple.ts
+/** Decoded fields of a structure (src/codec/machine/machine-json.ts): the layout table's JSON form, checked when encoded. */
+const MachineFields = Type.Record(Type.String(), Type.Unknown(), { description: 'decoded fields; encoded over the raw bytes' });
+
+/** One HVM save entry of an HVM_CONTEXT body, decoded next to the blob. */
+export const HvmEntryJson = Type.Object(
+  {
+    typecode: U16,
+    instance: U16,
+    name: Type.String(),
+    offset: Type.Integer({ minimum: 0, maximum: 0xffffffff, description: 'blob offset of the descriptor' }),
+    length: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
+    layout: Type.Optional(Type.String()),
+    fields: Type.Optional(MachineFields),
+  },
+  { additionalProperties: false },
+);
+
 export const OpaqueJson = Type.Object(
-  { kind: Type.Literal('opaque'), data: Type.String({ description: 'body bytes, base64' }) },
+  {
+    kind: Type.Literal('opaque'),
+    data: Type.String({ description: 'body bytes, base64' }),
+    entries: Type.Optional(Type.Array(HvmEntryJson, { description: 'HVM_CONTEXT only: its save entries decoded' })),
+  },
   { additionalProperties: false },
 );
 
@@ -75,6 +97,8 @@ export const VcpuJson = Type.Object(
     vcpuId: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
     reserved: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
     context: Type.String({ description: 'context blob, base64' }),
+    layout: Type.Optional(Type.String({ description: 'the table the context decodes with' })),
+    fields: Type.Optional(MachineFields),
   },
   { additionalProperties: false },
 );

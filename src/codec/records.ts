@@ -11,6 +11,7 @@ import { recordTypeName, recordTypeTable, type BodyLayout, type Dialect, type La
 import { concatBytes, dataView, fromHex, isAllZero, toHex } from './bytes.js';
 import { EncodeError, formatError, type DecodeContext } from './errors.js';
 import type { BodyCodec } from './bodies/body-codec.js';
+import { applyMachineJson, machineJson } from './machine/machine-json.js';
 import { emptyCodec, opaqueCodec, type EmptyBody, type OpaqueBody } from './bodies/simple.js';
 import { pageDataCodec, pfnListCodec, type PageDataBody, type PfnListBody } from './bodies/page-data.js';
 import { p2mFramesCodec, pvInfoCodec, sharedInfoCodec, vcpuCodec, type P2mFramesBody, type PvInfoBody, type VcpuBody } from './bodies/x86-pv.js';
@@ -228,6 +229,8 @@ export type RecordJsonForm = Static<typeof RecordJson>;
 export function recordToJson(rec: StreamRecord, dialect: Dialect = 'upstream'): RecordJsonForm {
   const codec = codecForRecord(rec, dialect);
   const j: RecordJsonForm = { layer: rec.layer, type: rec.type, name: rec.name, body: codec.toJson(rec.body) as RecordJsonForm['body'] };
+  const machine = machineJson(rec);
+  if (machine) Object.assign(j.body as object, machine);
   if (rec.padding) j.padding = toHex(rec.padding);
   return j;
 }
@@ -236,7 +239,9 @@ export function recordToJson(rec: StreamRecord, dialect: Dialect = 'upstream'): 
 export function recordFromJson(j: RecordJsonForm, dialect: Dialect = 'upstream'): StreamRecord {
   const info = recordTypeTable(j.layer, dialect).lookup(j.type);
   const codec = bodyCodecFor(info);
-  const rec: StreamRecord = { layer: j.layer, type: j.type, name: info?.name ?? recordTypeName(j.layer, j.type, dialect), body: codec.fromJson(j.body) };
+  const name = info?.name ?? recordTypeName(j.layer, j.type, dialect);
+  const body = applyMachineJson(name, j.body as unknown as Record<string, unknown>);
+  const rec: StreamRecord = { layer: j.layer, type: j.type, name, body: codec.fromJson(body) };
   if (j.padding !== undefined) rec.padding = fromHex(j.padding);
   return rec;
 }

@@ -165,6 +165,12 @@ export const RULES = Object.freeze({
     'HVM_CONTEXT entry with a typecode Xen 4.17 cannot load or a length other than public/arch-x86/hvm/save.h gives.',
   ),
   HVM_CONTEXT_INSTANCE: R('LIBXC-HVM-CONTEXT-INSTANCE', 'strict', 'project', 'A one-per-domain HVM_CONTEXT entry must have instance 0 (PIC: 0 or 1).'),
+  HVM_CONTEXT_RESERVED: R(
+    'LIBXC-HVM-CONTEXT-RESERVED',
+    'strict',
+    'C',
+    'HVM_CONTEXT entry fields Xen 4.17 requires to be zero (CPU pad0, CPU_MSR _rsvd) must be zero.',
+  ),
   HVM_PARAMS_SHORT: R('LIBXC-HVM-PARAMS-SHORT', 'error', 'C+VFY', 'HVM_PARAMS body shorter than its 8-byte header.'),
   HVM_PARAMS_LENGTH: R('LIBXC-HVM-PARAMS-LENGTH', 'error', 'C+VFY', 'HVM_PARAMS body_length must be 8 + 16·count.'),
   HVM_PARAMS_RESERVED: R('LIBXC-HVM-PARAMS-RESERVED', 'strict', 'VFY', 'HVM_PARAMS reserved field must be zero.'),

@@ -20,6 +20,8 @@ export interface DumpOptions extends WalkOptions {
   pages?: boolean | undefined;
   /** The input is a captured headerless back channel (receiver → sender), not a stream. */
   channel?: BackChannelKind | undefined;
+  /** Text: every decoded field of HVM save entries and PV vCPU records (their registers are always shown). */
+  machine?: boolean | undefined;
 }
 
 export interface DumpResult {
@@ -65,7 +67,7 @@ async function dumpItems(source: StreamSource, out: TextSink, options: DumpOptio
     } else if (format === 'ndjson') {
       for (const piece of ndjsonItemPieces(item, dialect, options.pages ?? false)) await out.write(piece);
     } else {
-      await out.write(renderItemText(item, { pages: options.pages }));
+      await out.write(renderItemText(item, { pages: options.pages, machine: options.machine }));
     }
     items++;
   }

@@ -16,6 +16,30 @@ export interface LayoutTextOptions {
   keep?: number;
   /** Hide fields whose value is zero (reserved fields are always hidden when zero). */
   hideZero?: boolean;
+  /**
+   * Each element of an array of structs on one line (`[3] vector 0x30, mask 0x1 [masked]`), and a run
+   * of elements identical to the one before it as one line (`[4–47] same as [3]`); with hideZero,
+   * all-zero elements are left out.
+   */
+  compactArrays?: boolean;
+}
+
+/** One struct value's non-padding fields on one line: `name value, name value`. */
+function inlineText(layout: Layout, value: object, keep: number, hideZero: boolean): string {
+  const parts: string[] = [];
+  walkLayout(layout, value, ({ field, value: v, path }) => {
+    if (field.padding) return false;
+    if (isStructField(field)) return undefined;
+    if (hideZero && isZero(v)) return false;
+    parts.push(`${path} ${valueText(field, v, keep)}`);
+    return undefined;
+  });
+  return parts.join(', ');
+}
+
+function isZero(v: unknown): boolean {
+  if (Array.isArray(v)) return v.every(isZero);
+  return v === 0 || v === 0n || (v instanceof Uint8Array && v.every((b) => b === 0));
 }
 
 function flagNames(v: number | bigint, bits: Readonly<Record<number, string>>): string {
@@ -66,8 +90,28 @@ export function layoutText(layout: Layout, value: object, options: LayoutTextOpt
   const indent = options.indent ?? '';
   const keep = options.keep ?? 8;
   const rows: Array<{ depth: number; name: string; text: string }> = [];
+  let run: { path: string; text: string; first: number; last: number; depth: number } | undefined;
+  const endRun = () => {
+    if (run && run.last > run.first)
+      rows.push({ depth: run.depth, name: run.first + 1 === run.last ? `[${run.last}]` : `[${run.first + 1}–${run.last}]`, text: `same as [${run.first}]` });
+    run = undefined;
+  };
   walkLayout(layout, value, ({ field, value: v, depth, path, index }) => {
     if (field.padding) return false;
+    if (index !== undefined && options.compactArrays && isStructField(field)) {
+      const text = inlineText(field.type, v as object, keep, options.hideZero === true) || '(zero)';
+      const arrayPath = path.slice(0, path.lastIndexOf('['));
+      if (run && run.path === arrayPath && run.text === text && run.last === index - 1) {
+        run.last = index;
+        return false;
+      }
+      endRun();
+      if (options.hideZero && isZero(Object.values(v as object))) return false;
+      run = { path: arrayPath, text, first: index, last: index, depth };
+      rows.push({ depth, name: `[${index}]`, text });
+      return false;
+    }
+    endRun();
     if (index !== undefined) {
       rows.push({ depth, name: `[${index}]`, text: '' });
       return undefined;
@@ -77,11 +121,11 @@ export function layoutText(layout: Layout, value: object, options: LayoutTextOpt
       rows.push({ depth, name, text: '' });
       return undefined;
     }
-    const zero = v === 0 || v === 0n || (v instanceof Uint8Array && v.every((b) => b === 0));
-    if (zero && (field.reserved !== undefined || options.hideZero)) return false;
+    if (isZero(v) && (field.reserved !== undefined || options.hideZero)) return false;
     rows.push({ depth, name, text: valueText(field, v, keep) });
     return undefined;
   });
+  endRun();
   const width = Math.max(0, ...rows.map((r) => 2 * r.depth + r.name.length));
   return rows.map((r) => {
     const label = `${'  '.repeat(r.depth)}${r.name}`;

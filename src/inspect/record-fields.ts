@@ -15,12 +15,15 @@ import { layoutSummary } from './layout-text.js';
 import { elided, grouped, hex } from './text-format.js';
 import { cpuidPolicyText, msrPolicyText } from './policy-text.js';
 import { emulatorContextText } from './qemu-text.js';
+import { machineLines } from './machine-text.js';
 
 export interface FieldOptions {
   /** List every pfn of PAGE_DATA-like records. */
   pages?: boolean | undefined;
   /** Items shown before eliding a long array. */
   keep?: number;
+  /** Every decoded field of HVM save entries and PV vCPU records (their registers are always shown). */
+  machine?: boolean | undefined;
 }
 
 export interface RecordFields {
@@ -99,7 +102,7 @@ export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): Record
     case 'vcpu':
       return {
         summary: `vcpu ${body.vcpuId}, context ${grouped(body.context.length)} bytes${body.reserved ? `, reserved ${hex(body.reserved)}` : ''}`,
-        details: [],
+        details: machineLines(rec, opts.machine === true),
       };
     case 'tsc-info':
       return { summary: layoutSummary(X86_TSC_INFO, body), details: [] };
@@ -129,7 +132,9 @@ export function recordFields(rec: StreamRecord, opts: FieldOptions = {}): Record
       return emulatorContextText(body, keep);
     case 'checkpoint-state':
       return { summary: `${layoutSummary(CHECKPOINT_STATE, body)}${body.extra ? `, ${body.extra.length} extra bytes` : ''}`, details: [] };
-    case 'opaque':
-      return opaqueFields(rec.name, body.data, keep);
+    case 'opaque': {
+      const fields = opaqueFields(rec.name, body.data, keep);
+      return { summary: fields.summary, details: [...fields.details, ...machineLines(rec, opts.machine === true)] };
+    }
   }
 }

@@ -18,6 +18,7 @@ import { PassTracker, type PassStat } from './passes.js';
 import { PfnHeat, type PfnMap } from './pfn-heat.js';
 import { RecordTableBuilder, type RecordTable } from './record-table.js';
 import { TimelineBuilder, type Timeline } from './timeline.js';
+import { MachineCollector, type MachineSection } from './machine.js';
 
 export interface HeaderInfo {
   kind: StreamItem['kind'];
@@ -71,6 +72,8 @@ export interface ReportData {
   passesTotal: number;
   pfnMap: PfnMap;
   table: RecordTable;
+  /** vCPU registers and decoded device state. */
+  machine: MachineSection;
   limits: ReportLimits;
 }
 
@@ -100,6 +103,7 @@ export async function collectReport(source: StreamSource, options: ReportOptions
   const passes = new PassTracker(limits.passes);
   const heat = new PfnHeat(limits.pfnCells);
   const table = new RecordTableBuilder(limits.headRows, limits.tailRows, limits.hexBytes, limits.jsonChars);
+  const machine = new MachineCollector();
   let goMessage = false;
   let error: StreamFormatError | undefined;
 
@@ -115,6 +119,7 @@ export async function collectReport(source: StreamSource, options: ReportOptions
         }
         timeline.onItem(item, pass);
         table.onItem(item, pass);
+        machine.onRecord(item.record);
       } else if (item.kind === 'trailing') {
         timeline.onItem(item);
         table.onItem(item);
@@ -168,6 +173,7 @@ export async function collectReport(source: StreamSource, options: ReportOptions
     passesTotal: p.total,
     pfnMap: heat.build(),
     table: table.build(),
+    machine: machine.build(),
     limits,
   };
 }

@@ -8,3 +8,4 @@ export type { PassStat } from './passes.js';
 export type { PfnMap, PfnBucket } from './pfn-heat.js';
 export type { RecordTable, RecordRow } from './record-table.js';
 export type { RowDetail } from './record-detail.js';
+export type { MachineSection, MachinePart } from './machine.js';

@@ -17,6 +17,7 @@ interface DumpArgs extends CommonArgs {
   format: DumpFormat;
   records?: string;
   pages: boolean;
+  machine: boolean;
   output?: string;
   channel?: BackChannelKind;
 }
@@ -44,6 +45,11 @@ export const dumpCommand: CommandModule<object, DumpArgs> = {
         choices: ['colo', 'postcopy'] as const,
         describe: "FILE is a captured back channel (receiver → sender, no headers): COLO's CHECKPOINT_STATE cycle or the postcopy RFC's faults",
       })
+      .option('machine', {
+        type: 'boolean',
+        default: false,
+        describe: 'every decoded field of HVM save entries and PV vCPU records (text; registers are always shown)',
+      })
       .option('output', {
         alias: 'o',
         type: 'string',
@@ -59,7 +65,15 @@ export const dumpCommand: CommandModule<object, DumpArgs> = {
       const records = args.records !== undefined ? parseRecordFilter(args.records, args.dialect) : undefined;
       const source = inputSource(args.file);
       const progress = await progressFor('dump', args.file);
-      const options = { format: args.format, records, pages: args.pages, reader, channel: args.channel, onProgress: (n: number) => progress.update(n) };
+      const options = {
+        format: args.format,
+        records,
+        pages: args.pages,
+        machine: args.machine,
+        reader,
+        channel: args.channel,
+        onProgress: (n: number) => progress.update(n),
+      };
       // A legacy (pre-Xen-4.6) image in a file: its chunks, from the legacy reader.
       if (args.file !== '-' && args.channel === undefined && (await isLegacyImage(source))) {
         if (args.records !== undefined) throw new UsageError('--records selects v2 records; a legacy (pre-Xen-4.6) image has chunks: dump it whole');

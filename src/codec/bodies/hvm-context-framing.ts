@@ -5,6 +5,9 @@
  * accepts is one `verify` accepts and Xen's hvm_load() can load.
  */
 import { dataView } from '../bytes.js';
+import { layoutCodec, reservedValueText } from '../layout-codec.js';
+import { hvmEntryLayout } from '../machine/entry-layouts.js';
+import { decodeStruct } from '../machine/struct.js';
 import type { RuleKey } from '../../format/rules.js';
 import {
   HVM_FILE_MAGIC,
@@ -76,9 +79,29 @@ export function hvmContextProblems(blob: Uint8Array): HvmContextProblem[] {
           actual: `${at}: instance ${instance}`,
         });
       }
+      if (!problems.some((p) => p.rule === 'HVM_CONTEXT_RESERVED')) {
+        const p = reservedProblem(blob, off, typecode, length, at);
+        if (p) problems.push(p);
+      }
     }
     off += HVM_SAVE_DESCRIPTOR_SIZE + length;
   }
+}
+
+/** The first field the entry's table marks reserved that is not zero (CPU pad0, CPU_MSR _rsvd), as a problem. */
+function reservedProblem(blob: Uint8Array, off: number, typecode: number, length: number, at: string): HvmContextProblem | undefined {
+  const layout = hvmEntryLayout(typecode, length);
+  if (!layout?.fields.some((f) => f.reserved !== undefined || typeof f.type === 'object')) return undefined;
+  const data = blob.subarray(off + HVM_SAVE_DESCRIPTOR_SIZE, off + HVM_SAVE_DESCRIPTOR_SIZE + length);
+  const { value } = decodeStruct(layout, data);
+  const [v] = layoutCodec(layout).reservedViolations(value as never);
+  if (!v || v.offset >= length) return undefined;
+  return {
+    rule: v.rule,
+    offset: off + HVM_SAVE_DESCRIPTOR_SIZE + v.offset,
+    expected: `${layout.name}.${v.path} = 0`,
+    actual: `${at}: ${reservedValueText(v.value)}`,
+  };
 }
 
 function headerProblem(dv: DataView, typecode: number, length: number): HvmContextProblem | undefined {

@@ -1,24 +1,61 @@
 /**
- * The decoded pieces of a record that `diff` compares field by field: each a
- * key that identifies it across two saves (`CPUID 0x7.0`, `MSR 0x10a`,
- * `QEMU fdc[0]`, an HVM save entry, a vCPU), the layout it is read with and
- * its value. One function per record kind, tried in turn: a new kind adds a
- * function to PART_SOURCES.
+ * A record's decoded parts, each with an identity key, its layout table and
+ * its value: what `diff` pairs between two streams and compares field by
+ * field (`CPUID 0x7.0`, `MSR 0x10a`, `QEMU fdc[0]`, `HVM_CONTEXT CPU[0]`,
+ * `X86_PV_VCPU_BASIC[1]`). One function per kind of record, in a plain list
+ * (PART_SOURCES): the first that answers for a record wins; a new kind adds a
+ * function there.
  */
-import type { Layout } from '../../format/layout.js';
-import { defineLayout } from '../../format/layout.js';
+import { defineLayout, type Layout } from '../../format/layout.js';
 import { MSR_NAMES } from '../../format/msr-names.js';
 import { BODY_CODECS, type StreamRecord } from '../records.js';
 import { cpuidLeafLayout, cpuidLeafView, leafKey, msrEntryLayout } from './cpu-policy.js';
 import { parseQemuSavevm } from './qemu-savevm.js';
+import { decodeHvmEntries } from './hvm-entries.js';
+import { pvVcpuLayout } from './entry-layouts.js';
+import { decodeStruct } from './struct.js';
 
 export interface RecordPart {
-  key: string;
-  layout: Layout;
-  value: object;
+  /** Identity across streams, e.g. 'HVM_CONTEXT CPU[0]', 'X86_PV_VCPU_BASIC[1]'. */
+  readonly key: string;
+  readonly layout: Layout;
+  readonly value: object;
 }
 
-type PartSource = (record: StreamRecord) => RecordPart[] | undefined;
+export type PartSource = (rec: StreamRecord) => RecordPart[] | undefined;
+
+const rawLayouts = new Map<string, Layout>();
+/** Bytes no table decodes, as a one-field layout (so they still compare). */
+function rawLayout(name: string, size: number): Layout {
+  const key = `${name}/${size}`;
+  let l = rawLayouts.get(key);
+  if (!l) {
+    l = defineLayout(name, [{ name: 'data', type: 'bytes', size, json: 'base64' }]);
+    rawLayouts.set(key, l);
+  }
+  return l;
+}
+
+/** HVM_CONTEXT: one part per save entry (END excluded), keyed by name and instance. */
+export function hvmContextParts(rec: StreamRecord): RecordPart[] | undefined {
+  if (rec.body.kind !== 'opaque' || rec.name !== 'HVM_CONTEXT') return undefined;
+  return decodeHvmEntries(rec.body.data)
+    .entries.filter((e) => e.typecode !== 0)
+    .map((e) => {
+      const key = `HVM_CONTEXT ${e.name}[${e.instance}]`;
+      if (e.decoded) return { key, layout: e.decoded.layout, value: e.decoded.value };
+      return { key, layout: rawLayout(e.name, e.data.length), value: { data: e.data } };
+    });
+}
+
+/** X86_PV_VCPU_*: the context, keyed by record and vCPU id. */
+export function pvVcpuParts(rec: StreamRecord): RecordPart[] | undefined {
+  if (rec.body.kind !== 'vcpu') return undefined;
+  const key = `${rec.name}[${rec.body.vcpuId}]`;
+  const layout = pvVcpuLayout(rec.name, rec.body.context.length);
+  if (!layout) return [{ key, layout: rawLayout(rec.name, rec.body.context.length), value: { data: rec.body.context } }];
+  return [{ key, layout, value: decodeStruct(layout, rec.body.context).value }];
+}
 
 function cpuidParts(record: StreamRecord): RecordPart[] | undefined {
   if (record.body.kind !== 'cpuid-policy') return undefined;
@@ -56,12 +93,12 @@ function fixedBodyParts(record: StreamRecord): RecordPart[] | undefined {
   return table ? [{ key: record.name, layout: table, value: record.body }] : undefined;
 }
 
-const PART_SOURCES: readonly PartSource[] = [cpuidParts, msrParts, qemuParts, fixedBodyParts];
+export const PART_SOURCES: readonly PartSource[] = Object.freeze([hvmContextParts, pvVcpuParts, cpuidParts, msrParts, qemuParts, fixedBodyParts]);
 
-/** The parts of a record, or an empty list for a record whose body is compared as a whole. */
-export function recordParts(record: StreamRecord): Array<{ key: string; layout: Layout; value: object }> {
+/** The record's parts (empty when no source decodes it: its body is compared as a whole). */
+export function recordParts(rec: StreamRecord): RecordPart[] {
   for (const source of PART_SOURCES) {
-    const parts = source(record);
+    const parts = source(rec);
     if (parts) return parts;
   }
   return [];

@@ -7,6 +7,10 @@ import type { LayoutValue } from '../../format/layout.js';
 import { HVM_HW_CPU, HVM_HW_CPU_COMPAT } from '../../format/layouts/hvm-cpu.js';
 import { VCPU_GUEST_CONTEXT_X86_32, VCPU_GUEST_CONTEXT_X86_64 } from '../../format/layouts/pv-vcpu.js';
 import { layoutCodec } from '../layout-codec.js';
+import { hvmEntryLayout } from './entry-layouts.js';
+import { decodeStruct } from './struct.js';
+
+const HVM_SAVE_CODE_CPU = 2;
 
 export type VcpuContext =
   | { readonly kind: 'hvm-cpu'; readonly value: LayoutValue<typeof HVM_HW_CPU> }
@@ -28,17 +32,10 @@ export const VCPU_CONTEXT_LAYOUTS = {
  * is hvm_hw_cpu zero-extended. Undefined when empty or longer.
  */
 export function decodeHvmCpu(data: Uint8Array): VcpuContext | undefined {
-  if (data.length === HVM_HW_CPU_COMPAT.size) return { kind: 'hvm-cpu-compat', value: layoutCodec(HVM_HW_CPU_COMPAT).decode(data) };
-  if (data.length === 0 || data.length > HVM_HW_CPU.size) return undefined;
-  return { kind: 'hvm-cpu', value: layoutCodec(HVM_HW_CPU).decode(zeroExtended(data, HVM_HW_CPU.size)) };
-}
-
-/** `data` itself when it is `size` bytes long, else a zero-filled copy of that size holding it. */
-export function zeroExtended(data: Uint8Array, size: number): Uint8Array {
-  if (data.length === size) return data;
-  const out = new Uint8Array(size);
-  out.set(data.subarray(0, size));
-  return out;
+  const layout = hvmEntryLayout(HVM_SAVE_CODE_CPU, data.length);
+  if (layout === HVM_HW_CPU_COMPAT) return { kind: 'hvm-cpu-compat', value: layoutCodec(HVM_HW_CPU_COMPAT).decode(data) };
+  if (layout !== HVM_HW_CPU) return undefined;
+  return { kind: 'hvm-cpu', value: decodeStruct(HVM_HW_CPU, data).value as LayoutValue<typeof HVM_HW_CPU> };
 }
 
 /**

@@ -96,7 +96,7 @@ export const HVM_HW_CPU = defineLayout(
     { name: 'pending_event', type: 'u32', bits: PENDING_EVENT_BITS, doc: 'bits 0–7 vector, 8–10 type, 11 error code valid, 31 valid' },
     { name: 'error_code', type: 'u32', show: 'hex' },
     { name: 'flags', type: 'u32', bits: { 0: 'fpu_initialised' } },
-    { name: 'pad0', type: 'u32', padding: true },
+    { name: 'pad0', type: 'u32', reserved: 'HVM_CONTEXT_RESERVED', doc: 'hvm_load_cpu_ctxt refuses non-zero' },
   ],
   { size: 1032, doc: 'HVM vCPU state: FPU, general, control, debug and segment registers, MSRs, TSC, pending event.' },
 );

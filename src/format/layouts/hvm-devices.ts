@@ -414,7 +414,7 @@ export const HVM_ONE_MSR = defineLayout(
   'hvm_one_msr',
   [
     { name: 'index', type: 'u32', show: 'hex', values: MSR_NAMES },
-    { name: '_rsvd', type: 'u32', doc: 'must be 0' },
+    { name: '_rsvd', type: 'u32', reserved: 'HVM_CONTEXT_RESERVED', doc: 'hvm_load_cpu_msrs refuses non-zero' },
     { name: 'val', type: 'u64' },
   ],
   { size: 16 },

@@ -8,8 +8,8 @@
  * hold guest pfns, not machine frames: the save translates them.
  */
 import { defineLayout } from '../layout.js';
-import { RFLAGS_BITS } from './x86-bits.js';
-import { FXSAVE_AREA } from './x86-fpu.js';
+import { RFLAGS_BITS, XSTATE_BITS } from './x86-bits.js';
+import { FXSAVE_AREA, XSAVE_HEADER } from './x86-fpu.js';
 import { HVM_VMCE_VCPU } from './hvm-devices.js';
 
 /** VGCF_* bits of vcpu_guest_context.flags. */
@@ -195,4 +195,16 @@ export const XEN_DOMCTL_EXT_VCPUCONTEXT = defineLayout(
     { name: 'vmce', type: HVM_VMCE_VCPU },
   ],
   { size: 64, doc: 'PV vCPU: 32-bit SYSCALL/SYSENTER callbacks and machine-check state.' },
+);
+
+/** X86_PV_VCPU_XSAVE's fixed part (Xen's getvcpuextstate buffer: xcr0, xcr0_accum, then the XSAVE area). */
+export const PV_VCPU_XSAVE = defineLayout(
+  'pv_vcpu_xsave',
+  [
+    { name: 'xcr0', type: 'u64', bits: XSTATE_BITS },
+    { name: 'xcr0_accum', type: 'u64', bits: XSTATE_BITS },
+    { name: 'fpu_sse', type: FXSAVE_AREA },
+    { name: 'xsave_hdr', type: XSAVE_HEADER },
+  ],
+  { size: 592, doc: 'PV vCPU XSAVE state: XCR0, legacy area and XSAVE header.' },
 );
