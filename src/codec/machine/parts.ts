@@ -87,10 +87,13 @@ function qemuParts(record: StreamRecord): RecordPart[] | undefined {
   }));
 }
 
-/** A body that is one layout table (X86_TSC_INFO, …): one part, named by the record. */
+/** A body that is one layout table and nothing else (X86_TSC_INFO, …): one part, named by the record. */
 function fixedBodyParts(record: StreamRecord): RecordPart[] | undefined {
-  const table = (BODY_CODECS as Readonly<Record<string, { table?: Layout }>>)[record.body.kind]?.table;
-  return table ? [{ key: record.name, layout: table, value: record.body }] : undefined;
+  const codec = BODY_CODECS[record.body.kind];
+  const table = codec.table;
+  // A table that only heads a variable body (an emulator sub-header) is not the whole body: compared as a whole.
+  if (!table || codec.encodedLength(record.body) !== table.size) return undefined;
+  return [{ key: record.name, layout: table, value: record.body }];
 }
 
 export const PART_SOURCES: readonly PartSource[] = Object.freeze([hvmContextParts, pvVcpuParts, cpuidParts, msrParts, qemuParts, fixedBodyParts]);
