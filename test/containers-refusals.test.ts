@@ -47,7 +47,7 @@ describe('what a refused input looks like, and what to try', () => {
     ['a QEMU migration file', () => text('QEVM\0\0\0\x03'), /QEMU migration\/savevm stream.*not a Xen stream/],
     ['an ELF core', () => text('\x7fELF\x02\x01\x01'), /ELF file.*dump-core.*crash or gdb/],
     ['a QEMU-traditional device-model record', () => text('QemuDeviceModelRecord\n'), /QEMU-traditional device-model record/],
-    ['a legacy xend image', () => text('LinuxGuestRecord'), /legacy.*convert-legacy-stream/],
+    ['a legacy xend image', () => text('LinuxGuestRecord'), /legacy.*convert-legacy/],
     ['a legacy XenServer image', () => text('XenSavedDomain\n'), /XenServer suspend image of the legacy kind/],
     ['a JSON dump', () => text('{"format":"xen-migration-stream/1","items":[', 0), /JSON dump.*stream-inspect encode/],
     ['a libvirt domain XML', () => text("<domain type='xen'>\n  <name>g</name>\n", 0), /libvirt domain XML document/],

@@ -7,7 +7,7 @@ import { FileTextSink } from '../../inspect/file-text-sink.js';
 import { withOutput } from '../../io/atomic-output.js';
 import { dumpLegacy } from '../../legacy/legacy-dump.js';
 import { isLegacyImage } from '../../legacy/legacy-probe.js';
-import { WritableTextSink } from '../../inspect/text-sink.js';
+import { type TextSink, WritableTextSink } from '../../inspect/text-sink.js';
 import { runCommand, EXIT_OK, UsageError } from '../errors.js';
 import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
 import { progressFor } from '../progress.js';
@@ -74,30 +74,25 @@ export const dumpCommand: CommandModule<object, DumpArgs> = {
         channel: args.channel,
         onProgress: (n: number) => progress.update(n),
       };
-      // A legacy (pre-Xen-4.6) image in a file: its chunks, from the legacy reader.
-      if (args.file !== '-' && args.channel === undefined && (await isLegacyImage(source))) {
+      // A legacy (pre-Xen-4.6) image in a file: its chunks, from the legacy reader. Decided inside the
+      // output's callback, so that -o is checked before the input is opened, as for every command.
+      const dumpTo = async (sink: TextSink): Promise<DumpResult | undefined> => {
+        if (args.file === '-' || args.channel !== undefined || !(await isLegacyImage(source))) return dumpStream(source, sink, options);
         if (args.records !== undefined) throw new UsageError('--records selects v2 records; a legacy (pre-Xen-4.6) image has chunks: dump it whole');
-        const legacy = { format: args.format, pages: args.pages };
-        try {
-          if (args.output !== undefined && args.output !== '-')
-            await withOutput(args.output, { inputs: [args.file] }, (file) => dumpLegacy(source, new FileTextSink(file), legacy));
-          else await dumpLegacy(source, new WritableTextSink(process.stdout), legacy);
-        } finally {
-          progress.done();
-        }
-        return EXIT_OK;
-      }
-      let result: DumpResult;
+        await dumpLegacy(source, sink, { format: args.format, pages: args.pages });
+        return undefined;
+      };
+      let result: DumpResult | undefined;
       try {
         // -o -: standard output, as without -o. A file is 0600 (JSON carries page contents, all formats register values).
         result =
           args.output !== undefined && args.output !== '-'
-            ? await withOutput(args.output, { inputs: [args.file === '-' ? 0 : args.file] }, (file) => dumpStream(source, new FileTextSink(file), options))
-            : await dumpStream(source, new WritableTextSink(process.stdout), options);
+            ? await withOutput(args.output, { inputs: [args.file === '-' ? 0 : args.file] }, (file) => dumpTo(new FileTextSink(file)))
+            : await dumpTo(new WritableTextSink(process.stdout));
       } finally {
         progress.done();
       }
-      for (const note of result.notes) process.stderr.write(`stream-inspect: note: ${note}\n`);
+      for (const note of result?.notes ?? []) process.stderr.write(`stream-inspect: note: ${note}\n`);
       return EXIT_OK;
     }),
 };
