@@ -1,7 +1,8 @@
 /**
- * Names of the MSRs a save carries (the X86_MSR_POLICY record, and MSR lists
- * in vCPU state), as Xen 4.17's xen/arch/x86/include/asm/msr-index.h spells
- * them without the MSR_ prefix. Only the MSRs that can appear in a save or a
+ * Names of the MSRs a save carries (the X86_MSR_POLICY record, HVM CPU_MSR
+ * entries and PV X86_PV_VCPU_MSRS records: xen/arch/x86/hvm/hvm.c msrs_to_send,
+ * xen/arch/x86/domctl.c), as Xen 4.17's xen/arch/x86/include/asm/msr-index.h
+ * spells them without the MSR_ prefix. Only the MSRs that can appear in a save or a
  * policy are listed; anything else is shown by index.
  */
 export const MSR_NAMES: Readonly<Record<number, string>> = Object.fromEntries([
@@ -42,6 +43,7 @@ export const MSR_NAMES: Readonly<Record<number, string>> = Object.fromEntries([
   [0x6a0, 'U_CET'],
   [0x6a2, 'S_CET'],
   [0x6e0, 'IA32_TSC_DEADLINE'],
+  [0x6e1, 'PKRS'],
   [0xd90, 'IA32_BNDCFGS'],
   [0xda0, 'IA32_XSS'],
   [0xc0000080, 'EFER'],

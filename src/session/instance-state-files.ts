@@ -1,9 +1,5 @@
-import { readdir, readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { withOutput } from '../io/atomic-output.js';
+import { JsonStateFiles } from './json-state-files.js';
 import type { InstanceSnapshot, InstanceStateStore } from './instance-migration-state.js';
-
-const SUFFIX = '.instance.json';
 
 /**
  * The per-instance migration table on disk: one small JSON file per instance
@@ -12,45 +8,25 @@ const SUFFIX = '.instance.json';
  * other's rows and a crash leaves the last complete row.
  */
 export class InstanceStateFiles implements InstanceStateStore {
-  constructor(readonly stateDir: string) {}
+  private readonly files: JsonStateFiles<InstanceSnapshot>;
 
-  async save(snapshot: InstanceSnapshot): Promise<void> {
-    const text = `${JSON.stringify(snapshot, null, 2)}\n`;
-    await withOutput(this.pathFor(snapshot.instanceId), { tag: 'instance' }, (output) => output.write([Buffer.from(text)]));
+  constructor(readonly stateDir: string) {
+    this.files = new JsonStateFiles(stateDir, '.instance.json', 'instance');
   }
 
-  async remove(instanceId: string): Promise<void> {
-    await unlink(this.pathFor(instanceId)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
+  save(snapshot: InstanceSnapshot): Promise<void> {
+    return this.files.write(snapshot.instanceId, snapshot);
   }
 
-  async read(instanceId: string): Promise<InstanceSnapshot | undefined> {
-    try {
-      return JSON.parse(await readFile(this.pathFor(instanceId), 'utf8')) as InstanceSnapshot;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+  remove(instanceId: string): Promise<void> {
+    return this.files.remove(instanceId);
   }
 
-  async list(): Promise<InstanceSnapshot[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.stateDir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    const rows: InstanceSnapshot[] = [];
-    for (const name of names.filter((n) => n.endsWith(SUFFIX) && !n.startsWith('.')).sort()) {
-      const row = await this.read(decodeURIComponent(name.slice(0, -SUFFIX.length)));
-      if (row !== undefined) rows.push(row);
-    }
-    return rows;
+  read(instanceId: string): Promise<InstanceSnapshot | undefined> {
+    return this.files.read(instanceId);
   }
 
-  private pathFor(instanceId: string): string {
-    return join(this.stateDir, `${encodeURIComponent(instanceId)}${SUFFIX}`);
+  list(): Promise<InstanceSnapshot[]> {
+    return this.files.list();
   }
 }

@@ -1,6 +1,5 @@
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { withOutput } from '../io/atomic-output.js';
+import { mkdir } from 'node:fs/promises';
+import { JsonStateFiles } from './json-state-files.js';
 import { canChangePhase, FIRST_PHASES, phaseValue, type MigrationJobKind, type MigrationJobPhase } from './job-phase.js';
 
 /** What the state directory holds for a domain while a job runs (and after a crash). */
@@ -46,10 +45,14 @@ export class JobPhaseError extends Error {
  * (`stream-migrate jobs` shows whether its owner still runs).
  */
 export class MigrationJobStore {
+  private readonly files: JsonStateFiles<MigrationJobRecord>;
+
   constructor(
     readonly stateDir: string,
     private readonly options: MigrationJobStoreOptions = {},
-  ) {}
+  ) {
+    this.files = new JsonStateFiles(stateDir, '.job.json', 'job');
+  }
 
   /** Start a job (`qemuMigrationJobStart` + `SetPhase`); refused while another job holds the domain. */
   async start(domain: string, job: MigrationJobKind, phase: MigrationJobPhase, target?: string): Promise<MigrationJob> {
@@ -67,7 +70,7 @@ export class MigrationJobStore {
       ...(target === undefined ? {} : { target }),
     };
     try {
-      await this.write(record, true);
+      await this.files.write(domain, record, true);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const current = await this.read(domain);
@@ -80,29 +83,12 @@ export class MigrationJobStore {
 
   /** Every job recorded in the state directory (running or left by a crash), by domain name. */
   async list(): Promise<MigrationJobRecord[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.stateDir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    const records: MigrationJobRecord[] = [];
-    for (const name of names.filter((n) => n.endsWith(JOB_SUFFIX) && !n.startsWith('.')).sort()) {
-      const record = await this.read(decodeURIComponent(name.slice(0, -JOB_SUFFIX.length)));
-      if (record !== undefined) records.push(record);
-    }
-    return records;
+    return this.files.list();
   }
 
   /** The job recorded for `domain`, if any (also what a crashed job left behind). */
   async read(domain: string): Promise<MigrationJobRecord | undefined> {
-    try {
-      return JSON.parse(await readFile(this.pathFor(domain), 'utf8')) as MigrationJobRecord;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+    return this.files.read(domain);
   }
 
   /** `qemuMigrationJobIsActive`: does `domain` have a job of this kind? */
@@ -112,28 +98,15 @@ export class MigrationJobStore {
 
   /** Remove a stale record (after a crash has been dealt with). */
   async clear(domain: string): Promise<void> {
-    await unlink(this.pathFor(domain)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
+    await this.files.remove(domain);
   }
 
   /** @internal used by MigrationJob */
   async replace(record: MigrationJobRecord): Promise<void> {
-    await this.write(record, false);
+    await this.files.write(record.domain, record);
     await this.options.onPhase?.(record);
   }
-
-  private pathFor(domain: string): string {
-    return join(this.stateDir, `${encodeURIComponent(domain)}${JOB_SUFFIX}`);
-  }
-
-  private async write(record: MigrationJobRecord, exclusive: boolean): Promise<void> {
-    const text = `${JSON.stringify(record, null, 2)}\n`;
-    await withOutput(this.pathFor(record.domain), { noReplace: exclusive, tag: 'job' }, (output) => output.write([Buffer.from(text)]));
-  }
 }
-
-const JOB_SUFFIX = '.job.json';
 
 export interface MigrationJobStoreOptions {
   /** Called once a phase is on disk (also the first one). Tests pause here to crash a run at a phase. */

@@ -7,7 +7,7 @@
 import { defineLayout } from '../layout.js';
 import { XSTATE_BITS } from './x86-bits.js';
 import { FXSAVE_AREA, XSAVE_HEADER } from './x86-fpu.js';
-import { MSR_NAMES } from './x86-msr-names.js';
+import { MSR_NAMES } from '../msr-names.js';
 
 export const HVM_SAVE_HEADER = defineLayout(
   'hvm_save_header',
