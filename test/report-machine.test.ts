@@ -27,10 +27,20 @@ describe('report: machine section', () => {
     expect(data.machine.devices.map((d) => d.title)).toEqual(['X86_PV_VCPU_EXTENDED[0]']);
   });
 
+  it('HVM save: the CPU the guest was shown, from its CPUID and MSR policies, features by name', async () => {
+    const { data, html } = await buildReport(join(FIX, 'hvm128-save.bin.gz'));
+    const titles = data.machine.cpu.map((p) => p.title);
+    expect(titles).toHaveLength(2);
+    expect(titles[0]).toMatch(/^X86_CPUID_POLICY: 51 leaves: "AuthenticAMD" "QEMU Virtual CPU version 2\.5\+" family 15 .*model 107 .*stepping 1/);
+    expect(titles[1]).toMatch(/^X86_MSR_POLICY/);
+    expect(data.machine.cpu[0].lines.join('\n')).toMatch(/\bsse2\b/);
+    expect(html).toContain('<h3>CPU policy</h3>');
+  });
+
   it('a stream without machine state says so', async () => {
     const bytes = concat([xlHeader(), libxlHeader(), rec('libxl', 'END')]);
     const { data, html } = await buildReport(bytes);
-    expect(data.machine).toEqual({ vcpus: [], devices: [], omitted: 0 });
-    expect(html).toContain('No vCPU or HVM device state in this stream');
+    expect(data.machine).toEqual({ vcpus: [], cpu: [], devices: [], omitted: 0 });
+    expect(html).toContain('No vCPU, CPU policy or HVM device state in this stream');
   });
 });

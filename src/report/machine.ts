@@ -1,5 +1,6 @@
 /**
- * The report's "machine" section: each saved vCPU's registers and the
+ * The report's "machine" section: each saved vCPU's registers, the CPU the
+ * guest was shown (CPUID and MSR policies, features by name), and the
  * decoded device state (HVM save entries other than CPU, PV vCPU records
  * other than BASIC), as text lines gathered while the stream is read, within
  * fixed limits so a stream with many vCPUs stays a bounded report.
@@ -12,6 +13,7 @@ import { decodeHvmCpu, decodePvVcpuContext } from '../codec/machine/vcpu-context
 import { vcpuRegisters } from '../codec/machine/registers.js';
 import { hvmEntryFieldLines, registersText } from '../inspect/machine-text.js';
 import { layoutText } from '../inspect/layout-text.js';
+import { cpuidPolicyText, msrPolicyText } from '../inspect/policy-text.js';
 
 export interface MachinePart {
   /** e.g. 'HVM_CONTEXT CPU[0]', 'X86_PV_VCPU_BASIC[0]', 'HVM_CONTEXT LAPIC_REGS[1]'. */
@@ -21,6 +23,8 @@ export interface MachinePart {
 
 export interface MachineSection {
   vcpus: MachinePart[];
+  /** X86_CPUID_POLICY and X86_MSR_POLICY: vendor, family/model/stepping, feature bits and MSRs by name. */
+  cpu: MachinePart[];
   devices: MachinePart[];
   /** Parts left out past the limits. */
   omitted: number;
@@ -31,11 +35,12 @@ const MAX_LINES = 400;
 
 export class MachineCollector {
   private readonly vcpus: MachinePart[] = [];
+  private readonly cpu: MachinePart[] = [];
   private readonly devices: MachinePart[] = [];
   private omitted = 0;
 
   private add(list: MachinePart[], title: string, lines: string[]): void {
-    if (this.vcpus.length + this.devices.length >= MAX_PARTS) {
+    if (this.vcpus.length + this.cpu.length + this.devices.length >= MAX_PARTS) {
       this.omitted++;
       return;
     }
@@ -54,6 +59,12 @@ export class MachineCollector {
       }
       return;
     }
+    if (body.kind === 'cpuid-policy' || body.kind === 'msr-policy') {
+      // Every leaf and MSR shown (the part's line limit still bounds a huge policy).
+      const text = body.kind === 'cpuid-policy' ? cpuidPolicyText(body, MAX_LINES) : msrPolicyText(body, MAX_LINES);
+      this.add(this.cpu, `${rec.name}: ${text.summary}`, text.details);
+      return;
+    }
     if (body.kind !== 'vcpu') return;
     const title = `${rec.name}[${body.vcpuId}]`;
     const ctx = rec.name === 'X86_PV_VCPU_BASIC' ? decodePvVcpuContext(body.context) : undefined;
@@ -66,6 +77,6 @@ export class MachineCollector {
   }
 
   build(): MachineSection {
-    return { vcpus: this.vcpus, devices: this.devices, omitted: this.omitted };
+    return { vcpus: this.vcpus, cpu: this.cpu, devices: this.devices, omitted: this.omitted };
   }
 }

@@ -244,10 +244,10 @@ function machineSection(d: ReportData): string {
   const part = (p: { title: string; lines: string[] }) => `<h3>${esc(p.title)}</h3><pre>${esc(p.lines.join('\n'))}</pre>`;
   const devices = m.devices.map((p) => `<details class="device"><summary>${esc(p.title)}</summary><pre>${esc(p.lines.join('\n'))}</pre></details>`);
   const body =
-    m.vcpus.length + m.devices.length === 0
-      ? '<p class="note">No vCPU or HVM device state in this stream (HVM_CONTEXT, X86_PV_VCPU_*).</p>'
+    m.vcpus.length + m.cpu.length + m.devices.length === 0
+      ? '<p class="note">No vCPU, CPU policy or HVM device state in this stream (HVM_CONTEXT, X86_PV_VCPU_*, X86_CPUID_POLICY, X86_MSR_POLICY).</p>'
       : `<p class="note">Saved vCPU registers and device state, decoded with Xen 4.17's public headers; zero fields hidden. Click a device for its fields.</p>` +
-        `${m.vcpus.map(part).join('')}${devices.length ? `<h3>Devices and per-vCPU state</h3>${devices.join('')}` : ''}` +
+        `${m.vcpus.map(part).join('')}${m.cpu.length ? `<h3>CPU policy</h3>${m.cpu.map(part).join('')}` : ''}${devices.length ? `<h3>Devices and per-vCPU state</h3>${devices.join('')}` : ''}` +
         (m.omitted ? `<p class="note">${num(m.omitted)} more parts left out.</p>` : '');
   return `<section id="machine"><h2>Machine</h2>${body}</section>`;
 }
