@@ -4,6 +4,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { isLoopback } from '../session/tcp-listener.js';
 import { withTimeout } from '../session/timeouts.js';
 import { UsageError } from './errors.js';
 
@@ -63,4 +65,19 @@ export async function connectTo(host: string, port: number, timeoutMs: number): 
     throw error;
   }
   return socket;
+}
+
+/**
+ * The log lines of a command listening for a sender: where it listens, and a
+ * warning when that address is reachable from other hosts (what an open
+ * listener lets anyone do, and what to use on an untrusted network).
+ */
+export function logListening(address: AddressInfo, token: Uint8Array | undefined, exposure: string, remedy: string): void {
+  log(`listening on ${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`);
+  if (isLoopback(address.address)) return;
+  log(
+    `warning: listening on ${address.address}, reachable from other hosts: ` +
+      (token === undefined ? `anyone who connects can ${exposure}; ` : 'the token is checked but the stream is not encrypted; ') +
+      `on an untrusted network use ${remedy}`,
+  );
 }

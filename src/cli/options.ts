@@ -80,6 +80,14 @@ export function inputName(path: string): string {
  * yargs parses a lone '-' as an unnamed flag and hands the positional '' (or
  * true): give it back as '-', the usual name for standard input/output.
  */
+/** The <file> positional of every command that reads a stream. */
+export const STREAM_FILE_ARGUMENT = {
+  type: 'string',
+  demandOption: true,
+  coerce: dashArgument,
+  describe: "stream (xl save file, libxl or libxc stream, libvirt or XenServer image; compressed ok), or '-' for stdin",
+} as const;
+
 export function dashArgument(value: unknown): string {
   return value === '' || value === true ? '-' : String(value);
 }

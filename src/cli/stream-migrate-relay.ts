@@ -9,14 +9,14 @@ import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Argv } from 'yargs';
 import { UsageError } from './errors.js';
-import { connectTo, log, parseHostPort, readToken, TokenFileError } from './migrate-endpoints.js';
+import { connectTo, log, logListening, parseHostPort, readToken, TokenFileError } from './migrate-endpoints.js';
 import { handshakeMsOf, parseListen, timeoutsOf } from './stream-migrate.js';
 import { checkOutput } from '../io/atomic-output.js';
 import { CommandGroup } from '../session/command-group.js';
 import { PageHeaderFault } from '../session/relay-fault.js';
 import { XlMigrationRelay, type RelayOptions, type RelayResult } from '../session/relay.js';
 import { handshake } from '../session/tcp-handshake.js';
-import { acceptSender, isLoopback } from '../session/tcp-listener.js';
+import { acceptSender } from '../session/tcp-listener.js';
 import type { SessionTimeouts } from '../session/timeouts.js';
 import { childTransport, socketTransport, stdioTransport, type Transport } from '../session/transport.js';
 
@@ -150,16 +150,7 @@ async function openSource(args: RelayArgs, ends: Ends, token: Uint8Array | undef
     token,
     handshakeMs,
     acceptMs: timeouts.messageMs,
-    onListening: (address) => {
-      log(`listening on ${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`);
-      if (!isLoopback(address.address)) {
-        log(
-          `warning: listening on ${address.address}, reachable from other hosts: ` +
-            (token === undefined ? 'anyone who connects can send a stream through this relay; ' : 'the token is checked but the stream is not encrypted; ') +
-            'on an untrusted network use ssh',
-        );
-      }
-    },
+    onListening: (address) => logListening(address, token, 'send a stream through this relay', 'ssh'),
     onRejected: (peer, reason) => log(`closed the connection from ${peer}: ${reason}`),
   });
   ends.sockets.push(socket);

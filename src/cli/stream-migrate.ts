@@ -26,11 +26,11 @@ import type { MigrationVariant } from '../session/migration-variant.js';
 import { pushDecoderTrackerFactory } from '../session/push-decoder-tracker.js';
 import { openSendInput, SendInputError, type SendInput } from '../session/send-input.js';
 import { handshake } from '../session/tcp-handshake.js';
-import { acceptSender, isLoopback } from '../session/tcp-listener.js';
+import { acceptSender } from '../session/tcp-listener.js';
 import { resolveTimeouts, type SessionTimeouts } from '../session/timeouts.js';
 import { childTransport, socketTransport, stdioTransport } from '../session/transport.js';
 import { checkOutput } from '../io/atomic-output.js';
-import { connectTo, log, parseHostPort, readToken, TokenFileError } from './migrate-endpoints.js';
+import { connectTo, log, logListening, parseHostPort, readToken, TokenFileError } from './migrate-endpoints.js';
 import { jobs, jobsBuilder, migrate, migrateBuilder, type JobsArgs, type MigrateArgs } from './migrate-commands.js';
 import { XlMigrationReceiver, type ReceiverResult } from '../session/xl-receiver.js';
 import { XlMigrationSender, type SenderResult } from '../session/xl-sender.js';
@@ -108,16 +108,7 @@ async function receive(
         token,
         handshakeMs: handshakeMsOf(args),
         acceptMs: timeouts.messageMs,
-        onListening: (address) => {
-          log(`listening on ${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`);
-          if (!isLoopback(address.address)) {
-            log(
-              `warning: listening on ${address.address}, reachable from other hosts: ` +
-                (token === undefined ? 'anyone who connects can send a stream; ' : 'the token is checked but the stream is not encrypted; ') +
-                'on an untrusted network use --exec over ssh (as xl does)',
-            );
-          }
-        },
+        onListening: (address) => logListening(address, token, 'send a stream', '--exec over ssh (as xl does)'),
         onRejected: (peer, reason) => log(`closed the connection from ${peer}: ${reason}`),
       });
     } catch (error) {

@@ -9,7 +9,7 @@ import { dumpLegacy } from '../../legacy/legacy-dump.js';
 import { isLegacyImage } from '../../legacy/legacy-probe.js';
 import { type TextSink, WritableTextSink } from '../../inspect/text-sink.js';
 import { runCommand, EXIT_OK, UsageError } from '../errors.js';
-import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
+import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument, STREAM_FILE_ARGUMENT } from '../options.js';
 import { progressFor } from '../progress.js';
 
 interface DumpArgs extends CommonArgs {
@@ -27,12 +27,7 @@ export const dumpCommand: CommandModule<object, DumpArgs> = {
   describe: 'print every header and record with its offset, layer, type, length and decoded fields',
   builder: (y: Argv) =>
     withCommonOptions(y)
-      .positional('file', {
-        type: 'string',
-        demandOption: true,
-        coerce: dashArgument,
-        describe: "stream (xl save file, libxl or libxc stream; gzip ok), or '-' for stdin",
-      })
+      .positional('file', STREAM_FILE_ARGUMENT)
       .option('format', {
         alias: 'f',
         choices: DUMP_FORMATS,

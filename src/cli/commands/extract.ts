@@ -8,7 +8,7 @@ import { exportMemory, type MemoryExportFormat } from '../../inspect/export/expo
 import { grouped, sizeText } from '../../inspect/text-format.js';
 import { parseByteSize } from '../../writer/size.js';
 import { EXIT_OK, UsageError, runCommand } from '../errors.js';
-import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
+import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument, STREAM_FILE_ARGUMENT } from '../options.js';
 import { progressFor } from '../progress.js';
 import { COMPRESS_CHOICES, outputCompression, type CompressChoice } from '../output-compression.js';
 
@@ -41,7 +41,7 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
   describe: 'write the guest memory (page of pfn p at byte p×4096; last copy wins; sparse) and/or the emulator context and xl config',
   builder: (y: Argv) =>
     withCommonOptions(y)
-      .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream, or '-' for stdin" })
+      .positional('file', STREAM_FILE_ARGUMENT)
       .option('output', {
         alias: 'o',
         type: 'string',

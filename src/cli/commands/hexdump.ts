@@ -7,7 +7,7 @@ import { hexdumpItem, type HexdumpTarget } from '../../inspect/hexdump.js';
 import { DEFAULT_PADDR_LENGTH, hexdumpPhysical } from '../../inspect/paddr-hexdump.js';
 import { parseNonNegativeInteger } from '../../inspect/text-format.js';
 import { EXIT_OK, runCommand, UsageError } from '../errors.js';
-import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
+import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, STREAM_FILE_ARGUMENT } from '../options.js';
 
 interface HexdumpArgs extends CommonArgs {
   file: string;
@@ -33,7 +33,7 @@ export const hexdumpCommand: CommandModule<object, HexdumpArgs> = {
   describe: 'hex dump of record N (or of the header/record holding an offset) with absolute offsets',
   builder: (y: Argv) =>
     withCommonOptions(y)
-      .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream, or '-' for stdin" })
+      .positional('file', STREAM_FILE_ARGUMENT)
       .option('record', { alias: 'n', type: 'string', describe: 'record index (as dump shows it: #N)' })
       .option('offset', { type: 'string', describe: 'byte offset in the (decompressed) stream, decimal or 0x hex' })
       .option('paddr', { type: 'string', describe: 'guest physical address (decimal or 0x hex): show the memory there (last copy of each page)' })

@@ -9,7 +9,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { buildReport } from '../../report/write.js';
 import { AtomicOutput } from '../../io/atomic-output.js';
 import { EXIT_OK, runCommand } from '../errors.js';
-import { dashArgument, inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
+import { dashArgument, inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, STREAM_FILE_ARGUMENT } from '../options.js';
 import { progressFor } from '../progress.js';
 
 interface ReportArgs extends CommonArgs {
@@ -23,12 +23,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   describe: 'write a self-contained HTML report (charts, timeline, verdict, records); exit 0 when written, even for an invalid stream',
   builder: (y: Argv) =>
     withCommonOptions(y)
-      .positional('file', {
-        type: 'string',
-        demandOption: true,
-        coerce: dashArgument,
-        describe: "stream (xl save file, libxl or libxc stream; gzip ok), or '-' for stdin",
-      })
+      .positional('file', STREAM_FILE_ARGUMENT)
       .option('output', {
         alias: 'o',
         type: 'string',

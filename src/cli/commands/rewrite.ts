@@ -6,7 +6,16 @@ import { rewriteStream } from '../../rewrite/rewrite.js';
 import type { RewritePhase } from '../../rewrite/rewrite-options.js';
 import { WritableSink } from '../../writer/writable-sink.js';
 import { EXIT_OK, UsageError, runCommand } from '../errors.js';
-import { dashArgument, integerOption, inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs } from '../options.js';
+import {
+  dashArgument,
+  integerOption,
+  inputName,
+  inputSource,
+  readerOptionsFrom,
+  withCommonOptions,
+  type CommonArgs,
+  STREAM_FILE_ARGUMENT,
+} from '../options.js';
 import { progressFor, type Progress } from '../progress.js';
 import { outputCompression, STDOUT_PATH, withCompressOption, type CompressArgs } from '../output-compression.js';
 
@@ -30,7 +39,7 @@ export const rewriteCommand: CommandModule<object, RewriteArgs> = {
   describe: 'write the stream again through the writer: re-batch PAGE_DATA, or flatten a migration/checkpointed stream into a plain save',
   builder: (y: Argv) =>
     withCompressOption(withCommonOptions(y))
-      .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream (compressed is fine), or '-' for stdin" })
+      .positional('file', STREAM_FILE_ARGUMENT)
       .option('output', {
         alias: 'o',
         type: 'string',

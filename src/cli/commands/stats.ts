@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { problemJson } from '../../inspect/dump-json.js';
 import { renderStatsText, streamStats } from '../../inspect/stats.js';
 import { EXIT_OK, runCommand } from '../errors.js';
-import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
+import { inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, STREAM_FILE_ARGUMENT } from '../options.js';
 import { progressFor } from '../progress.js';
 
 interface StatsArgs extends CommonArgs {
@@ -16,7 +16,7 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
   describe: 'summary: records and bytes per type, pages per pass, resent pfns, pfn range, page types, checkpoints',
   builder: (y: Argv) =>
     withCommonOptions(y)
-      .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream, or '-' for stdin" })
+      .positional('file', STREAM_FILE_ARGUMENT)
       .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
       .example('$0 stats save.bin.gz --json', 'machine-readable summary') as unknown as Argv<StatsArgs>,
   handler: (args) =>

@@ -2,7 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { renderVerifyText, verifyJson, verifyStream } from '../../inspect/verify.js';
 import { EXIT_INVALID, EXIT_OK, runCommand } from '../errors.js';
-import { inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, dashArgument } from '../options.js';
+import { inputName, inputSource, readerOptionsFrom, withCommonOptions, type CommonArgs, STREAM_FILE_ARGUMENT } from '../options.js';
 import { progressFor } from '../progress.js';
 
 interface VerifyArgs extends CommonArgs {
@@ -16,7 +16,7 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
   describe: 'check the whole stream; one line per problem; exit 0 valid, 1 invalid, 2 usage/I/O error',
   builder: (y: Argv) =>
     withCommonOptions(y)
-      .positional('file', { type: 'string', demandOption: true, coerce: dashArgument, describe: "stream, or '-' for stdin" })
+      .positional('file', STREAM_FILE_ARGUMENT)
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
       .option('deep', {
         type: 'boolean',
