@@ -5,6 +5,7 @@
  * segments: PN_XNUM), note header, and the NT_PRSTATUS descriptor whose
  * register block is user_regs_struct, in the order gdb reads it.
  */
+import { X86_64_PUSHED_GPRS } from './x86-bits.js';
 import { defineLayout } from '../layout.js';
 
 export const ELF_MAGIC = Uint8Array.from([0x7f, 0x45, 0x4c, 0x46]);
@@ -95,21 +96,7 @@ export const ELF64_NHDR = defineLayout(
 export const X86_64_USER_REGS = defineLayout(
   'user_regs_struct',
   [
-    { name: 'r15', type: 'u64' },
-    { name: 'r14', type: 'u64' },
-    { name: 'r13', type: 'u64' },
-    { name: 'r12', type: 'u64' },
-    { name: 'rbp', type: 'u64' },
-    { name: 'rbx', type: 'u64' },
-    { name: 'r11', type: 'u64' },
-    { name: 'r10', type: 'u64' },
-    { name: 'r9', type: 'u64' },
-    { name: 'r8', type: 'u64' },
-    { name: 'rax', type: 'u64' },
-    { name: 'rcx', type: 'u64' },
-    { name: 'rdx', type: 'u64' },
-    { name: 'rsi', type: 'u64' },
-    { name: 'rdi', type: 'u64' },
+    ...X86_64_PUSHED_GPRS,
     { name: 'orig_rax', type: 'u64' },
     { name: 'rip', type: 'u64' },
     { name: 'cs', type: 'u64' },

@@ -8,7 +8,7 @@
  * hold guest pfns, not machine frames: the save translates them.
  */
 import { defineLayout } from '../layout.js';
-import { RFLAGS_BITS, XSTATE_BITS } from './x86-bits.js';
+import { RFLAGS_BITS, X86_64_PUSHED_GPRS, XSTATE_BITS } from './x86-bits.js';
 import { FXSAVE_AREA, XSAVE_HEADER } from './x86-fpu.js';
 import { HVM_VMCE_VCPU } from './hvm-devices.js';
 
@@ -35,21 +35,7 @@ export const VMASST_BITS: Readonly<Record<number, string>> = {
 export const CPU_USER_REGS_X86_64 = defineLayout(
   'cpu_user_regs_x86_64',
   [
-    { name: 'r15', type: 'u64' },
-    { name: 'r14', type: 'u64' },
-    { name: 'r13', type: 'u64' },
-    { name: 'r12', type: 'u64' },
-    { name: 'rbp', type: 'u64' },
-    { name: 'rbx', type: 'u64' },
-    { name: 'r11', type: 'u64' },
-    { name: 'r10', type: 'u64' },
-    { name: 'r9', type: 'u64' },
-    { name: 'r8', type: 'u64' },
-    { name: 'rax', type: 'u64' },
-    { name: 'rcx', type: 'u64' },
-    { name: 'rdx', type: 'u64' },
-    { name: 'rsi', type: 'u64' },
-    { name: 'rdi', type: 'u64' },
+    ...X86_64_PUSHED_GPRS,
     { name: 'error_code', type: 'u32', show: 'hex', doc: 'private to Xen' },
     { name: 'entry_vector', type: 'u32', doc: 'private to Xen' },
     { name: 'rip', type: 'u64' },

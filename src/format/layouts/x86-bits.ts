@@ -1,3 +1,4 @@
+import type { FieldDef } from '../layout.js';
 /**
  * Names of the x86 architectural register bits the machine-state tables show
  * (Intel SDM vol. 3 §2.5 and §2.2.1; AMD APM vol. 2 §3.1). Data only.
@@ -87,3 +88,26 @@ export const XSTATE_BITS: Readonly<Record<number, string>> = {
   18: 'AMX_TILEDATA',
   63: 'compacted',
 };
+
+/**
+ * The 64-bit general registers in the order an interrupt entry pushes them
+ * (r15 first): how both Xen's cpu_user_regs and Linux's user_regs_struct
+ * (a core's NT_PRSTATUS) begin.
+ */
+export const X86_64_PUSHED_GPRS = [
+  { name: 'r15', type: 'u64' },
+  { name: 'r14', type: 'u64' },
+  { name: 'r13', type: 'u64' },
+  { name: 'r12', type: 'u64' },
+  { name: 'rbp', type: 'u64' },
+  { name: 'rbx', type: 'u64' },
+  { name: 'r11', type: 'u64' },
+  { name: 'r10', type: 'u64' },
+  { name: 'r9', type: 'u64' },
+  { name: 'r8', type: 'u64' },
+  { name: 'rax', type: 'u64' },
+  { name: 'rcx', type: 'u64' },
+  { name: 'rdx', type: 'u64' },
+  { name: 'rsi', type: 'u64' },
+  { name: 'rdi', type: 'u64' },
+] as const satisfies readonly FieldDef[];
