@@ -34,6 +34,6 @@ cat "$OUT/result.txt" 2>/dev/null || { echo "test-xen-migrate: the lab produced 
 XENLAB_TIMEOUT=${XENLAB_TIMEOUT:-1800} bash "$LAB/run.sh" scripts/xenlab-jobs/relay-migrate.sh "$OUT/relay" "$STAGE/bundle.tar.gz" > "$OUT/relay-run.log" 2>&1 || true
 cat "$OUT/relay/result.txt" 2>/dev/null || { echo "test-xen-migrate: the relay job produced no result (see $OUT/relay-run.log)"; exit 2; }
 echo "test-xen-migrate: wall $(( $(date +%s) - start ))s; logs in $OUT"
-grep -q '^MIGRATE+RESTORE OK$' "$OUT/result.txt" && grep -q '^SEND OK$' "$OUT/result.txt" &&
+grep -q '^MIGRATE+RESTORE OK$' "$OUT/result.txt" && grep -q '^SEND OK$' "$OUT/result.txt" && grep -q '^MIGRATE V3 OK$' "$OUT/result.txt" &&
   grep -q '^RELAY MIGRATE OK$' "$OUT/relay/result.txt" && grep -q '^RELAY CAPTURE RESTORE OK$' "$OUT/relay/result.txt" &&
   grep -q '^RELAY REFUSAL OK$' "$OUT/relay/result.txt" && grep -q '^RELAY DEBUG MIGRATE OK$' "$OUT/relay/result.txt"

@@ -58,3 +58,19 @@ a=$(ticks); sleep 8; b=$(ticks)
 st=$(xl list pv128 2>/dev/null | awk 'NR==2{print $5}')
 say "after send: domain pv128 state '${st:-gone}', heartbeat ticks $a -> $b in 8s"
 if [ $src = 0 ] && [ "$b" -gt "$a" ]; then say "SEND OK"; else say "SEND FAILED"; fi
+
+# Issue 19: `stream-migrate migrate` runs the libvirt v3 flow (job lock and phases in a state directory,
+# a device hook at steps 0-3) and, in Perform, the same xl exchange with real `xl migrate-receive`.
+xl destroy pv128 > /dev/null 2>&1
+STATE=/tmp/sm-state
+printf '#!/bin/sh\necho "$@" >> %s/hook.log\n' "$OUT" > /tmp/hook.sh; chmod +x /tmp/hook.sh
+T=$(now)
+timeout 300 /tmp/xms/node /tmp/xms/dist/cli/stream-migrate.js migrate "$OUT/capture.bin" --domain pv128 --exec "xl migrate-receive" \
+  --state-dir "$STATE" --device-hook vif=/tmp/hook.sh --timeout 120 > "$OUT/migrate.log" 2>&1
+mrc=$?
+say "stream-migrate migrate (v3) to xl migrate-receive: exit status $mrc after $(awk "BEGIN{printf \"%.1f\", $(now) - $T}")s: $(tr '\n' ' ' < "$OUT/migrate.log")"
+a=$(ticks); sleep 8; b=$(ticks)
+st=$(xl list pv128 2>/dev/null | awk 'NR==2{print $5}')
+/tmp/xms/node /tmp/xms/dist/cli/stream-migrate.js jobs --state-dir "$STATE" > "$OUT/jobs.log" 2>&1
+say "after migrate: domain pv128 state '${st:-gone}', heartbeat ticks $a -> $b in 8s; hook calls: $(wc -l < "$OUT/hook.log" 2>/dev/null || echo 0); jobs: $(tr '\n' ' ' < "$OUT/jobs.log")"
+if [ $mrc = 0 ] && [ "$b" -gt "$a" ] && [ "$(wc -l < "$OUT/hook.log" 2>/dev/null || echo 0)" -ge 4 ]; then say "MIGRATE V3 OK"; else say "MIGRATE V3 FAILED"; fi
