@@ -18,26 +18,8 @@ import { decodeHvmEntries } from '../src/codec/machine/hvm-entries.js';
 import { recordParts } from '../src/codec/machine/parts.js';
 import type { HvmEntryJsonForm } from '../src/codec/machine/machine-json.js';
 import { hvmContextProblems } from '../src/codec/bodies/hvm-context-framing.js';
-
-/** An HVM save blob from [typecode, instance, data] entries, HEADER first and END last. */
-function blob(entries: Array<[number, number, Uint8Array]>): Uint8Array {
-  const header = new Uint8Array(24);
-  const hdv = new DataView(header.buffer);
-  hdv.setUint32(0, 0x54381286, true);
-  hdv.setUint32(4, 1, true);
-  const all: Array<[number, number, Uint8Array]> = [[1, 0, header], ...entries, [0, 0, new Uint8Array(0)]];
-  const out = new Uint8Array(all.reduce((n, [, , d]) => n + 8 + d.length, 0));
-  const dv = new DataView(out.buffer);
-  let off = 0;
-  for (const [t, i, d] of all) {
-    dv.setUint16(off, t, true);
-    dv.setUint16(off + 2, i, true);
-    dv.setUint32(off + 4, d.length, true);
-    out.set(d, off + 8);
-    off += 8 + d.length;
-  }
-  return out;
-}
+import { hvmBlob } from './support/build.js';
+import { dataView } from '../src/codec/bytes.js';
 
 function filled(size: number, f: (dv: DataView) => void): Uint8Array {
   const b = new Uint8Array(size);
@@ -94,7 +76,7 @@ describe('hand-made HVM entries', () => {
     dv.setBigUint64(32, 5n, true);
   });
   const compat = filled(1016, (dv) => dv.setBigUint64(512 + 16 * 8, 0xffffffff81000000n, true)); // rip
-  const data = blob([
+  const data = hvmBlob([
     [2, 0, compat],
     [5, 0, new Uint8Array(16)], // LAPIC, zero-extended from 16 of 24 bytes
     [16, 0, xsave],
@@ -132,7 +114,7 @@ describe('hand-made HVM entries', () => {
     (lapic.fields as Record<string, unknown>).tdt_msr = '0x0';
     (lapic.fields as Record<string, unknown>).timer_divisor = 3;
     const edited = recordFromJson(j);
-    expect(new DataView((edited.body as OpaqueBody).data.buffer).getUint32(entries[2].offset + 8 + 12, true)).toBe(3);
+    expect(dataView((edited.body as OpaqueBody).data).getUint32(entries[2].offset + 8 + 12, true)).toBe(3);
     // Without fields the raw bytes are taken as they are.
     const raw = structuredClone(j);
     for (const e of (raw.body as { entries: HvmEntryJsonForm[] }).entries) delete e.fields;
@@ -198,7 +180,7 @@ function jsonScalar(type: ScalarType): fc.Arbitrary<number | string> {
 describe('edit one decoded field in the JSON form', () => {
   const records: StreamRecord[] = [
     hvmRecord(
-      blob([
+      hvmBlob([
         [2, 0, new Uint8Array(1032).fill(0x11)],
         [3, 0, new Uint8Array(8).fill(0x22)],
         [6, 0, new Uint8Array(1024).fill(0x33)],
