@@ -25,6 +25,7 @@ import { extractStream } from '../src/inspect/extract.js';
 import { PhysicalMemoryView, type PhysicalRun } from '../src/inspect/paddr-view.js';
 import { ROOT } from './support/cli-run.js';
 import { hvmWithEmulator, multiPassPv, PAGE, remusWithPartialCheckpoint, type BuiltStream } from './support/cli-streams.js';
+import { runsOf } from './support/memory-runs.js';
 
 const has = (tool: string) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0;
 const READELF = has('readelf');
@@ -73,17 +74,6 @@ function limeRanges(file: Uint8Array): { start: bigint; end: bigint; at: number 
     at += 32 + Number(end - start + 1n);
   }
   return out;
-}
-
-/** Runs of consecutive pfns holding data in the stream's final memory (what the raw image has data for). */
-function runsOf(memory: Map<number, Uint8Array>): PhysicalRun[] {
-  const runs: PhysicalRun[] = [];
-  for (const pfn of [...memory.keys()].sort((a, b) => a - b)) {
-    const last = runs[runs.length - 1];
-    if (last && last.firstPfn + last.pages === pfn) last.pages++;
-    else runs.push({ firstPfn: pfn, pages: 1 });
-  }
-  return runs;
 }
 
 /** `bytes` are the raw image's pages from `firstPfn` on. */

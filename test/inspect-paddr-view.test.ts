@@ -8,23 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PhysicalMemoryView, type PhysicalRun } from '../src/inspect/paddr-view.js';
 import { renderPhysical } from '../src/inspect/paddr-hexdump.js';
 import { expectedImage, hvmWithEmulator, multiPassPv, PAGE, postcopyRfc, remusWithPartialCheckpoint, type BuiltStream } from './support/cli-streams.js';
+import { runsOf } from './support/memory-runs.js';
 
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'paddr-view-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Runs of consecutive pfns of a memory map (the pfns holding data). */
-function runsOf(memory: Map<number, Uint8Array>): PhysicalRun[] {
-  const runs: PhysicalRun[] = [];
-  for (const pfn of [...memory.keys()].sort((a, b) => a - b)) {
-    const last = runs[runs.length - 1];
-    if (last && last.firstPfn + last.pages === pfn) last.pages++;
-    else runs.push({ firstPfn: pfn, pages: 1 });
-  }
-  return runs;
-}
 
 async function viewRuns(view: PhysicalMemoryView): Promise<PhysicalRun[]> {
   const runs: PhysicalRun[] = [];
