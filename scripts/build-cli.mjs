@@ -126,7 +126,9 @@ const yargsFromTheSplitBuild = {
  * and yargs carries none of our classes, so no error class exists twice in
  * one run.
  */
-const COMMAND_NAMES = ['synth', 'dump', 'verify', 'stats', 'hexdump', 'extract', 'encode', 'diff', 'rewrite', 'report'];
+// Every command main() imports lazily: each is an entry of build 1 (a new command gets its run file by itself).
+const COMMAND_ENTRY = /^src\/cli\/commands\/([a-z][a-z-]*)\.ts$/;
+const COMMAND_NAMES = [...splitChunks.keys()].flatMap((entry) => COMMAND_ENTRY.exec(entry)?.[1] ?? []);
 for (const name of COMMAND_NAMES) {
   await build({
     ...COMMON,
@@ -139,7 +141,7 @@ for (const name of COMMAND_NAMES) {
       {
         name: 'other-commands-from-the-split-build',
         setup(b) {
-          b.onResolve({ filter: /^\.\/commands\/[a-z]+\.js$/ }, (args) => {
+          b.onResolve({ filter: /^\.\/commands\/[a-z][a-z-]*\.js$/ }, (args) => {
             const command = args.path.slice('./commands/'.length, -'.js'.length);
             if (command === name || !args.importer.endsWith(join('src', 'cli', 'stream-inspect.ts'))) return undefined;
             return { path: chunkOf(`src/cli/commands/${command}.ts`), external: true };

@@ -62,6 +62,15 @@ describe('CLI bundles', () => {
     expect(commandChunks).toEqual([]); // the run file has verify's own code; other commands are not loaded
   });
 
+  it("each command has its own run file, which holds no other command's code", () => {
+    const commands = readdirSync(join(ROOT, 'src/cli/commands')).map((f) => f.replace(/\.ts$/, ''));
+    for (const command of commands) {
+      const run = readFileSync(join(ROOT, `dist/cli/stream-inspect-run-${command}.js`), 'utf8');
+      const bundled = [...run.matchAll(/^\/\/ src\/cli\/commands\/([a-z-]+)\.ts$/gm)].map((m) => m[1]);
+      expect(bundled, command).toEqual([command]);
+    }
+  });
+
   it('runs: verify of a small stream, from another directory', () => {
     const r = node([CLI, 'verify', stream], dir);
     expect(r.status).toBe(0);
