@@ -18,6 +18,7 @@ import { XlMigrationRelay, type RelayOptions, type RelayResult } from '../sessio
 import { handshake } from '../session/tcp-handshake.js';
 import { acceptSender } from '../session/tcp-listener.js';
 import type { SessionTimeouts } from '../session/timeouts.js';
+import { bulkStdin } from '../session/bulk-read-socket.js';
 import { childTransport, socketTransport, stdioTransport, type Transport } from '../session/transport.js';
 
 export interface RelayArgs {
@@ -132,7 +133,7 @@ class Ends {
   /** Close everything; returns the destination command's exit status (undefined without one). */
   async close(commandWaitMs: number): Promise<number | null | undefined> {
     for (const socket of this.sockets) socket.destroy();
-    if (this.stdio) process.stdin.destroy();
+    if (this.stdio) bulkStdin().destroy();
     if (this.command === undefined) return undefined;
     this.command.transport.output.destroy();
     this.command.transport.input.destroy();

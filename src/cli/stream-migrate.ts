@@ -127,7 +127,7 @@ async function receive(
   });
   const result = await receiver.run();
   socket?.destroy();
-  if (socket === undefined) process.stdin.destroy();
+  if (socket === undefined) transport.input.destroy();
   if (!result.ok) {
     reportFailure('receive', result, args.debug);
     // Past the point of no return the capture was committed: it stays (the sender may have let go of its domain).

@@ -56,11 +56,25 @@ export class PushDecoder {
     return this.decoder.summary(end);
   }
 
-  /** Feed bytes; returns the items they completed. Throws StreamFormatError on bad input. */
+  /**
+   * Feed bytes; returns the items they completed (which may view `chunk`).
+   * Throws StreamFormatError on bad input. Nothing of `chunk` is kept after
+   * the call (an unfinished record is copied), so the caller may reuse its
+   * memory once it is done with the items.
+   */
   push(chunk: Uint8Array): StreamItem[] {
     const items: StreamItem[] = [];
     const rest = this.passThrough(chunk);
     if (rest.length === 0) return items;
+    try {
+      this.decodePushed(rest, items);
+    } finally {
+      this.chunks.releaseInput();
+    }
+    return items;
+  }
+
+  private decodePushed(rest: Uint8Array, items: StreamItem[]): void {
     this.chunks.push(rest);
     while (!this.stopped && this.passRemaining === 0 && this.chunks.assemble(this.need)) {
       const view = this.chunks.current();
@@ -78,7 +92,6 @@ export class PushDecoder {
         this.need = step.need;
       }
     }
-    return items;
   }
 
   /** With stopAtEnd: the bytes pushed after the final END. */

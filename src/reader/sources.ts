@@ -223,6 +223,23 @@ export class ChunkQueue {
     return dropped;
   }
 
+  /**
+   * Copy what is not consumed out of the pushed chunks (a partial record
+   * header, pfn array or record: what the next push completes), so that no
+   * chunk is referenced any more and its memory can be reused by the caller.
+   */
+  releaseInput(): void {
+    if (this.queue.length === 0 && (this.owned || this.end === this.pos)) {
+      if (!this.owned) this.setWindow(new Uint8Array(0), 0, false);
+      return;
+    }
+    const rest = this.rest();
+    this.queue.length = 0;
+    this.queued = 0;
+    // Owned and full: the next request that needs more gets a buffer of its size (one more copy of this tail).
+    this.setWindow(rest, rest.length, true);
+  }
+
   /** Everything not consumed, as one buffer (a copy). */
   rest(): Uint8Array {
     return Buffer.concat([this.current(), ...this.queue]);

@@ -14,9 +14,11 @@ export class BatchedCaptureWriter {
   private batchBytes = 0;
   private inFlight: Promise<void> | undefined;
 
+  /** `onWritten`: told the parts of each batch once they are in the file (in order), e.g. to recycle their memory. */
   constructor(
     private readonly file: CaptureFile,
     private readonly limit = DEFAULT_BATCH_BYTES,
+    private readonly onWritten?: (parts: readonly Uint8Array[]) => void,
   ) {}
 
   /** Queue `chunk`; waits only when a full batch must wait for the previous write. */
@@ -44,7 +46,8 @@ export class BatchedCaptureWriter {
     const parts = this.batch;
     this.batch = [];
     this.batchBytes = 0;
-    const write = this.file.write(parts);
+    const onWritten = this.onWritten;
+    const write = onWritten === undefined ? this.file.write(parts) : this.file.write(parts).then(() => onWritten(parts));
     // Observed later by wait(); keep a rejection from counting as unhandled meanwhile.
     write.catch(() => undefined);
     this.inFlight = write;

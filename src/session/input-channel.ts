@@ -1,4 +1,6 @@
 import type { Readable } from 'node:stream';
+import { ringOf } from './bulk-read-socket.js';
+import type { ByteRing } from './byte-ring.js';
 import { ProtocolError, describeBytes } from './protocol-error.js';
 
 /** Where a read happens and how long it may wait; used to attribute failures. */
@@ -25,12 +27,20 @@ export class InputChannel {
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
   private readonly highWater: number;
+  /** The recycled memory a bulk-reading socket delivers into (bulk-read-socket.ts), if the source is one. */
+  private readonly ring: ByteRing | undefined;
 
   private readonly onData = (chunk: Buffer | string): void => {
     // A view of the transport's buffer, not a copy (new Uint8Array(buffer) would copy every byte).
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
     if (bytes.length === 0) return;
-    this.chunks.push(bytes);
+    const last = this.chunks[this.chunks.length - 1];
+    if (last !== undefined && last.buffer === bytes.buffer && last.byteOffset + last.length === bytes.byteOffset) {
+      // The next bytes of the same slab (bulk-read-socket.ts): one larger chunk, fewer turns downstream.
+      this.chunks[this.chunks.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.length + bytes.length);
+    } else {
+      this.chunks.push(bytes);
+    }
     this.buffered += bytes.length;
     if (this.buffered > this.highWater) this.source.pause();
     this.notify();
@@ -49,6 +59,7 @@ export class InputChannel {
     options: { highWaterMark?: number } = {},
   ) {
     this.highWater = options.highWaterMark ?? DEFAULT_HIGH_WATER;
+    this.ring = ringOf(source);
     source.on('data', this.onData);
     source.on('end', this.onEnd);
     // A destroyed socket or killed child may close without 'end': same as EOF for us.
@@ -75,6 +86,28 @@ export class InputChannel {
 
   /** Read whatever is available (at least one byte); `null` at a clean EOF. */
   async readSome(context: ReadContext, maxLength = Number.POSITIVE_INFINITY): Promise<Uint8Array | null> {
+    if (!(await this.waitForSome(context))) return null;
+    return this.take(Math.min(this.buffered, maxLength, this.chunks[0].length));
+  }
+
+  /**
+   * Like readSome, but the bytes may be a view of recycled memory: the caller
+   * must hand it back with `giveBack` once nothing refers to it any more (a
+   * capture, after the bytes are written). Views are given back in the order
+   * they were borrowed; a copying read (readSome, readExact) in between gives
+   * back everything borrowed before it.
+   */
+  async borrowSome(context: ReadContext): Promise<Uint8Array | null> {
+    if (!(await this.waitForSome(context))) return null;
+    return this.take(this.chunks[0].length, true);
+  }
+
+  /** The memory of `view` (from borrowSome) and of everything borrowed before it may be reused. */
+  giveBack(view: Uint8Array): void {
+    this.ring?.release(view);
+  }
+
+  private async waitForSome(context: ReadContext): Promise<boolean> {
     try {
       await this.waitUntil(
         () => this.buffered > 0,
@@ -82,10 +115,10 @@ export class InputChannel {
         () => new Uint8Array(0),
       );
     } catch (error) {
-      if (error instanceof ProtocolError && error.kind === 'peer-closed' && this.failure === undefined) return null;
+      if (error instanceof ProtocolError && error.kind === 'peer-closed' && this.failure === undefined) return false;
       throw error;
     }
-    return this.take(Math.min(this.buffered, maxLength, this.chunks[0].length));
+    return true;
   }
 
   /** Wait for EOF, returning anything that arrived before it (at most `limit` bytes kept). */
@@ -180,27 +213,38 @@ export class InputChannel {
     return new Uint8Array(Buffer.concat(parts));
   }
 
-  private take(length: number): Uint8Array {
+  /**
+   * The next `length` bytes. Borrowed: a view of the first chunk (length must
+   * not exceed it). Otherwise a view when the source's memory is not recycled,
+   * a copy when it is (and the ring gets the bytes back at once).
+   */
+  private take(length: number, borrow = false): Uint8Array {
     const head = this.chunks[0];
+    let out: Uint8Array;
+    let last: Uint8Array;
     if (head !== undefined && length <= head.length) {
       // The common case (every readSome): a view of the chunk the transport handed us, no copy.
       if (length === head.length) this.chunks.shift();
       else this.chunks[0] = head.subarray(length);
-      this.buffered -= length;
-      if (this.source.isPaused() && this.buffered <= this.highWater) this.source.resume();
-      return head.subarray(0, length);
-    }
-    const out = new Uint8Array(length);
-    let filled = 0;
-    while (filled < length) {
-      const head = this.chunks[0];
-      const part = Math.min(head.length, length - filled);
-      out.set(head.subarray(0, part), filled);
-      filled += part;
-      if (part === head.length) this.chunks.shift();
-      else this.chunks[0] = head.subarray(part);
+      out = head.subarray(0, length);
+      last = out;
+      if (this.ring !== undefined && !borrow) out = new Uint8Array(out);
+    } else {
+      out = new Uint8Array(length);
+      last = out;
+      let filled = 0;
+      while (filled < length) {
+        const next = this.chunks[0];
+        const part = Math.min(next.length, length - filled);
+        last = next.subarray(0, part);
+        out.set(last, filled);
+        filled += part;
+        if (part === next.length) this.chunks.shift();
+        else this.chunks[0] = next.subarray(part);
+      }
     }
     this.buffered -= length;
+    if (!borrow) this.ring?.release(last);
     if (this.source.isPaused() && this.buffered <= this.highWater) this.source.resume();
     return out;
   }

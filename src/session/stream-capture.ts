@@ -30,11 +30,12 @@ export interface CaptureResult {
  */
 export async function captureStream(request: CaptureRequest): Promise<CaptureResult> {
   const { input, tracker, file, state, idleMs, until } = request;
-  const writer = new BatchedCaptureWriter(file);
+  // The chunks are borrowed from the input's recycled memory and handed back once written.
+  const writer = new BatchedCaptureWriter(file, undefined, (parts) => input.giveBack(parts[parts.length - 1]));
   let received = 0;
   try {
     for (;;) {
-      const chunk = await input.readSome({ state, timeoutMs: idleMs, expected: 'migration stream data' });
+      const chunk = await input.borrowSome({ state, timeoutMs: idleMs, expected: 'migration stream data' });
       if (chunk === null) {
         await writer.flush();
         return { bytes: received, end: judgeEnd(tracker, state, until) };

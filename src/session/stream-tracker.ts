@@ -16,6 +16,7 @@ export interface StreamEnd {
  * bad stream in the RECEIVING state.
  */
 export interface StreamTracker {
+  /** Must not keep `chunk` (or views of it) after returning: its memory is recycled once it is written. */
   push(chunk: Uint8Array): void;
   readonly done: boolean;
   /** Bytes pushed after the final END (only meaningful once `done`). */

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { bulkReadingSocket } from './bulk-read-socket.js';
 import { handshake } from './tcp-handshake.js';
 import { InputChannel } from './input-channel.js';
 import { OutputChannel } from './output-channel.js';
@@ -78,7 +79,7 @@ export async function acceptSender(options: AcceptOptions): Promise<Socket> {
               if (!settled) options.onRejected?.(peer, 'sent data before the banner');
               return;
             }
-            finish(socket);
+            finish(bulkReadingSocket(socket));
           },
           (error: unknown) => {
             pending.delete(socket);

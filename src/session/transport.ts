@@ -1,6 +1,7 @@
 import type { ChildProcessByStdio } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
+import { bulkStdin } from './bulk-read-socket.js';
 
 /**
  * The two byte streams a side talks over: what it reads from the peer and
@@ -23,5 +24,5 @@ export function childTransport(child: ChildProcessByStdio<Writable, Readable, Re
 
 /** The receiver's view when run as the remote command: read stdin, answer on stdout. */
 export function stdioTransport(): Transport {
-  return { input: process.stdin, output: process.stdout };
+  return { input: bulkStdin(), output: process.stdout };
 }
