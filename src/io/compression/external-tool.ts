@@ -4,10 +4,17 @@
  * any JavaScript or WebAssembly build and are on every machine this project
  * targets; codecs fall back to pure JavaScript where they have one.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { CompressionError, type CompressionName, type Filter } from './codec.js';
+
+// node:child_process (with node:net under it) is loaded when a tool first runs, not at every command's
+// start-up: most inputs are not compressed by a tool (issue #15, start-up).
+const requireBuiltin = createRequire(import.meta.url);
+function childProcess(): typeof import('node:child_process') {
+  return requireBuiltin('node:child_process') as typeof import('node:child_process');
+}
 
 const found = new Map<string, string | undefined>();
 
@@ -48,7 +55,7 @@ function complaint(stderr: string, command: string): string {
 export function toolFilter(spec: ToolSpec, direction: 'compress' | 'decompress'): Filter {
   const path = findTool(spec.command);
   if (!path) throw new CompressionError(spec.format, 'unavailable', `${spec.format}: the ${spec.command} command is not installed`);
-  const child = spawn(path, direction === 'compress' ? spec.compressArgs : spec.decompressArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = childProcess().spawn(path, direction === 'compress' ? spec.compressArgs : spec.decompressArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => {
@@ -80,7 +87,7 @@ export function toolFilter(spec: ToolSpec, direction: 'compress' | 'decompress')
 export function toolDecompressSync(spec: ToolSpec, bytes: Uint8Array): Uint8Array {
   const path = findTool(spec.command);
   if (!path) throw new CompressionError(spec.format, 'unavailable', `${spec.format}: the ${spec.command} command is not installed`);
-  const r = spawnSync(path, spec.decompressArgs, { input: bytes, maxBuffer: 2 ** 31 - 1 });
+  const r = childProcess().spawnSync(path, spec.decompressArgs, { input: bytes, maxBuffer: 2 ** 31 - 1 });
   if (r.error) throw new CompressionError(spec.format, 'unavailable', `${spec.command}: ${r.error.message}`);
   if (r.status !== 0) {
     const stderr = r.stderr.toString('utf8');
