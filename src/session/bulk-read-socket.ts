@@ -61,15 +61,17 @@ let stdinSocket: Socket | undefined;
  */
 export function bulkStdin(): Socket {
   if (stdinSocket !== undefined) return stdinSocket;
-  let stream = false;
-  try {
-    const stat = fstatSync(0);
-    stream = stat.isFIFO() || stat.isSocket();
-  } catch {
-    stream = false;
-  }
-  stdinSocket = stream ? bulkSocket({ fd: 0, readable: true, writable: false }) : (process.stdin as unknown as Socket);
+  stdinSocket = isPipeOrSocket(0) ? bulkSocket({ fd: 0, readable: true, writable: false }) : (process.stdin as unknown as Socket);
   return stdinSocket;
+}
+
+function isPipeOrSocket(fd: number): boolean {
+  try {
+    const stat = fstatSync(fd);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * One fixed buffer that received bytes are copied into, in order, and that
+ * One fixed buffer that received bytes are read into, in order, and that
  * is reused once its oldest bytes have been released. On this kind of VM a
  * first touch of fresh memory costs more than the copy (issue #15: a fresh
  * 64 KiB buffer per socket read, or a fresh slab, page-faulted its way
@@ -24,26 +24,6 @@ export class ByteRing {
   }
 
   /**
-   * Copy `bytes` in; returns their views (two when they wrap around the end).
-   * When the ring is too full, the bytes get a buffer of their own instead
-   * (correct, only slower): a consumer holding views never blocks the input.
-   */
-  put(bytes: Uint8Array): Uint8Array[] {
-    if (bytes.length === 0) return [];
-    if (bytes.length > this.free) return [Uint8Array.prototype.slice.call(bytes)];
-    const at = this.head % this.size;
-    const first = Math.min(bytes.length, this.size - at);
-    this.memory.set(first === bytes.length ? bytes : bytes.subarray(0, first), at);
-    const views = [this.memory.subarray(at, at + first)];
-    if (first < bytes.length) {
-      this.memory.set(bytes.subarray(first), 0);
-      views.push(this.memory.subarray(0, bytes.length - first));
-    }
-    this.head += bytes.length;
-    return views;
-  }
-
-  /**
    * The free space at the write position, for a reader to fill in place
    * (then `commit`): at least `minimum` bytes, wrapping to the start when the
    * end has less; undefined when the ring has no such room.
@@ -53,7 +33,7 @@ export class ByteRing {
     const free = this.free;
     const toEnd = Math.min(this.size - at, free);
     if (toEnd >= minimum) return this.memory.subarray(at, at + toEnd);
-    // Skip the end's sliver: count it as put and released at once, so positions stay consecutive.
+    // Skip the end's sliver: count it as put (freed by the next release past it), so positions stay consecutive.
     const atStart = free - (this.size - at);
     if (atStart < minimum) return undefined;
     this.head += this.size - at;

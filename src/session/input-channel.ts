@@ -36,7 +36,7 @@ export class InputChannel {
     if (bytes.length === 0) return;
     const last = this.chunks[this.chunks.length - 1];
     if (last !== undefined && last.buffer === bytes.buffer && last.byteOffset + last.length === bytes.byteOffset) {
-      // The next bytes of the same slab (bulk-read-socket.ts): one larger chunk, fewer turns downstream.
+      // The next bytes of the same ring (bulk-read-socket.ts): one larger chunk, fewer turns downstream.
       this.chunks[this.chunks.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.length + bytes.length);
     } else {
       this.chunks.push(bytes);
