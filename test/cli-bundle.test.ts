@@ -28,18 +28,28 @@ function node(args: readonly string[], cwd = ROOT) {
   return spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
 }
 
-/** The files a run of the CLI loads as modules, relative to ROOT (via a module.register load hook). */
+/**
+ * The files a run of the CLI loads as modules, relative to ROOT, in order: the CommonJS ones through a
+ * preloaded patch of Module.prototype._compile, the ES modules (help, errors) through a module.register load hook.
+ */
 function modulesLoadedBy(args: readonly string[]): string[] {
   const log = join(dir, `loaded-${args[0]}.txt`);
   writeFileSync(log, '');
-  const hook = `import { appendFileSync } from 'node:fs'; export async function load(url, context, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context); }`;
+  const preload = join(dir, 'log-commonjs.cjs');
+  writeFileSync(
+    preload,
+    `const { appendFileSync } = require('node:fs'); const Module = require('node:module'); const { pathToFileURL } = require('node:url');
+     const compile = Module.prototype._compile;
+     Module.prototype._compile = function (content, filename) { appendFileSync(${JSON.stringify(log)}, pathToFileURL(filename).href + '\\n'); return compile.call(this, content, filename); };`,
+  );
+  const hook = `import { appendFileSync } from 'node:fs'; export async function load(url, context, next) { if (url.endsWith('.mjs')) appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context); }`;
   const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
-  const r = node(['--import', `data:text/javascript,${encodeURIComponent(register)}`, CLI, ...args]);
+  const r = node(['--require', preload, '--import', `data:text/javascript,${encodeURIComponent(register)}`, CLI, ...args]);
   expect(r.stderr).toBe('');
-  return readFileSync(log, 'utf8')
+  const urls = readFileSync(log, 'utf8')
     .split('\n')
-    .filter((url) => url.startsWith('file:'))
-    .map((url) => relative(ROOT, new URL(url).pathname));
+    .filter((url) => url.startsWith('file:'));
+  return [...new Set(urls)].map((url) => relative(ROOT, new URL(url).pathname)).filter((f) => f !== relative(ROOT, preload));
 }
 
 describe('CLI bundles', () => {
@@ -47,8 +57,10 @@ describe('CLI bundles', () => {
     const files = readdirSync(join(ROOT, 'dist/cli'));
     expect(files).toContain('stream-inspect.js');
     expect(files).toContain('stream-migrate.js');
-    expect(files.filter((f) => !f.endsWith('.js'))).toEqual([]);
-    expect(files.filter((f) => f.endsWith('.js')).length).toBe(files.length);
+    // The run path is CommonJS (.js, as dist/cli/package.json says); the code-split build for help is ESM (.mjs).
+    expect(JSON.parse(readFileSync(join(ROOT, 'dist/cli/package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
+    expect(files.filter((f) => !/\.m?js$/.test(f))).toEqual(['package.json']);
+    expect(files.filter((f) => f.endsWith('.mjs'))).toContain('stream-inspect-main.mjs');
     expect(readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
@@ -57,8 +69,8 @@ describe('CLI bundles', () => {
     expect(modulesLoadedBy(['verify', stream])).toEqual(['dist/cli/stream-inspect.js', 'dist/cli/stream-inspect-run-verify.js']);
     const forHelp = modulesLoadedBy(['verify', '--help']);
     expect(forHelp.every((f) => f.startsWith('dist/cli/'))).toBe(true); // yargs and the rest are bundled
-    expect(forHelp.some((f) => /\/yargs-[A-Z0-9]+\.js$/.test(f))).toBe(true);
-    const commandChunks = forHelp.filter((f) => /\/(synth|dump|verify|stats|hexdump|extract|encode|diff|rewrite|report)-[A-Z0-9]+\.js$/.test(f));
+    expect(forHelp.some((f) => /\/yargs-[A-Z0-9]+\.mjs$/.test(f))).toBe(true);
+    const commandChunks = forHelp.filter((f) => /\/(synth|dump|verify|stats|hexdump|extract|encode|diff|rewrite|report)-[A-Z0-9]+\.mjs$/.test(f));
     expect(commandChunks).toEqual([]); // the run file has verify's own code; other commands are not loaded
   });
 

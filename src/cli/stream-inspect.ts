@@ -106,4 +106,5 @@ export async function runAsExecutable(): Promise<void> {
   process.exitCode = await main(process.argv.slice(2));
 }
 
-if (isEntryPoint()) await runAsExecutable();
+// No top-level await: the build makes this file CommonJS (scripts/build-cli.mjs).
+if (isEntryPoint()) void runAsExecutable();

@@ -352,5 +352,8 @@ if (invokedAs.endsWith('stream-migrate.js') || invokedAs.endsWith('stream-migrat
   const argv = process.argv.slice(2);
   // The relay on stdin/stdout speaks the protocol there too.
   guardStandardStreams(NAME, { stdout: !['receive', 'relay'].includes(argv.find((a) => !a.startsWith('-')) ?? '') });
-  process.exitCode = await main(argv);
+  // No top-level await: the build makes this file CommonJS (scripts/build-cli.mjs).
+  void main(argv).then((status) => {
+    process.exitCode = status;
+  });
 }
