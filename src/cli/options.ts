@@ -4,11 +4,10 @@ import type { Dialect } from '../format/record-types.js';
 import type { ReaderOptions } from '../reader/decoder.js';
 import type { StreamSource, WindowOptions } from '../reader/sources.js';
 import { statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { UsageError } from './errors.js';
 
 // node:tty (and node:net under it) only when standard input is asked for: not on every command's start-up.
-const requireBuiltin = createRequire(import.meta.url) as (id: 'node:tty') => typeof import('node:tty');
+const tty = (): typeof import('node:tty') => process.getBuiltinModule('node:tty');
 
 export type ModeOption = 'auto' | 'plain' | 'remus' | 'colo';
 
@@ -52,8 +51,7 @@ export function inputSource(path: string): StreamSource {
   if (path === '-') {
     // fd 0 itself, not process.stdin: the reader then reads the pipe straight into
     // record-sized buffers (touching process.stdin would also make the pipe non-blocking).
-    if (requireBuiltin('node:tty').isatty(0))
-      throw new UsageError("'-' reads the stream from standard input, which is a terminal: pipe a stream in or give a file");
+    if (tty().isatty(0)) throw new UsageError("'-' reads the stream from standard input, which is a terminal: pipe a stream in or give a file");
     return 0;
   }
   checkNotDirectory(path);

@@ -4,8 +4,9 @@
  * allocating a fresh buffer when it must (earlier views stay valid: buffers
  * are never reused). Memory stays bounded by the largest record plus a chunk.
  */
-import { open, type FileHandle } from 'node:fs/promises';
-import { createReadStream, readSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+// fs.promises, not node:fs/promises: a bundle then loads it on first use (the CLI's sync reads never do).
+import { closeSync, createReadStream, fstatSync, openSync, promises as fsPromises, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { COMPRESSION_MAGIC_BYTES, compressionOf, decompressChunks } from './containers/decompress.js';
 
@@ -388,7 +389,7 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
     return new MemoryWindow(source);
   }
   if (typeof source === 'string' || typeof source === 'number') {
-    const handle = typeof source === 'string' ? await open(source, 'r') : await fdHandle(source);
+    const handle = typeof source === 'string' ? (options.syncReads ? blockingFile(source) : await fsPromises.open(source, 'r')) : await fdHandle(source);
     const owns = typeof source === 'string';
     const fileSize = await regularFileSize(handle);
     const magic = new Uint8Array(COMPRESSION_MAGIC_BYTES);
@@ -446,28 +447,42 @@ async function regularFileSize(handle: FileHandle): Promise<number | undefined> 
 }
 
 /**
+ * A file opened for reading through sync calls: no thread-pool round trip per
+ * read. The CLI (syncReads) waits for its input anyway, and its start-up then
+ * skips loading node:fs/promises.
+ */
+function blockingFile(path: string): FileHandle {
+  const fd = openSync(path, 'r');
+  const handle = { fd, read: blockingRead(fd), stat: async () => fstatSync(fd), close: async () => closeSync(fd) };
+  return handle as unknown as FileHandle;
+}
+
+/**
  * A FileHandle whose reads are readSync on the calling thread. A non-blocking fd
  * (someone set O_NONBLOCK on a shared pipe) answers EAGAIN when empty: wait a
  * moment and try again.
  */
 function blockingReader(handle: FileHandle): FileHandle {
-  const read = async (buffer: Uint8Array, offset: number, length: number, position: number | null) => {
+  const wrapper = {
+    fd: handle.fd,
+    read: blockingRead(handle.fd),
+    stat: () => handle.stat(),
+    close: () => handle.close(),
+  };
+  return wrapper as unknown as FileHandle;
+}
+
+function blockingRead(fd: number) {
+  return async (buffer: Uint8Array, offset: number, length: number, position: number | null) => {
     for (;;) {
       try {
-        return { bytesRead: readSync(handle.fd, buffer, offset, length, position), buffer };
+        return { bytesRead: readSync(fd, buffer, offset, length, position), buffer };
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
     }
   };
-  const wrapper = {
-    fd: handle.fd,
-    read,
-    stat: () => handle.stat(),
-    close: () => handle.close(),
-  };
-  return wrapper as unknown as FileHandle;
 }
 
 /** A FileHandle-like wrapper for a raw fd (not closed by us). */

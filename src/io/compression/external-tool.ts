@@ -4,16 +4,14 @@
  * any JavaScript or WebAssembly build and are on every machine this project
  * targets; codecs fall back to pure JavaScript where they have one.
  */
-import { createRequire } from 'node:module';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { CompressionError, type CompressionName, type Filter } from './codec.js';
 
 // node:child_process (with node:net under it) is loaded when a tool first runs, not at every command's
 // start-up: most inputs are not compressed by a tool (issue #15, start-up).
-const requireBuiltin = createRequire(import.meta.url);
 function childProcess(): typeof import('node:child_process') {
-  return requireBuiltin('node:child_process') as typeof import('node:child_process');
+  return process.getBuiltinModule('node:child_process');
 }
 
 const found = new Map<string, string | undefined>();

@@ -1,6 +1,9 @@
 /** gzip: Node's own zlib, in and out. */
-import { constants, createGunzip, createGzip, gunzipSync } from 'node:zlib';
+import type { Gzip } from 'node:zlib';
 import { CompressionError, startsWith, type CompressionCodec, type Filter } from './codec.js';
+
+// node:zlib is loaded when gzip is first used, not at every command's start-up (issue #15).
+const zlib = (): typeof import('node:zlib') => process.getBuiltinModule('node:zlib');
 
 /** zlib output chunk size: one thread-pool round trip per chunk of decompressed bytes. */
 const CHUNK = 1 << 20;
@@ -14,7 +17,7 @@ export function zlibFailure(e: unknown): unknown {
     : new CompressionError('gzip', 'corrupt', `the gzip-compressed input is corrupt (zlib: ${(e as Error).message})`);
 }
 
-function zlibFilter(stream: ReturnType<typeof createGzip>): Filter {
+function zlibFilter(stream: Gzip): Filter {
   const finished = new Promise<void>((resolve, reject) => {
     stream.on('end', resolve);
     stream.on('error', (e) => reject(zlibFailure(e)));
@@ -28,11 +31,11 @@ export const gzipCodec: CompressionCodec = {
   extensions: ['.gz', '.gzip'],
   magicLength: 2,
   matches: (head) => startsWith(head, [0x1f, 0x8b]),
-  compressor: () => zlibFilter(createGzip({ chunkSize: CHUNK, level: constants.Z_DEFAULT_COMPRESSION })),
-  decompressor: () => zlibFilter(createGunzip({ chunkSize: CHUNK })),
+  compressor: () => zlibFilter(zlib().createGzip({ chunkSize: CHUNK, level: zlib().constants.Z_DEFAULT_COMPRESSION })),
+  decompressor: () => zlibFilter(zlib().createGunzip({ chunkSize: CHUNK })),
   decompressSync(bytes) {
     try {
-      return new Uint8Array(gunzipSync(bytes));
+      return new Uint8Array(zlib().gunzipSync(bytes));
     } catch (e) {
       throw zlibFailure(e);
     }
