@@ -10,7 +10,7 @@ import { CaptureFile } from '../src/session/capture-file.js';
 import { InputChannel } from '../src/session/input-channel.js';
 import { pushDecoderTrackerFactory } from '../src/session/push-decoder-tracker.js';
 import { captureStream } from '../src/session/stream-capture.js';
-import { plainPv } from './support/build.js';
+import { concat, hvmLibxc, libxlHeader, plainPv, rec, xenstoreData, xlHeader } from './support/build.js';
 
 /** The receiver's input in bulk: one recycled ring, reads straight into it, nothing kept past its use (issue #15). */
 let dir = '';
@@ -95,11 +95,23 @@ describe('PushDecoder keeps nothing of a pushed chunk', () => {
   });
 });
 
+/** An HVM stream whose EMULATOR_CONTEXT blob is 1 MiB + 3 bytes: larger than the ring, and padded. */
+function bigEmulatorStream(): Uint8Array {
+  const blob = new Uint8Array((1 << 20) + 3);
+  for (let i = 0; i < blob.length; i += 509) blob[i] = i & 0xff;
+  const emulator = rec('libxl', 'EMULATOR_CONTEXT', { kind: 'emulator-context', emulatorId: 2, index: 0, blob });
+  return concat([xlHeader(), libxlHeader(), rec('libxl', 'LIBXC_CONTEXT'), ...hvmLibxc(), xenstoreData(), emulator, rec('libxl', 'END')]);
+}
+
 describe('a capture through a bulk-reading socket', () => {
-  it('is byte-identical when the stream passes through a small ring many times over', async () => {
+  const streams: Array<[string, () => Uint8Array]> = [
     // About 2.4 MiB of pages through a 256 KiB ring: it wraps, fills and falls back to spare reads.
-    const passes = Array.from({ length: 4 }, () => Array.from({ length: 150 }, (_, i) => i * 3));
-    const stream = plainPv(passes);
+    ['pages', () => plainPv(Array.from({ length: 4 }, () => Array.from({ length: 150 }, (_, i) => i * 3)))],
+    // The blob passes through the ring unassembled, as pages do.
+    ['an emulator blob four times the ring', bigEmulatorStream],
+  ];
+  it.each(streams)('is byte-identical when the stream (%s) passes through a small ring many times over', async (_, make) => {
+    const stream = make();
     const path = join(dir, 'sock');
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(path, resolve));

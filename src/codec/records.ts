@@ -136,9 +136,13 @@ export function decodeRecordBody(
   // A fixed-shape literal, not a spread: this runs once per record.
   const loc: DecodeContext = { offset: at.offset, recordIndex: at.recordIndex, layer, recordType: type, recordName: name };
   const decoded = bodyCodecFor(info).decode(body, loc, info);
-  const rec: StreamRecord = { layer, type, name, body: decoded };
-  if (padding.length > 0 && !isAllZero(padding)) rec.padding = padding;
-  return rec;
+  return withPadding({ layer, type, name, body: decoded }, padding);
+}
+
+/** A decoded record keeps its 0–7 padding bytes only when some are non-zero (so decode → encode gives the same bytes). */
+export function withPadding(record: StreamRecord, padding: Uint8Array): StreamRecord {
+  if (padding.length > 0 && !isAllZero(padding)) record.padding = padding;
+  return record;
 }
 
 /**

@@ -23,8 +23,9 @@ import { RULES, type RuleKey } from '../format/rules.js';
 import { dataView } from '../codec/bytes.js';
 import { formatError, type StreamFormatError, type ErrorLocation } from '../codec/errors.js';
 import { decodeLibxcDomainHeader, decodeLibxcImageHeader, decodeLibxlHeader, decodeXlHeader, xlHeaderLength } from '../codec/headers.js';
-import { decodeRecordBody, RECORD_LENGTH_AT, RECORD_TYPE_AT, type StreamRecord } from '../codec/records.js';
+import { decodeRecordBody, RECORD_LENGTH_AT, RECORD_TYPE_AT, withPadding, type StreamRecord } from '../codec/records.js';
 import { decodePageDataSkippingPages, pageDataEntriesLength } from '../codec/bodies/page-data.js';
+import { decodeEmulatorContextWithoutBlob, EMULATOR_HEAD_SIZE } from '../codec/bodies/libxl.js';
 import { checkpointStateProblems, emulatorProblems } from '../codec/body-checks.js';
 import type { Container, Problem, RecordItem, StreamEnd, StreamItem, StreamMode } from './items.js';
 import { detectOrNeed, DETECT_BYTES, type Wrapper } from './detect.js';
@@ -65,15 +66,23 @@ export interface ReaderOptions {
    * 'skip': a PAGE_DATA (or POSTCOPY_PAGE_DATA) record whose bytes the driver knows
    * exist but has not read (`next`'s `known`) is checked from its header and pfn array
    * alone and its pages are stepped over (body.pagesSkipped, empty pageData). No rule
-   * looks at page contents, so the verdicts are the same.
+   * looks at page contents, so the verdicts are the same. The same holds for the blob
+   * of EMULATOR_CONTEXT: the decoder offers to let it pass (a `need` step's `passable`),
+   * and a driver that can splice it out (PushDecoder) gets a body with blobSkipped.
    */
   pageContents?: 'read' | 'skip' | undefined;
 }
 
 export type Step =
   | { item: StreamItem }
-  /** More contiguous bytes are needed: at least `need` from the current position. */
-  | { need: number }
+  /**
+   * More contiguous bytes are needed: at least `need` from the current position.
+   * `passable` (pageContents 'skip', a record known to be whole): the record's
+   * bytes [at, at + length) are an opaque blob no rule reads. A driver may let
+   * them pass unread and call next() again with `omitted` = length and the
+   * view holding the record's other bytes (the first `at`, then the rest).
+   */
+  | { need: number; passable?: { at: number; length: number } }
   /** Trailing bytes after END were counted and can be dropped. */
   | { skip: number }
   /** stopAtEnd: the stream is over; bytes from here on belong to someone else. */
@@ -131,6 +140,8 @@ export class StreamDecoder {
   private lastCompleteRecordIndex = 0;
   /** next()'s `known` for the current call. */
   private known = 0;
+  /** next()'s `omitted` for the current call: blob bytes of the record at the view's start left out of it. */
+  private omitted = 0;
   /** Wire length of the record being handled (for checkpoint end offsets). */
   private currentWire = 0;
   // Trailing bytes after the final END.
@@ -202,10 +213,13 @@ export class StreamDecoder {
    * `known`: how many bytes the input holds from `position` on, when the driver
    * knows more than it has read (a regular file's size); with pageContents 'skip'
    * an item may then be longer than `view`, and the driver steps over the rest.
+   * `omitted`: the driver let this many bytes of the record pass unread, as a
+   * `passable` need step offered; the item still covers the whole record.
    */
-  next(view: Uint8Array, known = view.length): Step {
+  next(view: Uint8Array, known = view.length, omitted = 0): Step {
     try {
       this.known = known;
+      this.omitted = omitted;
       return this.step(view);
     } catch (e) {
       this.state = 'FAILED';
@@ -332,10 +346,18 @@ export class StreamDecoder {
     const wire = RECORD_HEADER_SIZE + roundUp8(bodyLength);
     const table = recordTypeTable(layer, this.dialect);
     const info = table.lookup(type);
+    if (this.omitted > 0 && (info?.layout !== 'emulator-context' || this.omitted !== bodyLength - EMULATOR_HEAD_SIZE)) {
+      throw new Error(`StreamDecoder: ${this.omitted} bytes omitted from a record that offered none`);
+    }
+    // The record's bytes in `view` once they are all there.
+    const present = wire - this.omitted;
     let entriesLength: number | undefined;
-    if (view.length < wire) {
-      // Only a record known to be whole may skip its pages: a cut one is reported as today.
-      if (!this.skipPages || this.known < wire || info?.layout !== 'page-data' || layer !== 'libxc') return { need: wire };
+    if (view.length < present) {
+      if (this.omitted > 0) return { need: present };
+      // Only a record known to be whole may skip its pages or blob: a cut one is reported as today.
+      if (!this.skipPages || this.known < wire) return { need: wire };
+      if (info?.layout === 'emulator-context') return this.blobPassable(bodyLength, wire, view.length);
+      if (info?.layout !== 'page-data' || layer !== 'libxc') return { need: wire };
       if (view.length < RECORD_HEADER_SIZE + 8) return { need: RECORD_HEADER_SIZE + 8 };
       entriesLength = pageDataEntriesLength(view.subarray(RECORD_HEADER_SIZE), bodyLength);
       if (entriesLength === undefined) return { need: wire };
@@ -344,17 +366,15 @@ export class StreamDecoder {
 
     this.checkKnownType(layer, type, info);
     const at: ErrorLocation = { offset: this.offset + RECORD_HEADER_SIZE, recordIndex: this.recordIndex, layer, recordType: type, recordName: info?.name };
+    const bodyEnd = RECORD_HEADER_SIZE + bodyLength - this.omitted;
+    const body = view.subarray(RECORD_HEADER_SIZE, bodyEnd);
+    const padding = view.subarray(bodyEnd, present);
     const record =
-      entriesLength === undefined
-        ? decodeRecordBody(
-            layer,
-            type,
-            view.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + bodyLength),
-            view.subarray(RECORD_HEADER_SIZE + bodyLength, wire),
-            at,
-            this.dialect,
-          )
-        : this.pageRecordSkippingPages(layer, type, view.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + entriesLength), bodyLength, at);
+      entriesLength !== undefined
+        ? this.pageRecordSkippingPages(layer, type, view.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + entriesLength), bodyLength, at)
+        : this.omitted > 0
+          ? this.emulatorRecordWithoutBlob(layer, type, body, padding, at)
+          : decodeRecordBody(layer, type, body, padding, at, this.dialect);
     if (record.padding) this.problem('PADDING_NONZERO', { ...this.loc(layer, type, RECORD_HEADER_SIZE + bodyLength), recordName: record.name });
     const item: RecordItem = { kind: 'record', offset: this.offset, length: wire, index: this.recordIndex, layer, record, bodyLength };
     if (this.checkpointed) item.checkpoint = this.checkpoint + 1;
@@ -373,6 +393,26 @@ export class StreamDecoder {
     // The same location decodeRecordBody gives the body codec, so errors read the same.
     const loc = { offset: at.offset, recordIndex: at.recordIndex, layer, recordType: type, recordName: name };
     return { layer, type, name, body: decodePageDataSkippingPages(entryBytes, bodyLength, loc) };
+  }
+
+  /**
+   * EMULATOR_CONTEXT's blob (QEMU's device state, up to the record limit) is
+   * read by no rule: offer to let it pass once the record header and the
+   * emulator sub-header are in view. A body too short for its sub-header has
+   * no blob; the full decode reports it.
+   */
+  private blobPassable(bodyLength: number, wire: number, inView: number): Step {
+    const head = RECORD_HEADER_SIZE + EMULATOR_HEAD_SIZE;
+    if (bodyLength <= EMULATOR_HEAD_SIZE) return { need: wire };
+    if (inView < head) return { need: head };
+    return { need: wire, passable: { at: head, length: bodyLength - EMULATOR_HEAD_SIZE } };
+  }
+
+  /** EMULATOR_CONTEXT whose blob passed unread: decoded from its sub-header (`head`), its padding kept as a full decode keeps it. */
+  private emulatorRecordWithoutBlob(layer: Layer, type: number, head: Uint8Array, padding: Uint8Array, at: ErrorLocation): StreamRecord {
+    const name = recordTypeName(layer, type, this.dialect);
+    const loc = { offset: at.offset, recordIndex: at.recordIndex, layer, recordType: type, recordName: name };
+    return withPadding({ layer, type, name, body: decodeEmulatorContextWithoutBlob(head, loc) }, padding);
   }
 
   /** Which layer the record at the current position belongs to: only the automaton knows. */
@@ -568,10 +608,12 @@ export class StreamDecoder {
    * The input ended. `rest` is whatever undecoded bytes remain (a partial
    * header or record). Returns how the stream ended, plus a trailing item when
    * bytes followed END; throws STREAM-TRUNCATED when the stream is incomplete
-   * (the diagnosis is in end-of-input.ts).
+   * (the diagnosis is in end-of-input.ts). `restLength`: how many undecoded
+   * bytes arrived, when a driver let some pass unread (`rest` then holds at
+   * least the record header).
    */
-  finish(rest: Uint8Array = new Uint8Array(0)): EndVerdict {
-    return this.finishAt(rest, rest.length);
+  finish(rest: Uint8Array = new Uint8Array(0), restLength = rest.length): EndVerdict {
+    return this.finishAt(rest, restLength);
   }
 
   /**

@@ -20,10 +20,17 @@ export class PushDecoder {
   private readonly passPages: boolean;
   private need = 0;
   private stopped = false;
-  /** Page bytes of `passing` still to arrive; they are counted, never buffered. */
+  /** Page or blob bytes still to arrive; they are counted, never buffered. */
   private passRemaining = 0;
   /** The page-data record whose pages are passing, and its record header (for a truncation verdict). */
   private passing?: { item: RecordItem; head: Uint8Array } | undefined;
+  /**
+   * Blob bytes of the record at the decoder's position that pass unread (its
+   * EMULATOR_CONTEXT blob): cut out of the queue, which keeps the bytes before
+   * and after them, and told to the decoder, which emits the record once its
+   * padding is in.
+   */
+  private omitted = 0;
 
   /**
    * pageContents 'read' (default): every record is assembled and decoded.
@@ -31,7 +38,8 @@ export class PushDecoder {
    * and pfn array (the reader's skip-pages path, same rules and messages) and
    * its pages are counted as they pass, never assembled: the caller keeps the
    * bytes it pushed (a session receiver writes them to its capture file), and
-   * no rule looks at page contents.
+   * no rule looks at page contents. Likewise EMULATOR_CONTEXT's blob: the
+   * record is checked from its headers and padding (body.blobSkipped).
    */
   constructor(options: ReaderOptions = {}) {
     this.passPages = options.pageContents === 'skip';
@@ -78,7 +86,7 @@ export class PushDecoder {
     this.chunks.push(rest);
     while (!this.stopped && this.passRemaining === 0 && this.chunks.assemble(this.need)) {
       const view = this.chunks.current();
-      const step = this.decoder.next(view, this.passPages ? UNBOUNDED : view.length);
+      const step = this.decoder.next(view, this.passPages ? UNBOUNDED : view.length, this.omitted);
       if ('item' in step) {
         this.consumeItem(step.item, view);
         this.need = 0;
@@ -88,6 +96,9 @@ export class PushDecoder {
         this.need = 1;
       } else if ('stop' in step) {
         this.stopped = true;
+      } else if (step.passable !== undefined) {
+        this.passBlob(step.passable);
+        this.need = 0;
       } else {
         this.need = step.need;
       }
@@ -108,7 +119,8 @@ export class PushDecoder {
     } else {
       if (!this.stopped) this.chunks.assemble(this.chunks.available);
       const rest = this.decoder.done ? new Uint8Array(0) : this.chunks.current();
-      verdict = this.decoder.finish(rest);
+      // A blob cut out of the queue counts as far as it arrived.
+      verdict = this.decoder.finish(rest, rest.length + this.omitted - this.passRemaining);
     }
     const { end } = verdict;
     return { ...end, complete: end.status === 'complete', failover: end.status === 'failover' };
@@ -123,9 +135,17 @@ export class PushDecoder {
     return chunk.subarray(counted);
   }
 
+  /** Cut the blob out of the queue behind the headers before it; what has not arrived yet is counted as it does. */
+  private passBlob(blob: { at: number; length: number }): void {
+    this.omitted = blob.length;
+    this.passRemaining = blob.length - this.chunks.cut(blob.at, blob.length);
+  }
+
   private consumeItem(item: StreamItem, view: Uint8Array): void {
-    if (item.length <= view.length) {
-      this.chunks.consume(item.length);
+    const queued = item.length - this.omitted;
+    this.omitted = 0;
+    if (queued <= view.length) {
+      this.chunks.consume(queued);
       return;
     }
     // A record whose pages were skipped: drop what is buffered of them, count the rest as it arrives.

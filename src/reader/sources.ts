@@ -138,7 +138,7 @@ export class ChunkQueue {
   /** buf is ours (allocated here) and [end, buf.length) is free to fill; otherwise buf is a caller's chunk. */
   private owned = false;
   /** recycle: the last buffer allocated for assembling. */
-  private spare?: Uint8Array;
+  private spare?: Uint8Array | undefined;
   /** Chunks received but not yet in buf. */
   private readonly queue: Uint8Array[] = [];
   private queued = 0;
@@ -222,6 +222,27 @@ export class ChunkQueue {
       dropped += take;
     }
     return dropped;
+  }
+
+  /**
+   * Remove the n bytes that follow the first `keep` of the window (an opaque
+   * blob let pass unread), as many as have arrived; the `keep` bytes (copied)
+   * stay in front of whatever follows. Returns how many were removed: the
+   * caller counts the rest as it arrives, before pushing what follows it.
+   */
+  cut(keep: number, n: number): number {
+    const head = this.buf.slice(this.pos, this.pos + keep);
+    this.pos += keep;
+    const removed = this.drop(n);
+    const after = this.current();
+    if (after.length > 0) {
+      this.queue.unshift(after);
+      this.queued += after.length;
+    }
+    // `after` may view the spare buffer: it must not be recycled under it.
+    this.spare = undefined;
+    this.setWindow(head, keep, true);
+    return removed;
   }
 
   /**

@@ -10,7 +10,7 @@ import { PackedList, packedBytes, type EntryList } from './entry-list.js';
 
 // Both emulator records start with the sub-header of src/format/layouts/libxl-records.ts.
 const emulatorHead = layoutCodec(EMULATOR_HEADER);
-const EMULATOR_HEAD_SIZE = EMULATOR_HEADER.size;
+export const EMULATOR_HEAD_SIZE = EMULATOR_HEADER.size;
 
 function emulatorHeader(b: { emulatorId: number; index: number }): Uint8Array {
   return emulatorHead.encode({ emulatorId: b.emulatorId, index: b.index });
@@ -100,7 +100,28 @@ export interface EmulatorContextBody {
   kind: 'emulator-context';
   emulatorId: number;
   index: number;
+  /** The device model's state, opaque to the stream. Empty when the reader skipped it (`blobSkipped`). */
   blob: Uint8Array;
+  /**
+   * Set when a push decoder with `pageContents: 'skip'` decoded the record from
+   * its sub-header and let the blob pass unread (no rule reads it): the record
+   * was checked, padding included, but `blob` is empty; its length is the
+   * record's bodyLength minus the 8-byte sub-header.
+   */
+  blobSkipped?: true;
+}
+
+function blobRead(b: EmulatorContextBody): void {
+  if (b.blobSkipped) throw new Error("this EMULATOR_CONTEXT record's blob was skipped (reader option pageContents: 'skip')");
+}
+
+/**
+ * EMULATOR_CONTEXT decoded from its sub-header alone (`head`, the first
+ * EMULATOR_HEAD_SIZE body bytes), for a reader that lets the blob pass:
+ * the same checks as a full decode, none of which reads the blob.
+ */
+export function decodeEmulatorContextWithoutBlob(head: Uint8Array, at: DecodeContext): EmulatorContextBody {
+  return { kind: 'emulator-context', ...decodeEmulatorHeader(head, at), blob: new Uint8Array(0), blobSkipped: true };
 }
 
 export const emulatorContextCodec: BodyCodec<EmulatorContextBody, EmulatorContextJsonForm> = {
@@ -110,8 +131,14 @@ export const emulatorContextCodec: BodyCodec<EmulatorContextBody, EmulatorContex
     return { kind: 'emulator-context', ...decodeEmulatorHeader(bytes, at), blob: bytes.subarray(EMULATOR_HEAD_SIZE) };
   },
   encodedLength: (b) => EMULATOR_HEAD_SIZE + b.blob.length,
-  encode: (b) => [emulatorHeader(b), b.blob],
-  toJson: (b) => ({ kind: 'emulator-context', emulatorId: b.emulatorId, index: b.index, blob: toBase64(b.blob) }),
+  encode(b) {
+    blobRead(b);
+    return [emulatorHeader(b), b.blob];
+  },
+  toJson(b) {
+    blobRead(b);
+    return { kind: 'emulator-context', emulatorId: b.emulatorId, index: b.index, blob: toBase64(b.blob) };
+  },
   fromJson: (j) => ({ kind: 'emulator-context', emulatorId: j.emulatorId, index: j.index, blob: fromBase64(j.blob) }),
 };
 
