@@ -15,6 +15,7 @@ export const DIST = join(ROOT, 'dist');
 export const READ_FLOOR = join(BENCH, 'floors', 'read-floor.mjs');
 export const WRITE_FLOOR = join(BENCH, 'floors', 'write-floor.mjs');
 export const COPY_FLOOR = join(BENCH, 'floors', 'copy-floor.mjs');
+export const NODE_PIPE_PAIR_FLOOR = join(BENCH, 'floors', 'node-pipe-pair-floor.mjs');
 export const MiB = 2 ** 20;
 
 /** Where the two CLIs are: under dist/ as package.json's "bin" says, or the same paths in a snapshot of dist/. */

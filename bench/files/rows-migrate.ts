@@ -6,7 +6,7 @@
  * the receiver: its peak RSS is the one the targets bound.
  */
 import { shellQuote as q } from '../lib/measure.js';
-import { expectExit0, expectFileSize, expectOut, rm } from './commands.js';
+import { expectExit0, expectFileSize, expectOut, NODE_PIPE_PAIR_FLOOR, rm } from './commands.js';
 import { outPath, type RowContext, type RowSpec } from './row-context.js';
 
 /**
@@ -62,6 +62,18 @@ export function migrateRows(ctx: RowContext): RowSpec[] {
       launch: { shell: (t) => `cat ${q(path)} | ${t} cat > ${q(out('cat.out'))}` },
       check: expectFileSize(out('cat.out'), bytes),
       after: () => rm(out('cat.out')),
+    },
+    {
+      // Node's own limit for this path: a Node parent can only write to a child through a non-blocking socketpair.
+      id: 'node-pipe-pair',
+      label: 'Node pipe pair: node → node > OUT (reference)',
+      command: 'node bench/floors/node-pipe-pair-floor.mjs FILE OUT',
+      floor: 'pipe-copy-floor',
+      ratioKind: 'time',
+      bytes,
+      launch: { argv: [process.execPath, NODE_PIPE_PAIR_FLOOR, path, out('node-pair.out')], env },
+      check: expectOut(new RegExp(`^${bytes}\\n`)),
+      after: () => rm(out('node-pair.out')),
     },
     {
       id: 'migrate-pipe',
