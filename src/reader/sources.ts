@@ -6,7 +6,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 // fs.promises, not node:fs/promises: a bundle then loads it on first use (the CLI's sync reads never do).
-import { closeSync, createReadStream, fstatSync, openSync, promises as fsPromises, readSync } from 'node:fs';
+import { closeSync, createReadStream, fstat, fstatSync, openSync, promises as fsPromises, read, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { COMPRESSION_MAGIC_BYTES, compressionOf, decompressChunks } from './containers/decompress.js';
 
@@ -410,7 +410,7 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
     return new MemoryWindow(source);
   }
   if (typeof source === 'string' || typeof source === 'number') {
-    const handle = typeof source === 'string' ? (options.syncReads ? blockingFile(source) : await fsPromises.open(source, 'r')) : await fdHandle(source);
+    const handle = typeof source === 'string' ? (options.syncReads ? blockingFile(source) : await fsPromises.open(source, 'r')) : fdHandle(source);
     const owns = typeof source === 'string';
     const fileSize = await regularFileSize(handle);
     const magic = new Uint8Array(COMPRESSION_MAGIC_BYTES);
@@ -507,8 +507,7 @@ function blockingRead(fd: number) {
 }
 
 /** A FileHandle-like wrapper for a raw fd (not closed by us). */
-async function fdHandle(fd: number): Promise<FileHandle> {
-  const { read, fstat } = await import('node:fs');
+function fdHandle(fd: number): FileHandle {
   const handle = {
     fd,
     stat: () => new Promise((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st)))),
