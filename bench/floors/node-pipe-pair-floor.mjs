@@ -11,20 +11,30 @@
 // readSync into one reused 4 MiB buffer and writeSyncs it each time it is full
 // (the receiver's batching: one write per 4 MiB, not per socket read).
 // Prints the byte count (the child's).
+//
+// With --event-loop the child reads fd 0 the way the session receiver does
+// (src/session/bulk-read-socket.ts: libuv reads straight into a 32 MiB ring,
+// Node's `onread`), writing each 4 MiB: what a reader that keeps its event
+// loop free pays over the blocking one (BENCHMARKS.md, 4 Dec).
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-const [mode, ...args] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const eventLoop = argv[0] === '--event-loop';
+const [mode, ...args] = eventLoop ? argv.slice(1) : argv;
 if (mode === '--child') receive(args[0]);
+else if (mode === '--event-loop-child') receiveInEventLoop(args[0]);
 else if (mode && args[0]) await send(mode, args[0]);
 else {
-  process.stderr.write('usage: node-pipe-pair-floor.mjs FILE OUT\n');
+  process.stderr.write('usage: node-pipe-pair-floor.mjs [--event-loop] FILE OUT\n');
   process.exitCode = 2;
 }
 
 async function send(path, out) {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', out], { stdio: ['pipe', 'inherit', 'inherit'] });
+  const childMode = eventLoop ? '--event-loop-child' : '--child';
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), childMode, out], { stdio: ['pipe', 'inherit', 'inherit'] });
   const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   const fd = openSync(path, 'r');
   const buf = Buffer.allocUnsafe(4 << 20);
@@ -57,4 +67,45 @@ function receive(out) {
   }
   closeSync(wfd);
   process.stdout.write(`${total}\n`);
+}
+
+function receiveInEventLoop(out) {
+  const wfd = openSync(out, 'wx');
+  const ring = Buffer.allocUnsafe(32 << 20);
+  const BATCH = 4 << 20;
+  let at = 0;
+  let unwritten = 0; // start of the bytes read but not yet written
+  let total = 0;
+  const flush = () => {
+    let done = unwritten;
+    while (done < at) done += writeSync(wfd, ring, done, at - done);
+    unwritten = at;
+  };
+  const input = new Socket({
+    fd: 0,
+    readable: true,
+    writable: false,
+    onread: {
+      buffer: () => {
+        if (ring.length - at < 1 << 20) {
+          flush();
+          at = 0;
+          unwritten = 0;
+        }
+        return ring.subarray(at);
+      },
+      callback: (n) => {
+        at += n;
+        total += n;
+        if (at - unwritten >= BATCH) flush();
+        return true;
+      },
+    },
+  });
+  input.on('end', () => {
+    flush();
+    closeSync(wfd);
+    process.stdout.write(`${total}\n`);
+  });
+  input.resume();
 }
