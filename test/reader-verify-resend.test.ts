@@ -1,10 +1,14 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { StreamFormatError } from '../src/codec/index.js';
 import { PAGE_TYPE } from '../src/format/page-types.js';
-import { readStreamSync } from '../src/reader/index.js';
+import { readStream, readStreamSync } from '../src/reader/index.js';
+import { VerifyResendCheck } from '../src/reader/verify-resend.js';
+import type { PageDataBody } from '../src/codec/bodies/page-data.js';
+import type { ReaderOptions } from '../src/reader/decoder.js';
+import type { Problem, StreamEnd } from '../src/reader/items.js';
 import { MemorySink } from '../src/writer/memory-sink.js';
 import { StreamWriter } from '../src/writer/stream-writer.js';
 import { synthCpuidPolicy, synthHvmContext, synthHvmParams, synthMsrPolicy } from '../src/writer/synth-records.js';
@@ -71,9 +75,40 @@ async function debugStream(plan: Plan = {}): Promise<{ bytes: Uint8Array; pageOf
   };
 }
 
-function strictError(bytes: Uint8Array): StreamFormatError {
+/**
+ * The three ways the check meets a stream: bytes in memory and a regular file
+ * can be read again by position (a re-sent page is compared with its earlier
+ * copy read back); chunks from a pipe cannot (every page is fingerprinted as
+ * it passes). The verdicts must be the same.
+ */
+const READS = ['memory', 'file', 'chunks'] as const;
+type Read = (typeof READS)[number];
+
+let scratch: string;
+beforeAll(() => {
+  scratch = mkdtempSync(join(tmpdir(), 'verify-resend-read-'));
+  return () => rmSync(scratch, { recursive: true, force: true });
+});
+
+async function readAll(bytes: Uint8Array, options: ReaderOptions, how: Read): Promise<{ end: StreamEnd; problems: readonly Problem[] }> {
+  if (how === 'memory') return readStreamSync(bytes, options).readAll();
+  let source: string | AsyncIterable<Uint8Array>;
+  if (how === 'file') {
+    source = join(scratch, `stream-${Math.random().toString(36).slice(2)}.bin`);
+    writeFileSync(source, bytes);
+  } else {
+    source = (async function* chunks() {
+      for (let at = 0; at < bytes.length; at += 5000) yield bytes.slice(at, at + 5000);
+    })();
+  }
+  const reader = readStream(source, options);
+  const end = await reader.run();
+  return { end, problems: reader.problems };
+}
+
+async function strictError(bytes: Uint8Array, how: Read): Promise<StreamFormatError> {
   try {
-    readStreamSync(bytes, { strict: true }).readAll();
+    await readAll(bytes, { strict: true }, how);
   } catch (error) {
     if (error instanceof StreamFormatError) return error;
     throw error;
@@ -81,10 +116,10 @@ function strictError(bytes: Uint8Array): StreamFormatError {
   throw new Error('the stream was accepted');
 }
 
-describe('VERIFY re-send comparison', () => {
+describe.each(READS)('VERIFY re-send comparison, input read from %s', (how) => {
   it('a re-send equal to the last copy of every pfn is valid (strict), with no problem reported', async () => {
     const { bytes } = await debugStream();
-    const result = readStreamSync(bytes, { strict: true }).readAll();
+    const result = await readAll(bytes, { strict: true }, how);
     expect(result.end.status).toBe('complete');
     expect(result.problems.filter((p) => p.rule.id === 'LIBXC-VERIFY-MISMATCH')).toEqual([]);
   });
@@ -92,7 +127,7 @@ describe('VERIFY re-send comparison', () => {
   it('a re-sent page that differs from its last copy: LIBXC-VERIFY-MISMATCH names the pfn and both offsets', async () => {
     // pfn 6 was re-sent in pass 1: its pass-0 contents are stale, so a re-send of them differs.
     const { bytes, pageOffset } = await debugStream({ resendPass: { 6: 0 } });
-    const error = strictError(bytes);
+    const error = await strictError(bytes, how);
     expect(error.ruleId).toBe('LIBXC-VERIFY-MISMATCH');
     expect(error.offset).toBe(pageOffset('resend', 6));
     expect(error.message).toContain('pfn 0x6');
@@ -102,7 +137,7 @@ describe('VERIFY re-send comparison', () => {
 
   it('lenient (as Xen, which logs the failure and restores): every differing page is a warning and the stream is complete', async () => {
     const { bytes, pageOffset } = await debugStream({ resendPass: { 6: 0, 17: 2 } });
-    const result = readStreamSync(bytes, { strict: false }).readAll();
+    const result = await readAll(bytes, { strict: false }, how);
     expect(result.end.status).toBe('complete');
     const mismatches = result.problems.filter((p) => p.rule.id === 'LIBXC-VERIFY-MISMATCH');
     expect(mismatches.map((p) => ({ severity: p.severity, offset: p.offset }))).toEqual([
@@ -113,12 +148,22 @@ describe('VERIFY re-send comparison', () => {
 
   it('a pfn never sent before VERIFY is compared with a zero page', async () => {
     const zero = await debugStream({ extra: [{ pfn: 40, contents: new Uint8Array(4096) }] });
-    expect(readStreamSync(zero.bytes, { strict: true }).readAll().end.status).toBe('complete');
+    expect((await readAll(zero.bytes, { strict: true }, how)).end.status).toBe('complete');
     const data = await debugStream({ extra: [{ pfn: 40, contents: new Uint8Array(4096).fill(1) }] });
-    const error = strictError(data.bytes);
+    const error = await strictError(data.bytes, how);
     expect(error.ruleId).toBe('LIBXC-VERIFY-MISMATCH');
     expect(error.offset).toBe(data.pageOffset('resend', 40));
     expect(error.message).toContain('not sent before VERIFY');
+  });
+
+  it('a re-send differing in one byte of one page is found', async () => {
+    const { bytes, pageOffset } = await debugStream();
+    const at = pageOffset('resend', 9) + 4095;
+    const changed = bytes.slice();
+    changed[at] ^= 1;
+    const error = await strictError(changed, how);
+    expect(error.ruleId).toBe('LIBXC-VERIFY-MISMATCH');
+    expect(error.offset).toBe(pageOffset('resend', 9));
   });
 });
 
@@ -147,6 +192,53 @@ describe('VERIFY re-send comparison from the CLI', () => {
       expect((await runCli(['verify', file])).code).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('VERIFY re-send comparison by position', () => {
+  const body = (pfns: number[], fill: number): PageDataBody => ({
+    kind: 'page-data',
+    count: pfns.length,
+    reserved: 0,
+    pfns,
+    types: pfns.map(() => PAGE_TYPE.NOTAB),
+    pageData: new Uint8Array(4096 * pfns.length).fill(fill),
+  });
+
+  it('reads nothing back before VERIFY, then reads each re-sent page’s last copy by its offset', () => {
+    const asked: number[] = [];
+    const check = new VerifyResendCheck();
+    check.readBackFrom((offset, length) => {
+      asked.push(offset);
+      return new Uint8Array(length).fill(offset === 1000 + 16 + 8 ? 5 : 7);
+    });
+    // Two pfns at body offset 1000: their pages start at 1000 + 8 + 8 × 2 and 4096 after.
+    expect(check.pages(body([3, 4], 5), 1000)).toEqual([]);
+    expect(asked).toEqual([]);
+    check.begin();
+    // Re-sent: pfn 3 equals its copy (read back as 5s), pfn 4 does not (7s), pfn 9 was never sent (zeros).
+    const mismatches = check.pages(body([3, 4, 9], 5), 50_000);
+    expect(asked).toEqual([1000 + 24, 1000 + 24 + 4096]);
+    expect(mismatches.map((m) => [m.pfn, m.firstOffset])).toEqual([
+      [4, 1000 + 24 + 4096],
+      [9, undefined],
+    ]);
+  });
+});
+
+describe('VERIFY re-send comparison: which inputs are read back', () => {
+  it('bytes in memory and a regular file are read back by position; chunks (a pipe) are fingerprinted', async () => {
+    const { bytes } = await debugStream();
+    const readBack = vi.spyOn(VerifyResendCheck.prototype, 'readBackFrom');
+    try {
+      for (const how of READS) {
+        readBack.mockClear();
+        expect((await readAll(bytes, { strict: true }, how)).end.status).toBe('complete');
+        expect([how, readBack.mock.calls.length]).toEqual([how, how === 'chunks' ? 0 : 1]);
+      }
+    } finally {
+      readBack.mockRestore();
     }
   });
 });

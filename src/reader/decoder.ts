@@ -33,6 +33,7 @@ import { libvirtStep, xenserverSectionStep, xenserverSignatureStep, type Wrapper
 import { PfnSet } from './pfn-set.js';
 import { SummaryBuilder, type StreamSummary } from './summary.js';
 import { VerifyResendCheck } from './verify-resend.js';
+import type { PassedBytes } from './sources.js';
 import { endOfInput, type EndVerdict } from './end-of-input.js';
 import { checkLibxcDomainHeader, checkLibxcImageHeader, checkLibxlHeader, checkXlHeader } from './header-checks.js';
 import {
@@ -199,6 +200,16 @@ export class StreamDecoder {
   /** Absolute offset of the next undecoded byte. */
   get position(): number {
     return this.offset;
+  }
+
+  /**
+   * The input can be read again by stream offset (a regular file, bytes in
+   * memory): the VERIFY check then reads a page's earlier copy back when a
+   * re-sent page needs it, instead of fingerprinting every page. Call before
+   * the first item.
+   */
+  readPassedBytesWith(passed: PassedBytes): void {
+    this.checks.resend?.readBackFrom(passed);
   }
 
   summary(end?: StreamEnd): StreamSummary {

@@ -23,7 +23,16 @@ export interface ByteWindow {
   /** Make `current()` hold at least n bytes. Resolves false at EOF (current() then holds the rest). */
   ensure(n: number): Promise<boolean>;
   close(): Promise<void>;
+  /**
+   * Bytes already passed, read again by stream offset, where the input allows
+   * it (a regular file, bytes in memory); undefined elsewhere (pipes, sockets,
+   * decompressed input).
+   */
+  readonly passedBytes?: PassedBytes | undefined;
 }
+
+/** `length` bytes at stream offset `offset`, all before the current position; valid until the next call. */
+export type PassedBytes = (offset: number, length: number) => Uint8Array;
 
 /** Minimum read size, so runs of small records don't cost a syscall each. */
 const MIN_READ = 256 * 1024;
@@ -114,6 +123,18 @@ export class FileWindow implements ByteWindow {
 
   async close(): Promise<void> {
     if (this.ownsHandle) await this.handle.close();
+  }
+
+  get passedBytes(): PassedBytes | undefined {
+    if (this.size < 0) return undefined;
+    let scratch: Uint8Array = new Uint8Array(0);
+    return (offset, length) => {
+      if (scratch.length < length) scratch = uninitialised(length);
+      const view = scratch.subarray(0, length);
+      const got = readSync(this.handle.fd, view, 0, length, offset);
+      if (got !== length) throw new Error(`the input changed while it was read: ${length} bytes at offset ${offset} are gone`);
+      return view;
+    };
   }
 }
 
@@ -332,6 +353,7 @@ export class MemoryWindow implements ByteWindow {
     return this.bytes.length - this.pos >= n;
   }
   async close(): Promise<void> {}
+  readonly passedBytes: PassedBytes = (offset, length) => this.bytes.subarray(offset, offset + length);
 }
 
 /** What the reader accepts as input. */

@@ -6,7 +6,7 @@ import { StreamDecoder, type ReaderOptions, type Step } from './decoder.js';
 import { BackChannelDecoder, type BackChannelOptions } from './back-channel.js';
 import type { Problem, StreamEnd, StreamItem } from './items.js';
 import { compressionOf, decompressSync } from './containers/decompress.js';
-import { MemoryWindow, openWindow, type ByteWindow, type StreamSource, type WindowOptions } from './sources.js';
+import { MemoryWindow, openWindow, type ByteWindow, type PassedBytes, type StreamSource, type WindowOptions } from './sources.js';
 import type { StreamSummary } from './summary.js';
 
 /** What the drivers below need of a decoder: the forward stream's or a back channel's. */
@@ -16,6 +16,8 @@ export interface ItemDecoder {
   readonly done: boolean;
   readonly problems: Problem[];
   summary(end?: StreamEnd): StreamSummary;
+  /** Told when the window can read passed bytes again (StreamDecoder.readPassedBytesWith). */
+  readPassedBytesWith?(passed: PassedBytes): void;
 }
 
 /**
@@ -24,6 +26,8 @@ export interface ItemDecoder {
  * whether they came: `ensure`, awaited or not); returns how the stream ended.
  */
 function* walkItems(dec: ItemDecoder, window: ByteWindow): Generator<StreamItem | number, StreamEnd, boolean | undefined> {
+  const passed = window.passedBytes;
+  if (passed !== undefined) dec.readPassedBytesWith?.(passed);
   for (;;) {
     const step = dec.next(window.current(), window.known());
     if ('item' in step) {

@@ -2,14 +2,22 @@
  * VERIFY (`xl migrate --debug`): after the VERIFY record the sender re-sends
  * every page, and Xen's restore, in verify mode, compares each with what it
  * already holds ("verify pfn … failed"). This check does the same on the
- * stream: before VERIFY it keeps a 64-bit hash and the offset of the last copy
- * of each pfn (16 bytes per pfn, in blocks allocated as pfns appear; never the
- * pages), after it compares each re-sent page with that copy. A pfn never sent
- * before VERIFY is compared with a zero page, as a freshly populated frame is.
+ * stream: before VERIFY it keeps the offset of the last copy of each pfn (in
+ * blocks allocated as pfns appear; never the pages), after it compares each
+ * re-sent page with that copy. A pfn never sent before VERIFY is compared with
+ * a zero page, as a freshly populated frame is.
+ *
+ * Where the input can be read again by position (a regular file, bytes in
+ * memory) the copy is read back when a re-sent page needs it: most streams
+ * carry no VERIFY, and nothing is spent on their pages. Elsewhere (pipes,
+ * sockets, decompressed input) each page is fingerprinted as it passes (a
+ * 64-bit hash kept beside its offset), since it cannot be read again.
  */
 import { PAGE_SIZE } from '../format/constants.js';
 import { PAGE_TYPE_HAS_DATA } from '../format/page-types.js';
+import { bytesEqual } from '../codec/bytes.js';
 import type { PageDataBody } from '../codec/bodies/page-data.js';
+import type { PassedBytes } from './sources.js';
 
 export interface ResendMismatch {
   readonly pfn: number;
@@ -25,8 +33,8 @@ const BLOCK_PFNS = 1 << BLOCK_SHIFT;
 const WORDS_PER_PAGE = PAGE_SIZE / 4;
 
 interface Block {
-  /** Two 32-bit lanes per pfn. */
-  readonly hashes: Int32Array;
+  /** Two 32-bit lanes per pfn (fingerprinting only). */
+  readonly hashes: Int32Array | undefined;
   /** Offset of the last copy; 0 = none (no page can start at offset 0). */
   readonly offsets: Float64Array;
 }
@@ -34,9 +42,17 @@ interface Block {
 export class VerifyResendCheck {
   private readonly blocks = new Map<number, Block>();
   private verifying = false;
+  /** Where earlier copies are read back from; undefined: fingerprint every page. */
+  private passed: PassedBytes | undefined;
   /** Scratch for a page whose view is not 4-byte aligned. */
   private aligned: Int32Array | undefined;
   private readonly zeroHash = hashWords(new Int32Array(WORDS_PER_PAGE));
+  private readonly zeroPage = new Uint8Array(PAGE_SIZE);
+
+  /** The input can be read again by position: compare re-sent pages with their earlier copies' bytes. Call before the first page. */
+  readBackFrom(passed: PassedBytes): void {
+    this.passed = passed;
+  }
 
   /** The VERIFY record went by: every page from here on is a re-send to compare. */
   begin(): void {
@@ -55,38 +71,47 @@ export class VerifyResendCheck {
     let k = 0;
     for (let i = 0; i < body.pfns.length; i++) {
       if (PAGE_TYPE_HAS_DATA[body.types[i] & 0xf] === 0) continue;
-      const hash = this.hash(body.pageData, k * PAGE_SIZE);
       const pfn = body.pfns[i];
       if (this.verifying) {
-        const mismatch = this.compare(pfn, hash, pageOffset);
-        if (mismatch !== undefined) mismatches.push(mismatch);
-      } else this.remember(pfn, hash, pageOffset);
+        const page = body.pageData.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE);
+        const firstOffset = this.lastCopy(pfn);
+        if (!this.sameAsCopy(page, pfn, firstOffset)) mismatches.push({ pfn, offset: pageOffset, firstOffset });
+      } else {
+        this.remember(pfn, pageOffset, this.passed === undefined ? this.hash(body.pageData, k * PAGE_SIZE) : undefined);
+      }
       k++;
       pageOffset += PAGE_SIZE;
     }
     return mismatches;
   }
 
-  private remember(pfn: number, hash: readonly [number, number], offset: number): void {
+  private remember(pfn: number, offset: number, hash: readonly [number, number] | undefined): void {
     const key = Math.floor(pfn / BLOCK_PFNS);
     let block = this.blocks.get(key);
     if (block === undefined) {
-      block = { hashes: new Int32Array(2 * BLOCK_PFNS), offsets: new Float64Array(BLOCK_PFNS) };
+      block = { hashes: hash === undefined ? undefined : new Int32Array(2 * BLOCK_PFNS), offsets: new Float64Array(BLOCK_PFNS) };
       this.blocks.set(key, block);
     }
     const slot = pfn % BLOCK_PFNS;
+    block.offsets[slot] = offset;
+    if (hash === undefined || block.hashes === undefined) return;
     block.hashes[2 * slot] = hash[0];
     block.hashes[2 * slot + 1] = hash[1];
-    block.offsets[slot] = offset;
   }
 
-  private compare(pfn: number, hash: readonly [number, number], offset: number): ResendMismatch | undefined {
-    const block = this.blocks.get(Math.floor(pfn / BLOCK_PFNS));
+  /** Offset of the last copy of `pfn` sent before VERIFY, if any. */
+  private lastCopy(pfn: number): number | undefined {
+    const offset = this.blocks.get(Math.floor(pfn / BLOCK_PFNS))?.offsets[pfn % BLOCK_PFNS];
+    return offset === undefined || offset === 0 ? undefined : offset;
+  }
+
+  private sameAsCopy(page: Uint8Array, pfn: number, firstOffset: number | undefined): boolean {
+    if (this.passed !== undefined) return bytesEqual(page, firstOffset === undefined ? this.zeroPage : this.passed(firstOffset, PAGE_SIZE));
+    const hash = this.hash(page, 0);
+    const hashes = this.blocks.get(Math.floor(pfn / BLOCK_PFNS))?.hashes;
     const slot = pfn % BLOCK_PFNS;
-    const firstOffset = block === undefined || block.offsets[slot] === 0 ? undefined : block.offsets[slot];
-    const expected = firstOffset === undefined || block === undefined ? this.zeroHash : [block.hashes[2 * slot], block.hashes[2 * slot + 1]];
-    if (expected[0] === hash[0] && expected[1] === hash[1]) return undefined;
-    return { pfn, offset, firstOffset };
+    const expected = firstOffset === undefined || hashes === undefined ? this.zeroHash : [hashes[2 * slot], hashes[2 * slot + 1]];
+    return expected[0] === hash[0] && expected[1] === hash[1];
   }
 
   private hash(data: Uint8Array, start: number): [number, number] {
