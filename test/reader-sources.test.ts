@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ChunkQueue, PushDecoder, readStream, type StreamItem } from '../src/reader/index.js';
+import { MemoryWindow, openWindow } from '../src/reader/sources.js';
 import { StreamFormatError } from '../src/codec/index.js';
 import * as B from './support/build.js';
 
@@ -263,5 +264,50 @@ describe('ChunkQueue copies a record spanning chunks at most once', () => {
     q.push(new Uint8Array([6]));
     expect(q.assemble(2)).toBe(true);
     expect([...q.rest()]).toEqual([3, 4, 5, 6]);
+  });
+});
+
+describe('passed bytes read back by position (the VERIFY check on seekable inputs)', () => {
+  it('a regular file reads back any earlier range, in any order, across its read-back runs and up to its end', async () => {
+    const size = 3 * 1024 * 1024 + 123;
+    const data = new Uint8Array(size);
+    for (let i = 0; i < size; i++) data[i] = (i * 31 + (i >>> 12)) & 0xff;
+    const path = join(dir, 'passed.bin');
+    writeFileSync(path, data);
+    for (const syncReads of [false, true]) {
+      const window = await openWindow(path, { syncReads });
+      try {
+        const passed = window.passedBytes;
+        expect(passed).toBeDefined();
+        // Forwards, backwards, straddling the 1 MiB runs, and the file's last bytes.
+        for (const [offset, length] of [
+          [0, 4096],
+          [4096, 4096],
+          [2 * 1024 * 1024 + 5, 4096],
+          [100, 4096],
+          [1024 * 1024 - 2048, 4096],
+          [size - 4096, 4096],
+          [size - 10, 10],
+        ]) {
+          expect(Buffer.from(passed?.(offset, length) ?? []).equals(data.subarray(offset, offset + length)), `${offset}+${length}`).toBe(true);
+        }
+        expect(() => passed?.(size - 10, 4096)).toThrow(/the input changed while it was read/);
+      } finally {
+        await window.close();
+      }
+    }
+  });
+
+  it('bytes in memory read back as views; a pipe, gzip or chunks cannot read back', async () => {
+    expect(new MemoryWindow(bytes).passedBytes(8, 16)).toEqual(bytes.subarray(8, 24));
+    const gz = await openWindow(`${file}.gz`);
+    const chunks = await openWindow(Readable.from([bytes]));
+    try {
+      expect(gz.passedBytes).toBeUndefined();
+      expect(chunks.passedBytes).toBeUndefined();
+    } finally {
+      await gz.close();
+      await chunks.close();
+    }
   });
 });

@@ -36,6 +36,8 @@ export type PassedBytes = (offset: number, length: number) => Uint8Array;
 
 /** Minimum read size, so runs of small records don't cost a syscall each. */
 const MIN_READ = 256 * 1024;
+/** Bytes read back at once for passedBytes. */
+const READ_BACK = 1024 * 1024;
 /** After a big record, read that much plus the next record's header, so equal-sized records line up with reads. */
 const LOOKAHEAD = 8;
 
@@ -127,13 +129,18 @@ export class FileWindow implements ByteWindow {
 
   get passedBytes(): PassedBytes | undefined {
     if (this.size < 0) return undefined;
-    let scratch: Uint8Array = new Uint8Array(0);
+    // Asked for in about the order they were sent (a VERIFY re-send follows its first pass): read back in runs, not a page at a time.
+    let back: Uint8Array = new Uint8Array(0);
+    let backAt = 0;
+    let backLength = 0;
     return (offset, length) => {
-      if (scratch.length < length) scratch = uninitialised(length);
-      const view = scratch.subarray(0, length);
-      const got = readSync(this.handle.fd, view, 0, length, offset);
-      if (got !== length) throw new Error(`the input changed while it was read: ${length} bytes at offset ${offset} are gone`);
-      return view;
+      if (offset < backAt || offset + length > backAt + backLength) {
+        if (back.length < Math.max(length, READ_BACK)) back = uninitialised(Math.max(length, READ_BACK));
+        backAt = offset;
+        backLength = readSync(this.handle.fd, back, 0, back.length, offset);
+        if (backLength < length) throw new Error(`the input changed while it was read: ${length} bytes at offset ${offset} are gone`);
+      }
+      return back.subarray(offset - backAt, offset - backAt + length);
     };
   }
 }
