@@ -23,7 +23,7 @@ import { RULES, type RuleKey } from '../format/rules.js';
 import { dataView } from '../codec/bytes.js';
 import { formatError, type StreamFormatError, type ErrorLocation } from '../codec/errors.js';
 import { decodeLibxcDomainHeader, decodeLibxcImageHeader, decodeLibxlHeader, decodeXlHeader, xlHeaderLength } from '../codec/headers.js';
-import { decodeRecordBody, RECORD_LENGTH_AT, RECORD_TYPE_AT, withPadding, type StreamRecord } from '../codec/records.js';
+import { decodeRecordBody, RECORD_LENGTH_AT, RECORD_TYPE_AT, withPadding, type RecordBody, type StreamRecord } from '../codec/records.js';
 import { decodePageDataSkippingPages, pageDataEntriesLength } from '../codec/bodies/page-data.js';
 import { decodeEmulatorContextWithoutBlob, EMULATOR_HEAD_SIZE } from '../codec/bodies/libxl.js';
 import { checkpointStateProblems, emulatorProblems } from '../codec/body-checks.js';
@@ -380,12 +380,20 @@ export class StreamDecoder {
     const bodyEnd = RECORD_HEADER_SIZE + bodyLength - this.omitted;
     const body = view.subarray(RECORD_HEADER_SIZE, bodyEnd);
     const padding = view.subarray(bodyEnd, present);
-    const record =
-      entriesLength !== undefined
-        ? this.pageRecordSkippingPages(layer, type, view.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + entriesLength), bodyLength, at)
-        : this.omitted > 0
-          ? this.emulatorRecordWithoutBlob(layer, type, body, padding, at)
-          : decodeRecordBody(layer, type, body, padding, at, this.dialect);
+    let record: StreamRecord;
+    if (entriesLength !== undefined) {
+      // A page-data record decoded without its pages (their length was checked against the pfn array; a valid one has no padding).
+      const entries = view.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + entriesLength);
+      record = this.partlyRead(layer, type, at, (loc) => decodePageDataSkippingPages(entries, bodyLength, loc));
+    } else if (this.omitted > 0) {
+      // EMULATOR_CONTEXT whose blob passed unread: decoded from its sub-header, its padding kept as a full decode keeps it.
+      record = withPadding(
+        this.partlyRead(layer, type, at, (loc) => decodeEmulatorContextWithoutBlob(body, loc)),
+        padding,
+      );
+    } else {
+      record = decodeRecordBody(layer, type, body, padding, at, this.dialect);
+    }
     if (record.padding) this.problem('PADDING_NONZERO', { ...this.loc(layer, type, RECORD_HEADER_SIZE + bodyLength), recordName: record.name });
     const item: RecordItem = { kind: 'record', offset: this.offset, length: wire, index: this.recordIndex, layer, record, bodyLength };
     if (this.checkpointed) item.checkpoint = this.checkpoint + 1;
@@ -398,12 +406,12 @@ export class StreamDecoder {
     return this.emit(item, next);
   }
 
-  /** A page-data record decoded without its pages (their length was checked against the pfn array; a valid one has no padding). */
-  private pageRecordSkippingPages(layer: Layer, type: number, entryBytes: Uint8Array, bodyLength: number, at: ErrorLocation): StreamRecord {
+  /** A record whose body is decoded from the part that was read (pages or blob left unread) by `decode`. */
+  private partlyRead(layer: Layer, type: number, at: ErrorLocation, decode: (loc: ErrorLocation) => RecordBody): StreamRecord {
     const name = recordTypeName(layer, type, this.dialect);
     // The same location decodeRecordBody gives the body codec, so errors read the same.
     const loc = { offset: at.offset, recordIndex: at.recordIndex, layer, recordType: type, recordName: name };
-    return { layer, type, name, body: decodePageDataSkippingPages(entryBytes, bodyLength, loc) };
+    return { layer, type, name, body: decode(loc) };
   }
 
   /**
@@ -417,13 +425,6 @@ export class StreamDecoder {
     if (bodyLength <= EMULATOR_HEAD_SIZE) return { need: wire };
     if (inView < head) return { need: head };
     return { need: wire, passable: { at: head, length: bodyLength - EMULATOR_HEAD_SIZE } };
-  }
-
-  /** EMULATOR_CONTEXT whose blob passed unread: decoded from its sub-header (`head`), its padding kept as a full decode keeps it. */
-  private emulatorRecordWithoutBlob(layer: Layer, type: number, head: Uint8Array, padding: Uint8Array, at: ErrorLocation): StreamRecord {
-    const name = recordTypeName(layer, type, this.dialect);
-    const loc = { offset: at.offset, recordIndex: at.recordIndex, layer, recordType: type, recordName: name };
-    return withPadding({ layer, type, name, body: decodeEmulatorContextWithoutBlob(head, loc) }, padding);
   }
 
   /** Which layer the record at the current position belongs to: only the automaton knows. */
