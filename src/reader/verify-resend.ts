@@ -73,9 +73,8 @@ export class VerifyResendCheck {
       if (PAGE_TYPE_HAS_DATA[body.types[i] & 0xf] === 0) continue;
       const pfn = body.pfns[i];
       if (this.verifying) {
-        const page = body.pageData.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE);
-        const firstOffset = this.lastCopy(pfn);
-        if (!this.sameAsCopy(page, pfn, firstOffset)) mismatches.push({ pfn, offset: pageOffset, firstOffset });
+        const mismatch = this.compare(pfn, body.pageData.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE), pageOffset);
+        if (mismatch !== undefined) mismatches.push(mismatch);
       } else {
         this.remember(pfn, pageOffset, this.passed === undefined ? this.hash(body.pageData, k * PAGE_SIZE) : undefined);
       }
@@ -99,19 +98,21 @@ export class VerifyResendCheck {
     block.hashes[2 * slot + 1] = hash[1];
   }
 
-  /** Offset of the last copy of `pfn` sent before VERIFY, if any. */
-  private lastCopy(pfn: number): number | undefined {
-    const offset = this.blocks.get(Math.floor(pfn / BLOCK_PFNS))?.offsets[pfn % BLOCK_PFNS];
-    return offset === undefined || offset === 0 ? undefined : offset;
-  }
-
-  private sameAsCopy(page: Uint8Array, pfn: number, firstOffset: number | undefined): boolean {
-    if (this.passed !== undefined) return bytesEqual(page, firstOffset === undefined ? this.zeroPage : this.passed(firstOffset, PAGE_SIZE));
-    const hash = this.hash(page, 0);
-    const hashes = this.blocks.get(Math.floor(pfn / BLOCK_PFNS))?.hashes;
+  /** The re-sent `page` of `pfn` at `offset` against its last copy before VERIFY (a zero page when none). */
+  private compare(pfn: number, page: Uint8Array, offset: number): ResendMismatch | undefined {
+    const block = this.blocks.get(Math.floor(pfn / BLOCK_PFNS));
     const slot = pfn % BLOCK_PFNS;
-    const expected = firstOffset === undefined || hashes === undefined ? this.zeroHash : [hashes[2 * slot], hashes[2 * slot + 1]];
-    return expected[0] === hash[0] && expected[1] === hash[1];
+    const firstOffset = block === undefined || block.offsets[slot] === 0 ? undefined : block.offsets[slot];
+    let same: boolean;
+    if (this.passed !== undefined) {
+      same = bytesEqual(page, firstOffset === undefined ? this.zeroPage : this.passed(firstOffset, PAGE_SIZE));
+    } else {
+      const hash = this.hash(page, 0);
+      const hashes = block?.hashes;
+      const expected = firstOffset === undefined || hashes === undefined ? this.zeroHash : [hashes[2 * slot], hashes[2 * slot + 1]];
+      same = expected[0] === hash[0] && expected[1] === hash[1];
+    }
+    return same ? undefined : { pfn, offset, firstOffset };
   }
 
   private hash(data: Uint8Array, start: number): [number, number] {
