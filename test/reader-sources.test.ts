@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bytesCopied } from './support/bytes-copied.js';
 import { ChunkQueue, PushDecoder, readStream, type StreamItem } from '../src/reader/index.js';
 import { MemoryWindow, openWindow } from '../src/reader/sources.js';
 import { StreamFormatError } from '../src/codec/index.js';
@@ -197,21 +198,6 @@ describe('bounded memory', () => {
 });
 
 describe('ChunkQueue copies a record spanning chunks at most once', () => {
-  afterEach(() => vi.restoreAllMocks());
-
-  /** Count the bytes copied by TypedArray.prototype.set (the only way ChunkQueue copies) while `run` runs. */
-  function bytesCopied(run: () => void): number {
-    let copied = 0;
-    const set = Uint8Array.prototype.set;
-    vi.spyOn(Uint8Array.prototype, 'set').mockImplementation(function (this: Uint8Array, src: ArrayLike<number>, offset?: number) {
-      copied += src.length;
-      return set.call(this, src, offset);
-    });
-    run();
-    vi.restoreAllMocks();
-    return copied;
-  }
-
   it('an 8 MiB record fed in 64 KiB chunks, asked for after each chunk, is copied once', () => {
     const n = 8 << 20;
     const record = new Uint8Array(n);

@@ -264,15 +264,20 @@ function readsTyped(bytes: Uint8Array, opts: ReaderOptions): void {
   }
 }
 
+/** Push `bytes` into `d` in chunks of `sizes` (cycled). */
+function pushAll(d: PushDecoder, bytes: Uint8Array, sizes: number[]): void {
+  let pos = 0;
+  for (let k = 0; pos < bytes.length; k++) {
+    const n = sizes[k % sizes.length];
+    d.push(bytes.subarray(pos, pos + n));
+    pos += n;
+  }
+}
+
 function pushTyped(bytes: Uint8Array, opts: ReaderOptions, sizes: number[]): void {
   const d = new PushDecoder(opts);
   try {
-    let pos = 0;
-    for (let k = 0; pos < bytes.length; k++) {
-      const n = sizes[k % sizes.length];
-      d.push(bytes.subarray(pos, pos + n));
-      pos += n;
-    }
+    pushAll(d, bytes, sizes);
     d.end();
   } catch (e) {
     if (!(e instanceof StreamFormatError)) throw new Error(`untyped ${(e as Error).stack ?? String(e)}`);
@@ -289,12 +294,7 @@ type PushVerdict = {
 function pushVerdict(bytes: Uint8Array, opts: ReaderOptions, sizes: number[]): PushVerdict {
   const d = new PushDecoder(opts);
   try {
-    let pos = 0;
-    for (let k = 0; pos < bytes.length; k++) {
-      const n = sizes[k % sizes.length];
-      d.push(bytes.subarray(pos, pos + n));
-      pos += n;
-    }
+    pushAll(d, bytes, sizes);
     return { end: d.end(), problems: d.problems };
   } catch (e) {
     const { name, ruleId, offset, message, recordIndex, recordName } = e as StreamFormatError;
