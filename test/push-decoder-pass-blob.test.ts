@@ -100,7 +100,8 @@ function pushed(bytes: Uint8Array, opts: ReaderOptions, cuts: number[]): Outcome
   try {
     const bounds = [...new Set([0, ...cuts.filter((c) => c > 0 && c < bytes.length), bytes.length])].sort((a, b) => a - b);
     for (let k = 1; k < bounds.length; k++) {
-      const chunk = bytes.slice(bounds[k - 1], bounds[k]);
+      // A Buffer, as the receiver's ring hands out (whose slice() is a view, not a copy).
+      const chunk = Buffer.from(bytes.subarray(bounds[k - 1], bounds[k]));
       for (const item of decoder.push(chunk)) {
         out.items.push(described(item));
         if (item.kind === 'record' && item.record.body.kind === 'emulator-context') {

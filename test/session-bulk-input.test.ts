@@ -83,7 +83,8 @@ describe('PushDecoder keeps nothing of a pushed chunk', () => {
       const decoder = new PushDecoder({ stopAtEnd: true, pageContents: 'skip' });
       const seen: string[] = [];
       for (let at = 0; at < stream.length; at += size) {
-        const chunk = stream.slice(at, at + size);
+        // A Buffer, as the receiver's ring hands out (whose slice() is a view, not a copy).
+        const chunk = Buffer.from(stream.subarray(at, at + size));
         for (const item of decoder.push(chunk)) seen.push(`${item.kind}@${item.offset}+${item.length}`);
         // The caller reuses the memory (a recycled ring): a kept view would now read garbage.
         chunk.fill(0xa5);
@@ -92,6 +93,34 @@ describe('PushDecoder keeps nothing of a pushed chunk', () => {
       expect(decoder.end().complete).toBe(true);
       expect(seen).toEqual(expected);
     }
+  });
+});
+
+describe('PushDecoder keeps nothing of a pushed chunk, also when the stream is cut', () => {
+  it('a stream cut inside a page record whose pages were passing gets the same verdict from recycled Buffer chunks', () => {
+    const stream = plainPv([Array.from({ length: 300 }, (_, i) => i), [5, 6, 7]]);
+    const cut = stream.subarray(0, Math.floor(stream.length / 2));
+    const verdict = (chunkBytes: number, recycle: boolean): string => {
+      const decoder = new PushDecoder({ stopAtEnd: true, pageContents: 'skip' });
+      // One Buffer reused for every chunk, as the receiver's ring reuses its memory (Buffer.slice() would be a view of it).
+      const memory = Buffer.alloc(chunkBytes);
+      for (let at = 0; at < cut.length; at += chunkBytes) {
+        const part = cut.subarray(at, at + chunkBytes);
+        const chunk = recycle ? memory.subarray(0, part.length) : Buffer.from(part);
+        chunk.set(part);
+        decoder.push(chunk);
+        if (recycle) memory.fill(0xa5);
+      }
+      try {
+        decoder.end();
+        return 'accepted';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    const expected = verdict(cut.length, false);
+    expect(expected).toMatch(/STREAM-TRUNCATED|ends inside/);
+    for (const size of [7, 4096, 65536]) expect(verdict(size, true), `chunks of ${size}`).toBe(expected);
   });
 });
 

@@ -21,6 +21,15 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * A copy of `u8[start, end)`, never a view. Not `u8.slice()`: on a Node Buffer
+ * (a socket's chunk, the receiver's recycled ring) slice() is a view of the
+ * same memory, which the next read may overwrite.
+ */
+export function copyBytes(u8: Uint8Array, start = 0, end = u8.length): Uint8Array {
+  return new Uint8Array(u8.subarray(start, end));
+}
+
 export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
   let total = 0;
   for (const c of chunks) total += c.length;

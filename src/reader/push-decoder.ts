@@ -4,6 +4,7 @@
  * the libxl END on the same pipe).
  */
 import { RECORD_HEADER_SIZE } from '../format/constants.js';
+import { copyBytes } from '../codec/bytes.js';
 import { StreamDecoder, type ReaderOptions } from './decoder.js';
 import type { RecordItem, StreamEnd, StreamItem } from './items.js';
 import type { StreamSummary } from './summary.js';
@@ -150,6 +151,6 @@ export class PushDecoder {
     }
     // A record whose pages were skipped: drop what is buffered of them, count the rest as it arrives.
     this.passRemaining = item.length - this.chunks.drop(item.length);
-    if (this.passRemaining > 0) this.passing = { item: item as RecordItem, head: view.slice(0, RECORD_HEADER_SIZE) };
+    if (this.passRemaining > 0) this.passing = { item: item as RecordItem, head: copyBytes(view, 0, RECORD_HEADER_SIZE) };
   }
 }

@@ -9,6 +9,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { closeSync, createReadStream, fstat, fstatSync, openSync, promises as fsPromises, read, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { COMPRESSION_MAGIC_BYTES, compressionOf, decompressChunks } from './containers/decompress.js';
+import { copyBytes } from '../codec/bytes.js';
 
 export interface ByteWindow {
   /** Contiguous unread bytes (possibly empty). */
@@ -259,7 +260,7 @@ export class ChunkQueue {
    * caller counts the rest as it arrives, before pushing what follows it.
    */
   cut(keep: number, n: number): number {
-    const head = this.buf.slice(this.pos, this.pos + keep);
+    const head = copyBytes(this.buf, this.pos, this.pos + keep);
     this.pos += keep;
     const removed = this.drop(n);
     const after = this.current();
@@ -460,7 +461,7 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
       await window.ensure(COMPRESSION_MAGIC_BYTES);
       if (!compressionOf(window.current())) return window;
       return chunkWindow(
-        fdChunks(reader, window.current().slice()),
+        fdChunks(reader, copyBytes(window.current())),
         () => {
           if (owns) void handle.close();
         },
