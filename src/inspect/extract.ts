@@ -10,6 +10,7 @@
  */
 import { dirname } from 'node:path';
 import { xlConfigText } from '../codec/headers.js';
+import { copyBytes } from '../codec/bytes.js';
 import { readStream } from '../reader/stream-reader.js';
 import type { StreamSource } from '../reader/sources.js';
 import type { Problem, StreamEnd } from '../reader/items.js';
@@ -25,7 +26,7 @@ import { encodableItem } from './dump-json.js';
 /** What a wrapper part gives extract: libvirt's domain XML as the config, XenServer's QEMU section as the emulator context (copies). */
 function wrapperBlobs(item: ContainerPartItem): { config?: Uint8Array; emulator?: Uint8Array } {
   if (item.wrapper === 'libvirt' && item.text !== undefined) return { config: Buffer.from(item.text, 'utf8') };
-  if (item.wrapper === 'xenserver' && item.part.startsWith('Qemu')) return { emulator: item.bytes.slice(16) };
+  if (item.wrapper === 'xenserver' && item.part.startsWith('Qemu')) return { emulator: copyBytes(item.bytes, 16) };
   return {};
 }
 

@@ -9,7 +9,7 @@
 import { RECORD_HEADER_SIZE, REC_LENGTH_MAX, roundUp8, XL_POSTCOPY_SYNC_MESSAGE } from '../format/constants.js';
 import { recordTypeName, recordTypeTable, type Dialect, type Layer } from '../format/record-types.js';
 import { RULES } from '../format/rules.js';
-import { dataView } from '../codec/bytes.js';
+import { copyBytes, dataView } from '../codec/bytes.js';
 import { formatError } from '../codec/errors.js';
 import { decodeRecordBody } from '../codec/records.js';
 import type { Step } from './decoder.js';
@@ -72,7 +72,7 @@ export class BackChannelDecoder {
     if (this.complete) {
       // After POSTCOPY_COMPLETE: xl's postcopy sync message (or anything else) is trailing.
       if (view.length === 0) return { need: 1 };
-      if (this.trailingBytes < 64) this.trailing.push(view.slice(0, 64 - this.trailingBytes));
+      if (this.trailingBytes < 64) this.trailing.push(copyBytes(view, 0, 64 - this.trailingBytes));
       this.trailingBytes += view.length;
       this.offset += view.length;
       return { skip: view.length };

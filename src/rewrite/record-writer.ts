@@ -5,6 +5,7 @@
  */
 import type { StreamRecord } from '../codec/records.js';
 import { clearReserved } from '../codec/layout-codec.js';
+import { copyBytes } from '../codec/bytes.js';
 import { X86_TSC_INFO } from '../format/layouts/x86-tsc-info.js';
 import { InspectArgumentError } from '../inspect/argument-error.js';
 import type { StreamWriter } from '../writer/stream-writer.js';
@@ -17,8 +18,8 @@ export const DROPPED_RECORDS: Readonly<Record<string, string>> = {
 /** A copy of a record whose byte views no longer pin the reader's buffers (state records kept between passes). */
 export function detachRecord(record: StreamRecord): StreamRecord {
   const body: Record<string, unknown> = { ...record.body };
-  for (const [k, v] of Object.entries(body)) if (v instanceof Uint8Array) body[k] = v.slice();
-  return { ...record, body: body as unknown as StreamRecord['body'], ...(record.padding ? { padding: record.padding.slice() } : {}) };
+  for (const [k, v] of Object.entries(body)) if (v instanceof Uint8Array) body[k] = copyBytes(v);
+  return { ...record, body: body as unknown as StreamRecord['body'], ...(record.padding ? { padding: copyBytes(record.padding) } : {}) };
 }
 
 function unsupported(record: StreamRecord): never {

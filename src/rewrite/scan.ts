@@ -9,6 +9,7 @@ import { PAGE_SIZE, RECORD_HEADER_SIZE, DOMAIN_TYPE_X86_PV } from '../format/con
 import { PAGE_TYPE_HAS_DATA } from '../format/page-types.js';
 import type { LibxcDomainHeader, XlHeader } from '../codec/headers.js';
 import type { StreamRecord } from '../codec/records.js';
+import { copyBytes } from '../codec/bytes.js';
 import { readStream } from '../reader/stream-reader.js';
 import type { ReaderOptions } from '../reader/decoder.js';
 import type { StreamSource } from '../reader/sources.js';
@@ -54,7 +55,7 @@ export interface ScanResult extends InputOutcome {
 
 /** Copy of a decoded xl header that does not pin the reader's buffers. */
 function detachXl(h: XlHeader): XlHeader {
-  return { ...h, ...(h.config ? { config: h.config.slice() } : {}), optionalTail: h.optionalTail.slice() };
+  return { ...h, ...(h.config ? { config: copyBytes(h.config) } : {}), optionalTail: copyBytes(h.optionalTail) };
 }
 
 // Long (~100 lines) on purpose: one pass over the input, one case per item kind, all filling

@@ -6,6 +6,7 @@
  */
 import { InspectArgumentError } from '../inspect/argument-error.js';
 import type { ContainerPartItem } from '../reader/items.js';
+import { copyBytes } from '../codec/bytes.js';
 
 /** A copy of the part's bytes (the reader's buffers may be reused), to write before the stream. */
 export function keptWrapperPart(item: ContainerPartItem): Uint8Array {
@@ -14,5 +15,5 @@ export function keptWrapperPart(item: ContainerPartItem): Uint8Array {
       'rewrite does not write XenServer suspend images (sections follow the stream): take the embedded stream out with `extract IMAGE --stream FILE` and rewrite that',
     );
   }
-  return item.bytes.slice();
+  return copyBytes(item.bytes);
 }

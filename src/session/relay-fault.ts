@@ -1,3 +1,4 @@
+import { copyBytes } from '../codec/bytes.js';
 import { PushDecoder } from '../reader/push-decoder.js';
 import { readerOptionsFor } from './push-decoder-tracker.js';
 import type { RelayFault } from './relay.js';
@@ -44,7 +45,7 @@ export class PageHeaderFault implements RelayFault {
       if (item.kind !== 'record' || item.record.name !== 'PAGE_DATA' || item.offset < this.from) continue;
       const target = item.offset + LENGTH_HIGH_BYTE - start;
       if (target < 0 || target >= chunk.length) continue;
-      const damaged = chunk.slice();
+      const damaged = copyBytes(chunk);
       damaged[target] ^= 0x80;
       this.fired = true;
       return damaged;

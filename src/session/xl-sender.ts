@@ -1,5 +1,6 @@
 import { RECORD_HEADER_SIZE, XL_HEADER_SIZE } from '../format/constants.js';
 import { hasXlMagic, xlHeaderLength } from '../codec/headers.js';
+import { copyBytes } from '../codec/bytes.js';
 import { BackChannelDecoder } from '../reader/back-channel.js';
 import { ColoBackChannelMonitor, type ColoBackChannelSummary } from './colo-back-channel-monitor.js';
 import { checkDevicesMigratable, DeviceRefusedError, runDeviceStep, type DeviceHookContext, type DeviceMigrationHook } from './device-hooks.js';
@@ -281,7 +282,7 @@ export class XlMigrationSender {
       if (pendingBytes === 0 && chunk.length >= XL_HEADER_SIZE) headerLength = xlHeaderEnd(chunk);
       let head = chunk;
       if (pendingBytes > 0 || chunk.length < headerLength) {
-        pending.push(chunk.slice());
+        pending.push(copyBytes(chunk));
         pendingBytes += chunk.length;
         if (headerLength === Number.POSITIVE_INFINITY && pendingBytes >= XL_HEADER_SIZE) headerLength = xlHeaderEnd(Buffer.concat(pending));
         if (pendingBytes < headerLength) continue;

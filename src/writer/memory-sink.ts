@@ -1,5 +1,5 @@
 /** A sink that keeps the stream in memory, for tests and small streams. */
-import { concatBytes } from '../codec/bytes.js';
+import { concatBytes, copyBytes } from '../codec/bytes.js';
 import { totalLength, type StreamSink } from './sink.js';
 
 export interface MemorySinkOptions {
@@ -36,7 +36,7 @@ export class MemorySink implements StreamSink {
 
   async write(chunks: readonly Uint8Array[]): Promise<void> {
     if (this.state !== 'open') throw new Error(`the memory sink is ${this.state}`);
-    for (const c of chunks) if (c.length > 0) this.parts.push(this.options.copy ? c.slice() : c);
+    for (const c of chunks) if (c.length > 0) this.parts.push(this.options.copy ? copyBytes(c) : c);
     this.written += totalLength(chunks);
   }
 
