@@ -62,6 +62,30 @@ describe('PfnSet', () => {
   });
 });
 
+describe('PfnSet.addAll', () => {
+  it('adds a record at a time as add() does one pfn at a time, and returns the repeats in order', () => {
+    for (const seed of [4, 5]) {
+      const bulk = new PfnSet();
+      const single = new PfnSet();
+      const all = pfnMix(seed, 30_000);
+      // Records of mixed lengths, dense runs (≥ 512 pfns in one block go straight to a bitmap) among them.
+      const records: number[][] = [];
+      for (let i = 0; i < all.length; i += 700) records.push(all.slice(i, i + 700));
+      for (let r = 0; r < 4; r++) records.push(Array.from({ length: 1024 }, (_, i) => 65536 * (9 + (r >> 1)) + (r & 1) * 512 + i));
+      records.push(
+        Array.from({ length: 600 }, (_, i) => 2 ** 40 + i),
+        [3, 3, 3],
+      );
+      for (const pfns of records) {
+        const repeats = pfns.filter((pfn) => !single.add(pfn));
+        expect(bulk.addAll(pfns)).toEqual(repeats.length > 0 ? repeats : undefined);
+        expect(bulk.size).toBe(single.size);
+      }
+      expect([...bulk.values()]).toEqual([...single.values()]);
+    }
+  });
+});
+
 describe('PageMap', () => {
   const body = (pfns: number[], types: number[]): PageDataBody => {
     const dataPages = types.filter((t) => t < 0xd).length;

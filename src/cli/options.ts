@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import type { Dialect } from '../format/record-types.js';
 import type { ReaderOptions } from '../reader/decoder.js';
 import type { StreamSource, WindowOptions } from '../reader/sources.js';
-import { statSync } from 'node:fs';
+import { fstatSync, statSync } from 'node:fs';
 import { UsageError } from './errors.js';
 
 // node:tty (and node:net under it) only when standard input is asked for: not on every command's start-up.
@@ -46,12 +46,22 @@ export function readerOptionsFrom(args: CommonArgs): ReaderOptions & WindowOptio
   return { dialect: args.dialect, mode: args.mode, strict: !args.lenient, syncReads: true };
 }
 
+/** A terminal is a character device: for pipes and files, node:tty (and node:net under it) is never loaded. */
+function stdinIsTerminal(): boolean {
+  try {
+    if (!fstatSync(0).isCharacterDevice()) return false;
+  } catch {
+    return false; // closed: the read reports it
+  }
+  return tty().isatty(0);
+}
+
 /** A path, or '-' for standard input. */
 export function inputSource(path: string): StreamSource {
   if (path === '-') {
     // fd 0 itself, not process.stdin: the reader then reads the pipe straight into
     // record-sized buffers (touching process.stdin would also make the pipe non-blocking).
-    if (tty().isatty(0)) throw new UsageError("'-' reads the stream from standard input, which is a terminal: pipe a stream in or give a file");
+    if (stdinIsTerminal()) throw new UsageError("'-' reads the stream from standard input, which is a terminal: pipe a stream in or give a file");
     return 0;
   }
   checkNotDirectory(path);

@@ -4,7 +4,7 @@
  * understands cursor control (not TERM=dumb), so pipes, logs and dumb
  * terminals never see escape codes.
  */
-import { open, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { COMPRESSION_MAGIC_BYTES, compressionOf } from '../io/compression/index.js';
 
 export interface Progress {
@@ -66,29 +66,27 @@ export class TtyProgress implements Progress {
  * file's size, or a gzip file's ISIZE trailer (other compressed files: unknown) (size mod 2^32, so only trusted
  * when it is at least the compressed size).
  */
-export async function knownInputSize(path: string): Promise<number | undefined> {
+export function knownInputSize(path: string): number | undefined {
   if (path === '-') return undefined;
+  // Sync calls: two small reads, and node:fs/promises stays unloaded.
+  let fd: number | undefined;
   try {
-    const st = await stat(path);
+    fd = openSync(path, 'r');
+    const st = fstatSync(fd);
     if (!st.isFile()) return undefined;
-    const fh = await open(path, 'r');
-    try {
-      const head = new Uint8Array(COMPRESSION_MAGIC_BYTES);
-      const { bytesRead } = await fh.read(head, 0, head.length, 0);
-      const codec = compressionOf(head.subarray(0, bytesRead));
-      if (!codec) return st.size;
-      // Only gzip says its size cheaply (zstd, xz, bzip2, lz4: no total, the progress shows bytes only).
-      if (codec.name !== 'gzip') return undefined;
-      if (st.size < 18) return undefined;
-      const tail = Buffer.alloc(4);
-      await fh.read(tail, 0, 4, st.size - 4);
-      const isize = tail.readUInt32LE(0);
-      return isize >= st.size ? isize : undefined;
-    } finally {
-      await fh.close();
-    }
+    const head = new Uint8Array(COMPRESSION_MAGIC_BYTES);
+    const codec = compressionOf(head.subarray(0, readSync(fd, head, 0, head.length, 0)));
+    if (!codec) return st.size;
+    // Only gzip says its size cheaply (zstd, xz, bzip2, lz4: no total, the progress shows bytes only).
+    if (codec.name !== 'gzip' || st.size < 18) return undefined;
+    const tail = Buffer.alloc(4);
+    readSync(fd, tail, 0, 4, st.size - 4);
+    const isize = tail.readUInt32LE(0);
+    return isize >= st.size ? isize : undefined;
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -99,5 +97,5 @@ export function canDrawProgress(out: { isTTY?: boolean }, env: NodeJS.ProcessEnv
 
 export async function progressFor(label: string, path: string): Promise<Progress> {
   if (!canDrawProgress(process.stderr)) return NO_PROGRESS;
-  return new TtyProgress(process.stderr, label, await knownInputSize(path));
+  return new TtyProgress(process.stderr, label, knownInputSize(path));
 }

@@ -120,8 +120,10 @@ export function pageDataProblems(b: PageDataBody, p2mEndPfn: number | undefined)
     if (i >= 0) out.push({ rule: 'PAGE_DATA_PFN_RESERVED', offset: PFN_ARRAY_AT + 8 * i, actual: `0x${b.pfnReservedBits[i].toString(16)} in pfn[${i}]` });
   }
   if (p2mEndPfn !== undefined) {
-    const i = b.pfns.findIndex((p) => p > p2mEndPfn);
-    if (i >= 0)
+    // A plain loop, not findIndex(): a callback per pfn is slow until optimised, and most walks end before that.
+    let i = 0;
+    while (i < b.pfns.length && b.pfns[i] <= p2mEndPfn) i++;
+    if (i < b.pfns.length)
       out.push({
         rule: 'PAGE_DATA_PFN_RANGE',
         offset: PFN_ARRAY_AT + 8 * i,

@@ -8,10 +8,30 @@
  * pfns are 52-bit: scattered huge pfns cost one map entry each, not a bitmap
  * up to the largest; pfns spread one per 512 cost ~5 bytes each.
  */
-const BLOCK_PFNS = 65536;
+const BLOCK_PFNS = 65536; // 2^16
 const BITMAP_BYTES = BLOCK_PFNS / 8;
 /** A sorted array of this many u16 is as big as the bitmap. */
 const SPARSE_MAX = BITMAP_BYTES / 2 - 1;
+
+/**
+ * A record's run of at least this many pfns in one block makes that block a
+ * bitmap at once (at most 16 bytes a member), instead of growing a sorted array
+ * pfn by pfn first: dense guests then pay one bitmap test per pfn from the start.
+ */
+const DENSE_RUN = 512;
+/** Below 2^31 a pfn is a small integer: its block and offset come from bit operations, no float division. */
+const SMALL = 0x80000000;
+
+/** Blocks of small pfns only. */
+const SMALL_BLOCKS = SMALL / BLOCK_PFNS;
+
+function blockOf(pfn: number): number {
+  return pfn < SMALL ? pfn >>> 16 : Math.floor(pfn / BLOCK_PFNS);
+}
+
+function offsetIn(pfn: number, key: number): number {
+  return pfn < SMALL ? pfn & 0xffff : pfn - key * BLOCK_PFNS;
+}
 
 /** Offset, sorted offsets with their count first, or a bitmap. */
 type Block = number | Uint16Array | Uint8Array;
@@ -42,8 +62,8 @@ export class PfnSet {
   }
 
   has(pfn: number): boolean {
-    const key = Math.floor(pfn / BLOCK_PFNS);
-    const at = pfn - key * BLOCK_PFNS;
+    const key = blockOf(pfn);
+    const at = offsetIn(pfn, key);
     if (key === this.lastKey) return ((this.lastBitmap as Uint8Array)[at >>> 3] & (1 << (at & 7))) !== 0;
     const b = this.blocks.get(key);
     if (b === undefined) return false;
@@ -54,8 +74,8 @@ export class PfnSet {
 
   /** Adds pfn; returns false if it was already there. */
   add(pfn: number): boolean {
-    const key = Math.floor(pfn / BLOCK_PFNS);
-    const at = pfn - key * BLOCK_PFNS;
+    const key = blockOf(pfn);
+    const at = offsetIn(pfn, key);
     if (key === this.lastKey) return this.setBit(this.lastBitmap as Uint8Array, at);
     const b = this.blocks.get(key);
     if (b === undefined) {
@@ -82,6 +102,54 @@ export class PfnSet {
     return true;
   }
 
+  /**
+   * Adds every pfn of a record's array; returns those already there (in order,
+   * repeats included), or undefined if there were none. Each run of pfns in one
+   * block is added in one loop, straight into its bitmap when it has one or the
+   * run is dense: a cold process spends less time in unoptimised code than with
+   * a call per pfn.
+   */
+  addAll(pfns: readonly number[]): number[] | undefined {
+    let again: number[] | undefined;
+    const n = pfns.length;
+    let i = 0;
+    while (i < n) {
+      const key = blockOf(pfns[i]);
+      // The run's end. Small pfns inline: calls cost in code not yet optimised.
+      let end = i + 1;
+      if (key < SMALL_BLOCKS) while (end < n && pfns[end] >>> 16 === key && pfns[end] < SMALL) end++;
+      else while (end < n && blockOf(pfns[end]) === key) end++;
+      let b = this.blocks.get(key);
+      if (!(b instanceof Uint8Array) && end - i >= DENSE_RUN) b = this.toBitmap(key, b);
+      if (!(b instanceof Uint8Array)) {
+        for (; i < end; i++) {
+          if (this.add(pfns[i])) continue;
+          again ??= [];
+          again.push(pfns[i]);
+        }
+        continue;
+      }
+      this.lastKey = key;
+      this.lastBitmap = b;
+      let added = 0;
+      for (; i < end; i++) {
+        const pfn = pfns[i];
+        const at = pfn < SMALL ? pfn & 0xffff : pfn - key * BLOCK_PFNS;
+        const mask = 1 << (at & 7);
+        const byte = b[at >>> 3];
+        if (byte & mask) {
+          again ??= [];
+          again.push(pfn);
+        } else {
+          b[at >>> 3] = byte | mask;
+          added++;
+        }
+      }
+      this._size += added;
+    }
+    return again;
+  }
+
   private setBit(bitmap: Uint8Array, at: number): boolean {
     const mask = 1 << (at & 7);
     if (bitmap[at >>> 3] & mask) return false;
@@ -94,10 +162,8 @@ export class PfnSet {
   private insert(key: number, arr: Uint16Array, pos: number, at: number): void {
     const n = arr[0];
     if (n === SPARSE_MAX) {
-      const bitmap = new Uint8Array(BITMAP_BYTES);
-      for (let i = 1; i <= n; i++) bitmap[arr[i] >>> 3] |= 1 << (arr[i] & 7);
+      const bitmap = this.toBitmap(key, arr);
       bitmap[at >>> 3] |= 1 << (at & 7);
-      this.blocks.set(key, bitmap);
       return;
     }
     let out = arr;
@@ -113,9 +179,18 @@ export class PfnSet {
     out[0] = n + 1;
   }
 
+  /** The block's members as a bitmap, which replaces it (the set's size is unchanged). */
+  private toBitmap(key: number, block: Block | undefined): Uint8Array {
+    const bitmap = new Uint8Array(BITMAP_BYTES);
+    if (typeof block === 'number') bitmap[block >>> 3] |= 1 << (block & 7);
+    else if (block instanceof Uint16Array) for (let i = 1; i <= block[0]; i++) bitmap[block[i] >>> 3] |= 1 << (block[i] & 7);
+    this.blocks.set(key, bitmap);
+    return bitmap;
+  }
+
   delete(pfn: number): void {
-    const key = Math.floor(pfn / BLOCK_PFNS);
-    const at = pfn - key * BLOCK_PFNS;
+    const key = blockOf(pfn);
+    const at = offsetIn(pfn, key);
     const b = this.blocks.get(key);
     if (b === undefined) return;
     if (typeof b === 'number') {
