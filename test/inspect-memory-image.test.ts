@@ -79,6 +79,28 @@ describe('MemoryImage', () => {
     expect(image.pages).toBe(40);
   });
 
+  it("a record's pages are written by the time the next call returns: its buffer may be reused then, not before", async () => {
+    const path = join(dir, 'reuse.raw');
+    const file = await AtomicOutput.open(path, { positional: true });
+    const image = new MemoryImage(file, dir);
+    const expected = new Map<number, Uint8Array>();
+    // Two buffers in turn, as a reader recycling with 'alternate' hands them over.
+    const buffers = [new Uint8Array(64 * PAGE), new Uint8Array(64 * PAGE)];
+    for (let r = 0; r < 6; r++) {
+      const pfns = Array.from({ length: 64 }, (_, i) => r * 64 + i);
+      const buffer = buffers[r % 2];
+      for (const [i, pfn] of pfns.entries()) buffer.set(pageContent(pfn, 1), i * PAGE);
+      await image.apply({ pfns, types: pfns.map(() => NOTAB) }, buffer, 0);
+      for (const pfn of pfns) expected.set(pfn, pageContent(pfn, 1));
+      // The previous record's writes are done: overwriting its buffer must not reach the image.
+      buffers[(r + 1) % 2].fill(0xee);
+    }
+    await image.commit();
+    await image.finish();
+    await file.commit();
+    expect(Buffer.compare(readFileSync(path), Buffer.from(expectedImage(expected, 6 * 64 - 1)))).toBe(0);
+  });
+
   it('refuses a pfn beyond the size limit before writing anything of its record', async () => {
     const path = join(dir, 'limit.raw');
     const file = await AtomicOutput.open(path, { positional: true });
@@ -109,7 +131,8 @@ describe('MemoryImage', () => {
       "the memory image would be 16.0 TiB (sparse), more than the output's filesystem allows a file to be (EFBIG)",
     );
     const r = record([2 ** 36], 1);
-    const failed = image.apply(r.entries, r.data, 0);
+    await image.apply(r.entries, r.data, 0); // returns with the write in flight: its failure comes with the next call
+    const failed = image.finish();
     await expect(failed).rejects.toBeInstanceOf(ImageSizeError);
     await expect(failed).rejects.toThrow('256.0 TiB');
   });

@@ -1,9 +1,10 @@
 /**
  * pageContents 'skip': on a regular file the reader checks each PAGE_DATA
- * record from its header and pfn array and steps over the pages unread. It
- * must give exactly the verdicts, items, summaries and problems of a full read
- * (every fixture, the real Xen streams, truncations and PAGE_DATA mutations),
- * and must not read page contents.
+ * record from its header and pfn array and steps over the pages unread; on a
+ * pipe it reads them into a scratch buffer and keeps nothing. Both must give
+ * exactly the verdicts, items, summaries and problems of a full read (every
+ * fixture, the real Xen streams, truncations and PAGE_DATA mutations), and
+ * the file must not have its page contents read.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -42,9 +43,34 @@ function memoryFile(bytes: Uint8Array, maxRead = Infinity): FileHandle & { bytes
   return handle as unknown as FileHandle & { bytesRead: number };
 }
 
+/**
+ * The same bytes as a pipe: sequential reads of at most `maxRead` bytes, no size. In skip mode the reader
+ * drains page contents through its scratch buffer (ByteWindow.drain) and must still give a full read's outcome.
+ */
+function memoryPipe(bytes: Uint8Array, maxRead = Infinity): FileHandle & { bytesRead: number } {
+  let at = 0;
+  const handle = {
+    fd: 1 << 20,
+    bytesRead: 0,
+    async read(buffer: Uint8Array, offset: number, length: number, position: number | null) {
+      if (position !== null) throw new Error('a pipe cannot be read at a position');
+      const n = Math.max(0, Math.min(length, maxRead, bytes.length - at));
+      buffer.set(bytes.subarray(at, at + n), offset);
+      at += n;
+      handle.bytesRead += n;
+      return { bytesRead: n, buffer };
+    },
+    async stat() {
+      return { isFile: () => false, size: 0 };
+    },
+    async close() {},
+  };
+  return handle as unknown as FileHandle & { bytesRead: number };
+}
+
 /** Everything a walk tells, errors included, comparable with toEqual. */
-async function outcome(bytes: Uint8Array, opts: ReaderOptions, pageContents: 'read' | 'skip', maxRead = Infinity) {
-  const file = memoryFile(bytes, maxRead);
+async function outcome(bytes: Uint8Array, opts: ReaderOptions, pageContents: 'read' | 'skip', maxRead = Infinity, input = memoryFile) {
+  const file = input(bytes, maxRead);
   const reader = readStream(file, { ...opts, pageContents });
   const items: unknown[] = [];
   let error: unknown;
@@ -80,6 +106,8 @@ async function expectSameOutcome(bytes: Uint8Array, opts: ReaderOptions, maxRead
   const { bytesRead: read, ...readOutcome } = await outcome(bytes, opts, 'read', maxRead);
   const { bytesRead: skipped, ...skipOutcome } = await outcome(bytes, opts, 'skip', maxRead);
   expect(skipOutcome).toEqual(readOutcome);
+  const { bytesRead: _drained, ...pipeOutcome } = await outcome(bytes, opts, 'skip', maxRead, memoryPipe);
+  expect(pipeOutcome).toEqual(readOutcome);
   return { read, skipped };
 }
 
@@ -222,6 +250,22 @@ describe('what is read', () => {
     expect(body?.pageData.length).toBe(0);
     const { forEachPage } = await import('../src/codec/bodies/page-data.js');
     expect(() => forEachPage(body as never, () => {})).toThrow(/skipped/);
+  });
+
+  it('a pipe in skip mode reads every byte, but never into a buffer the size of a record', async () => {
+    const pipe = memoryPipe(bytes);
+    const lengths: number[] = [];
+    const read = pipe.read.bind(pipe);
+    pipe.read = ((buffer: Uint8Array, offset: number, length: number, position: number | null) => {
+      lengths.push(length);
+      return read(buffer, offset, length, position);
+    }) as typeof pipe.read;
+    const r = await verifyStream(pipe);
+    expect(r.status).toBe('valid');
+    expect(r.summary).toEqual((await outcome(bytes, {}, 'read')).summary);
+    expect(pipe.bytesRead).toBe(bytes.length);
+    // A record is 1 MiB of pages; reads ask for at most MIN_READ (256 KiB): pages go through a scratch buffer.
+    expect(Math.max(...lengths)).toBeLessThanOrEqual(256 * 1024);
   });
 
   it('pipes, gzip and memory are read in full in skip mode, with the same result', async () => {

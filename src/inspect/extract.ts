@@ -106,11 +106,11 @@ export async function extractStream(source: StreamSource, options: ExtractOption
       streamFile = await AtomicOutput.open(options.stream, { inputs, compress: options.streamCompress });
       outputs.push(streamFile);
     }
-    // The reader reuses its buffers: an item's views are valid until the next item is asked
-    // for. image.apply() resolves when the record's page writes are done, and what is kept
-    // longer (emulator context, config) is copied. Fresh buffers per record cost more in page
-    // faults than the overlap of reading with writing gained.
-    const reader = readStream(source, { ...options.reader, recycleBuffers: true });
+    // The reader reuses two buffers in turn: an item's views are valid until the item after the
+    // next is asked for. image.apply() returns with the record's page writes in flight and waits
+    // for them at its next call, so the next record is read meanwhile; what is kept longer
+    // (emulator context, config) is copied. Fresh buffers per record cost more in page faults.
+    const reader = readStream(source, { ...options.reader, recycleBuffers: 'alternate' });
     let openCheckpoint = 1;
     let pendingEmulator: Uint8Array | undefined;
     let committedEmulator: Uint8Array | undefined;

@@ -10,8 +10,11 @@
  * the undo log's fixed buffer.
  *
  * Writes: a record's runs of consecutive pfns each go as one positioned write
- * straight from the record's page data (no copy), several in flight; apply()
- * returns when they are done, so the caller may then reuse that buffer.
+ * straight from the record's page data (no copy), several in flight. apply()
+ * returns once they have started, and waits for them at the next call (or
+ * commit, rollback, finish): a record's bytes must stay unchanged until then,
+ * which a reader recycling its buffers with 'alternate' guarantees, so the
+ * next record is read while this one is written.
  *
  * Size: a pfn sets the image's size (pfn + 1 pages, sparse), and legal pfns go
  * up to 2^52 − 1 (16 EiB). Entries beyond `maxImageBytes` are refused with an
@@ -51,6 +54,8 @@ export class MemoryImage {
   private touched = new PfnSet();
   private readonly undo: UndoLog;
   private openMaxPfn = -1;
+  /** A checkpoint has completed: pages with data may predate the open one. */
+  private committed = false;
   private committedMaxPfn = -1;
   private readonly scratch = new Uint8Array(PAGE_SIZE);
   private readonly writes: PositionedWrites;
@@ -81,6 +86,7 @@ export class MemoryImage {
     this.checkPfn(pfn, recordOffset);
     if (pfn > this.openMaxPfn) {
       this.openMaxPfn = pfn;
+      await this.writes.drain();
       await this.truncate((pfn + 1) * PAGE_SIZE);
     }
   }
@@ -88,19 +94,35 @@ export class MemoryImage {
   /**
    * Apply one PAGE_DATA-like record (entries plus their pages, data pages in
    * entry order; the record starts at `recordOffset`). Resolves when its
-   * writes are done: `pageData` is free again.
+   * writes have started, after the previous record's are done: `pageData`
+   * must stay unchanged until the next call to this object resolves.
    */
   async apply(entries: Pick<PfnEntries, 'pfns' | 'types'>, pageData: Uint8Array, recordOffset: number): Promise<void> {
+    await this.writes.drain();
     const { pfns, types } = entries;
-    for (let i = 0; i < pfns.length; i++) this.checkPfn(pfns[i], recordOffset);
-    // Save what this checkpoint is about to overwrite, before any write of this record
-    // (nothing is in flight here: the previous apply() waited for its writes).
+    // One pass for the highest pfn and whether every entry has data: loops per pfn are what a walk pays for.
+    let maxPfn = -1;
+    let allData = true;
     for (let i = 0; i < pfns.length; i++) {
-      const pfn = pfns[i];
-      if (pfn > this.openMaxPfn) this.openMaxPfn = pfn;
-      if (!this.touched.add(pfn)) continue;
-      if (this.hasData.has(pfn)) await this.undo.save(pfn, await this.readPage(pfn));
+      if (pfns[i] > maxPfn) maxPfn = pfns[i];
+      if (!PAGE_TYPE_HAS_DATA[types[i]]) allData = false;
     }
+    if (maxPfn > this.maxPfn) for (const pfn of pfns) this.checkPfn(pfn, recordOffset); // throws at the first too big
+    if (maxPfn > this.openMaxPfn) this.openMaxPfn = maxPfn;
+    if (!this.committed) {
+      // Before the first commit every page with data was written by the open checkpoint: nothing to save.
+      this.touched.addAll(pfns);
+    } else {
+      // Save what this checkpoint is about to overwrite, before any write of this record
+      // (nothing is in flight here: the previous record's writes are done).
+      for (let i = 0; i < pfns.length; i++) {
+        const pfn = pfns[i];
+        if (!this.touched.add(pfn)) continue;
+        if (this.hasData.has(pfn)) await this.undo.save(pfn, await this.readPage(pfn));
+      }
+    }
+    // Every entry with data (the usual record): the set learns the pfns in one call after the
+    // writes. An entry without data must see the entries before it in the set, so then one at a time.
     // Write in entry order, each run of consecutive pfns as one positional write
     // (PositionedWrites keeps a later write to the same pfn behind an earlier one).
     let runPfn = -1;
@@ -121,7 +143,7 @@ export class MemoryImage {
           runFrom = dataIndex;
           runPages = 1;
         }
-        this.hasData.add(pfn);
+        if (!allData) this.hasData.add(pfn);
         dataIndex++;
       } else if (this.hasData.has(pfn)) {
         // The page went away (e.g. XTAB in a later pass): the last copy says "no data".
@@ -131,11 +153,13 @@ export class MemoryImage {
       }
     }
     await flush();
-    await this.writes.drain();
+    if (allData) this.hasData.addAll(pfns);
   }
 
   /** The open checkpoint completed: its pages stay. */
   async commit(): Promise<void> {
+    await this.writes.drain();
+    this.committed = true;
     this.committedMaxPfn = this.openMaxPfn;
     this.touched = new PfnSet();
     await this.undo.clear();
@@ -143,6 +167,7 @@ export class MemoryImage {
 
   /** The open checkpoint never completed: put back what it overwrote. Returns the pfns restored or cleared. */
   async rollback(): Promise<number> {
+    await this.writes.drain();
     let restored = 0;
     // Pages that had no data before the checkpoint: back to zero (those saved are rewritten below).
     for (const pfn of this.touched.values()) {
@@ -165,6 +190,7 @@ export class MemoryImage {
 
   /** Give the file its final size (a hole up to it where nothing was written). */
   async finish(): Promise<void> {
+    await this.writes.drain();
     await this.truncate(this.sizeBytes);
     await this.undo.close();
   }

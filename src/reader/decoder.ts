@@ -67,9 +67,11 @@ export interface ReaderOptions {
    * 'skip': a PAGE_DATA (or POSTCOPY_PAGE_DATA) record whose bytes the driver knows
    * exist but has not read (`next`'s `known`) is checked from its header and pfn array
    * alone and its pages are stepped over (body.pagesSkipped, empty pageData). No rule
-   * looks at page contents, so the verdicts are the same. The same holds for the blob
-   * of EMULATOR_CONTEXT: the decoder offers to let it pass (a `need` step's `passable`),
-   * and a driver that can splice it out (PushDecoder) gets a body with blobSkipped.
+   * looks at page contents, so the verdicts are the same. Where the driver does not
+   * know the record is whole (a pipe), the decoder offers to let the pages pass (a
+   * `need` step's `passable`) and decodes the record once they have. The same holds
+   * for the blob of EMULATOR_CONTEXT in a record known to be whole: a driver that can
+   * splice it out (PushDecoder) gets a body with blobSkipped.
    */
   pageContents?: 'read' | 'skip' | undefined;
 }
@@ -78,8 +80,8 @@ export type Step =
   | { item: StreamItem }
   /**
    * More contiguous bytes are needed: at least `need` from the current position.
-   * `passable` (pageContents 'skip', a record known to be whole): the record's
-   * bytes [at, at + length) are an opaque blob no rule reads. A driver may let
+   * `passable` (pageContents 'skip'): the record's bytes [at, at + length) are
+   * page contents or an opaque blob no rule reads. A driver may let
    * them pass unread and call next() again with `omitted` = length and the
    * view holding the record's other bytes (the first `at`, then the rest).
    */
@@ -357,22 +359,29 @@ export class StreamDecoder {
     const wire = RECORD_HEADER_SIZE + roundUp8(bodyLength);
     const table = recordTypeTable(layer, this.dialect);
     const info = table.lookup(type);
-    if (this.omitted > 0 && (info?.layout !== 'emulator-context' || this.omitted !== bodyLength - EMULATOR_HEAD_SIZE)) {
-      throw new Error(`StreamDecoder: ${this.omitted} bytes omitted from a record that offered none`);
+    const skippable = this.skipPages && info?.layout === 'page-data' && layer === 'libxc';
+    let entriesLength: number | undefined;
+    if (this.omitted > 0) {
+      // Pages that passed unread (a pipe drained them): the record is decoded from its header and pfn array.
+      if (skippable && view.length >= RECORD_HEADER_SIZE + 8) entriesLength = pageDataEntriesLength(view.subarray(RECORD_HEADER_SIZE), bodyLength);
+      const offered = entriesLength !== undefined ? bodyLength - entriesLength : info?.layout === 'emulator-context' ? bodyLength - EMULATOR_HEAD_SIZE : 0;
+      if (this.omitted !== offered) throw new Error(`StreamDecoder: ${this.omitted} bytes omitted from a record that offered none`);
     }
     // The record's bytes in `view` once they are all there.
     const present = wire - this.omitted;
-    let entriesLength: number | undefined;
     if (view.length < present) {
       if (this.omitted > 0) return { need: present };
-      // Only a record known to be whole may skip its pages or blob: a cut one is reported as today.
-      if (!this.skipPages || this.known < wire) return { need: wire };
-      if (info?.layout === 'emulator-context') return this.blobPassable(bodyLength, wire, view.length);
-      if (info?.layout !== 'page-data' || layer !== 'libxc') return { need: wire };
+      if (!this.skipPages) return { need: wire };
+      // Only a record known to be whole may skip its blob: a cut one is reported as today.
+      if (info?.layout === 'emulator-context') return this.known < wire ? { need: wire } : this.blobPassable(bodyLength, wire, view.length);
+      if (!skippable) return { need: wire };
       if (view.length < RECORD_HEADER_SIZE + 8) return { need: RECORD_HEADER_SIZE + 8 };
       entriesLength = pageDataEntriesLength(view.subarray(RECORD_HEADER_SIZE), bodyLength);
       if (entriesLength === undefined) return { need: wire };
       if (view.length < RECORD_HEADER_SIZE + entriesLength) return { need: RECORD_HEADER_SIZE + entriesLength };
+      // Not known to be whole (a pipe): the pages may pass unread first, so a cut record is reported as cut.
+      const pages = { at: RECORD_HEADER_SIZE + entriesLength, length: bodyLength - entriesLength };
+      if (this.known < wire) return { need: wire, passable: pages };
     }
 
     this.checkKnownType(layer, type, info);

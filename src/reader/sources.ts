@@ -30,6 +30,13 @@ export interface ByteWindow {
    * decompressed input).
    */
   readonly passedBytes?: PassedBytes | undefined;
+  /**
+   * A sequential input (a pipe, a FIFO) lets bytes it need not keep pass: the
+   * `length` bytes from current()[at] on are read into a scratch buffer (those
+   * already in the window are cut out), and current() goes on with the bytes
+   * after them. Resolves how many there were (fewer at EOF). Undefined elsewhere.
+   */
+  readonly pass?: ((at: number, length: number) => Promise<number>) | undefined;
 }
 
 /** `length` bytes at stream offset `offset`, all before the current position; valid until the next call. */
@@ -37,6 +44,8 @@ export type PassedBytes = (offset: number, length: number) => Uint8Array;
 
 /** Minimum read size, so runs of small records don't cost a syscall each. */
 const MIN_READ = 256 * 1024;
+/** Bytes read at once when letting bytes pass (several pipe-fulls; small enough to stay in cache). */
+const DRAIN_READ = 256 * 1024;
 /** Bytes read back at once for passedBytes. */
 const READ_BACK = 1024 * 1024;
 /** After a big record, read that much plus the next record's header, so equal-sized records line up with reads. */
@@ -62,11 +71,17 @@ export class FileWindow implements ByteWindow {
   /** Regular file: the offset of buf[end] in it, and its size (a lower bound: it may grow). */
   private filePos = 0;
   private size = -1;
+  /** recycle 'alternate': the buffer before `buf`, free once the consumer asks for the next item. */
+  private spare: Uint8Array | undefined;
+  /** Nothing was read since the last consume(): the next read starts an item. */
+  private itemStarts = true;
+  /** Sequential input: where passed bytes go. */
+  private scratch: Uint8Array | undefined;
 
   constructor(
     private readonly handle: FileHandle,
     private readonly ownsHandle: boolean,
-    private readonly recycle = false,
+    private readonly recycle: Recycling = false,
     fileSize?: number,
   ) {
     if (fileSize !== undefined) this.size = fileSize;
@@ -82,6 +97,7 @@ export class FileWindow implements ByteWindow {
   }
 
   consume(n: number): void {
+    this.itemStarts = true;
     this.pos += n;
     if (this.pos <= this.end) return;
     if (this.size < 0) throw new Error('FileWindow: cannot skip unread bytes of a sequential input');
@@ -96,21 +112,31 @@ export class FileWindow implements ByteWindow {
     if (this.eof) return false;
     let size = Math.max(n + LOOKAHEAD, MIN_READ);
     let next: Uint8Array;
-    if (this.recycle && this.buf.length >= size) {
-      // The consumer has asked for the next item: only the unread tail is alive. Move it to the front.
-      next = this.buf;
+    // Recycling, the consumer has asked for the next item: only the unread tail is alive. Alternating, the
+    // first read for an item moves to the other buffer (the one before is free now); later ones stay put.
+    const switching = this.recycle === 'alternate' && this.itemStarts;
+    this.itemStarts = false;
+    const reuse = switching ? this.spare : this.recycle ? this.buf : undefined;
+    if (reuse !== undefined && reuse.length >= size) {
+      next = reuse;
       size = next.length;
-      next.copyWithin(0, this.pos, this.end);
+      if (next === this.buf) next.copyWithin(0, this.pos, this.end);
+      else next.set(this.buf.subarray(this.pos, this.end));
     } else {
       next = uninitialised(size);
       if (have > 0) next.set(this.buf.subarray(this.pos, this.end));
     }
+    if (switching) this.spare = this.buf;
     this.buf = next;
     this.pos = 0;
     this.end = have;
     const positioned = this.size >= 0;
+    const readNow = (this.handle as Partial<BlockingHandle>).readNow;
     while (this.end < n) {
-      const { bytesRead } = await this.handle.read(next, this.end, size - this.end, positioned ? this.filePos : null);
+      const position = positioned ? this.filePos : null;
+      // A blocking handle reads without a promise per read (a pipe gives 64 KiB at a time); it waits asynchronously only on EAGAIN.
+      let bytesRead = readNow ? readNow(next, this.end, size - this.end, position) : WOULD_BLOCK;
+      if (bytesRead === WOULD_BLOCK) ({ bytesRead } = await this.handle.read(next, this.end, size - this.end, position));
       if (bytesRead === 0) {
         this.eof = true;
         return false;
@@ -126,6 +152,41 @@ export class FileWindow implements ByteWindow {
 
   async close(): Promise<void> {
     if (this.ownsHandle) await this.handle.close();
+  }
+
+  get pass(): ((at: number, length: number) => Promise<number>) | undefined {
+    return this.size < 0 ? (at, length) => this.passOver(at, length) : undefined;
+  }
+
+  private async passOver(at: number, length: number): Promise<number> {
+    const from = this.pos + at;
+    if (from > this.end) throw new Error('FileWindow: pass() beyond the bytes in the window');
+    const inWindow = Math.min(length, this.end - from);
+    this.buf.copyWithin(from, from + inWindow, this.end);
+    this.end -= inWindow;
+    if (inWindow === length) return length;
+    // Everything after `from` was passed: the rest is read past, and later reads append at `from`.
+    return inWindow + (await this.readPast(length - inWindow));
+  }
+
+  /** Read n bytes into a scratch buffer reused from call to call, keeping nothing. */
+  private async readPast(n: number): Promise<number> {
+    if (this.eof) return 0;
+    this.scratch ??= uninitialised(DRAIN_READ);
+    const scratch = this.scratch;
+    const readNow = (this.handle as Partial<BlockingHandle>).readNow;
+    let done = 0;
+    while (done < n) {
+      const length = Math.min(n - done, scratch.length);
+      let bytesRead = readNow ? readNow(scratch, 0, length, null) : WOULD_BLOCK;
+      if (bytesRead === WOULD_BLOCK) ({ bytesRead } = await this.handle.read(scratch, 0, length, null));
+      if (bytesRead === 0) {
+        this.eof = true;
+        break;
+      }
+      done += bytesRead;
+    }
+    return done;
   }
 
   get passedBytes(): PassedBytes | undefined {
@@ -417,12 +478,22 @@ function isAsyncIterable(x: unknown): x is AsyncIterable<Uint8Array> {
   return typeof x === 'object' && x !== null && Symbol.asyncIterator in x;
 }
 
+/**
+ * How a window reuses its read buffers. false: never (views stay valid).
+ * true: one buffer, so an item's views are valid until the next item is
+ * requested. 'alternate': two buffers in turn, so they stay valid until the
+ * item after the next is requested: a consumer may still be writing one
+ * record's bytes out while the next is read (extract). Windows over chunks
+ * (compressed input, streams) treat 'alternate' as false.
+ */
+export type Recycling = boolean | 'alternate';
+
 export interface WindowOptions {
   /**
    * Reuse read buffers: an item's views are then valid only until the next
    * item is requested. For walks that keep nothing (verify, stats); off by default.
    */
-  recycleBuffers?: boolean | undefined;
+  recycleBuffers?: Recycling | undefined;
   /**
    * Read a pipe, FIFO or socket given as a path or fd with blocking reads on the
    * calling thread, not through the thread pool (one round trip per pipe-sized
@@ -434,7 +505,8 @@ export interface WindowOptions {
 
 /** Open any supported source as a window. Compressed input (any source) is decompressed transparently. */
 export async function openWindow(source: StreamSource, options: WindowOptions = {}): Promise<ByteWindow> {
-  const recycle = options.recycleBuffers ?? false;
+  const recycleFile = options.recycleBuffers ?? false;
+  const recycle = recycleFile === true;
   if (source instanceof Uint8Array) {
     if (compressionOf(source)) return chunkWindow(Readable.from([source]), undefined, recycle);
     return new MemoryWindow(source);
@@ -457,7 +529,7 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
     if (bytesRead === -1) {
       // Not seekable (a pipe): read it sequentially, straight into record-sized buffers.
       const reader = options.syncReads ? blockingReader(handle) : handle;
-      const window = new FileWindow(reader, owns, recycle);
+      const window = new FileWindow(reader, owns, recycleFile);
       await window.ensure(COMPRESSION_MAGIC_BYTES);
       if (!compressionOf(window.current())) return window;
       return chunkWindow(
@@ -468,10 +540,10 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
         recycle,
       );
     }
-    return new FileWindow(handle, owns, recycle, fileSize);
+    return new FileWindow(handle, owns, recycleFile, fileSize);
   }
   if (typeof (source as FileHandle).read === 'function' && typeof (source as FileHandle).fd === 'number' && !isAsyncIterable(source)) {
-    return new FileWindow(source as FileHandle, false, recycle, await regularFileSize(source as FileHandle));
+    return new FileWindow(source as FileHandle, false, recycleFile, await regularFileSize(source as FileHandle));
   }
   if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function' && !isAsyncIterable(source)) {
     return chunkWindow(Readable.fromWeb(source as import('node:stream/web').ReadableStream<Uint8Array>), undefined, recycle);
@@ -497,6 +569,15 @@ async function regularFileSize(handle: FileHandle): Promise<number | undefined> 
   return st?.isFile() ? st.size : undefined;
 }
 
+/** readNow()'s answer when a non-blocking fd has nothing yet. */
+const WOULD_BLOCK = -1;
+
+/** A FileHandle whose reads are blocking reads on the calling thread, also offered without a promise. */
+interface BlockingHandle extends FileHandle {
+  /** Bytes read (0 at EOF), or WOULD_BLOCK. */
+  readNow(buffer: Uint8Array, offset: number, length: number, position: number | null): number;
+}
+
 /**
  * A file opened for reading through sync calls: no thread-pool round trip per
  * read. The CLI (syncReads) waits for its input anyway, and its start-up then
@@ -504,8 +585,8 @@ async function regularFileSize(handle: FileHandle): Promise<number | undefined> 
  */
 function blockingFile(path: string): FileHandle {
   const fd = openSync(path, 'r');
-  const handle = { fd, read: blockingRead(fd), stat: async () => fstatSync(fd), close: async () => closeSync(fd) };
-  return handle as unknown as FileHandle;
+  const handle = { fd, read: blockingRead(fd), readNow: readNow(fd), stat: async () => fstatSync(fd), close: async () => closeSync(fd) };
+  return handle as unknown as BlockingHandle;
 }
 
 /**
@@ -517,10 +598,22 @@ function blockingReader(handle: FileHandle): FileHandle {
   const wrapper = {
     fd: handle.fd,
     read: blockingRead(handle.fd),
+    readNow: readNow(handle.fd),
     stat: () => handle.stat(),
     close: () => handle.close(),
   };
-  return wrapper as unknown as FileHandle;
+  return wrapper as unknown as BlockingHandle;
+}
+
+function readNow(fd: number) {
+  return (buffer: Uint8Array, offset: number, length: number, position: number | null): number => {
+    try {
+      return readSync(fd, buffer, offset, length, position);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return WOULD_BLOCK;
+      throw e;
+    }
+  };
 }
 
 function blockingRead(fd: number) {

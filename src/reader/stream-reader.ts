@@ -11,8 +11,9 @@ import type { StreamSummary } from './summary.js';
 
 /** What the drivers below need of a decoder: the forward stream's or a back channel's. */
 export interface ItemDecoder {
-  next(view: Uint8Array, known?: number): Step;
-  finish(rest: Uint8Array): { end: StreamEnd; trailing?: StreamItem };
+  next(view: Uint8Array, known?: number, omitted?: number): Step;
+  /** `restLength`: the bytes that arrived from the current position, `rest` and any that passed unread. */
+  finish(rest: Uint8Array, restLength?: number): { end: StreamEnd; trailing?: StreamItem };
   readonly done: boolean;
   readonly problems: Problem[];
   summary(end?: StreamEnd): StreamSummary;
@@ -20,23 +21,44 @@ export interface ItemDecoder {
   readPassedBytesWith?(passed: PassedBytes): void;
 }
 
+/** walkItems asks its driver to let bytes of a sequential input pass (ByteWindow.pass), answered with how many there were. */
+class PassRequest {
+  constructor(
+    readonly at: number,
+    readonly length: number,
+  ) {}
+}
+
 /**
  * One walk, shared by the async and sync readers: yields the items, and a
  * number when it needs that many contiguous bytes (the caller answers with
- * whether they came: `ensure`, awaited or not); returns how the stream ended.
+ * whether they came: `ensure`, awaited or not), or a PassRequest (answered
+ * with `pass`'s count); returns how the stream ended.
  */
-function* walkItems(dec: ItemDecoder, window: ByteWindow): Generator<StreamItem | number, StreamEnd, boolean | undefined> {
+function* walkItems(dec: ItemDecoder, window: ByteWindow): Generator<StreamItem | number | PassRequest, StreamEnd, boolean | number | undefined> {
   const passed = window.passedBytes;
   if (passed !== undefined) dec.readPassedBytesWith?.(passed);
+  // Bytes of the record at the window's start that passed unread (its pages, on a pipe).
+  let omitted = 0;
   for (;;) {
-    const step = dec.next(window.current(), window.known());
+    const step = dec.next(window.current(), window.known(), omitted);
     if ('item' in step) {
-      window.consume(step.item.length);
+      window.consume(step.item.length - omitted);
+      omitted = 0;
       yield step.item;
     } else if ('skip' in step) {
       window.consume(step.skip);
     } else if ('stop' in step) {
       break;
+    } else if (step.passable !== undefined && window.pass !== undefined && omitted === 0) {
+      // A pipe in skip mode: its pages are read past, into a scratch buffer, before the record is decoded.
+      const { at, length } = step.passable;
+      const came = (yield new PassRequest(at, length)) as number;
+      if (came < length) {
+        const rest = window.current();
+        return dec.finish(rest, rest.length + came).end;
+      }
+      omitted = length;
     } else if (!(yield step.need)) {
       if (window.current().length > 0 && dec.done) continue; // trailing bytes shorter than asked
       break;
@@ -99,6 +121,8 @@ export class StreamReader extends ReaderBase implements AsyncIterable<StreamItem
         }
         if (typeof step.value === 'number') {
           step = walk.next(await window.ensure(step.value));
+        } else if (step.value instanceof PassRequest) {
+          step = walk.next(await (window.pass as NonNullable<ByteWindow['pass']>)(step.value.at, step.value.length));
         } else {
           yield step.value;
           step = walk.next();
@@ -141,6 +165,8 @@ export class SyncStreamReader extends ReaderBase implements Iterable<StreamItem>
       }
       if (typeof step.value === 'number') {
         step = walk.next(window.ensureSync(step.value));
+      } else if (step.value instanceof PassRequest) {
+        throw new Error('SyncStreamReader: bytes in memory never pass unread');
       } else {
         yield step.value;
         step = walk.next();
