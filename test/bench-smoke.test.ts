@@ -125,13 +125,24 @@ describe('bench harness, smoke mode', () => {
       'pipe-verify',
       'pipe-copy-floor',
       'node-pipe-pair',
+      'node-pipe-pair-event-loop',
       'migrate-pipe',
       'migrate-tcp',
       'migrate-record',
       'record-pipe-verify',
     ]);
     for (const r of f.rows) expectMeasuredOrExplained(r);
-    for (const id of ['read-floor', 'node-startup', 'cp', 'pipe-floor', 'write-floor', 'pipe-copy-floor', 'node-pipe-pair', 'zcat-floor']) {
+    for (const id of [
+      'read-floor',
+      'node-startup',
+      'cp',
+      'pipe-floor',
+      'write-floor',
+      'pipe-copy-floor',
+      'node-pipe-pair',
+      'node-pipe-pair-event-loop',
+      'zcat-floor',
+    ]) {
       const r = f.rows.find((x) => x.id === id);
       expect(r?.failed).toBeUndefined();
       expect(r?.summary?.runs).toBe(1);

@@ -76,6 +76,18 @@ export function migrateRows(ctx: RowContext): RowSpec[] {
       after: () => rm(out('node-pair.out')),
     },
     {
+      // The same with the child reading through its event loop, as the receiver must (it has to exit and clean up while a sender holds the pipe).
+      id: 'node-pipe-pair-event-loop',
+      label: 'Node pipe pair, event-loop reader (reference)',
+      command: 'node bench/floors/node-pipe-pair-floor.mjs --event-loop FILE OUT',
+      floor: 'pipe-copy-floor',
+      ratioKind: 'time',
+      bytes,
+      launch: { argv: [process.execPath, NODE_PIPE_PAIR_FLOOR, '--event-loop', path, out('node-pair-el.out')], env },
+      check: expectOut(new RegExp(`^${bytes}\n`)),
+      after: () => rm(out('node-pair-el.out')),
+    },
+    {
       id: 'migrate-pipe',
       label: 'send → receive over pipes',
       command: 'stream-migrate send FILE --exec "stream-migrate receive -o OUT"',
