@@ -362,7 +362,7 @@ export class StreamDecoder {
     const skippable = this.skipPages && info?.layout === 'page-data' && layer === 'libxc';
     let entriesLength: number | undefined;
     if (this.omitted > 0) {
-      // Pages that passed unread (a pipe drained them): the record is decoded from its header and pfn array.
+      // Pages that passed unread (a pipe read past them): the record is decoded from its header and pfn array.
       if (skippable && view.length >= RECORD_HEADER_SIZE + 8) entriesLength = pageDataEntriesLength(view.subarray(RECORD_HEADER_SIZE), bodyLength);
       const offered = entriesLength !== undefined ? bodyLength - entriesLength : info?.layout === 'emulator-context' ? bodyLength - EMULATOR_HEAD_SIZE : 0;
       if (this.omitted !== offered) throw new Error(`StreamDecoder: ${this.omitted} bytes omitted from a record that offered none`);
@@ -380,8 +380,7 @@ export class StreamDecoder {
       if (entriesLength === undefined) return { need: wire };
       if (view.length < RECORD_HEADER_SIZE + entriesLength) return { need: RECORD_HEADER_SIZE + entriesLength };
       // Not known to be whole (a pipe): the pages may pass unread first, so a cut record is reported as cut.
-      const pages = { at: RECORD_HEADER_SIZE + entriesLength, length: bodyLength - entriesLength };
-      if (this.known < wire) return { need: wire, passable: pages };
+      if (this.known < wire) return { need: wire, passable: { at: RECORD_HEADER_SIZE + entriesLength, length: bodyLength - entriesLength } };
     }
 
     this.checkKnownType(layer, type, info);

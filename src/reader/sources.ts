@@ -45,11 +45,20 @@ export type PassedBytes = (offset: number, length: number) => Uint8Array;
 /** Minimum read size, so runs of small records don't cost a syscall each. */
 const MIN_READ = 256 * 1024;
 /** Bytes read at once when letting bytes pass (several pipe-fulls; small enough to stay in cache). */
-const DRAIN_READ = 256 * 1024;
+const PASS_READ = 256 * 1024;
 /** Bytes read back at once for passedBytes. */
 const READ_BACK = 1024 * 1024;
 /** After a big record, read that much plus the next record's header, so equal-sized records line up with reads. */
 const LOOKAHEAD = 8;
+
+/** readNow()'s answer when a non-blocking fd has nothing yet. */
+const WOULD_BLOCK = -1;
+
+/** A FileHandle whose reads are blocking reads on the calling thread, also offered without a promise. */
+interface BlockingHandle extends FileHandle {
+  /** Bytes read (0 at EOF), or WOULD_BLOCK. */
+  readNow(buffer: Uint8Array, offset: number, length: number, position: number | null): number;
+}
 
 /** A buffer that is not zero-filled: it is about to be overwritten by a read. */
 function uninitialised(size: number): Uint8Array {
@@ -77,6 +86,8 @@ export class FileWindow implements ByteWindow {
   private itemStarts = true;
   /** Sequential input: where passed bytes go. */
   private scratch: Uint8Array | undefined;
+  /** A blocking handle's read without a promise (a pipe gives 64 KiB a read: no promise per read); the handle's read() only on EAGAIN. */
+  private readonly readNow: BlockingHandle['readNow'] | undefined;
 
   constructor(
     private readonly handle: FileHandle,
@@ -85,6 +96,7 @@ export class FileWindow implements ByteWindow {
     fileSize?: number,
   ) {
     if (fileSize !== undefined) this.size = fileSize;
+    this.readNow = (handle as Partial<BlockingHandle>).readNow;
   }
 
   current(): Uint8Array {
@@ -131,11 +143,9 @@ export class FileWindow implements ByteWindow {
     this.pos = 0;
     this.end = have;
     const positioned = this.size >= 0;
-    const readNow = (this.handle as Partial<BlockingHandle>).readNow;
     while (this.end < n) {
       const position = positioned ? this.filePos : null;
-      // A blocking handle reads without a promise per read (a pipe gives 64 KiB at a time); it waits asynchronously only on EAGAIN.
-      let bytesRead = readNow ? readNow(next, this.end, size - this.end, position) : WOULD_BLOCK;
+      let bytesRead = this.readNow ? this.readNow(next, this.end, size - this.end, position) : WOULD_BLOCK;
       if (bytesRead === WOULD_BLOCK) ({ bytesRead } = await this.handle.read(next, this.end, size - this.end, position));
       if (bytesRead === 0) {
         this.eof = true;
@@ -172,13 +182,12 @@ export class FileWindow implements ByteWindow {
   /** Read n bytes into a scratch buffer reused from call to call, keeping nothing. */
   private async readPast(n: number): Promise<number> {
     if (this.eof) return 0;
-    this.scratch ??= uninitialised(DRAIN_READ);
+    this.scratch ??= uninitialised(PASS_READ);
     const scratch = this.scratch;
-    const readNow = (this.handle as Partial<BlockingHandle>).readNow;
     let done = 0;
     while (done < n) {
       const length = Math.min(n - done, scratch.length);
-      let bytesRead = readNow ? readNow(scratch, 0, length, null) : WOULD_BLOCK;
+      let bytesRead = this.readNow ? this.readNow(scratch, 0, length, null) : WOULD_BLOCK;
       if (bytesRead === WOULD_BLOCK) ({ bytesRead } = await this.handle.read(scratch, 0, length, null));
       if (bytesRead === 0) {
         this.eof = true;
@@ -505,8 +514,8 @@ export interface WindowOptions {
 
 /** Open any supported source as a window. Compressed input (any source) is decompressed transparently. */
 export async function openWindow(source: StreamSource, options: WindowOptions = {}): Promise<ByteWindow> {
-  const recycleFile = options.recycleBuffers ?? false;
-  const recycle = recycleFile === true;
+  const recycling = options.recycleBuffers ?? false;
+  const recycle = recycling === true; // windows over chunks: one buffer or none
   if (source instanceof Uint8Array) {
     if (compressionOf(source)) return chunkWindow(Readable.from([source]), undefined, recycle);
     return new MemoryWindow(source);
@@ -527,9 +536,9 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
       return chunkWindow(stream, () => stream.destroy(), recycle);
     }
     if (bytesRead === -1) {
-      // Not seekable (a pipe): read it sequentially, straight into record-sized buffers.
+      // Not seekable (a pipe): read it sequentially, straight into record-sized buffers (pages it skips pass through a scratch buffer).
       const reader = options.syncReads ? blockingReader(handle) : handle;
-      const window = new FileWindow(reader, owns, recycleFile);
+      const window = new FileWindow(reader, owns, recycling);
       await window.ensure(COMPRESSION_MAGIC_BYTES);
       if (!compressionOf(window.current())) return window;
       return chunkWindow(
@@ -540,10 +549,10 @@ export async function openWindow(source: StreamSource, options: WindowOptions = 
         recycle,
       );
     }
-    return new FileWindow(handle, owns, recycleFile, fileSize);
+    return new FileWindow(handle, owns, recycling, fileSize);
   }
   if (typeof (source as FileHandle).read === 'function' && typeof (source as FileHandle).fd === 'number' && !isAsyncIterable(source)) {
-    return new FileWindow(source as FileHandle, false, recycleFile, await regularFileSize(source as FileHandle));
+    return new FileWindow(source as FileHandle, false, recycling, await regularFileSize(source as FileHandle));
   }
   if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function' && !isAsyncIterable(source)) {
     return chunkWindow(Readable.fromWeb(source as import('node:stream/web').ReadableStream<Uint8Array>), undefined, recycle);
@@ -567,15 +576,6 @@ async function* fdChunks(handle: FileHandle, head: Uint8Array): AsyncIterable<Ui
 async function regularFileSize(handle: FileHandle): Promise<number | undefined> {
   const st = await handle.stat().catch(() => undefined);
   return st?.isFile() ? st.size : undefined;
-}
-
-/** readNow()'s answer when a non-blocking fd has nothing yet. */
-const WOULD_BLOCK = -1;
-
-/** A FileHandle whose reads are blocking reads on the calling thread, also offered without a promise. */
-interface BlockingHandle extends FileHandle {
-  /** Bytes read (0 at EOF), or WOULD_BLOCK. */
-  readNow(buffer: Uint8Array, offset: number, length: number, position: number | null): number;
 }
 
 /**
