@@ -13,6 +13,7 @@ import { diffCommand } from '../src/cli/commands/diff.js';
 import { encodeCommand } from '../src/cli/commands/encode.js';
 import { hexdumpCommand } from '../src/cli/commands/hexdump.js';
 import { extractCommand } from '../src/cli/commands/extract.js';
+import { synthCommand } from '../src/cli/commands/synth.js';
 
 type AnyCommand = CommandModule<object, never>;
 const DEBUG = { type: 'boolean', default: false, describe: 'show stack traces on errors' } as const;
@@ -58,6 +59,8 @@ const ACCEPTED: Array<[AnyCommand, string[]]> = [
   [encodeCommand as unknown as AnyCommand, ['encode', 'in.json', '-o', 'out.bin', '--max-item-json', '4096']],
   [hexdumpCommand as unknown as AnyCommand, ['hexdump', 'save.bin', '--record', '5']],
   [extractCommand as unknown as AnyCommand, ['extract', 'save.bin', '-o', 'mem.raw']],
+  [synthCommand as unknown as AnyCommand, ['synth', '--kind', 'pv', '--xl', '--size', '1G', '-o', 'out.xl', '-q']],
+  [synthCommand as unknown as AnyCommand, ['synth', '--pages', '16', '-o', 'out.xl']],
 ];
 
 /** Lines the fast path must not take: yargs reports them, or reads them its own way. */
@@ -78,6 +81,7 @@ const LEFT_TO_YARGS: Array<[AnyCommand, string[]]> = [
   [encodeCommand as unknown as AnyCommand, ['encode', 'in.json']],
   [encodeCommand as unknown as AnyCommand, ['encode', 'in.json', '-o', 'x', '--max-item-json', '0x10']],
   [extractCommand as unknown as AnyCommand, ['extract', 'save.bin', '-o', 'mem.raw', '--pfn-range', '0-1']],
+  [synthCommand as unknown as AnyCommand, ['synth', '--pages', '16', '--size', '1G']], // conflicting: yargs says so
 ];
 
 describe('the start-up fast path of the CLIs', () => {

@@ -7,8 +7,8 @@
  *
  * Anything else — --help, --version, completion, an unknown or repeated
  * option, a missing positional, a value outside its choices, `--no-x`,
- * `--`, bundled short flags, a builder that calls anything but option(s),
- * positional and example — returns undefined, and the caller hands the line
+ * `--`, bundled short flags, two options that conflict, a builder that calls
+ * anything but option(s), positional, example, usage (its message) and conflicts — returns undefined, and the caller hands the line
  * to yargs, which stays the one authority on usage errors and help text.
  * So this parser only ever accepts lines yargs accepts, and gives the handler
  * the same arguments yargs would: defaults, coerce, both the kebab-case and
@@ -36,9 +36,12 @@ const notPlain = (): never => {
  * and positionals. Any method besides those (check, conflicts, middleware, …)
  * means the command line is left to yargs.
  */
-function recordBuilder(builder: unknown): { options: Map<string, OptionSpec>; positionals: Map<string, OptionSpec> } | undefined {
+function recordBuilder(
+  builder: unknown,
+): { options: Map<string, OptionSpec>; positionals: Map<string, OptionSpec>; conflicts: Array<[string, string]> } | undefined {
   const options = new Map<string, OptionSpec>();
   const positionals = new Map<string, OptionSpec>();
+  const conflicts: Array<[string, string]> = [];
   const recorder: Record<string, unknown> = new Proxy(
     {},
     {
@@ -61,6 +64,17 @@ function recordBuilder(builder: unknown): { options: Map<string, OptionSpec>; po
             };
           case 'example':
             return () => recorder;
+          case 'usage':
+            // A usage message (help text only); usage(cmd, desc, builder, handler) would define a command.
+            return (...args: unknown[]) => (args.length === 1 && typeof args[0] === 'string' ? recorder : notPlain());
+          case 'conflicts':
+            // Only the (name, name | names) form; the pairs are checked once the line is read.
+            return (name: unknown, others: unknown) => {
+              const list = typeof others === 'string' ? [others] : Array.isArray(others) ? others : undefined;
+              if (typeof name !== 'string' || list === undefined || !list.every((o) => typeof o === 'string')) notPlain();
+              for (const other of list as string[]) conflicts.push([name, other]);
+              return recorder;
+            };
           default:
             return notPlain;
         }
@@ -74,7 +88,7 @@ function recordBuilder(builder: unknown): { options: Map<string, OptionSpec>; po
     if (e instanceof NotPlain) return undefined;
     throw e;
   }
-  return { options, positionals };
+  return { options, positionals, conflicts };
 }
 
 function camelCase(name: string): string {
@@ -167,6 +181,11 @@ export function parsePlainCommandLine(
     throw e;
   }
   if (positionalTexts.length !== declared.length) return undefined;
+  // Conflicting options: plain only when neither has a default (which yargs might count as given) and not both were given.
+  for (const [a, b] of recorded.conflicts) {
+    if (options.get(a)?.default !== undefined || options.get(b)?.default !== undefined) return undefined;
+    if (given.has(a) && given.has(b)) return undefined;
+  }
 
   const args: Record<string, unknown> = { _: [command.name], $0: program };
   const set = (name: string, spec: OptionSpec, value: unknown): void => {
