@@ -70,9 +70,12 @@ function recordBuilder(
           case 'conflicts':
             // Only the (name, name | names) form; the pairs are checked once the line is read.
             return (name: unknown, others: unknown) => {
-              const list = typeof others === 'string' ? [others] : Array.isArray(others) ? others : undefined;
-              if (typeof name !== 'string' || list === undefined || !list.every((o) => typeof o === 'string')) notPlain();
-              for (const other of list as string[]) conflicts.push([name, other]);
+              const list: unknown[] = typeof others === 'string' ? [others] : Array.isArray(others) ? others : [];
+              if (typeof name !== 'string' || list.length === 0) return notPlain();
+              for (const other of list) {
+                if (typeof other !== 'string') return notPlain();
+                conflicts.push([name, other]);
+              }
               return recorder;
             };
           default:
