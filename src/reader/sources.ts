@@ -88,6 +88,7 @@ export class FileWindow implements ByteWindow {
   private scratch: Uint8Array | undefined;
   /** A blocking handle's read without a promise (a pipe gives 64 KiB a read: no promise per read); the handle's read() only on EAGAIN. */
   private readonly readNow: BlockingHandle['readNow'] | undefined;
+  readonly pass: ((at: number, length: number) => Promise<number>) | undefined;
 
   constructor(
     private readonly handle: FileHandle,
@@ -97,6 +98,8 @@ export class FileWindow implements ByteWindow {
   ) {
     if (fileSize !== undefined) this.size = fileSize;
     this.readNow = (handle as Partial<BlockingHandle>).readNow;
+    // Sequential input only (a regular file steps over bytes by position); one function, not one per record.
+    this.pass = fileSize === undefined ? (at, length) => this.passOver(at, length) : undefined;
   }
 
   current(): Uint8Array {
@@ -162,10 +165,6 @@ export class FileWindow implements ByteWindow {
 
   async close(): Promise<void> {
     if (this.ownsHandle) await this.handle.close();
-  }
-
-  get pass(): ((at: number, length: number) => Promise<number>) | undefined {
-    return this.size < 0 ? (at, length) => this.passOver(at, length) : undefined;
   }
 
   private async passOver(at: number, length: number): Promise<number> {
